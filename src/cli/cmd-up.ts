@@ -1,0 +1,54 @@
+// `tollgate up`: the local mesh in the foreground until SIGINT / SIGTERM.
+import path from 'node:path';
+import { dnsServerResolver, parseConnectTo, systemResolver } from '../dataplane/index.js';
+import { LocalMesh } from '../runtime/index.js';
+import { DEFAULT_CONTROLLER } from './client.js';
+import { readInputFiles } from './files.js';
+
+export interface UpOptions {
+  readonly configDir: string;
+  readonly listen?: string;
+  readonly podCidr: string;
+  readonly dnsServer: readonly string[];
+  readonly connectTo: readonly string[];
+  readonly seed: readonly string[];
+}
+
+export async function upCommand(opts: UpOptions, controllerOption: string | undefined): Promise<number> {
+  const listen = parseListen(opts.listen ?? new URL(controllerOption ?? process.env.TOLLGATE_CONTROLLER ?? DEFAULT_CONTROLLER).host);
+  const out = (line: string): void => void process.stdout.write(`${line}\n`);
+  const mesh = new LocalMesh({
+    configDir: path.resolve(opts.configDir),
+    listen,
+    podCidr: opts.podCidr,
+    resolver: opts.dnsServer.length > 0 ? dnsServerResolver([...opts.dnsServer]) : systemResolver(),
+    connectTo: opts.connectTo.map(parseConnectTo),
+    seeds: await readInputFiles(opts.seed),
+    out,
+  });
+  await mesh.start();
+  out(`tollgate | controller listening on ${mesh.url}, config dir ${opts.configDir}`);
+  if (mesh.url !== DEFAULT_CONTROLLER) out(`tollgate | clients: export TOLLGATE_CONTROLLER=${mesh.url}`);
+  out('tollgate | ready');
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  out('tollgate | shutting down');
+  await mesh.stop();
+  return 0;
+}
+
+/** "HOST:PORT", "[::1]:PORT" or ":PORT". */
+export function parseListen(text: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text);
+  if (!match) throw new Error(`--listen ${text}: expected HOST:PORT, e.g. 127.0.0.1:15010`);
+  const port = Number(match[3]);
+  if (port > 65535) throw new Error(`--listen ${text}: port out of range`);
+  return { host: match[1] ?? (match[2] || '127.0.0.1'), port };
+}

@@ -1,0 +1,112 @@
+// The `tollgate` command line.
+import { Command, Option } from 'commander';
+import { AdminClient, controllerUrl, DEFAULT_CONTROLLER } from './client.js';
+import { applyCommand, deleteCommand, getCommand, type Io } from './cmd-config.js';
+import { execCommand, logsCommand, statusCommand } from './cmd-runtime.js';
+import { upCommand } from './cmd-up.js';
+import { validateCommand } from './cmd-validate.js';
+import { parseTimeout } from './files.js';
+
+const io: Io = {
+  out: (line) => void process.stdout.write(`${line}\n`),
+  err: (line) => void process.stderr.write(`${line}\n`),
+};
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+export async function main(argv: readonly string[]): Promise<void> {
+  const program = new Command('tollgate')
+    .description('Egress control for a service mesh: control plane, sidecars and egress gateways on Istio YAML.')
+    .option('--controller <url>', `the controller's admin URL (env TOLLGATE_CONTROLLER, default ${DEFAULT_CONTROLLER})`)
+    .enablePositionalOptions()
+    .showHelpAfterError();
+  const client = (): AdminClient => new AdminClient(controllerUrl(program.opts<{ controller?: string }>().controller));
+  const done = (code: number): void => {
+    process.exitCode = code;
+  };
+
+  program
+    .command('up')
+    .description('run the controller, the egress gateways and one sidecar per workload, from a config directory')
+    .option('--config-dir <dir>', 'the config directory (created if missing)', './mesh')
+    .option('--listen <host:port>', "the controller's address (default: the --controller address)")
+    .option('--pod-cidr <cidr>', 'loopback range for pod addresses', '127.0.100.0/24')
+    .option('--dns-server <host:port>', 'resolve external names through this DNS server (repeatable)', collect, [])
+    .option('--connect-to <h1:p1:h2:p2>', "dial h2:p2 instead of h1:p1, as curl's option (repeatable)", collect, [])
+    .option('--seed <file>', 'apply this file at start (repeatable)', collect, [])
+    .action(async (opts) => done(await upCommand(opts, program.opts<{ controller?: string }>().controller)));
+
+  program
+    .command('apply')
+    .description('validate resources and add or update them in the mesh')
+    .requiredOption('-f, --filename <file>', 'a YAML file, a directory, or - for stdin (repeatable)', collect, [])
+    .option('--wait', 'return once every proxy has acknowledged the change')
+    .option('--timeout <duration>', 'how long --wait waits', '30s')
+    .option('--dry-run', 'validate only')
+    .action(async (opts: { filename: string[]; wait?: boolean; timeout: string; dryRun?: boolean }) =>
+      done(await applyCommand(client(), io, opts.filename, { wait: opts.wait === true, timeoutMs: parseTimeout(opts.timeout), dryRun: opts.dryRun === true })),
+    );
+
+  program
+    .command('delete')
+    .description('remove resources: delete -f FILE... or delete KIND NAME [-n NS]')
+    .argument('[kind]')
+    .argument('[name]')
+    .option('-f, --filename <file>', 'the resources of this file (repeatable)', collect, [])
+    .option('-n, --namespace <ns>', 'namespace', 'default')
+    .option('--wait', 'return once every proxy has acknowledged the change')
+    .option('--timeout <duration>', 'how long --wait waits', '30s')
+    .action(async (kind: string | undefined, name: string | undefined, opts: { filename: string[]; namespace: string; wait?: boolean; timeout: string }) =>
+      done(
+        await deleteCommand(client(), io, { files: opts.filename, kind, name, namespace: opts.namespace }, { wait: opts.wait === true, timeoutMs: parseTimeout(opts.timeout) }),
+      ),
+    );
+
+  program
+    .command('get')
+    .description('list resources in force')
+    .argument('<kind>', 'e.g. serviceentry, vs, gw, dr, deployment, all')
+    .argument('[name]')
+    .option('-n, --namespace <ns>', 'namespace', 'default')
+    .option('-A, --all-namespaces', 'every namespace')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['yaml', 'json', 'wide']))
+    .action(async (kind: string, name: string | undefined, opts: { namespace: string; allNamespaces?: boolean; output?: string }) =>
+      done(await getCommand(client(), io, kind, name, { namespace: opts.namespace, allNamespaces: opts.allNamespaces === true, output: opts.output })),
+    );
+
+  program
+    .command('exec')
+    .description("run a command as a workload: its HTTP traffic goes through the workload's sidecar")
+    .argument('<workload>')
+    .argument('<command...>')
+    .option('-n, --namespace <ns>', 'namespace', 'default')
+    .passThroughOptions()
+    .action(async (workload: string, command: string[], opts: { namespace: string }) =>
+      done(await execCommand(client(), io, workload, opts.namespace, command[0] === '--' ? command.slice(1) : command)),
+    );
+
+  program
+    .command('logs')
+    .description("a proxy's access log")
+    .argument('<proxy>', 'a workload or gateway name')
+    .option('-n, --namespace <ns>', 'namespace', 'default')
+    .option('-f, --follow', 'keep printing new lines')
+    .option('--tail <n>', 'only the last n lines')
+    .action(async (proxy: string, opts: { namespace: string; follow?: boolean; tail?: string }) =>
+      done(await logsCommand(client(), io, proxy, opts.namespace, { follow: opts.follow === true, tail: opts.tail === undefined ? undefined : Number(opts.tail) })),
+    );
+
+  program
+    .command('status')
+    .description('each proxy with its config version; exit 0 only when all are in sync')
+    .action(async () => done(await statusCommand(client(), io)));
+
+  program
+    .command('validate')
+    .description('check files offline with the checks apply runs; exit 1 on errors')
+    .requiredOption('-f, --filename <file>', 'a YAML file or directory (repeatable)', collect, [])
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (opts: { filename: string[]; output: string }) => done(await validateCommand(io, opts.filename, opts.output)));
+
+  await program.parseAsync([...argv]);
+}

@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { parseYaml } from '../ingest/index.js';
+import { resourceKey } from '../model/index.js';
+import { ConfigDirectory, isEffectivelyEmpty, removeDocument } from './config-dir.js';
+
+const se = (name: string, host: string): string =>
+  `apiVersion: networking.istio.io/v1beta1
+kind: ServiceEntry
+metadata:
+  name: ${name}
+spec:
+  hosts: [${host}]
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  resolution: DNS
+`;
+
+function tmp(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-dir-'));
+}
+
+test('removeDocument takes one document and its separator out', () => {
+  const a = se('a', 'a.example.com');
+  const b = se('b', 'b.example.com');
+  const content = `${a}---\n${b}`;
+  const withoutA = removeDocument(content, a.trimEnd());
+  assert.equal(withoutA.trim(), b.trim());
+  const withoutB = removeDocument(content, b.trimEnd());
+  assert.equal(withoutB.trim(), a.trim());
+  assert.ok(isEffectivelyEmpty(removeDocument(withoutB, a.trimEnd())));
+  assert.ok(isEffectivelyEmpty('# only a comment\n---\n'));
+  assert.ok(!isEffectivelyEmpty('kind: X\n'));
+});
+
+test('loads every yaml file, reports duplicates, and keeps the first definition', async () => {
+  const dir = tmp();
+  fs.writeFileSync(path.join(dir, 'a.yaml'), se('dup', 'first.example.com'));
+  fs.writeFileSync(path.join(dir, 'b.yml'), se('dup', 'second.example.com'));
+  fs.writeFileSync(path.join(dir, 'notes.txt'), 'not yaml');
+  const store = new ConfigDirectory(dir, () => undefined);
+  await store.load();
+  const resources = store.resources();
+  assert.equal(resources.length, 1);
+  assert.equal(resources[0]!.kind === 'ServiceEntry' && resources[0]!.spec.hosts[0], 'first.example.com');
+  assert.ok(store.diagnostics().some((d) => d.name === 'DuplicateResource' && d.position?.file.endsWith('b.yml')));
+});
+
+test('a file that stops parsing keeps its last good resources', async () => {
+  const dir = tmp();
+  const file = path.join(dir, 'se.yaml');
+  fs.writeFileSync(file, se('web', 'web.example.com'));
+  const store = new ConfigDirectory(dir, () => undefined);
+  await store.load();
+  fs.writeFileSync(file, 'apiVersion: networking.istio.io/v1beta1\nkind: ServiceEntry\nmetadata: {name: web\n');
+  assert.equal(await store.scan(), true);
+  assert.equal(store.resources().length, 1, 'last good stays in force');
+  const diags = store.diagnostics();
+  assert.ok(diags.some((d) => d.level === 'error' && d.position?.file === file), JSON.stringify(diags));
+  assert.ok(diags.some((d) => d.name === 'LastGoodConfigInForce'));
+});
+
+test('a resource whose new version is invalid keeps its previous version; its valid neighbours update', async () => {
+  const dir = tmp();
+  const file = path.join(dir, 'two.yaml');
+  fs.writeFileSync(file, `${se('one', 'one.example.com')}---\n${se('two', 'two.example.com')}`);
+  const store = new ConfigDirectory(dir, () => undefined);
+  await store.load();
+  const broken = se('one', 'one.example.com').replace('  hosts: [one.example.com]\n', '');
+  fs.writeFileSync(file, `${broken}---\n${se('two', 'two-v2.example.com')}`);
+  await store.scan();
+  const hosts = Object.fromEntries(store.resources().map((r) => [r.meta.name, r.kind === 'ServiceEntry' ? r.spec.hosts[0] : '']));
+  assert.deepEqual(hosts, { one: 'one.example.com', two: 'two-v2.example.com' });
+});
+
+test('persist writes new resources to their own file, replaces in place, deletes documents', async () => {
+  const dir = tmp();
+  const shared = path.join(dir, 'shared.yaml');
+  fs.writeFileSync(shared, `# hand-written\n${se('a', 'a.example.com')}---\n${se('b', 'b.example.com')}`);
+  const store = new ConfigDirectory(dir, () => undefined);
+  await store.load();
+
+  const [c] = parseYaml(se('c', 'c.example.com'), 'input.yaml').resources;
+  await store.persist([c!], []);
+  assert.ok(fs.existsSync(path.join(dir, 'serviceentry.default.c.yaml')));
+
+  const [a2] = parseYaml(se('a', 'a2.example.com'), 'input.yaml').resources;
+  await store.persist([a2!], []);
+  const text = fs.readFileSync(shared, 'utf8');
+  assert.match(text, /a2\.example\.com/);
+  assert.match(text, /# hand-written/);
+  assert.match(text, /b\.example\.com/);
+
+  await store.persist([], [resourceKey(a2!)]);
+  assert.doesNotMatch(fs.readFileSync(shared, 'utf8'), /a2\.example\.com/);
+  await store.persist([], ['ServiceEntry/default/b']);
+  assert.ok(!fs.existsSync(shared), 'a file left with nothing but comments is removed');
+  assert.deepEqual(store.resources().map((r) => r.meta.name), ['c']);
+  assert.deepEqual(fs.readdirSync(dir).filter((f) => f.includes('.tmp')), [], 'no temporary files left');
+});

@@ -1,0 +1,198 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { DiscoveryClient, type DiscoveryEvent } from '../distribution/index.js';
+import { nodeId, type NodeIdentity, type ProxyConfig } from '../proxy-config/types.js';
+import { startAdminServer } from './admin-server.js';
+import { Controller } from './controller.js';
+
+const SE = `apiVersion: networking.istio.io/v1beta1
+kind: ServiceEntry
+metadata:
+  name: httpbin
+spec:
+  hosts: [httpbin.org]
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  resolution: DNS
+`;
+
+const DEPLOYMENT = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: sleep
+spec:
+  selector: {matchLabels: {app: sleep}}
+  template:
+    metadata: {labels: {app: sleep}}
+    spec:
+      serviceAccountName: sleep
+      containers: [{name: sleep, image: curl}]
+`;
+
+// Only the sleep sidecar is declared: the default egress gateway is switched off.
+const NO_GATEWAYS = `apiVersion: install.istio.io/v1alpha1
+kind: IstioOperator
+metadata: {name: no-gateways, namespace: istio-system}
+spec:
+  components:
+    egressGateways:
+    - name: istio-egressgateway
+      enabled: false
+`;
+
+const node: NodeIdentity = {
+  id: nodeId('sidecar', '127.0.0.1', 'sleep', 'default'),
+  type: 'sidecar',
+  name: 'sleep',
+  namespace: 'default',
+  ip: '127.0.0.1',
+  labels: { app: 'sleep' },
+  serviceAccount: 'sleep',
+};
+
+async function setup(): Promise<{ controller: Controller; url: string; dir: string; close: () => Promise<void> }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-ctl-'));
+  fs.writeFileSync(path.join(dir, 'sleep.yaml'), DEPLOYMENT);
+  fs.writeFileSync(path.join(dir, 'mesh.yaml'), NO_GATEWAYS);
+  const controller = new Controller(dir);
+  await controller.start();
+  const admin = await startAdminServer(controller, { host: '127.0.0.1', port: 0 });
+  return {
+    controller,
+    url: admin.url,
+    dir,
+    close: async () => {
+      controller.stop();
+      await admin.close();
+    },
+  };
+}
+
+function hasVhost(config: ProxyConfig, name: string): boolean {
+  return config.routeConfigs.some((rc) => rc.virtualHosts.some((v) => v.name === name));
+}
+
+test('a proxy connects, gets its config, ACKs; apply --wait semantics follow the ACKs', async () => {
+  const { controller, url, close } = await setup();
+  const configs: ProxyConfig[] = [];
+  const client = new DiscoveryClient({
+    controller: url,
+    node,
+    apply: async (config) => {
+      configs.push(config);
+      return { ok: true };
+    },
+  });
+  client.start();
+  try {
+    const first = await controller.waitForSync(controller.snapshot.version, 5_000);
+    assert.equal(first.ok, true, JSON.stringify(first.lagging));
+
+    const applied = await controller.apply([{ name: 'se.yaml', content: SE }]);
+    assert.equal(applied.ok, true, JSON.stringify(applied.diagnostics));
+    assert.deepEqual(applied.changes.map((c) => `${c.kind}/${c.name}:${c.action}`), ['ServiceEntry/httpbin:created']);
+    const synced = await controller.waitForSync(applied.version, 5_000);
+    assert.equal(synced.ok, true);
+    assert.ok(hasVhost(configs.at(-1)!, 'httpbin.org:80'), 'the new host reached the proxy');
+    assert.equal(controller.status().proxies.find((p) => p.name === 'sleep')?.synced, true);
+
+    const again = await controller.apply([{ name: 'se.yaml', content: SE }]);
+    assert.deepEqual(again.changes.map((c) => c.action), ['unchanged']);
+    assert.equal(again.version, applied.version, 'an unchanged apply makes no new version');
+  } finally {
+    client.close();
+    await close();
+  }
+});
+
+test('a NACK is reported by waitForSync with the proxy and its reason', async () => {
+  const { controller, url, close } = await setup();
+  let reject = false;
+  const client = new DiscoveryClient({
+    controller: url,
+    node,
+    apply: async () => (reject ? { ok: false, error: 'listener 0.0.0.0_8080: address in use' } : { ok: true }),
+  });
+  client.start();
+  try {
+    assert.equal((await controller.waitForSync(controller.snapshot.version, 5_000)).ok, true);
+    reject = true;
+    const applied = await controller.apply([{ name: 'se.yaml', content: SE }]);
+    const result = await controller.waitForSync(applied.version, 5_000);
+    assert.equal(result.ok, false);
+    assert.equal(result.lagging[0]?.name, 'sleep');
+    assert.match(result.lagging[0]?.nack?.error ?? '', /address in use/);
+  } finally {
+    client.close();
+    await close();
+  }
+});
+
+test('a rejected apply changes nothing, on disk or in force', async () => {
+  const { controller, dir, close } = await setup();
+  try {
+    const before = fs.readdirSync(dir).sort();
+    const version = controller.snapshot.version;
+    const bad = SE.replace('  hosts: [httpbin.org]\n', '');
+    const result = await controller.apply([
+      { name: 'ok.yaml', content: SE.replace('httpbin', 'other').replace('httpbin.org', 'other.org') },
+      { name: 'bad.yaml', content: bad },
+    ]);
+    assert.equal(result.ok, false);
+    assert.ok(result.diagnostics.some((d) => d.level === 'error' && d.position?.file === 'bad.yaml'));
+    assert.deepEqual(fs.readdirSync(dir).sort(), before);
+    assert.equal(controller.snapshot.version, version);
+    assert.equal(controller.resources().filter((r) => r.kind === 'ServiceEntry').length, 0);
+  } finally {
+    await close();
+  }
+});
+
+test('a proxy keeps its config while the controller is away and resyncs when it is back', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-ctl-'));
+  fs.writeFileSync(path.join(dir, 'se.yaml'), SE);
+  fs.writeFileSync(path.join(dir, 'sleep.yaml'), DEPLOYMENT);
+  fs.writeFileSync(path.join(dir, 'mesh.yaml'), NO_GATEWAYS);
+  let controller = new Controller(dir);
+  await controller.start();
+  let admin = await startAdminServer(controller, { host: '127.0.0.1', port: 0 });
+  const port = Number(new URL(admin.url).port);
+  const events: DiscoveryEvent['type'][] = [];
+  let applied = 0;
+  const client = new DiscoveryClient({
+    controller: admin.url,
+    node,
+    apply: async () => {
+      applied += 1;
+      return { ok: true };
+    },
+    onEvent: (e) => events.push(e.type),
+  });
+  client.start();
+  try {
+    assert.equal((await controller.waitForSync(controller.snapshot.version, 5_000)).ok, true);
+    const appliedBefore = applied;
+    controller.stop();
+    await admin.close();
+    await waitFor(() => events.includes('disconnected'));
+    controller = new Controller(dir);
+    await controller.start();
+    admin = await startAdminServer(controller, { host: '127.0.0.1', port });
+    assert.equal((await controller.waitForSync(controller.snapshot.version, 10_000)).ok, true);
+    assert.ok(applied > appliedBefore, 'the proxy was pushed again after reconnecting');
+  } finally {
+    client.close();
+    controller.stop();
+    await admin.close();
+  }
+});
+
+async function waitFor(cond: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

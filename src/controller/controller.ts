@@ -1,0 +1,359 @@
+// The controller (istiod's role): owns the resources in force, builds an immutable snapshot when they or the
+// live proxies change, translates it per proxy and pushes it; tracks what each proxy acknowledged.
+import { EventEmitter } from 'node:events';
+import { parseYaml } from '../ingest/index.js';
+import {
+  hasErrors,
+  resourceKey,
+  type AnyResource,
+  type Diagnostic,
+  type Kind,
+} from '../model/index.js';
+import type { NodeIdentity, ProxyConfig } from '../proxy-config/types.js';
+import { analyze, buildSnapshot, type Snapshot } from '../snapshot/index.js';
+import { translate } from '../translation/index.js';
+import { ConfigDirectory } from './config-dir.js';
+
+export interface ProxyStream {
+  send(version: string, config: ProxyConfig): void;
+  close(): void;
+}
+
+interface ProxyState {
+  node: NodeIdentity;
+  stream: ProxyStream;
+  connectedAt: number;
+  sent?: string;
+  acked?: string;
+  nack?: { version: string; error: string };
+}
+
+export interface ProxyStatus {
+  readonly name: string;
+  readonly namespace: string;
+  readonly type: string;
+  readonly ip?: string;
+  readonly connected: boolean;
+  readonly declared: boolean;
+  readonly sent?: string;
+  readonly acked?: string;
+  readonly nack?: { version: string; error: string };
+  readonly synced: boolean;
+}
+
+export interface SubmittedFile {
+  readonly name: string;
+  readonly content: string;
+}
+
+export type ChangeAction = 'created' | 'configured' | 'unchanged' | 'deleted';
+
+export interface ChangeResult {
+  readonly ok: boolean;
+  readonly version: string;
+  readonly changes: readonly { kind: Kind; namespace: string; name: string; apiVersion: string; action: ChangeAction }[];
+  readonly diagnostics: readonly Diagnostic[];
+  readonly notFound?: readonly string[];
+}
+
+export interface ResourceRef {
+  readonly kind: Kind;
+  readonly namespace: string;
+  readonly name: string;
+}
+
+export class Controller extends EventEmitter {
+  private readonly store: ConfigDirectory;
+  private readonly proxies = new Map<string, ProxyState>();
+  private generation = 0;
+  private current!: Snapshot;
+  private fingerprint = '';
+  private rebuildScheduled = false;
+  /** Serializes apply/delete so each validates against the state it will change. */
+  private mutations: Promise<unknown> = Promise.resolve();
+
+  constructor(configDir: string) {
+    super();
+    this.store = new ConfigDirectory(configDir, () => this.scheduleRebuild());
+  }
+
+  get snapshot(): Snapshot {
+    return this.current;
+  }
+
+  get configDir(): string {
+    return this.store.dir;
+  }
+
+  async start(): Promise<void> {
+    await this.store.load();
+    this.rebuild();
+    this.store.watch();
+  }
+
+  stop(): void {
+    this.store.close();
+    for (const p of this.proxies.values()) p.stream.close();
+    this.proxies.clear();
+  }
+
+  /** Diagnostics of the resources in force: ingest and validation of the directory, and the analyzers. */
+  diagnostics(): Diagnostic[] {
+    return [...this.store.diagnostics(), ...analyze(this.current)];
+  }
+
+  resources(): AnyResource[] {
+    return this.store.resources();
+  }
+
+  // -- proxies --------------------------------------------------------------------------------------------------
+
+  connect(node: NodeIdentity, stream: ProxyStream): void {
+    const previous = this.proxies.get(node.id);
+    previous?.stream.close();
+    this.proxies.set(node.id, { node, stream, connectedAt: Date.now() });
+    // A new instance changes endpoints (e.g. the gateway's): every proxy gets a new version, this one included.
+    this.rebuild(true);
+  }
+
+  disconnect(nodeId: string, stream: ProxyStream): void {
+    const state = this.proxies.get(nodeId);
+    if (!state || state.stream !== stream) return;
+    this.proxies.delete(nodeId);
+    this.scheduleRebuild(true);
+  }
+
+  ack(nodeId: string, version: string, ok: boolean, error?: string): void {
+    const state = this.proxies.get(nodeId);
+    if (!state) return;
+    if (ok) {
+      state.acked = version;
+      if (state.nack && Number(state.nack.version) <= Number(version)) state.nack = undefined;
+    } else {
+      state.nack = { version, error: error ?? 'rejected' };
+    }
+    this.emit('ack', state);
+  }
+
+  status(): { version: string; proxies: ProxyStatus[] } {
+    const version = this.current.version;
+    const out: ProxyStatus[] = [];
+    const connected = [...this.proxies.values()];
+    for (const d of this.current.proxies) {
+      const live = connected.find((p) => p.node.name === d.name && p.node.namespace === d.namespace && p.node.type === d.type);
+      out.push(this.proxyStatus(d.name, d.namespace, d.type, true, live, version));
+    }
+    for (const p of connected) {
+      if (out.some((s) => s.name === p.node.name && s.namespace === p.node.namespace && s.type === p.node.type)) continue;
+      out.push(this.proxyStatus(p.node.name, p.node.namespace, p.node.type, false, p, version));
+    }
+    return { version, proxies: out };
+  }
+
+  private proxyStatus(
+    name: string,
+    namespace: string,
+    type: string,
+    declared: boolean,
+    live: ProxyState | undefined,
+    version: string,
+  ): ProxyStatus {
+    return {
+      name,
+      namespace,
+      type,
+      ip: live?.node.ip,
+      connected: live !== undefined,
+      declared,
+      sent: live?.sent,
+      acked: live?.acked,
+      nack: live?.nack,
+      synced: live !== undefined && live.acked === version,
+    };
+  }
+
+  /** Resolves once every declared proxy has acknowledged `version` or later; or names those that have not. */
+  waitForSync(version: string, timeoutMs: number): Promise<{ ok: boolean; lagging: ProxyStatus[] }> {
+    const target = Number(version);
+    const lagging = (): ProxyStatus[] =>
+      this.status().proxies.filter((p) => p.declared && !(p.acked !== undefined && Number(p.acked) >= target));
+    const rejected = (): ProxyStatus[] =>
+      this.status().proxies.filter((p) => p.nack !== undefined && Number(p.nack.version) >= target);
+    return new Promise((resolve) => {
+      const check = (): boolean => {
+        const nacked = rejected();
+        if (nacked.length > 0) {
+          finish({ ok: false, lagging: nacked });
+          return true;
+        }
+        if (lagging().length === 0) {
+          finish({ ok: true, lagging: [] });
+          return true;
+        }
+        return false;
+      };
+      const finish = (result: { ok: boolean; lagging: ProxyStatus[] }): void => {
+        clearTimeout(timer);
+        clearInterval(poll);
+        this.off('ack', onAck);
+        resolve(result);
+      };
+      const onAck = (): void => void check();
+      const timer = setTimeout(() => finish({ ok: false, lagging: lagging() }), timeoutMs);
+      // Proxies that appear later (a new Deployment's sidecar) register without an ack event of ours.
+      const poll = setInterval(() => void check(), 100);
+      this.on('ack', onAck);
+      check();
+    });
+  }
+
+  configFor(name: string, namespace: string): ProxyConfig | undefined {
+    const p = [...this.proxies.values()].find((s) => s.node.name === name && s.node.namespace === namespace);
+    return p ? translate(p.node, this.current) : undefined;
+  }
+
+  // -- config changes -------------------------------------------------------------------------------------------
+
+  /** Validates the files as a whole, then persists them: all of them, or (on any error) nothing. */
+  apply(files: readonly SubmittedFile[], dryRun = false): Promise<ChangeResult> {
+    return this.serialize(async () => {
+      const parsed = files.map((f) => parseYaml(f.content, f.name));
+      const diagnostics = parsed.flatMap((p) => p.diagnostics);
+      const incoming = parsed.flatMap((p) => p.resources);
+      const version = this.current.version;
+      if (hasErrors(diagnostics)) return { ok: false, version, changes: [], diagnostics };
+
+      const inForce = new Map(this.store.resources().map((r) => [resourceKey(r), r] as const));
+      const batch = new Map<string, AnyResource>();
+      for (const r of incoming) batch.set(resourceKey(r), r);
+      const candidate = [...new Map([...inForce, ...batch]).values()];
+
+      const analysis = this.analyzeCandidate(candidate, new Set(batch.keys()));
+      if (hasErrors(analysis)) return { ok: false, version, changes: [], diagnostics: [...diagnostics, ...analysis] };
+
+      const changes = [...batch.values()].map((r) => {
+        const old = inForce.get(resourceKey(r));
+        const action: ChangeAction = !old ? 'created' : old.text.trim() === r.text.trim() ? 'unchanged' : 'configured';
+        return { kind: r.kind, namespace: r.meta.namespace, name: r.meta.name, apiVersion: r.apiVersion, action };
+      });
+      if (!dryRun) {
+        const toWrite = [...batch.values()].filter((r) => changes.find((c) => c.kind === r.kind && c.name === r.meta.name && c.namespace === r.meta.namespace)?.action !== 'unchanged');
+        if (toWrite.length > 0) {
+          await this.store.persist(toWrite, []);
+          this.rebuild();
+        }
+      }
+      return { ok: true, version: this.current.version, changes, diagnostics: [...diagnostics, ...analysis] };
+    });
+  }
+
+  /** Deletes resources named by reference or by the documents of files. Missing ones are reported. */
+  delete(refs: readonly ResourceRef[], files: readonly SubmittedFile[] = []): Promise<ChangeResult> {
+    return this.serialize(async () => {
+      const parsed = files.map((f) => parseYaml(f.content, f.name));
+      const diagnostics = parsed.flatMap((p) => p.diagnostics).filter((d) => d.level === 'error' && d.code === 'TG0001');
+      if (diagnostics.length > 0) return { ok: false, version: this.current.version, changes: [], diagnostics };
+      const wanted: ResourceRef[] = [
+        ...refs,
+        ...parsed.flatMap((p) => p.resources.map((r) => ({ kind: r.kind, namespace: r.meta.namespace, name: r.meta.name }))),
+      ];
+      const inForce = new Map(this.store.resources().map((r) => [resourceKey(r), r] as const));
+      const found: AnyResource[] = [];
+      const notFound: string[] = [];
+      for (const ref of wanted) {
+        const r = inForce.get(resourceKey({ kind: ref.kind, meta: ref }));
+        if (r) found.push(r);
+        else notFound.push(`${ref.kind} ${ref.namespace}/${ref.name}`);
+      }
+      if (found.length > 0) {
+        await this.store.persist([], found.map(resourceKey));
+        this.rebuild();
+      }
+      const remaining = this.store.resources();
+      const stillThere = new Set(remaining.map(resourceKey));
+      const stuck = found.filter((r) => stillThere.has(resourceKey(r)));
+      const changes = found
+        .filter((r) => !stillThere.has(resourceKey(r)))
+        .map((r) => ({ kind: r.kind, namespace: r.meta.namespace, name: r.meta.name, apiVersion: r.apiVersion, action: 'deleted' as const }));
+      const stuckDiagnostics: Diagnostic[] = stuck.map((r) => ({
+        code: 'TG0012',
+        name: 'DeleteFailed',
+        level: 'error',
+        message: `${r.kind} ${r.meta.namespace}/${r.meta.name} could not be removed from ${r.source.file}`,
+        position: r.source,
+        resource: { kind: r.kind, namespace: r.meta.namespace, name: r.meta.name },
+        hint: 'edit the file by hand',
+      }));
+      return {
+        ok: notFound.length === 0 && stuck.length === 0,
+        version: this.current.version,
+        changes,
+        diagnostics: stuckDiagnostics,
+        notFound,
+      };
+    });
+  }
+
+  private serialize<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.mutations.then(work, work);
+    this.mutations = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Analyzer findings against a candidate set, kept to those about the resources being changed. */
+  private analyzeCandidate(candidate: readonly AnyResource[], keys: ReadonlySet<string>): Diagnostic[] {
+    const snapshot = buildSnapshot({ version: 'candidate', resources: candidate, instances: this.instances() });
+    return analyze(snapshot).filter(
+      (d) => d.resource !== undefined && keys.has(`${d.resource.kind}/${d.resource.namespace}/${d.resource.name}`),
+    );
+  }
+
+  // -- snapshot and push ----------------------------------------------------------------------------------------
+
+  private instances(): NodeIdentity[] {
+    return [...this.proxies.values()].map((p) => p.node).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  private scheduleRebuild(force = false): void {
+    if (force) this.forceNext = true;
+    if (this.rebuildScheduled) return;
+    this.rebuildScheduled = true;
+    setImmediate(() => {
+      this.rebuildScheduled = false;
+      const f = this.forceNext;
+      this.forceNext = false;
+      this.rebuild(f);
+    });
+  }
+
+  private forceNext = false;
+
+  /**
+   * Builds a new snapshot when the resources or the instances changed (or when forced), then pushes every
+   * connected proxy its translation. Versions only grow.
+   */
+  private rebuild(force = false): void {
+    const resources = this.store.resources();
+    const instances = this.instances();
+    const fingerprint = JSON.stringify([resources.map((r) => [resourceKey(r), r.text]), instances]);
+    if (!force && this.current && fingerprint === this.fingerprint) return;
+    this.fingerprint = fingerprint;
+    this.generation += 1;
+    this.current = buildSnapshot({ version: String(this.generation), resources, instances });
+    this.emit('snapshot', this.current);
+    for (const state of this.proxies.values()) this.push(state);
+  }
+
+  private push(state: ProxyState): void {
+    let config: ProxyConfig;
+    try {
+      config = translate(state.node, this.current);
+    } catch (err) {
+      // Translation is pure and total by design; a throw is a bug. Keep the proxy on its last config.
+      this.emit('warning', `translation for ${state.node.id} failed: ${err instanceof Error ? err.stack : String(err)}`);
+      return;
+    }
+    state.sent = this.current.version;
+    state.stream.send(this.current.version, config);
+  }
+}

@@ -1,0 +1,3 @@
+export * from './controller.js';
+export * from './admin-server.js';
+export { ConfigDirectory } from './config-dir.js';

@@ -1,0 +1,109 @@
+// A pushed ProxyConfig, validated and compiled once. Throws ConfigError naming the field at fault; on success the
+// result is frozen and can be swapped in with a single reference assignment.
+import { isIP } from 'node:net';
+import type { AccessLogConfig, Listener, ProxyConfig } from '../proxy-config/types.js';
+import { compileCluster, type CompiledCluster } from './compile-clusters.js';
+import { compileRoute, compileRouteConfig, type CompiledRoute, type CompiledRouteConfig } from './compile-routes.js';
+import { ConfigError } from './errors.js';
+import { assertNever } from './matchers.js';
+
+export type CompiledListener =
+  | {
+      readonly kind: 'sidecar-outbound';
+      readonly name: string;
+      readonly address: string;
+      readonly port: number;
+      readonly defaultRoute: CompiledRoute;
+    }
+  | {
+      readonly kind: 'gateway-http';
+      readonly name: string;
+      readonly address: string;
+      readonly port: number;
+      readonly servicePort: number;
+      readonly routeConfigName: string;
+    };
+
+export interface CompiledConfig {
+  readonly version: string;
+  readonly accessLog: AccessLogConfig;
+  readonly listeners: ReadonlyMap<string, CompiledListener>;
+  readonly routeConfigs: ReadonlyMap<string, CompiledRouteConfig>;
+  readonly clusters: ReadonlyMap<string, CompiledCluster>;
+}
+
+export function compileConfig(config: ProxyConfig): CompiledConfig {
+  if (typeof config.version !== 'string') throw new ConfigError('version', 'must be a string');
+  const encoding = config.accessLog?.encoding;
+  if (encoding !== 'JSON' && encoding !== 'TEXT') {
+    throw new ConfigError('accessLog.encoding', `must be JSON or TEXT, not ${JSON.stringify(encoding)}`);
+  }
+  const listeners = new Map<string, CompiledListener>();
+  const bound = new Map<string, string>();
+  config.listeners.forEach((l, i) => {
+    const field = `listeners[${i}] (${l.name})`;
+    if (listeners.has(l.name)) throw new ConfigError(`${field}.name`, 'duplicate listener name');
+    checkPort(l.port, `${field}.port`, true);
+    if (isIP(l.address) === 0) throw new ConfigError(`${field}.address`, `${JSON.stringify(l.address)} is not an IP`);
+    const key = `${l.address}:${l.port}`;
+    if (l.port !== 0 && bound.has(key)) {
+      throw new ConfigError(`${field}.port`, `${key} is also bound by listener ${bound.get(key)}`);
+    }
+    bound.set(key, l.name);
+    listeners.set(l.name, compileListener(l, field));
+  });
+
+  const routeConfigs = new Map<string, CompiledRouteConfig>();
+  config.routeConfigs.forEach((rc, i) => {
+    const field = `routeConfigs[${i}] (${rc.name})`;
+    if (routeConfigs.has(rc.name)) throw new ConfigError(`${field}.name`, 'duplicate route config name');
+    routeConfigs.set(rc.name, compileRouteConfig(rc, field));
+  });
+
+  const clusters = new Map<string, CompiledCluster>();
+  config.clusters.forEach((c, i) => {
+    const field = `clusters[${i}] (${c.name})`;
+    if (clusters.has(c.name)) throw new ConfigError(`${field}.name`, 'duplicate cluster name');
+    clusters.set(c.name, compileCluster(c, field));
+  });
+
+  return Object.freeze({
+    version: config.version,
+    accessLog: Object.freeze({ ...config.accessLog }),
+    listeners,
+    routeConfigs,
+    clusters,
+  });
+}
+
+function compileListener(l: Listener, field: string): CompiledListener {
+  switch (l.kind) {
+    case 'sidecar-outbound':
+      return Object.freeze({
+        kind: l.kind,
+        name: l.name,
+        address: l.address,
+        port: l.port,
+        defaultRoute: compileRoute(l.defaultRoute, `${field}.defaultRoute`),
+      });
+    case 'gateway-http':
+      checkPort(l.servicePort, `${field}.servicePort`, false);
+      if (!l.routeConfigName) throw new ConfigError(`${field}.routeConfigName`, 'must not be empty');
+      return Object.freeze({
+        kind: l.kind,
+        name: l.name,
+        address: l.address,
+        port: l.port,
+        servicePort: l.servicePort,
+        routeConfigName: l.routeConfigName,
+      });
+    default:
+      return assertNever(l, `${field}.kind`);
+  }
+}
+
+function checkPort(port: number, field: string, allowZero: boolean): void {
+  if (!Number.isInteger(port) || port < (allowZero ? 0 : 1) || port > 65535) {
+    throw new ConfigError(field, `${port} is not a valid port`);
+  }
+}

@@ -1,0 +1,211 @@
+// Route configs compiled into frozen lookup structures: per request a virtual host is found with one Map lookup
+// (or a walk over the wildcard suffixes, longest first) and routes are tried in order with precompiled matchers.
+import type {
+  HeaderMutation,
+  RetryPolicy,
+  Route,
+  RouteAction,
+  RouteConfig,
+  VirtualHost,
+  WeightedCluster,
+} from '../proxy-config/types.js';
+import { ConfigError } from './errors.js';
+import { assertNever, compileRegex, compileRouteMatch, type RequestTest } from './matchers.js';
+
+export interface CompiledRouteConfig {
+  readonly name: string;
+  /** `host` is lower-case and port-less. */
+  findVirtualHost(host: string): CompiledVirtualHost | undefined;
+}
+
+export interface CompiledVirtualHost {
+  readonly name: string;
+  readonly routes: readonly CompiledRoute[];
+}
+
+export interface CompiledRoute {
+  readonly name: string;
+  readonly matches: RequestTest;
+  readonly action: CompiledAction;
+  readonly requestHeaders: HeaderMutation | undefined;
+  readonly responseHeaders: HeaderMutation | undefined;
+  readonly fault: Route['fault'];
+}
+
+export type CompiledAction = CompiledClusterAction | CompiledDirectAction | CompiledRedirectAction;
+
+export interface CompiledClusterAction {
+  readonly kind: 'cluster';
+  /** Picks a weighted cluster: random by weight, deterministic when there is one. */
+  pickCluster(): WeightedCluster;
+  readonly timeoutMs: number | undefined;
+  readonly retry: RetryPolicy | undefined;
+  /** Rewrites the path (without query); undefined when the route has no path rewrite. */
+  readonly rewritePath: ((path: string) => string) | undefined;
+  readonly hostRewrite: string | undefined;
+}
+
+export interface CompiledDirectAction {
+  readonly kind: 'direct';
+  readonly status: number;
+  readonly body: string;
+}
+
+export interface CompiledRedirectAction {
+  readonly kind: 'redirect';
+  readonly status: number;
+  readonly scheme: string | undefined;
+  readonly host: string | undefined;
+  readonly port: number | undefined;
+  readonly path: string | undefined;
+}
+
+export function compileRouteConfig(rc: RouteConfig, field: string): CompiledRouteConfig {
+  const exact = new Map<string, CompiledVirtualHost>();
+  const suffixes: { suffix: string; vhost: CompiledVirtualHost }[] = [];
+  let catchAll: CompiledVirtualHost | undefined;
+  rc.virtualHosts.forEach((vh, i) => {
+    const vhField = `${field}.virtualHosts[${i}] (${vh.name})`;
+    const compiled = compileVirtualHost(vh, vhField);
+    if (vh.domains.length === 0) throw new ConfigError(`${vhField}.domains`, 'must not be empty');
+    for (const raw of vh.domains) {
+      const domain = raw.toLowerCase();
+      // The first virtual host claiming a domain keeps it, as in Envoy (duplicates are Istio's to avoid).
+      if (domain === '*') catchAll ??= compiled;
+      else if (domain.startsWith('*.')) {
+        const suffix = domain.slice(1);
+        if (!suffixes.some((s) => s.suffix === suffix)) suffixes.push({ suffix, vhost: compiled });
+      } else if (domain.includes('*')) {
+        throw new ConfigError(`${vhField}.domains`, `unsupported wildcard ${JSON.stringify(raw)}`);
+      } else if (!exact.has(domain)) exact.set(domain, compiled);
+    }
+  });
+  suffixes.sort((a, b) => b.suffix.length - a.suffix.length);
+  Object.freeze(suffixes);
+  return Object.freeze({
+    name: rc.name,
+    findVirtualHost(host: string): CompiledVirtualHost | undefined {
+      const hit = exact.get(host);
+      if (hit) return hit;
+      for (const s of suffixes) {
+        if (host.length > s.suffix.length && host.endsWith(s.suffix)) return s.vhost;
+      }
+      return catchAll;
+    },
+  });
+}
+
+function compileVirtualHost(vh: VirtualHost, field: string): CompiledVirtualHost {
+  const routes = vh.routes.map((r, i) => compileRoute(r, `${field}.routes[${i}] (${r.name})`));
+  return Object.freeze({ name: vh.name, routes: Object.freeze(routes) });
+}
+
+export function compileRoute(route: Route, field: string): CompiledRoute {
+  return Object.freeze({
+    name: route.name,
+    matches: compileRouteMatch(route.match, `${field}.match`),
+    action: compileAction(route, `${field}.action`),
+    requestHeaders: route.requestHeaders,
+    responseHeaders: route.responseHeaders,
+    fault: route.fault,
+  });
+}
+
+function compileAction(route: Route, field: string): CompiledAction {
+  const a: RouteAction = route.action;
+  switch (a.kind) {
+    case 'direct':
+      checkStatus(a.status, 200, 599, `${field}.status`);
+      return Object.freeze({ kind: 'direct', status: a.status, body: a.body ?? '' });
+    case 'redirect':
+      checkStatus(a.status, 300, 399, `${field}.status`);
+      return Object.freeze({
+        kind: 'redirect', status: a.status, scheme: a.scheme, host: a.host, port: a.port, path: a.path,
+      });
+    case 'cluster': {
+      if (a.timeoutMs !== undefined && !(a.timeoutMs >= 0)) {
+        throw new ConfigError(`${field}.timeoutMs`, 'must be a non-negative number');
+      }
+      return Object.freeze({
+        kind: 'cluster',
+        pickCluster: compileClusterPicker(a.clusters, `${field}.clusters`),
+        // Envoy: a timeout of 0 disables the route timeout.
+        timeoutMs: a.timeoutMs ? a.timeoutMs : undefined,
+        retry: a.retry,
+        rewritePath: compilePathRewrite(route, a, field),
+        hostRewrite: a.hostRewrite,
+      });
+    }
+    default:
+      return assertNever(a, field);
+  }
+}
+
+function checkStatus(status: number, min: number, max: number, field: string): void {
+  if (!Number.isInteger(status) || status < min || status > max) {
+    throw new ConfigError(field, `status ${status} is outside ${min}-${max}`);
+  }
+}
+
+function compileClusterPicker(clusters: readonly WeightedCluster[], field: string): () => WeightedCluster {
+  const live = clusters.filter((c) => c.weight > 0);
+  if (clusters.length === 1) {
+    const only = clusters[0]!;
+    return () => only;
+  }
+  const total = live.reduce((sum, c) => sum + c.weight, 0);
+  if (live.length === 0 || !Number.isFinite(total)) {
+    throw new ConfigError(field, 'needs at least one cluster with a positive weight');
+  }
+  if (live.length === 1) {
+    const only = live[0]!;
+    return () => only;
+  }
+  const cumulative = live.map(((sum) => (c: WeightedCluster) => (sum += c.weight))(0));
+  return () => {
+    const r = Math.random() * total;
+    for (let i = 0; i < cumulative.length; i++) if (r < cumulative[i]!) return live[i]!;
+    return live[live.length - 1]!;
+  };
+}
+
+function compilePathRewrite(
+  route: Route,
+  a: Extract<RouteAction, { kind: 'cluster' }>,
+  field: string,
+): ((path: string) => string) | undefined {
+  if (a.regexRewrite) {
+    compileRegex(a.regexRewrite.pattern, `${field}.regexRewrite.pattern`);
+    // Unanchored and global: RE2's GlobalReplace, which Envoy's regex_rewrite uses, replaces every match.
+    const re = new RegExp(a.regexRewrite.pattern, 'g');
+    const substitute = compileSubstitution(a.regexRewrite.substitution);
+    return (path) => path.replace(re, (...args: unknown[]) => substitute(args));
+  }
+  if (a.prefixRewrite === undefined) return undefined;
+  const m = route.match.path;
+  // Envoy replaces the matched prefix; an exact match counts as a prefix and no path match means "/".
+  const prefix = m?.kind === 'prefix' || m?.kind === 'exact' ? m.value : '/';
+  const replacement = a.prefixRewrite;
+  return (path) => replacement + path.slice(prefix.length);
+}
+
+/** RE2 substitutions name groups as \1..\9; everything else is literal. */
+function compileSubstitution(sub: string): (matchArgs: unknown[]) => string {
+  const parts: (string | number)[] = [];
+  let literal = '';
+  for (let i = 0; i < sub.length; i++) {
+    const c = sub[i]!;
+    const next = sub[i + 1];
+    if (c === '\\' && next !== undefined && /\d/.test(next)) {
+      parts.push(literal, Number(next));
+      literal = '';
+      i++;
+    } else if (c === '\\' && next === '\\') {
+      literal += '\\';
+      i++;
+    } else literal += c;
+  }
+  parts.push(literal);
+  return (args) =>
+    parts.map((p) => (typeof p === 'number' ? String(args[p] ?? '') : p)).join('');
+}

@@ -1,0 +1,146 @@
+// The proxy process's data plane: applies pushed configs (validate, compile, bind, swap) and serves traffic.
+import { formatAccessLog, type AccessLogRecord } from '../observability/index.js';
+import type { NodeIdentity, ProxyConfig } from '../proxy-config/types.js';
+import { AgentPool } from './agent-pool.js';
+import { compileConfig, type CompiledConfig } from './compile-config.js';
+import type { ConnectToRule } from './connect-to.js';
+import { ListenerHandle, type ListenerHost } from './http-listener.js';
+import type { PlaneContext } from './request-handler.js';
+import type { HostResolver } from './resolver.js';
+import type { StreamInfo } from './stream-info.js';
+
+export interface DataPlaneOptions {
+  /** How hostnames (STRICT_DNS/LOGICAL_DNS clusters, ORIGINAL_DST hosts) resolve. */
+  resolver: HostResolver;
+  /** curl's --connect-to semantics, applied when dialing upstream. */
+  connectTo?: readonly ConnectToRule[];
+  /** One formatted line per request (no newline). */
+  onAccessLog?: (line: string, record: AccessLogRecord) => void;
+  /** Degraded modes: a failed bind, a failed DNS lookup, ... */
+  onWarning?: (message: string) => void;
+  /** Injectable clock (ms); default Date.now. */
+  now?: () => number;
+}
+
+export type ApplyResult = { ok: true } | { ok: false; error: string };
+
+/** How long a removed listener's in-flight requests may take before their connections are cut. */
+const DRAIN_GRACE_MS = 5_000;
+const CLOSE_GRACE_MS = 1_000;
+
+export class DataPlane {
+  private current: CompiledConfig | undefined;
+  private handles = new Map<string, ListenerHandle>();
+  private readonly agents = new AgentPool();
+  private readonly host: ListenerHost;
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(node: NodeIdentity, options: DataPlaneOptions) {
+    const now = options.now ?? Date.now;
+    const warn = (message: string): void => {
+      try {
+        options.onWarning?.(message);
+      } catch {
+        // a failing warning sink must not take a request down
+      }
+    };
+    const ctx: PlaneContext = {
+      resolver: options.resolver,
+      connectTo: options.connectTo ?? [],
+      warn,
+      agents: this.agents,
+      nodeIp: node.ip,
+      now,
+      completeStream(info: StreamInfo, config: CompiledConfig): void {
+        // Metrics hook in here too: this is the one place a request ends.
+        if (!config.accessLog.enabled || !options.onAccessLog) return;
+        try {
+          const record = info.toRecord(now());
+          options.onAccessLog(formatAccessLog(record, config.accessLog.encoding), record);
+        } catch (err) {
+          warn(`access log: ${(err as Error).message}`);
+        }
+      },
+    };
+    this.host = { ctx, currentConfig: () => this.current };
+  }
+
+  get version(): string | undefined {
+    return this.current?.version;
+  }
+
+  get listenerAddresses(): ReadonlyArray<{ name: string; address: string; port: number }> {
+    return [...this.handles.values()].map((h) => ({ name: h.name, address: h.address, port: h.boundPort }));
+  }
+
+  /** Pushes are applied one at a time, in arrival order. */
+  apply(config: ProxyConfig): Promise<ApplyResult> {
+    const run = this.queue.then(() => this.applyNow(config));
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private async applyNow(config: ProxyConfig): Promise<ApplyResult> {
+    if (this.closed) return { ok: false, error: 'the data plane is closed' };
+    let compiled: CompiledConfig;
+    try {
+      compiled = compileConfig(config);
+    } catch (err) {
+      return { ok: false, error: `config ${String(config?.version)} rejected: ${(err as Error).message}` };
+    }
+
+    const next = new Map<string, ListenerHandle>();
+    const leaving = new Set(this.handles.values());
+    const renames: [ListenerHandle, string][] = [];
+    const opened: ListenerHandle[] = [];
+    for (const l of compiled.listeners.values()) {
+      const same = this.handles.get(l.name);
+      if (same && same.address === l.address && same.requestedPort === l.port) {
+        next.set(l.name, same);
+        leaving.delete(same);
+      }
+    }
+    for (const l of compiled.listeners.values()) {
+      if (next.has(l.name)) continue;
+      // A renamed listener on the same fixed address and port keeps its socket rather than fail to bind.
+      const reuse = l.port === 0 ? undefined
+        : [...leaving].find((h) => h.address === l.address && h.requestedPort === l.port);
+      if (reuse) {
+        next.set(l.name, reuse);
+        leaving.delete(reuse);
+        renames.push([reuse, l.name]);
+        continue;
+      }
+      try {
+        const handle = await ListenerHandle.open(l.name, l.address, l.port, this.host);
+        opened.push(handle);
+        next.set(l.name, handle);
+      } catch (err) {
+        await Promise.all(opened.map((h) => h.close(0)));
+        const message = `listener ${l.name} (${l.address}:${l.port}): cannot bind: ${(err as Error).message}`;
+        this.host.ctx.warn(`config ${compiled.version} rejected: ${message}`);
+        return { ok: false, error: message };
+      }
+    }
+
+    // The swap: synchronous, so no request observes a half-applied config.
+    const previous = this.current;
+    for (const h of leaving) h.retired = previous;
+    for (const [h, name] of renames) h.name = name;
+    this.current = compiled;
+    this.handles = next;
+    this.agents.retainOnly(new Set(compiled.clusters.keys()));
+    for (const h of leaving) void h.close(DRAIN_GRACE_MS);
+    return { ok: true };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.queue;
+    const handles = [...this.handles.values()];
+    this.handles = new Map();
+    await Promise.all(handles.map((h) => h.close(CLOSE_GRACE_MS)));
+    this.agents.destroyAll();
+  }
+}

@@ -1,0 +1,220 @@
+// The cluster action: choose a cluster and endpoint, make attempts (with retries, route and per-try timeouts),
+// then stream the response back. Failures are thrown as ProxyErrors for rescue.ts to answer.
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
+import type { WeightedCluster } from '../proxy-config/types.js';
+import type { AgentPool } from './agent-pool.js';
+import { resolveTargets, type EndpointDeps, type OriginalDestination } from './cluster-endpoints.js';
+import type { Target } from './cluster-lb.js';
+import type { CompiledCluster } from './compile-clusters.js';
+import type { CompiledConfig } from './compile-config.js';
+import type { CompiledClusterAction, CompiledRoute } from './compile-routes.js';
+import { ProxyError } from './errors.js';
+import { applyHeaderMutation, withoutHopByHop } from './headers.js';
+import type { RequestView } from './request-view.js';
+import { backoffMs, errorIsRetriable, responseIsRetriable } from './retry.js';
+import { formatAddress, type StreamInfo } from './stream-info.js';
+import { startAttempt, type Attempt } from './upstream.js';
+
+export interface ForwardDeps extends EndpointDeps {
+  readonly agents: AgentPool;
+  /** The pod address upstream connections are made from. */
+  readonly nodeIp: string;
+  readonly now: () => number;
+}
+
+export interface ForwardRequest {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly info: StreamInfo;
+  readonly view: RequestView;
+  readonly route: CompiledRoute;
+  readonly action: CompiledClusterAction;
+  readonly config: CompiledConfig;
+  readonly original: OriginalDestination;
+  /** Request headers already cleaned and decorated by the connection manager. */
+  readonly headers: OutgoingHttpHeaders;
+  readonly hasBody: boolean;
+  /** Aborted when the client goes away before the response completed. */
+  readonly downstreamGone: AbortSignal;
+}
+
+/** Resolves when the response has been fully sent; rejects with a ProxyError otherwise. */
+export async function forward(f: ForwardRequest, deps: ForwardDeps): Promise<void> {
+  const weighted = f.action.pickCluster();
+  const cluster = f.config.clusters.get(weighted.cluster);
+  if (!cluster) throw new ProxyError('cluster_not_found', `cluster ${weighted.cluster} is not configured`);
+  f.info.upstreamCluster = cluster.name;
+  if (!cluster.breaker.tryAcquire()) throw new ProxyError('upstream_overflow', `cluster ${cluster.name} is full`);
+  try {
+    const targets = await resolveTargets(cluster, f.original, deps);
+    if (targets.length === 0) throw new ProxyError('no_healthy_upstream', `cluster ${cluster.name} has no endpoints`);
+    const { attempt, response, startedMs } = await attemptWithRetries(f, deps, cluster, weighted, targets);
+    await streamResponse(f, deps, weighted, attempt, response, startedMs);
+  } finally {
+    cluster.breaker.release();
+  }
+}
+
+function upstreamRequestHeaders(f: ForwardRequest, weighted: WeightedCluster): { headers: OutgoingHttpHeaders; path: string } {
+  const headers: OutgoingHttpHeaders = { ...f.headers };
+  applyHeaderMutation(headers, weighted.requestHeaders);
+  applyHeaderMutation(headers, f.route.requestHeaders);
+  if (f.action.hostRewrite) headers.host = f.action.hostRewrite;
+  const query = f.view.query === '' ? '' : `?${f.view.query}`;
+  let path = f.view.path + query;
+  if (f.action.rewritePath) {
+    headers['x-envoy-original-path'] = path;
+    path = f.action.rewritePath(f.view.path) + query;
+  }
+  return { headers, path };
+}
+
+async function attemptWithRetries(
+  f: ForwardRequest,
+  deps: ForwardDeps,
+  cluster: CompiledCluster,
+  weighted: WeightedCluster,
+  targets: readonly Target[],
+): Promise<{ attempt: Attempt; response: IncomingMessage; startedMs: number }> {
+  const { headers, path } = upstreamRequestHeaders(f, weighted);
+  const policy = f.action.retry;
+  const maxRetries = policy?.numRetries ?? 0;
+  const agent = deps.agents.get(cluster);
+  let retriesUsed = 0;
+
+  // The route timeout spans every attempt and back-off, up to the response headers.
+  let deadlineTimer: NodeJS.Timeout | undefined;
+  const stoppers: Promise<never>[] = [];
+  if (f.action.timeoutMs !== undefined) {
+    const ms = f.action.timeoutMs;
+    stoppers.push(new Promise<never>((_, reject) => {
+      deadlineTimer = setTimeout(() => reject(new ProxyError('upstream_response_timeout')), ms);
+    }));
+  }
+  stoppers.push(new Promise<never>((_, reject) => {
+    const gone = (): void => reject(new ProxyError('downstream_disconnect'));
+    if (f.downstreamGone.aborted) gone();
+    else f.downstreamGone.addEventListener('abort', gone, { once: true });
+  }));
+  for (const s of stoppers) s.catch(() => {});
+  const race = <T>(p: Promise<T>): Promise<T> => Promise.race([p, ...stoppers]);
+
+  try {
+    for (;;) {
+      const target = cluster.picker.pick(targets);
+      f.info.upstreamHost = formatAddress(target.ip, target.port);
+      const untrack = cluster.picker.track(target);
+      const startedMs = deps.now();
+      const attempt = startAttempt({
+        target,
+        method: f.view.method,
+        path,
+        headers,
+        agent,
+        localAddress: localAddressFor(deps.nodeIp, target.ip),
+        connectTimeoutMs: cluster.connectTimeoutMs,
+        perTryTimeoutMs: policy?.perTryTimeoutMs,
+        body: f.req,
+        hasBody: f.hasBody,
+        onBodyBytes: (n) => (f.info.bytesReceived += n),
+      });
+      let response: IncomingMessage;
+      try {
+        response = await race(attempt.response);
+      } catch (err) {
+        untrack();
+        const pe = err instanceof ProxyError ? err : new ProxyError('internal_error', String(err), { cause: err });
+        attempt.abort(pe);
+        f.info.upstreamLocalAddress = attempt.localAddress();
+        const retriable = policy !== undefined && !pe.bodySent && errorIsRetriable(pe, policy);
+        if (retriable && retriesUsed < maxRetries && cluster.breaker.tryAcquireRetry()) {
+          await backoff(cluster, ++retriesUsed, policy, race);
+          continue;
+        }
+        if (retriable && maxRetries > 0 && retriesUsed >= maxRetries) f.info.flags.add('URX');
+        throw pe;
+      }
+      const retriable = policy !== undefined && responseIsRetriable(response, policy);
+      const replayable = !(f.hasBody && attempt.bodySent());
+      if (retriable && replayable && retriesUsed < maxRetries && cluster.breaker.tryAcquireRetry()) {
+        response.resume();
+        untrack();
+        await backoff(cluster, ++retriesUsed, policy, race);
+        continue;
+      }
+      if (retriable && maxRetries > 0 && retriesUsed >= maxRetries) {
+        f.info.flags.add('URX');
+      }
+      response.once('close', untrack);
+      return { attempt, response, startedMs };
+    }
+  } finally {
+    clearTimeout(deadlineTimer);
+  }
+}
+
+/** Waits before retry n, holding the retry slot the caller acquired (Envoy's concurrent-retry budget). */
+async function backoff(
+  cluster: CompiledCluster,
+  n: number,
+  policy: NonNullable<CompiledClusterAction['retry']>,
+  race: <T>(p: Promise<T>) => Promise<T>,
+): Promise<void> {
+  try {
+    const ms = backoffMs(n, policy.backoffBaseMs);
+    await race(new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  } finally {
+    cluster.breaker.releaseRetry();
+  }
+}
+
+function streamResponse(
+  f: ForwardRequest,
+  deps: ForwardDeps,
+  weighted: WeightedCluster,
+  attempt: Attempt,
+  upstream: IncomingMessage,
+  startedMs: number,
+): Promise<void> {
+  const serviceTime = Math.max(0, Math.round(deps.now() - startedMs));
+  f.info.upstreamServiceTimeMs = serviceTime;
+  f.info.upstreamLocalAddress = attempt.localAddress();
+  const headers = withoutHopByHop(upstream.headers);
+  headers['x-envoy-upstream-service-time'] = String(serviceTime);
+  applyHeaderMutation(headers, weighted.responseHeaders);
+  applyHeaderMutation(headers, f.route.responseHeaders);
+  const status = upstream.statusCode ?? 502;
+  f.res.writeHead(status, headers);
+  f.info.responseCode = status;
+  f.info.details = 'via_upstream';
+
+  return new Promise<void>((resolve, reject) => {
+    const gone = (): void => {
+      upstream.destroy();
+      attempt.request.destroy();
+      reject(new ProxyError('downstream_disconnect'));
+    };
+    if (f.downstreamGone.aborted) return gone();
+    f.downstreamGone.addEventListener('abort', gone, { once: true });
+    upstream.on('data', (chunk: Buffer) => (f.info.bytesSent += chunk.length));
+    upstream.on('error', () => {}); // surfaced through 'close' below
+    upstream.on('close', () => {
+      if (upstream.complete) return;
+      f.downstreamGone.removeEventListener('abort', gone);
+      reject(new ProxyError('upstream_connection_termination', 'upstream closed the connection mid-response'));
+    });
+    f.res.once('finish', () => {
+      f.downstreamGone.removeEventListener('abort', gone);
+      resolve();
+    });
+    upstream.pipe(f.res);
+  });
+}
+
+/** Bind upstream connections to the pod address when it can reach the target's address family. */
+function localAddressFor(nodeIp: string, targetIp: string): string | undefined {
+  const family = isIP(nodeIp);
+  if (family === 0 || nodeIp === '0.0.0.0' || nodeIp === '::') return undefined;
+  return family === isIP(targetIp) ? nodeIp : undefined;
+}

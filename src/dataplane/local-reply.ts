@@ -1,0 +1,43 @@
+// Responses the proxy writes itself (Envoy's local replies): direct responses, redirects and errors.
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { CompiledRoute } from './compile-routes.js';
+import { applyHeaderMutation } from './headers.js';
+import type { StreamInfo } from './stream-info.js';
+
+export interface LocalReply {
+  readonly status: number;
+  readonly body: string;
+  readonly details: string;
+  readonly headers?: OutgoingHttpHeaders;
+}
+
+export function sendLocalReply(
+  res: ServerResponse,
+  info: StreamInfo,
+  reply: LocalReply,
+  route: CompiledRoute | undefined,
+): void {
+  const body = Buffer.from(reply.body);
+  const headers: OutgoingHttpHeaders = { ...reply.headers, 'content-length': body.length };
+  if (body.length > 0) headers['content-type'] = 'text/plain';
+  headers.server = 'envoy';
+  applyHeaderMutation(headers, route?.responseHeaders);
+  info.responseCode = reply.status;
+  info.details = reply.details;
+  // HEAD answers carry the headers only; Node drops the body itself.
+  if (res.req.method !== 'HEAD') info.bytesSent += body.length;
+  res.writeHead(reply.status, headers);
+  res.end(body);
+}
+
+/** A local reply on a socket that has no usable HTTP request (parse errors, CONNECT). Closes the connection. */
+export function writeRawReply(socket: Socket, status: number, reason: string, body: string): number {
+  const bytes = Buffer.from(body);
+  const head =
+    `HTTP/1.1 ${status} ${reason}\r\ncontent-length: ${bytes.length}\r\n` +
+    (bytes.length > 0 ? 'content-type: text/plain\r\n' : '') +
+    'server: envoy\r\nconnection: close\r\n\r\n';
+  socket.end(Buffer.concat([Buffer.from(head, 'latin1'), bytes]));
+  return bytes.length;
+}

@@ -1,0 +1,205 @@
+// The HTTP connection manager for one request: headers Envoy adds, route selection, fault injection, the route
+// action, and the single rescue of whatever went wrong. The stream completes (access log, later metrics) once
+// the response is over and the handler has settled.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { CompiledConfig, CompiledListener } from './compile-config.js';
+import type { CompiledRedirectAction, CompiledRoute } from './compile-routes.js';
+import { ProxyError } from './errors.js';
+import { forward, type ForwardDeps } from './forward.js';
+import { withoutHopByHop } from './headers.js';
+import { sendLocalReply } from './local-reply.js';
+import { parseRequestTarget } from './request-target.js';
+import { splitAuthority, type RequestView } from './request-view.js';
+import { rescue } from './rescue.js';
+import { selectRoute } from './router.js';
+import { formatAddress, StreamInfo } from './stream-info.js';
+
+export interface PlaneContext extends ForwardDeps {
+  /** The one place a stream completes: the access log now, metrics later. */
+  completeStream(info: StreamInfo, config: CompiledConfig): void;
+}
+
+export function handleRequest(
+  ctx: PlaneContext,
+  config: CompiledConfig,
+  listener: CompiledListener,
+  req: IncomingMessage,
+  res: ServerResponse,
+): void {
+  const info = new StreamInfo(ctx.now());
+  info.method = req.method;
+  info.protocol = `HTTP/${req.httpVersion}`;
+  info.downstreamLocalAddress = formatAddress(req.socket.localAddress, req.socket.localPort);
+  info.downstreamRemoteAddress = formatAddress(req.socket.remoteAddress, req.socket.remotePort);
+  info.userAgent = req.headers['user-agent'];
+
+  const downstreamGone = new AbortController();
+  let resetByProxy = false;
+  const closed = new Promise<void>((resolve) =>
+    res.once('close', () => {
+      if (!res.writableFinished) downstreamGone.abort();
+      resolve();
+    }),
+  );
+  let route: CompiledRoute | undefined;
+
+  const run = async (): Promise<void> => {
+    const target = parseRequestTarget(req);
+    info.path = target.pathAndQuery;
+    info.authority = target.authority;
+    const requestId = firstValue(req.headers['x-request-id']) ?? randomUUID();
+    info.requestId = requestId;
+    const remoteIp = req.socket.remoteAddress?.replace(/^::ffff:(?=\d+\.)/, '');
+    const priorXff = firstValue(req.headers['x-forwarded-for']);
+    // Gateways use the remote address (Istio sets use_remote_address there) and append it; sidecars pass XFF on.
+    info.xForwardedFor =
+      listener.kind === 'gateway-http' && remoteIp ? (priorXff ? `${priorXff}, ${remoteIp}` : remoteIp) : priorXff;
+    if (target.authority === undefined) throw new ProxyError('missing_host_header');
+
+    const { host, port } = splitAuthority(target.authority);
+    const view: RequestView = {
+      method: req.method ?? 'GET',
+      path: target.path,
+      query: target.query,
+      authority: target.authority,
+      host,
+      scheme: 'http',
+      headers: req.headers,
+    };
+    const destinationPort = listener.kind === 'sidecar-outbound' ? (port ?? 80) : listener.servicePort;
+    route = selectRoute(config, listener, view, destinationPort);
+    if (!route) throw new ProxyError('route_not_found', `no route for ${host} on ${listener.name}`);
+    info.routeName = route.name;
+
+    const fault = route.fault;
+    if (fault?.delay && chance(fault.delay.percentage)) {
+      info.flags.add('DI');
+      await sleepUnlessGone(fault.delay.fixedDelayMs, downstreamGone.signal);
+    }
+    if (fault?.abort && chance(fault.abort.percentage)) {
+      throw new ProxyError('fault_abort', 'fault injected', { status: fault.abort.httpStatus });
+    }
+
+    const action = route.action;
+    switch (action.kind) {
+      case 'direct':
+        sendLocalReply(res, info, { status: action.status, body: action.body, details: 'direct_response' }, route);
+        return;
+      case 'redirect':
+        sendLocalReply(
+          res,
+          info,
+          {
+            status: action.status,
+            body: '',
+            details: 'direct_response',
+            headers: { location: redirectLocation(action, view) },
+          },
+          route,
+        );
+        return;
+      case 'cluster': {
+        const headers: OutgoingHttpHeaders = withoutHopByHop(req.headers);
+        headers.host = target.authority;
+        headers['x-request-id'] = requestId;
+        if (info.xForwardedFor !== undefined) headers['x-forwarded-for'] = info.xForwardedFor;
+        if (listener.kind === 'gateway-http' || headers['x-forwarded-proto'] === undefined) {
+          headers['x-forwarded-proto'] = 'http';
+        }
+        const hasBody =
+          req.headers['transfer-encoding'] !== undefined ||
+          (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+        await forward(
+          {
+            req,
+            res,
+            info,
+            view,
+            route,
+            action,
+            config,
+            original: { host, port: destinationPort },
+            headers,
+            hasBody,
+            downstreamGone: downstreamGone.signal,
+          },
+          ctx,
+        );
+        return;
+      }
+    }
+  };
+
+  const onError = (err: unknown): void => {
+    const r = rescue(err, res.headersSent || res.destroyed);
+    if (r.unexpected !== undefined) ctx.warn(`unexpected error on ${listener.name}: ${describe(r.unexpected)}`);
+    for (const f of r.flags) info.flags.add(f);
+    info.details = r.details;
+    if (r.reset) {
+      if (!res.destroyed) {
+        resetByProxy = true;
+        res.destroy();
+      }
+      return;
+    }
+    sendLocalReply(res, info, { status: r.status, body: r.body, details: r.details }, route);
+  };
+
+  void run()
+    .catch(onError)
+    .catch((err: unknown) => {
+      ctx.warn(`failed to answer a request on ${listener.name}: ${describe(err)}`);
+      res.destroy();
+    })
+    .then(() => closed)
+    .then(() => {
+      if (!res.writableFinished && !resetByProxy && !info.flags.has('DC')) {
+        info.flags.add('DC');
+        info.details ??= 'downstream_remote_disconnect';
+      }
+      ctx.completeStream(info, config);
+    });
+}
+
+function firstValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function chance(percentage: number): boolean {
+  return percentage >= 100 || Math.random() * 100 < percentage;
+}
+
+function sleepUnlessGone(ms: number, gone: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      gone.removeEventListener('abort', abort);
+      resolve();
+    }
+    function abort(): void {
+      clearTimeout(timer);
+      reject(new ProxyError('downstream_disconnect'));
+    }
+    if (gone.aborted) abort();
+    else gone.addEventListener('abort', abort, { once: true });
+  });
+}
+
+/** Envoy's redirect: each configured part replaces the request's; the query survives a path without one. */
+function redirectLocation(a: CompiledRedirectAction, view: RequestView): string {
+  const scheme = a.scheme ?? view.scheme;
+  const { host: reqHost, port: reqPort } = splitAuthority(view.authority);
+  let host = a.host ?? reqHost;
+  let port = a.port ?? (a.host !== undefined ? undefined : reqPort);
+  // A scheme change drops the old scheme's default port.
+  if (a.scheme !== undefined && a.port === undefined && port === 80) port = undefined;
+  if (port !== undefined) host = `${host}:${port}`;
+  let path = a.path ?? view.path;
+  if (!path.includes('?') && view.query !== '') path = `${path}?${view.query}`;
+  return `${scheme}://${host}${path}`;
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? (err.stack ?? err.message) : String(err);
+}

@@ -1,0 +1,67 @@
+// How the data plane turns hostnames into addresses. Injected so tests and `--dns-server` can replace the
+// system resolver.
+import { lookup, Resolver } from 'node:dns/promises';
+import { isIP } from 'node:net';
+
+export interface HostResolver {
+  /** IPv4/IPv6 addresses; rejects when the name cannot be resolved. */
+  resolve(hostname: string): Promise<string[]>;
+}
+
+export function systemResolver(): HostResolver {
+  return {
+    async resolve(hostname) {
+      if (isIP(stripBrackets(hostname))) return [stripBrackets(hostname)];
+      const answers = await lookup(hostname, { all: true });
+      return answers.map((a) => a.address);
+    },
+  };
+}
+
+const MIN_TTL_S = 1;
+const MAX_TTL_S = 30;
+
+/**
+ * Asks the given DNS servers ("127.0.0.1:5353") directly: A records, then AAAA when there are none. Answers are
+ * cached for their TTL, clamped to [1s, 30s], so STRICT_DNS clusters follow DNS changes without a query per request.
+ */
+export function dnsServerResolver(servers: string[], options: { now?: () => number } = {}): HostResolver {
+  const resolver = new Resolver({ timeout: 2000, tries: 2 });
+  resolver.setServers(servers);
+  const now = options.now ?? Date.now;
+  const cache = new Map<string, { addresses: string[]; expires: number }>();
+  const inflight = new Map<string, Promise<string[]>>();
+
+  async function query(name: string): Promise<string[]> {
+    let records = await resolver.resolve4(name, { ttl: true }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENODATA' || err.code === 'ENOTFOUND') return [];
+      throw err;
+    });
+    if (records.length === 0) records = await resolver.resolve6(name, { ttl: true });
+    if (records.length === 0) throw Object.assign(new Error(`no addresses for ${name}`), { code: 'ENODATA' });
+    const ttl = Math.min(MAX_TTL_S, Math.max(MIN_TTL_S, Math.min(...records.map((r) => r.ttl))));
+    const addresses = records.map((r) => r.address);
+    cache.set(name, { addresses, expires: now() + ttl * 1000 });
+    return addresses;
+  }
+
+  return {
+    resolve(hostname) {
+      const bare = stripBrackets(hostname);
+      if (isIP(bare)) return Promise.resolve([bare]);
+      const name = bare.toLowerCase();
+      const hit = cache.get(name);
+      if (hit && hit.expires > now()) return Promise.resolve(hit.addresses);
+      let pending = inflight.get(name);
+      if (!pending) {
+        pending = query(name).finally(() => inflight.delete(name));
+        inflight.set(name, pending);
+      }
+      return pending;
+    },
+  };
+}
+
+function stripBrackets(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}

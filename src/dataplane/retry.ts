@@ -1,0 +1,34 @@
+// Envoy's retry policy: which failures are retried, and the jittered exponential back-off between attempts.
+import type { IncomingMessage } from 'node:http';
+import type { RetryPolicy } from '../proxy-config/types.js';
+import type { ProxyError } from './errors.js';
+
+export function errorIsRetriable(err: ProxyError, policy: RetryPolicy): boolean {
+  for (const condition of err.spec.retryOn) if (policy.retryOn.includes(condition)) return true;
+  return false;
+}
+
+export function responseIsRetriable(res: IncomingMessage, policy: RetryPolicy): boolean {
+  const status = res.statusCode ?? 0;
+  const on = policy.retryOn;
+  if (on.includes('5xx') && status >= 500) return true;
+  if (on.includes('gateway-error') && (status === 502 || status === 503 || status === 504)) return true;
+  if (on.includes('retriable-4xx') && status === 409) return true;
+  if (on.includes('retriable-status-codes') && policy.retriableStatusCodes.includes(status)) return true;
+  const grpc = res.headers['grpc-status'];
+  if (grpc !== undefined) {
+    const grpcRetry: Record<string, string> = {
+      '1': 'cancelled', '4': 'deadline-exceeded', '8': 'resource-exhausted', '14': 'unavailable',
+    };
+    const condition = grpcRetry[String(grpc)];
+    if (condition && on.includes(condition)) return true;
+  }
+  return false;
+}
+
+/** Envoy: a random wait in [0, (2^n - 1) * base], capped at 10 × base, for retry n (1-based). */
+export function backoffMs(retryNumber: number, baseMs: number): number {
+  const base = baseMs > 0 ? baseMs : 25;
+  const ceiling = Math.min((2 ** retryNumber - 1) * base, 10 * base);
+  return Math.floor(Math.random() * (ceiling + 1));
+}

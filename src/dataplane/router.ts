@@ -1,0 +1,25 @@
+// Listener -> route config -> virtual host -> first matching route.
+import type { CompiledConfig, CompiledListener } from './compile-config.js';
+import type { CompiledRoute } from './compile-routes.js';
+import type { RequestView } from './request-view.js';
+
+/**
+ * Sidecar: the route config named after the destination port, else the listener's default route (allow_any or
+ * block_all) applies as is. Gateway: the listener's fixed route config. Undefined means 404 NR.
+ */
+export function selectRoute(
+  config: CompiledConfig,
+  listener: CompiledListener,
+  req: RequestView,
+  destinationPort: number,
+): CompiledRoute | undefined {
+  const routeConfig =
+    listener.kind === 'sidecar-outbound'
+      ? config.routeConfigs.get(String(destinationPort))
+      : config.routeConfigs.get(listener.routeConfigName);
+  if (!routeConfig) return listener.kind === 'sidecar-outbound' ? listener.defaultRoute : undefined;
+  const vhost = routeConfig.findVirtualHost(req.host);
+  if (!vhost) return undefined;
+  for (const route of vhost.routes) if (route.matches(req)) return route;
+  return undefined;
+}

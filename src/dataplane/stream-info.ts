@@ -1,0 +1,76 @@
+// Everything known about one request as it moves through the proxy (Envoy's StreamInfo). It becomes the
+// request's access-log record when the stream completes.
+import { isIP } from 'node:net';
+import {
+  formatResponseFlags,
+  formatStartTime,
+  type AccessLogRecord,
+  type ResponseFlag,
+} from '../observability/index.js';
+
+export class StreamInfo {
+  readonly startMs: number;
+  method: string | undefined;
+  /** The path as the client sent it (Envoy logs X-ENVOY-ORIGINAL-PATH, i.e. before rewrites). */
+  path: string | undefined;
+  protocol: string | undefined;
+  authority: string | undefined;
+  requestId: string | undefined;
+  userAgent: string | undefined;
+  xForwardedFor: string | undefined;
+  routeName: string | undefined;
+  upstreamCluster: string | undefined;
+  upstreamHost: string | undefined;
+  upstreamLocalAddress: string | undefined;
+  downstreamLocalAddress: string | undefined;
+  downstreamRemoteAddress: string | undefined;
+  readonly flags = new Set<ResponseFlag>();
+  details: string | undefined;
+  terminationDetails: string | undefined;
+  transportFailureReason: string | undefined;
+  responseCode = 0;
+  bytesReceived = 0;
+  bytesSent = 0;
+  upstreamServiceTimeMs: number | undefined;
+
+  constructor(startMs: number) {
+    this.startMs = startMs;
+  }
+
+  toRecord(endMs: number): AccessLogRecord {
+    return {
+      start_time: formatStartTime(this.startMs),
+      route_name: this.routeName,
+      method: this.method,
+      path: this.path,
+      protocol: this.protocol,
+      response_code: this.responseCode,
+      response_flags: formatResponseFlags(this.flags),
+      response_code_details: this.details,
+      connection_termination_details: this.terminationDetails,
+      bytes_received: this.bytesReceived,
+      bytes_sent: this.bytesSent,
+      duration: Math.max(0, Math.round(endMs - this.startMs)),
+      upstream_service_time:
+        this.upstreamServiceTimeMs === undefined ? undefined : String(this.upstreamServiceTimeMs),
+      x_forwarded_for: this.xForwardedFor,
+      user_agent: this.userAgent,
+      request_id: this.requestId,
+      authority: this.authority,
+      upstream_host: this.upstreamHost,
+      upstream_cluster: this.upstreamCluster,
+      upstream_local_address: this.upstreamLocalAddress,
+      downstream_local_address: this.downstreamLocalAddress,
+      downstream_remote_address: this.downstreamRemoteAddress,
+      requested_server_name: undefined,
+      upstream_transport_failure_reason: this.transportFailureReason,
+    };
+  }
+}
+
+/** "ip:port", with IPv6 in brackets and IPv4-mapped IPv6 shown as IPv4, as Envoy prints addresses. */
+export function formatAddress(ip: string | undefined, port: number | undefined): string | undefined {
+  if (!ip || port === undefined) return undefined;
+  const v4 = ip.startsWith('::ffff:') && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip;
+  return isIP(v4) === 6 ? `[${v4}]:${port}` : `${v4}:${port}`;
+}

@@ -1,0 +1,157 @@
+// The proxy side of distribution: holds one discovery stream to the controller, hands each config to the data
+// plane, and ACKs or NACKs it. When the controller is away it retries with capped backoff; the data plane keeps
+// serving its last good config meanwhile.
+import http from 'node:http';
+import type { NodeIdentity, ProxyConfig } from '../proxy-config/types.js';
+import {
+  ACK_PATH,
+  DISCOVERY_PATH,
+  LineSplitter,
+  PING_INTERVAL_MS,
+  type AckRequest,
+  type DiscoveryRequest,
+  type ServerMessage,
+} from './protocol.js';
+
+export type ApplyResult = { ok: true } | { ok: false; error: string };
+
+export interface DiscoveryClientOptions {
+  /** Base URL of the controller, e.g. http://127.0.0.1:15010 */
+  readonly controller: string;
+  readonly node: NodeIdentity;
+  readonly apply: (config: ProxyConfig) => Promise<ApplyResult>;
+  readonly currentVersion?: () => string | undefined;
+  readonly onEvent?: (event: DiscoveryEvent) => void;
+}
+
+export type DiscoveryEvent =
+  | { readonly type: 'connected' }
+  | { readonly type: 'disconnected'; readonly reason: string }
+  | { readonly type: 'applied'; readonly version: string }
+  | { readonly type: 'rejected'; readonly version: string; readonly error: string };
+
+const MIN_BACKOFF_MS = 200;
+const MAX_BACKOFF_MS = 5_000;
+
+export class DiscoveryClient {
+  private request: http.ClientRequest | undefined;
+  private closed = false;
+  private backoffMs = MIN_BACKOFF_MS;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
+  /** Configs are applied one at a time, in arrival order. */
+  private queue: Promise<void> = Promise.resolve();
+  private readonly base: URL;
+
+  constructor(private readonly options: DiscoveryClientOptions) {
+    this.base = new URL(options.controller);
+  }
+
+  start(): void {
+    this.connect();
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.watchdog);
+    this.request?.destroy();
+  }
+
+  private connect(): void {
+    if (this.closed) return;
+    const body: DiscoveryRequest = { node: this.options.node, currentVersion: this.options.currentVersion?.() };
+    const payload = JSON.stringify(body);
+    const req = http.request(new URL(DISCOVERY_PATH, this.base), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+      agent: false,
+    });
+    this.request = req;
+    req.on('response', (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        this.retry(`controller answered ${res.statusCode}`);
+        return;
+      }
+      this.backoffMs = MIN_BACKOFF_MS;
+      this.options.onEvent?.({ type: 'connected' });
+      this.armWatchdog();
+      const lines = new LineSplitter();
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        this.armWatchdog();
+        for (const line of lines.push(chunk)) this.onLine(line);
+      });
+      res.on('end', () => this.retry('stream ended'));
+      res.on('error', (err) => this.retry(err.message));
+    });
+    req.on('error', (err) => this.retry(err.message));
+    req.end(payload);
+  }
+
+  /** A stream with no bytes (not even pings) for three ping intervals is dead: reconnect. */
+  private armWatchdog(): void {
+    clearTimeout(this.watchdog);
+    this.watchdog = setTimeout(() => this.request?.destroy(new Error('no ping from controller')), 3 * PING_INTERVAL_MS);
+    this.watchdog.unref();
+  }
+
+  private retry(reason: string): void {
+    clearTimeout(this.watchdog);
+    if (this.closed || this.retryTimer) return;
+    this.request?.destroy();
+    this.request = undefined;
+    this.options.onEvent?.({ type: 'disconnected', reason });
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.connect();
+    }, this.backoffMs);
+    this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
+  }
+
+  private onLine(line: string): void {
+    let message: ServerMessage;
+    try {
+      message = JSON.parse(line) as ServerMessage;
+    } catch {
+      this.options.onEvent?.({ type: 'disconnected', reason: 'malformed message from controller' });
+      return;
+    }
+    if (message.type !== 'config') return;
+    this.queue = this.queue.then(() => this.applyAndAck(message.version, message.config));
+  }
+
+  private async applyAndAck(version: string, config: ProxyConfig): Promise<void> {
+    let result: ApplyResult;
+    try {
+      result = await this.options.apply(config);
+    } catch (err) {
+      result = { ok: false, error: err instanceof Error ? err.message : String(err) };
+    }
+    this.options.onEvent?.(
+      result.ok ? { type: 'applied', version } : { type: 'rejected', version, error: result.error },
+    );
+    const ack: AckRequest = result.ok
+      ? { nodeId: this.options.node.id, version, ok: true }
+      : { nodeId: this.options.node.id, version, ok: false, error: result.error };
+    await this.sendAck(ack);
+  }
+
+  private sendAck(ack: AckRequest): Promise<void> {
+    const payload = JSON.stringify(ack);
+    return new Promise((resolve) => {
+      const req = http.request(new URL(ACK_PATH, this.base), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+      });
+      req.on('response', (res) => {
+        res.resume();
+        res.on('end', resolve);
+      });
+      // A lost ACK is recovered on reconnect: the proxy reports its version and is pushed again.
+      req.on('error', () => resolve());
+      req.end(payload);
+    });
+  }
+}

@@ -1,0 +1,75 @@
+import { isAlias, type Document, type LineCounter } from 'yaml';
+import type { Diagnostic, SourcePosition } from '../model/index.js';
+import { makeDiagnostic, type CodeName } from '../validation/codes.js';
+
+export interface ResourceRef {
+  readonly kind: string;
+  readonly namespace: string;
+  readonly name: string;
+}
+
+/** What decoding one resource accumulates: diagnostics and the position of every value it visited. */
+export class DecodeContext {
+  readonly diagnostics: Diagnostic[] = [];
+  readonly positions = new Map<string, SourcePosition>();
+
+  constructor(
+    readonly file: string,
+    private readonly lineCounter: LineCounter,
+    private readonly doc: Document.Parsed | undefined,
+    readonly resource?: ResourceRef,
+  ) {}
+
+  /** Follows YAML aliases (`*anchor`) so schemas only ever see maps, sequences and scalars. */
+  resolve(node: unknown): unknown {
+    if (isAlias(node) && this.doc) return node.resolve(this.doc) ?? null;
+    return node;
+  }
+
+  positionOf(node: unknown): SourcePosition | undefined {
+    const range = (node as { range?: [number, number, number] } | null)?.range;
+    if (!range) return undefined;
+    const { line, col } = this.lineCounter.linePos(range[0]);
+    return { file: this.file, line, col };
+  }
+
+  record(path: string, node: unknown): void {
+    const pos = this.positionOf(node);
+    if (pos && path !== '') this.positions.set(path, pos);
+  }
+
+  report(name: CodeName, node: unknown, path: string, message: string, hint?: string): void {
+    const position = this.positionOf(node) ?? this.positions.get(path);
+    this.diagnostics.push(
+      makeDiagnostic(name, {
+        message,
+        ...(position ? { position } : {}),
+        ...(this.resource ? { resource: this.resource } : {}),
+        ...(path ? { field: path } : {}),
+        ...(hint ? { hint } : {}),
+      }),
+    );
+  }
+
+  /** A context that shares file and positions source but collects into fresh buffers (for trial decodes). */
+  scratch(): DecodeContext {
+    return new DecodeContext(this.file, this.lineCounter, this.doc, this.resource);
+  }
+
+  absorb(other: DecodeContext): void {
+    this.diagnostics.push(...other.diagnostics);
+    for (const [k, v] of other.positions) this.positions.set(k, v);
+  }
+
+  hasErrors(): boolean {
+    return this.diagnostics.some((d) => d.level === 'error');
+  }
+}
+
+/** "spec.hosts" + 2 -> "spec.hosts[2]"; map keys that are not plain words are quoted: headers["x.y"]. */
+export function childPath(parent: string, key: string | number): string {
+  if (typeof key === 'number') return `${parent}[${key}]`;
+  const plain = /^[A-Za-z0-9_-]+$/.test(key);
+  if (!plain) return `${parent}[${JSON.stringify(key)}]`;
+  return parent === '' ? key : `${parent}.${key}`;
+}

@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ACCESS_LOG_FIELDS, formatAccessLog, type AccessLogRecord } from './access-log.js';
+import { formatResponseFlags, type ResponseFlag } from './response-flags.js';
+
+const record: AccessLogRecord = {
+  start_time: '2024-05-06T07:08:09.010Z',
+  route_name: 'allow_any',
+  method: 'GET',
+  path: '/',
+  protocol: 'HTTP/1.1',
+  response_code: 301,
+  response_flags: '-',
+  response_code_details: 'via_upstream',
+  connection_termination_details: undefined,
+  bytes_received: 0,
+  bytes_sent: 239,
+  duration: 12,
+  upstream_service_time: '11',
+  x_forwarded_for: undefined,
+  user_agent: 'curl/8.5.0',
+  request_id: 'abc',
+  authority: 'aliyun.com',
+  upstream_host: '106.11.249.99:80',
+  upstream_cluster: 'PassthroughCluster',
+  upstream_local_address: '127.0.0.2:40000',
+  downstream_local_address: '127.0.0.2:15001',
+  downstream_remote_address: '127.0.0.2:50000',
+  requested_server_name: undefined,
+  upstream_transport_failure_reason: undefined,
+};
+
+describe('access log', () => {
+  it('renders JSON in Istio key order, numbers as numbers and unset values as "-"', () => {
+    const line = formatAccessLog(record, 'JSON');
+    const parsed = JSON.parse(line) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(parsed), [...ACCESS_LOG_FIELDS]);
+    assert.equal(ACCESS_LOG_FIELDS[0], 'start_time');
+    assert.equal(ACCESS_LOG_FIELDS[1], 'route_name');
+    assert.equal(parsed.response_code, 301);
+    assert.equal(parsed.duration, 12);
+    assert.equal(parsed.upstream_service_time, '11');
+    assert.equal(parsed.x_forwarded_for, '-');
+    assert.equal(parsed.requested_server_name, '-');
+    assert.ok(!line.includes('\n'));
+  });
+
+  it('renders TEXT as Istio default format', () => {
+    assert.equal(
+      formatAccessLog(record, 'TEXT'),
+      '[2024-05-06T07:08:09.010Z] "GET / HTTP/1.1" 301 - via_upstream - "-" 0 239 12 11 "-" "curl/8.5.0" "abc" ' +
+        '"aliyun.com" "106.11.249.99:80" PassthroughCluster 127.0.0.2:40000 127.0.0.2:15001 127.0.0.2:50000 - allow_any',
+    );
+  });
+
+  it('orders response flags as Envoy does, whatever order they were raised in', () => {
+    assert.equal(formatResponseFlags(new Set<ResponseFlag>()), '-');
+    assert.equal(formatResponseFlags(new Set<ResponseFlag>(['URX', 'UF'])), 'UF,URX');
+    assert.equal(formatResponseFlags(new Set<ResponseFlag>(['NC', 'DI'])), 'DI,NC');
+  });
+});

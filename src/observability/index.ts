@@ -1,0 +1,11 @@
+export {
+  ACCESS_LOG_FIELDS,
+  UNSET,
+  formatAccessLog,
+  formatAccessLogJson,
+  formatAccessLogText,
+  formatStartTime,
+} from './access-log.js';
+export type { AccessLogEncoding, AccessLogField, AccessLogRecord, NumericAccessLogField } from './access-log.js';
+export { RESPONSE_FLAGS, formatResponseFlags } from './response-flags.js';
+export type { ResponseFlag } from './response-flags.js';

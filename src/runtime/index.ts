@@ -1,0 +1,3 @@
+export * from './local-mesh.js';
+export * from './pod-addresses.js';
+export * from './proxy-runner.js';

@@ -1,0 +1,141 @@
+// Local mode (`tollgate up`): the controller, its admin API, and one in-process proxy per declared sidecar and
+// egress gateway, each on its own loopback pod address. Proxies talk to the controller over the same HTTP
+// protocol they would use as separate processes, so local mode exercises the real paths.
+import type http from 'node:http';
+import { Controller, startAdminServer, sendJson, type AdminServer, type SubmittedFile } from '../controller/index.js';
+import type { ConnectToRule, HostResolver } from '../dataplane/index.js';
+import { formatDiagnostic } from '../model/index.js';
+import { nodeId, type NodeIdentity } from '../proxy-config/types.js';
+import type { ProxyDeclaration, Snapshot } from '../snapshot/index.js';
+import { PodAddressPool } from './pod-addresses.js';
+import { ProxyRunner } from './proxy-runner.js';
+
+export interface LocalMeshOptions {
+  readonly configDir: string;
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly podCidr: string;
+  readonly resolver: HostResolver;
+  readonly connectTo: readonly ConnectToRule[];
+  /** Files applied once at start (like `tollgate apply`), e.g. the example workload. */
+  readonly seeds: readonly SubmittedFile[];
+  /** One line of output (no newline). */
+  readonly out: (line: string) => void;
+}
+
+export class LocalMesh {
+  private readonly controller: Controller;
+  private readonly pool: PodAddressPool;
+  private readonly runners = new Map<string, ProxyRunner>();
+  private admin: AdminServer | undefined;
+  private reconciling: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: LocalMeshOptions) {
+    this.controller = new Controller(options.configDir);
+    this.pool = new PodAddressPool(options.podCidr);
+  }
+
+  get url(): string {
+    if (!this.admin) throw new Error('local mesh not started');
+    return this.admin.url;
+  }
+
+  async start(): Promise<void> {
+    const { out } = this.options;
+    this.controller.on('warning', (message: string) => out(`tollgate | warning: ${message}`));
+    await this.controller.start();
+    for (const d of this.controller.diagnostics()) out(`tollgate | ${formatDiagnostic(d)}`);
+    this.admin = await startAdminServer(this.controller, this.options.listen, [(req, res, url) => this.logsRoute(req, res, url)]);
+    this.controller.on('snapshot', (s: Snapshot) => this.scheduleReconcile(s));
+    this.scheduleReconcile(this.controller.snapshot);
+    if (this.options.seeds.length > 0) {
+      const result = await this.controller.apply(this.options.seeds);
+      for (const d of result.diagnostics) out(`tollgate | ${formatDiagnostic(d)}`);
+      for (const c of result.changes) out(`tollgate | seed ${c.kind} ${c.namespace}/${c.name} ${c.action}`);
+    }
+    await this.reconciling;
+  }
+
+  async stop(): Promise<void> {
+    this.controller.removeAllListeners('snapshot');
+    await this.reconciling;
+    await Promise.all([...this.runners.values()].map((r) => r.stop()));
+    this.runners.clear();
+    this.controller.stop();
+    await this.admin?.close();
+  }
+
+  private scheduleReconcile(snapshot: Snapshot): void {
+    this.reconciling = this.reconciling.then(() => this.reconcile(snapshot.proxies));
+  }
+
+  /** Starts the proxies that are declared and not running; stops those no longer declared or changed. */
+  private async reconcile(declared: readonly ProxyDeclaration[]): Promise<void> {
+    const wanted = new Map(declared.map((d) => [keyOf(d), d] as const));
+    for (const [key, runner] of this.runners) {
+      const d = wanted.get(key);
+      if (d && sameIdentity(d, runner.node)) continue;
+      this.runners.delete(key);
+      await runner.stop();
+      this.pool.release(key);
+      this.options.out(`tollgate | ${runner.node.type === 'router' ? 'gateway' : 'sidecar'} ${runner.node.name}.${runner.node.namespace} stopped`);
+    }
+    for (const [key, d] of wanted) {
+      if (this.runners.has(key)) continue;
+      const ip = this.pool.acquire(key);
+      const node: NodeIdentity = {
+        id: nodeId(d.type, ip, d.name, d.namespace),
+        type: d.type,
+        name: d.name,
+        namespace: d.namespace,
+        ip,
+        labels: d.labels,
+        serviceAccount: d.serviceAccount,
+      };
+      const prefix = `${d.name}.${d.namespace}`;
+      const runner = new ProxyRunner({
+        controller: this.url,
+        node,
+        resolver: this.options.resolver,
+        connectTo: this.options.connectTo,
+        stdout: (line) => this.options.out(`${prefix} | ${line}`),
+        event: (message) => this.options.out(`tollgate | ${prefix}: ${message}`),
+      });
+      this.runners.set(key, runner);
+      runner.start();
+      this.options.out(`tollgate | ${d.type === 'router' ? 'gateway' : 'sidecar'} ${prefix} started at ${ip}`);
+    }
+  }
+
+  /** GET /v1/logs/:namespace/:name[?follow=1&tail=N]: a proxy's access-log lines, as text. */
+  private logsRoute(req: http.IncomingMessage, res: http.ServerResponse, url: URL): boolean {
+    const match = /^\/v1\/logs\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+    if (req.method !== 'GET' || !match) return false;
+    const namespace = decodeURIComponent(match[1]!);
+    const name = decodeURIComponent(match[2]!);
+    const runner = [...this.runners.values()].find((r) => r.node.name === name && r.node.namespace === namespace);
+    if (!runner) {
+      const known = [...this.runners.values()].map((r) => `${r.node.name} -n ${r.node.namespace}`).join(', ');
+      sendJson(res, 404, { error: `no proxy ${name} in namespace ${namespace}; running: ${known || 'none'}` });
+      return true;
+    }
+    const tailParam = url.searchParams.get('tail');
+    const tail = tailParam === null ? undefined : Math.max(0, Number(tailParam));
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+    for (const line of runner.logs.tail(tail)) res.write(`${line}\n`);
+    if (url.searchParams.get('follow') !== '1') {
+      res.end();
+      return true;
+    }
+    const unfollow = runner.logs.follow((line) => res.write(`${line}\n`));
+    res.on('close', unfollow);
+    return true;
+  }
+}
+
+function keyOf(d: { type: string; namespace: string; name: string }): string {
+  return `${d.type}/${d.namespace}/${d.name}`;
+}
+
+function sameIdentity(d: ProxyDeclaration, node: NodeIdentity): boolean {
+  return d.serviceAccount === node.serviceAccount && JSON.stringify(d.labels) === JSON.stringify(node.labels);
+}

@@ -1,0 +1,20 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { PodAddressPool } from './pod-addresses.js';
+
+test('hands out loopback addresses in order, stable per key, reused after release', () => {
+  const pool = new PodAddressPool('127.0.100.0/24');
+  assert.equal(pool.acquire('gw'), '127.0.100.1');
+  assert.equal(pool.acquire('sleep'), '127.0.100.2');
+  assert.equal(pool.acquire('gw'), '127.0.100.1');
+  pool.release('gw');
+  assert.equal(pool.acquire('other'), '127.0.100.1');
+});
+
+test('skips 127.0.0.1 and refuses ranges outside loopback or exhausted', () => {
+  const pool = new PodAddressPool('127.0.0.0/30');
+  assert.equal(pool.acquire('a'), '127.0.0.2');
+  assert.throws(() => pool.acquire('b'), /no pod address left/);
+  assert.throws(() => new PodAddressPool('10.0.0.0/24'), /loopback/);
+  assert.throws(() => new PodAddressPool('127.0.0.1'), /CIDR/);
+});

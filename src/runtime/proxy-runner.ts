@@ -1,0 +1,96 @@
+// One proxy process's worth of work: a data plane fed by a discovery stream. Used by `tollgate up` for every
+// sidecar and gateway it runs, and by `tollgate proxy` on its own.
+import fs from 'node:fs';
+import { DataPlane, type ConnectToRule, type HostResolver } from '../dataplane/index.js';
+import { DiscoveryClient, type DiscoveryEvent } from '../distribution/index.js';
+import type { AccessLogConfig, NodeIdentity, ProxyConfig } from '../proxy-config/types.js';
+import { LogBuffer } from './log-buffer.js';
+
+export interface ProxyRunnerOptions {
+  readonly controller: string;
+  readonly node: NodeIdentity;
+  readonly resolver: HostResolver;
+  readonly connectTo: readonly ConnectToRule[];
+  /** Where lines for "/dev/stdout" go (local mode prefixes them with the proxy's name). */
+  readonly stdout: (line: string) => void;
+  /** Proxy lifecycle events for the operator. */
+  readonly event: (message: string) => void;
+}
+
+export class ProxyRunner {
+  readonly logs = new LogBuffer();
+  private readonly dataPlane: DataPlane;
+  private readonly client: DiscoveryClient;
+  private accessLog: AccessLogConfig | undefined;
+  private file: { path: string; stream: fs.WriteStream } | undefined;
+
+  constructor(private readonly options: ProxyRunnerOptions) {
+    this.dataPlane = new DataPlane(options.node, {
+      resolver: options.resolver,
+      connectTo: options.connectTo,
+      onAccessLog: (line) => this.writeAccessLog(line),
+      onWarning: (message) => options.event(`warning: ${message}`),
+    });
+    this.client = new DiscoveryClient({
+      controller: options.controller,
+      node: options.node,
+      apply: (config) => this.apply(config),
+      currentVersion: () => this.dataPlane.version,
+      onEvent: (e) => this.onEvent(e),
+    });
+  }
+
+  get node(): NodeIdentity {
+    return this.options.node;
+  }
+
+  get version(): string | undefined {
+    return this.dataPlane.version;
+  }
+
+  start(): void {
+    this.client.start();
+  }
+
+  async stop(): Promise<void> {
+    this.client.close();
+    await this.dataPlane.close();
+    this.file?.stream.end();
+  }
+
+  private async apply(config: ProxyConfig): Promise<{ ok: true } | { ok: false; error: string }> {
+    const result = await this.dataPlane.apply(config);
+    if (result.ok) this.accessLog = config.accessLog;
+    return result;
+  }
+
+  private writeAccessLog(line: string): void {
+    const target = this.accessLog;
+    if (!target || !target.enabled) return;
+    if (target.path === '/dev/stdout' || target.path === '/dev/stderr') {
+      this.logs.push(line);
+      this.options.stdout(line);
+      return;
+    }
+    if (this.file?.path !== target.path) {
+      this.file?.stream.end();
+      const stream = fs.createWriteStream(target.path, { flags: 'a' });
+      stream.on('error', (err) => this.options.event(`warning: access log ${target.path}: ${err.message}`));
+      this.file = { path: target.path, stream };
+    }
+    this.file.stream.write(`${line}\n`);
+  }
+
+  private onEvent(e: DiscoveryEvent): void {
+    switch (e.type) {
+      case 'connected':
+        return;
+      case 'disconnected':
+        return this.options.event(`controller unreachable (${e.reason}); serving config ${this.dataPlane.version ?? '(none)'}`);
+      case 'applied':
+        return; // the controller's status shows every ACK; only trouble is worth a line here
+      case 'rejected':
+        return this.options.event(`config ${e.version} rejected, keeping ${this.dataPlane.version ?? '(none)'}: ${e.error}`);
+    }
+  }
+}

@@ -1,0 +1,41 @@
+import type { Kind, Labels, PortProtocol, Resolution } from '../model/index.js';
+
+export interface RegistryPort {
+  readonly number: number;
+  readonly name: string;
+  readonly protocol: PortProtocol;
+  /** Where endpoints listen when they don't say otherwise; absent means the port number itself. */
+  readonly targetPort?: number;
+}
+
+export interface RegistryEndpoint {
+  /** An IP address, or a hostname for DNS resolution. */
+  readonly address: string;
+  /** Port name -> port number, beating the service port's targetPort. */
+  readonly ports: Readonly<Record<string, number>>;
+  readonly labels: Labels;
+  readonly weight?: number;
+}
+
+/**
+ * Where a service comes from. Kubernetes Services and the gateways' implied Services are mesh-internal with
+ * live instances as endpoints (EDS); ServiceEntries carry their own resolution.
+ */
+export type ServiceOrigin = 'ServiceEntry' | 'KubernetesService' | 'EgressGateway';
+
+export interface RegistryService {
+  /** Canonical host, lower-case: "aliyun.com", "istio-egressgateway.istio-system.svc.cluster.local". */
+  readonly host: string;
+  readonly namespace: string;
+  readonly origin: ServiceOrigin;
+  /** The resource that declared it (the IstioOperator/IstioGateway, or none for the default gateway). */
+  readonly declaredBy?: { readonly kind: Kind; readonly namespace: string; readonly name: string };
+  readonly ports: readonly RegistryPort[];
+  readonly resolution: Resolution;
+  readonly endpoints: readonly RegistryEndpoint[];
+  /** Empty means everywhere. */
+  readonly exportTo: readonly string[];
+  readonly location: 'MESH_EXTERNAL' | 'MESH_INTERNAL';
+  /** For Kubernetes and gateway services: the Service's own name, for short-name domains. */
+  readonly shortName?: string;
+}

@@ -1,0 +1,138 @@
+import type { Subset } from '../model/index.js';
+import {
+  BLACKHOLE_CLUSTER,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  PASSTHROUGH_CLUSTER,
+  type Cluster,
+  type ClusterType,
+  type Endpoint,
+  type ProxyType,
+} from '../proxy-config/types.js';
+import type { EffectiveDestinationRule, RegistryPort, RegistryService } from '../snapshot/index.js';
+import { isWildcardHost, labelsMatch } from '../snapshot/index.js';
+import { outboundClusterName } from './names.js';
+import { effectivePolicy, type PolicyFields } from './traffic-policy.js';
+
+/**
+ * Discovery type by resolution (pilot cluster.go convertResolution). Kubernetes and gateway Services are EDS
+ * over live instances. At a gateway, NONE has no original destination to use: EDS with no endpoints (503 UH).
+ * DYNAMIC_DNS has no dynamic forward proxy yet and behaves as NONE.
+ */
+function clusterType(svc: RegistryService, proxy: ProxyType): ClusterType {
+  if (svc.origin !== 'ServiceEntry') return 'EDS';
+  switch (svc.resolution) {
+    case 'NONE':
+    case 'DYNAMIC_DNS':
+      return proxy === 'sidecar' ? 'ORIGINAL_DST' : 'EDS';
+    case 'STATIC':
+      return 'STATIC';
+    case 'DNS':
+      return 'STRICT_DNS';
+    case 'DNS_ROUND_ROBIN':
+      return 'LOGICAL_DNS';
+  }
+}
+
+function endpoints(svc: RegistryService, port: RegistryPort, type: ClusterType, subset: Subset | undefined): Endpoint[] {
+  if (type === 'ORIGINAL_DST') return [];
+  if (svc.origin === 'ServiceEntry' && (svc.resolution === 'NONE' || svc.resolution === 'DYNAMIC_DNS')) return [];
+  const dnsResolved = type === 'STRICT_DNS' || type === 'LOGICAL_DNS';
+  if (dnsResolved && svc.endpoints.length === 0) {
+    // DNS without endpoints resolves the host itself.
+    return isWildcardHost(svc.host) ? [] : [{ address: svc.host, port: port.targetPort ?? port.number }];
+  }
+  return svc.endpoints
+    .filter((e) => !subset || labelsMatch(subset.labels, e.labels))
+    .map((e) => ({
+      address: e.address,
+      port: e.ports[port.name] ?? port.targetPort ?? port.number,
+      ...(e.weight !== undefined ? { weight: e.weight } : {}),
+    }));
+}
+
+function lbPolicy(p: PolicyFields): Cluster['lbPolicy'] {
+  const lb = p.loadBalancer;
+  if (lb?.kind === 'simple') {
+    if (lb.simple === 'ROUND_ROBIN') return 'ROUND_ROBIN';
+    if (lb.simple === 'RANDOM') return 'RANDOM';
+  }
+  // Istio's default since 1.14; LEAST_CONN is its deprecated alias. Consistent hashing is not modelled yet.
+  return 'LEAST_REQUEST';
+}
+
+function circuitBreakers(p: PolicyFields): Cluster['circuitBreakers'] {
+  const cp = p.connectionPool;
+  const cb = {
+    ...(cp?.tcp?.maxConnections !== undefined ? { maxConnections: cp.tcp.maxConnections } : {}),
+    ...(cp?.http?.http1MaxPendingRequests !== undefined ? { maxPendingRequests: cp.http.http1MaxPendingRequests } : {}),
+    ...(cp?.http?.http2MaxRequests !== undefined ? { maxRequests: cp.http.http2MaxRequests } : {}),
+    ...(cp?.http?.maxRetries !== undefined ? { maxRetries: cp.http.maxRetries } : {}),
+  };
+  return Object.keys(cb).length > 0 ? cb : undefined;
+}
+
+function outlierDetection(p: PolicyFields): Cluster['outlierDetection'] {
+  const od = p.outlierDetection;
+  if (!od) return undefined;
+  return {
+    ...(od.consecutive5xxErrors !== undefined ? { consecutive5xx: od.consecutive5xxErrors } : {}),
+    ...(od.consecutiveGatewayErrors !== undefined ? { consecutiveGatewayErrors: od.consecutiveGatewayErrors } : {}),
+    intervalMs: od.intervalMs ?? 10_000,
+    baseEjectionTimeMs: od.baseEjectionTimeMs ?? 30_000,
+    maxEjectionPercent: od.maxEjectionPercent ?? 10,
+  };
+}
+
+function cluster(svc: RegistryService, port: RegistryPort, proxy: ProxyType, dr: EffectiveDestinationRule | undefined, subset: Subset | undefined): Cluster {
+  const policy = effectivePolicy(dr?.trafficPolicy, subset, port.number);
+  const passthroughLb = policy.loadBalancer?.kind === 'simple' && policy.loadBalancer.simple === 'PASSTHROUGH';
+  const type = passthroughLb ? 'ORIGINAL_DST' : clusterType(svc, proxy);
+  const cb = circuitBreakers(policy);
+  const od = outlierDetection(policy);
+  return {
+    name: outboundClusterName(port.number, subset?.name, svc.host),
+    type,
+    endpoints: endpoints(svc, port, type, subset),
+    connectTimeoutMs: policy.connectionPool?.tcp?.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    lbPolicy: lbPolicy(policy),
+    ...(cb ? { circuitBreakers: cb } : {}),
+    ...(od ? { outlierDetection: od } : {}),
+    metadata: {
+      serviceName: svc.host,
+      serviceNamespace: svc.namespace,
+      ...(subset ? { subset: subset.name } : {}),
+      servicePort: port.number,
+    },
+  };
+}
+
+/** The default cluster of a service port plus one per subset of the DestinationRule the client sees. */
+export function serviceClusters(svc: RegistryService, port: RegistryPort, proxy: ProxyType, dr: EffectiveDestinationRule | undefined): Cluster[] {
+  return [cluster(svc, port, proxy, dr, undefined), ...(dr?.subsets ?? []).map((s) => cluster(svc, port, proxy, dr, s))];
+}
+
+export function passthroughCluster(): Cluster {
+  return {
+    name: PASSTHROUGH_CLUSTER,
+    type: 'ORIGINAL_DST',
+    endpoints: [],
+    connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
+    lbPolicy: 'ROUND_ROBIN',
+    metadata: { serviceName: PASSTHROUGH_CLUSTER },
+  };
+}
+
+export function blackholeCluster(): Cluster {
+  return {
+    name: BLACKHOLE_CLUSTER,
+    type: 'STATIC',
+    endpoints: [],
+    connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
+    lbPolicy: 'ROUND_ROBIN',
+    metadata: { serviceName: BLACKHOLE_CLUSTER },
+  };
+}
+
+export function byName<T extends { readonly name: string }>(a: T, b: T): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}

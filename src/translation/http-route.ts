@@ -1,0 +1,112 @@
+import type { HeaderOperations, HTTPMatchRequest, HTTPRoute, Resource } from '../model/index.js';
+import type { HeaderMutation, Route, RouteAction, WeightedCluster } from '../proxy-config/types.js';
+import { labelsMatch } from '../snapshot/index.js';
+import { destinationCluster, type RouteContext } from './context.js';
+import { isCatchAll, toRouteMatch } from './match.js';
+import { vsRouteName } from './names.js';
+import { retryPolicy } from './retry.js';
+
+/**
+ * Translation-time filters of one match (pilot's sourceMatchHTTP plus the port filter): the port must be the
+ * route config's; match-level gateways, when given, must name this proxy's gateway and then source selectors are
+ * not evaluated; otherwise sourceLabels/sourceNamespace must select this proxy.
+ */
+function matchApplies(m: HTTPMatchRequest, ctx: RouteContext): boolean {
+  if (m.port !== undefined && m.port !== ctx.port) return false;
+  if (m.gateways.length > 0) return m.gateways.includes(ctx.gateway);
+  if (!labelsMatch(m.sourceLabels, ctx.node.labels)) return false;
+  return m.sourceNamespace === undefined || m.sourceNamespace === ctx.node.namespace;
+}
+
+export function headerMutation(ops: HeaderOperations | undefined): HeaderMutation | undefined {
+  if (!ops) return undefined;
+  const set = Object.entries(ops.set);
+  const add = Object.entries(ops.add);
+  if (set.length === 0 && add.length === 0 && ops.remove.length === 0) return undefined;
+  return { set, add, remove: ops.remove };
+}
+
+function redirectPort(h: HTTPRoute): number | undefined {
+  const r = h.redirect;
+  if (!r) return undefined;
+  if (r.port !== undefined) return r.port;
+  if (r.derivePort === 'FROM_PROTOCOL_DEFAULT') return r.scheme === 'https' ? 443 : 80;
+  return undefined;
+}
+
+function routeAction(h: HTTPRoute, vs: Resource<'VirtualService'>, ctx: RouteContext): RouteAction | undefined {
+  if (h.redirect) {
+    const r = h.redirect;
+    const port = redirectPort(h);
+    return {
+      kind: 'redirect',
+      status: r.redirectCode,
+      ...(r.scheme !== undefined ? { scheme: r.scheme } : {}),
+      ...(r.authority !== undefined ? { host: r.authority } : {}),
+      ...(port !== undefined ? { port } : {}),
+      ...(r.uri !== undefined ? { path: r.uri } : {}),
+    };
+  }
+  if (h.directResponse) {
+    const d = h.directResponse;
+    return { kind: 'direct', status: d.status, ...(d.body !== undefined ? { body: d.body } : {}) };
+  }
+  // Delegation is not supported yet: a delegating rule yields no route.
+  if (h.route.length === 0) return undefined;
+  const clusters: WeightedCluster[] = h.route.map((rd) => {
+    const req = headerMutation(rd.headers?.request);
+    const res = headerMutation(rd.headers?.response);
+    return {
+      cluster: destinationCluster(rd.destination, vs.meta.namespace, ctx),
+      weight: rd.weight,
+      ...(req ? { requestHeaders: req } : {}),
+      ...(res ? { responseHeaders: res } : {}),
+    };
+  });
+  const retry = retryPolicy(h.retries);
+  const rw = h.rewrite;
+  return {
+    kind: 'cluster',
+    clusters,
+    ...(h.timeoutMs !== undefined ? { timeoutMs: h.timeoutMs } : {}),
+    ...(retry ? { retry } : {}),
+    ...(rw?.uri !== undefined ? { prefixRewrite: rw.uri } : {}),
+    ...(rw?.uriRegexRewrite ? { regexRewrite: { pattern: rw.uriRegexRewrite.match, substitution: rw.uriRegexRewrite.rewrite } } : {}),
+    ...(rw?.authority !== undefined ? { hostRewrite: rw.authority } : {}),
+  };
+}
+
+function buildRoute(h: HTTPRoute, m: HTTPMatchRequest | undefined, action: RouteAction, vs: Resource<'VirtualService'>, ctx: RouteContext): Route {
+  const req = headerMutation(h.headers?.request);
+  const res = headerMutation(h.headers?.response);
+  return {
+    name: vsRouteName(h.name, m?.name),
+    match: toRouteMatch(m),
+    action,
+    ...(req ? { requestHeaders: req } : {}),
+    ...(res ? { responseHeaders: res } : {}),
+    ...(h.fault ? { fault: h.fault } : {}),
+    ...(h.mirror
+      ? { mirror: { cluster: destinationCluster(h.mirror, vs.meta.namespace, ctx), percentage: h.mirrorPercentage ?? 100 } }
+      : {}),
+  };
+}
+
+/**
+ * One VirtualService's http rules as routes for one proxy and port: one route per applicable match (matches are
+ * OR-ed), a rule without matches matches everything, and everything after the first catch-all is dropped.
+ */
+export function translateHttpRoutes(vs: Resource<'VirtualService'>, ctx: RouteContext): Route[] {
+  const out: Route[] = [];
+  for (const h of vs.spec.http) {
+    const action = routeAction(h, vs, ctx);
+    if (!action) continue;
+    const matches: (HTTPMatchRequest | undefined)[] = h.match.length === 0 ? [undefined] : h.match.filter((m) => matchApplies(m, ctx));
+    for (const m of matches) {
+      const route = buildRoute(h, m, action, vs, ctx);
+      out.push(route);
+      if (isCatchAll(route.match)) return out;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,14 @@
+export { translate } from './translate.js';
+export {
+  outboundClusterName,
+  parseOutboundClusterName,
+  virtualHostName,
+  gatewayListenerName,
+  gatewayRouteConfigName,
+  sidecarRouteConfigName,
+  ALLOW_ANY,
+  BLOCK_ALL,
+  DEFAULT_ROUTE,
+  VIRTUAL_OUTBOUND_LISTENER,
+} from './names.js';
+export { defaultRetryPolicy } from './retry.js';

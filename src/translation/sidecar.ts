@@ -1,0 +1,119 @@
+import type { Resource } from '../model/index.js';
+import {
+  SIDECAR_CAPTURE_PORT,
+  type Cluster,
+  type Listener,
+  type NodeIdentity,
+  type Route,
+  type RouteConfig,
+  type VirtualHost,
+} from '../proxy-config/types.js';
+import type { RegistryService, Snapshot } from '../snapshot/index.js';
+import { hostsIntersect, isHttpProtocol, isWildcardHost } from '../snapshot/index.js';
+import { catchAllRoute, catchAllVirtualHost } from './catch-all.js';
+import { blackholeCluster, byName, passthroughCluster, serviceClusters } from './clusters.js';
+import type { RouteContext } from './context.js';
+import { sidecarDomains } from './domains.js';
+import { translateHttpRoutes } from './http-route.js';
+import { DEFAULT_ROUTE, outboundClusterName, sidecarRouteConfigName, virtualHostName, VIRTUAL_OUTBOUND_LISTENER } from './names.js';
+import { sidecarScope, type SidecarScope } from './sidecar-scope.js';
+
+/** Istio: a VirtualService whose hosts match no service can only be reached on port 80. */
+const UNREGISTERED_VS_PORT = 80;
+
+interface VhostPlan {
+  readonly host: string;
+  readonly service?: RegistryService;
+  readonly vs?: Resource<'VirtualService'>;
+}
+
+function httpPorts(s: RegistryService): number[] {
+  return s.ports.filter((p) => isHttpProtocol(p.protocol)).map((p) => p.number);
+}
+
+/** The first mesh VirtualService in scope claiming the host: exact hosts before wildcards. */
+function claim(snapshot: Snapshot, scope: SidecarScope, host: string): Resource<'VirtualService'> | undefined {
+  return snapshot.virtualServices.meshForHost(host).find((vs) => scope.virtualServiceSet.has(vs));
+}
+
+function plan(snapshot: Snapshot, scope: SidecarScope): Map<number, Map<string, VhostPlan>> {
+  const byPort = new Map<number, Map<string, VhostPlan>>();
+  const at = (port: number): Map<string, VhostPlan> => {
+    let m = byPort.get(port);
+    if (!m) byPort.set(port, (m = new Map()));
+    return m;
+  };
+  const serviceHosts = new Set(scope.services.map((s) => s.host));
+  for (const s of scope.services) {
+    const vs = claim(snapshot, scope, s.host);
+    for (const p of httpPorts(s)) at(p).set(s.host, { host: s.host, service: s, ...(vs ? { vs } : {}) });
+  }
+  for (const vs of scope.virtualServices) {
+    for (const h of vs.spec.hosts) {
+      if (serviceHosts.has(h)) continue;
+      // A host no service declares: the ports of the services it overlaps (a wildcard VS host, or a host under
+      // a wildcard ServiceEntry), else port 80 only.
+      const ports = new Set<number>();
+      for (const s of scope.services) if (hostsIntersect(h, s.host)) for (const p of httpPorts(s)) ports.add(p);
+      if (ports.size === 0) ports.add(UNREGISTERED_VS_PORT);
+      for (const p of ports) if (!at(p).has(h)) at(p).set(h, { host: h, vs: claim(snapshot, scope, h) ?? vs });
+    }
+    // Ports the VirtualService names in its matches get a route config too (it holds at least the catch-all).
+    for (const rule of vs.spec.http) for (const m of rule.match) if (m.port !== undefined) at(m.port);
+  }
+  return byPort;
+}
+
+function defaultRoute(port: number, host: string): Route {
+  return {
+    name: DEFAULT_ROUTE,
+    match: { path: { kind: 'prefix', value: '/' }, headers: [], queryParams: [] },
+    action: { kind: 'cluster', clusters: [{ cluster: outboundClusterName(port, undefined, host), weight: 100 }] },
+  };
+}
+
+function virtualHost(p: VhostPlan, port: number, ctx: RouteContext): VirtualHost | undefined {
+  const vsRoutes = p.vs ? translateHttpRoutes(p.vs, ctx) : [];
+  // A VirtualService that yields no routes on this port does not claim the service here.
+  const routes = vsRoutes.length > 0 ? vsRoutes : p.service && !isWildcardHost(p.host) ? [defaultRoute(port, p.host)] : [];
+  if (routes.length === 0) return undefined;
+  return { name: virtualHostName(p.host, port), domains: sidecarDomains(p.host, ctx.node.namespace), routes };
+}
+
+function routeConfigs(node: NodeIdentity, snapshot: Snapshot, scope: SidecarScope): RouteConfig[] {
+  const out: RouteConfig[] = [];
+  const byPort = plan(snapshot, scope);
+  for (const port of [...byPort.keys()].sort((a, b) => a - b)) {
+    const ctx: RouteContext = { snapshot, node, gateway: 'mesh', port };
+    const vhosts: VirtualHost[] = [];
+    for (const p of byPort.get(port)?.values() ?? []) {
+      const vh = virtualHost(p, port, ctx);
+      if (vh) vhosts.push(vh);
+    }
+    vhosts.sort(byName);
+    vhosts.push(catchAllVirtualHost(scope.mode));
+    out.push({ name: sidecarRouteConfigName(port), virtualHosts: vhosts });
+  }
+  return out;
+}
+
+function clusters(node: NodeIdentity, snapshot: Snapshot, scope: SidecarScope): Cluster[] {
+  const out: Cluster[] = [passthroughCluster(), blackholeCluster()];
+  for (const s of scope.services) {
+    const dr = snapshot.destinationRules.lookup(s.host, s.namespace, node);
+    for (const port of s.ports) out.push(...serviceClusters(s, port, 'sidecar', dr));
+  }
+  return out.sort(byName);
+}
+
+export function translateSidecar(node: NodeIdentity, snapshot: Snapshot): { listeners: Listener[]; routeConfigs: RouteConfig[]; clusters: Cluster[] } {
+  const scope = sidecarScope(node, snapshot);
+  const listener: Listener = {
+    kind: 'sidecar-outbound',
+    name: VIRTUAL_OUTBOUND_LISTENER,
+    address: node.ip,
+    port: SIDECAR_CAPTURE_PORT,
+    defaultRoute: catchAllRoute(scope.mode),
+  };
+  return { listeners: [listener], routeConfigs: routeConfigs(node, snapshot, scope), clusters: clusters(node, snapshot, scope) };
+}

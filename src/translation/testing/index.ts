@@ -1,0 +1,1 @@
+export { simulate, selectVirtualHost, routeMatches, type SimRequest, type SimResult, type SimOutcome } from './simulate.js';

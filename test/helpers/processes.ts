@@ -1,0 +1,191 @@
+// Real processes for end-to-end tests: the tollgate CLI, `tollgate up`, dnsmasq and curl.
+import { spawn, type ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const BIN = path.join(ROOT, 'bin', 'tollgate.js');
+export const EXAMPLES = path.join(ROOT, 'examples', 'aliyun');
+
+export interface RunResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${cmd} ${args.join(' ')} timed out\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+  });
+}
+
+export function tollgate(args: readonly string[], controller: string): Promise<RunResult> {
+  return run(process.execPath, [BIN, ...args], { TOLLGATE_CONTROLLER: controller });
+}
+
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `tollgate-${prefix}-`));
+}
+
+export interface UpProcess {
+  readonly url: string;
+  readonly child: ChildProcess;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts `tollgate up` and waits for its "ready" line. */
+export async function startUp(args: readonly string[]): Promise<UpProcess> {
+  const child = spawn(process.execPath, [BIN, 'up', '--listen', '127.0.0.1:0', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`tollgate up did not become ready:\n${output}`)), 20_000);
+    const onData = (): void => {
+      const m = /controller listening on (http:\/\/[^\s,]+)/.exec(output);
+      if (m && output.includes('tollgate | ready')) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`tollgate up exited with ${code}:\n${output}`));
+    });
+  });
+  return {
+    url,
+    child,
+    output: () => output,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
+      }),
+  };
+}
+
+/** A real dnsmasq on 127.0.0.1 answering `records` (name -> address) and refusing everything else. */
+export async function startDnsmasq(records: Readonly<Record<string, string>>): Promise<{ server: string; stop: () => void }> {
+  const port = await freeUdpPort();
+  const args = [
+    '--keep-in-foreground',
+    '--no-resolv',
+    '--no-hosts',
+    '--no-poll',
+    '--conf-file=/dev/null',
+    '--pid-file=',
+    '--bind-interfaces',
+    '--listen-address=127.0.0.1',
+    `--port=${port}`,
+    '--log-facility=-',
+    ...Object.entries(records).map(([name, addr]) => `--host-record=${name},${addr}`),
+  ];
+  const child = spawn('dnsmasq', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  await new Promise<void>((resolve, reject) => {
+    child.on('error', (err) => reject(new Error(`dnsmasq could not start (${err.message}); install dnsmasq-base`)));
+    child.on('exit', (code) => reject(new Error(`dnsmasq exited with ${code}: ${stderr}`)));
+    // dnsmasq has no ready signal: query it until it answers.
+    const started = Date.now();
+    const probe = (): void => {
+      const sock = dgram.createSocket('udp4');
+      const query = Buffer.from('abcd01000001000000000000076578616d706c650000010001', 'hex');
+      sock.on('message', () => {
+        sock.close();
+        resolve();
+      });
+      sock.send(query, port, '127.0.0.1');
+      setTimeout(() => {
+        try {
+          sock.close();
+        } catch {
+          /* already closed */
+        }
+        if (Date.now() - started > 10_000) reject(new Error(`dnsmasq did not answer: ${stderr}`));
+        else probe();
+      }, 100);
+    };
+    probe();
+  });
+  child.removeAllListeners('exit');
+  return { server: `127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
+}
+
+function freeUdpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const sock = dgram.createSocket('udp4');
+    sock.on('error', reject);
+    sock.bind(0, '127.0.0.1', () => {
+      const { port } = sock.address();
+      sock.close(() => resolve(port));
+    });
+  });
+}
+
+/** The stand-in for an external site: answers every request with a 301 to https://<host>/, like aliyun.com does. */
+export async function startRedirectSite(
+  address: string,
+  port: number,
+): Promise<{ port: number; requests: { remote: string; host: string; method: string }[]; close: () => Promise<void> }> {
+  const requests: { remote: string; host: string; method: string }[] = [];
+  const server = http.createServer((req, res) => {
+    requests.push({ remote: req.socket.remoteAddress ?? '', host: req.headers.host ?? '', method: req.method ?? '' });
+    const body = '<html><body>301 Moved Permanently</body></html>\n';
+    res.writeHead(301, { location: `https://${(req.headers.host ?? 'localhost').split(':')[0]}/`, 'content-type': 'text/html', 'content-length': Buffer.byteLength(body) });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, address, resolve);
+  });
+  return {
+    port: (server.address() as { port: number }).port,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** Polls `fn` until it returns a value, or throws after `timeoutMs` with the last failure. */
+export async function eventually<T>(fn: () => Promise<T | undefined>, timeoutMs = 5_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await fn();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`${what} not reached within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
