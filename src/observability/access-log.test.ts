@@ -59,3 +59,11 @@ describe('access log', () => {
     assert.equal(formatResponseFlags(new Set<ResponseFlag>(['NC', 'DI'])), 'DI,NC');
   });
 });
+
+describe('empty values', () => {
+  it('an unnamed route (empty route name) renders as unset in both encodings', () => {
+    const unnamed: AccessLogRecord = { ...record, route_name: '' };
+    assert.equal((JSON.parse(formatAccessLog(unnamed, 'JSON')) as { route_name: string }).route_name, '-');
+    assert.match(formatAccessLog(unnamed, 'TEXT'), / -$/);
+  });
+});

@@ -42,18 +42,22 @@ export type AccessLogRecord = {
 
 export type AccessLogEncoding = 'JSON' | 'TEXT';
 
-/** What Envoy prints for a value that is not set. */
+/** What Envoy prints for a value that is not set — or set but empty, such as the name of an unnamed route. */
 export const UNSET = '-';
+
+function orUnset<T extends string | number>(v: T | undefined): T | typeof UNSET {
+  return v === undefined || v === '' ? UNSET : v;
+}
 
 export function formatAccessLogJson(record: AccessLogRecord): string {
   const out: Record<string, string | number> = {};
-  for (const key of ACCESS_LOG_FIELDS) out[key] = record[key] ?? UNSET;
+  for (const key of ACCESS_LOG_FIELDS) out[key] = orUnset(record[key]);
   return JSON.stringify(out);
 }
 
 /** Istio's EnvoyTextLogFormat, without the trailing newline. */
 export function formatAccessLogText(r: AccessLogRecord): string {
-  const s = (v: string | undefined): string => v ?? UNSET;
+  const s = (v: string | undefined): string => orUnset(v);
   return (
     `[${s(r.start_time)}] "${s(r.method)} ${s(r.path)} ${s(r.protocol)}" ${r.response_code} ${s(r.response_flags)} ` +
     `${s(r.response_code_details)} ${s(r.connection_termination_details)} ` +

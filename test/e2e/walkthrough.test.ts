@@ -15,8 +15,10 @@ import {
   type UpProcess,
 } from '../helpers/processes.js';
 
-const SITE_IP = '127.0.10.10';
-const POD_CIDR = '127.0.101.0/24';
+// Random loopback addresses, so the run collides with nothing else on the machine (another run included).
+const octet = (): number => 2 + Math.floor(Math.random() * 250);
+const SITE_IP = `127.${octet()}.${octet()}.10`;
+const POD_CIDR = `127.${octet()}.${octet()}.0/24`;
 const example = (name: string): string => path.join(EXAMPLES, name);
 
 const ACCESS_LOG_KEYS = [
@@ -101,6 +103,7 @@ describe('seed walkthrough', { skip: canBindPort80 ? false : 'needs root to run 
     const log = await lastLogLine('sleep', 'default');
     assert.equal(log.route_name, 'allow_any');
     assert.equal(log.upstream_cluster, 'PassthroughCluster');
+    assert.equal(log.response_code_details, 'via_upstream');
     assert.equal(log.upstream_host, `${SITE_IP}:80`);
     assert.equal(site.requests.at(-1)?.remote, await sleepAddress(), 'the site sees the workload address');
   });
@@ -150,6 +153,8 @@ describe('seed walkthrough', { skip: canBindPort80 ? false : 'needs root to run 
     assert.equal(gw.authority, 'aliyun.com');
     assert.equal(gw.response_flags, '-');
     assert.equal(gw.requested_server_name, '-');
+    assert.equal(gw.route_name, '-', 'the unnamed VirtualService route');
+    for (const [key, value] of Object.entries(gw)) assert.notEqual(value, '', `${key} is "-" when unset, never empty`);
     assert.match(String(gw.start_time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     assert.ok(site.requests.at(-1)?.remote !== sleepIp, 'the site now sees the gateway, not the workload');
   });
