@@ -3,8 +3,9 @@ import { Command, Option } from 'commander';
 import { AdminClient, controllerUrl, DEFAULT_CONTROLLER } from './client.js';
 import { applyCommand, deleteCommand, getCommand, type Io } from './cmd-config.js';
 import { execCommand, logsCommand, statusCommand } from './cmd-runtime.js';
+import { controllerCommand, proxyCommand, type ProxyOptions } from './cmd-components.js';
 import { upCommand } from './cmd-up.js';
-import { validateCommand } from './cmd-validate.js';
+import { analyzeCommand, validateCommand, type ReportOptions } from './cmd-analyze.js';
 import { parseTimeout } from './files.js';
 
 const io: Io = {
@@ -35,6 +36,28 @@ export async function main(argv: readonly string[]): Promise<void> {
     .option('--connect-to <h1:p1:h2:p2>', "dial h2:p2 instead of h1:p1, as curl's option (repeatable)", collect, [])
     .option('--seed <file>', 'apply this file at start (repeatable)', collect, [])
     .action(async (opts) => done(await upCommand(opts, program.opts<{ controller?: string }>().controller)));
+
+  program
+    .command('controller')
+    .description('run the controller alone (the components of `up` as separate processes)')
+    .option('--config-dir <dir>', 'the config directory (created if missing)', './mesh')
+    .option('--listen <host:port>', "the controller's address", '127.0.0.1:15010')
+    .action(async (opts: { configDir: string; listen: string }) => done(await controllerCommand(opts)));
+
+  program
+    .command('proxy')
+    .description('run one sidecar or gateway alone, configured by the controller')
+    .argument('<type>', 'sidecar or gateway')
+    .requiredOption('--name <name>', 'the workload or gateway name')
+    .option('-n, --namespace <ns>', 'namespace', 'default')
+    .requiredOption('--ip <address>', 'the pod address: listeners bind here, upstream connections come from here')
+    .option('--label <key=value>', 'a pod label (repeatable)', collect, [])
+    .option('--service-account <name>', 'the service account')
+    .option('--dns-server <host:port>', 'resolve external names through this DNS server (repeatable)', collect, [])
+    .option('--connect-to <h1:p1:h2:p2>', "dial h2:p2 instead of h1:p1, as curl's option (repeatable)", collect, [])
+    .action(async (type: string, opts: Omit<ProxyOptions, 'type'>) =>
+      done(await proxyCommand({ ...opts, type }, controllerUrl(program.opts<{ controller?: string }>().controller))),
+    );
 
   program
     .command('apply')
@@ -101,12 +124,28 @@ export async function main(argv: readonly string[]): Promise<void> {
     .description('each proxy with its config version; exit 0 only when all are in sync')
     .action(async () => done(await statusCommand(client(), io)));
 
-  program
-    .command('validate')
-    .description('check files offline with the checks apply runs; exit 1 on errors')
-    .requiredOption('-f, --filename <file>', 'a YAML file or directory (repeatable)', collect, [])
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action(async (opts: { filename: string[]; output: string }) => done(await validateCommand(io, opts.filename, opts.output)));
+  const reportOptions = (cmd: Command): Command =>
+    cmd
+      .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json', 'yaml']).default('text'))
+      .addOption(new Option('--output-threshold <level>', 'hide findings below this level').choices(['info', 'warning', 'error']).default('info'))
+      .addOption(new Option('--failure-threshold <level>', 'exit 1 on findings at or above this level').choices(['info', 'warning', 'error']).default('error'));
+
+  reportOptions(
+    program
+      .command('validate')
+      .description('check files offline with the checks apply runs; exit 1 on errors')
+      .requiredOption('-f, --filename <file>', 'a YAML file or directory (repeatable)', collect, []),
+  ).action(async (opts: ReportOptions & { filename: string[] }) => done(await validateCommand(io, opts.filename, opts)));
+
+  reportOptions(
+    program
+      .command('analyze')
+      .description("find mistakes across resources: the live configuration, with -f files merged over it")
+      .option('-f, --filename <file>', 'a YAML file or directory to analyze with the live configuration (repeatable)', collect, [])
+      .option('--offline', 'analyze the files alone, without the controller'),
+  ).action(async (opts: ReportOptions & { filename: string[]; offline?: boolean }) =>
+    done(await analyzeCommand(client(), io, opts.filename, { ...opts, offline: opts.offline === true })),
+  );
 
   await program.parseAsync([...argv]);
 }

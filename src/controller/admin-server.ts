@@ -8,6 +8,7 @@
 //   GET  /v1/status                    each proxy, its versions and whether it is in sync
 //   GET  /v1/wait?version&timeoutMs    until every declared proxy has ACKed `version`
 //   GET  /v1/diagnostics               findings about the configuration in force
+//   POST /v1/analyze  {files}          findings with the files merged over the configuration in force
 //   GET  /v1/proxies/:ns/:name/config  the config the controller would push to that proxy
 //   GET  /healthz
 // Extra routes (local mode's logs) are added by the embedding runtime.
@@ -100,7 +101,7 @@ async function handle(
     case 'POST /v1/delete': {
       const body = (await readJson(req)) as { refs?: ResourceRef[]; files?: SubmittedFile[] };
       const refs = (body.refs ?? []).map((r) => ({ ...r, kind: checkKind(r.kind) }));
-      const result = await controller.delete(refs, body.files ? checkFiles(body.files) : []);
+      const result = await controller.delete(refs, body.files && body.files.length > 0 ? checkFiles(body.files) : []);
       return sendJson(res, result.ok ? 200 : result.changes.length > 0 ? 207 : 404, result);
     }
     case 'GET /v1/resources': {
@@ -122,6 +123,11 @@ async function handle(
     }
     case 'GET /v1/status':
       return sendJson(res, 200, controller.status());
+    case 'POST /v1/analyze': {
+      const body = (await readJson(req)) as { files?: SubmittedFile[] };
+      const files = body.files && body.files.length > 0 ? checkFiles(body.files) : [];
+      return sendJson(res, 200, { version: controller.snapshot.version, diagnostics: controller.analyzeWith(files) });
+    }
     case 'GET /v1/diagnostics':
       return sendJson(res, 200, { version: controller.snapshot.version, diagnostics: controller.diagnostics() });
     case 'GET /v1/wait': {

@@ -74,7 +74,10 @@ export class Controller extends EventEmitter {
 
   constructor(configDir: string) {
     super();
-    this.store = new ConfigDirectory(configDir, () => this.scheduleRebuild());
+    this.store = new ConfigDirectory(configDir, () => {
+      this.scheduleRebuild();
+      this.emit('directory-changed');
+    });
   }
 
   get snapshot(): Snapshot {
@@ -104,6 +107,18 @@ export class Controller extends EventEmitter {
 
   resources(): AnyResource[] {
     return this.store.resources();
+  }
+
+  /**
+   * What `analyze -f` shows: the files' own findings plus the analyzers over the configuration in force with the
+   * files' resources merged over it (a file's resource replaces the one in force with the same kind/ns/name).
+   */
+  analyzeWith(files: readonly SubmittedFile[]): Diagnostic[] {
+    const parsed = files.map((f) => parseYaml(f.content, f.name));
+    const merged = new Map(this.store.resources().map((r) => [resourceKey(r), r] as const));
+    for (const r of parsed.flatMap((p) => p.resources)) merged.set(resourceKey(r), r);
+    const snapshot = buildSnapshot({ version: 'analyze', resources: [...merged.values()], instances: this.instances() });
+    return [...this.store.diagnostics(), ...parsed.flatMap((p) => p.diagnostics), ...analyze(snapshot)];
   }
 
   // -- proxies --------------------------------------------------------------------------------------------------

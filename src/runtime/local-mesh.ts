@@ -43,7 +43,9 @@ export class LocalMesh {
     const { out } = this.options;
     this.controller.on('warning', (message: string) => out(`tollgate | warning: ${message}`));
     await this.controller.start();
-    for (const d of this.controller.diagnostics()) out(`tollgate | ${formatDiagnostic(d)}`);
+    this.reportDiagnostics();
+    // An edit in the config directory: say what is wrong with it now (each finding once, until it changes).
+    this.controller.on('directory-changed', () => setImmediate(() => this.reportDiagnostics()));
     this.admin = await startAdminServer(this.controller, this.options.listen, [(req, res, url) => this.logsRoute(req, res, url)]);
     this.controller.on('snapshot', (s: Snapshot) => this.scheduleReconcile(s));
     this.scheduleReconcile(this.controller.snapshot);
@@ -53,6 +55,14 @@ export class LocalMesh {
       for (const c of result.changes) out(`tollgate | seed ${c.kind} ${c.namespace}/${c.name} ${c.action}`);
     }
     await this.reconciling;
+  }
+
+  private reported = new Set<string>();
+
+  private reportDiagnostics(): void {
+    const now = new Set(this.controller.diagnostics().map(formatDiagnostic));
+    for (const line of now) if (!this.reported.has(line)) this.options.out(`tollgate | ${line}`);
+    this.reported = now;
   }
 
   async stop(): Promise<void> {

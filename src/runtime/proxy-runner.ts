@@ -23,6 +23,7 @@ export class ProxyRunner {
   private readonly client: DiscoveryClient;
   private accessLog: AccessLogConfig | undefined;
   private file: { path: string; stream: fs.WriteStream } | undefined;
+  private away = false;
 
   constructor(private readonly options: ProxyRunnerOptions) {
     this.dataPlane = new DataPlane(options.node, {
@@ -84,8 +85,13 @@ export class ProxyRunner {
   private onEvent(e: DiscoveryEvent): void {
     switch (e.type) {
       case 'connected':
+        if (this.away) this.options.event('controller reachable again');
+        this.away = false;
         return;
       case 'disconnected':
+        // Retries go on quietly; one line when the controller goes away, one when it is back.
+        if (this.away) return;
+        this.away = true;
         return this.options.event(`controller unreachable (${e.reason}); serving config ${this.dataPlane.version ?? '(none)'}`);
       case 'applied':
         return; // the controller's status shows every ACK; only trouble is worth a line here

@@ -214,4 +214,14 @@ describe('seed walkthrough', { skip: canBindPort80 ? false : 'needs root to run 
     fs.rmSync(path.join(configDir, se));
     await eventually(async () => ((await curlAliyun()) === 502 ? true : undefined), 5_000, 'aliyun.com blocked again');
   });
+
+  test('a broken file in the config directory is reported with its line, and the last good config stays', async () => {
+    const version = /controller config version (\d+)/.exec((await cli('status')).stdout)?.[1];
+    fs.writeFileSync(path.join(configDir, 'broken.yaml'), 'apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: x\n');
+    await eventually(async () => (/broken\.yaml:\d+:\d+: error TG0001/.test(up.output()) ? true : undefined), 5_000, 'the error printed by up');
+    assert.equal(await curlAliyun(), 502);
+    const status = await cli('status');
+    assert.equal(status.code, 0);
+    assert.equal(/controller config version (\d+)/.exec(status.stdout)?.[1], version, 'nothing changed');
+  });
 });

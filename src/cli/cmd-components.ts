@@ -1,0 +1,91 @@
+// The components as separate processes: `tollgate controller` (istiod's role) and `tollgate proxy` (one sidecar
+// or gateway). They speak the same discovery protocol that `tollgate up` uses in-process.
+import path from 'node:path';
+import { Controller, startAdminServer } from '../controller/index.js';
+import { dnsServerResolver, parseConnectTo, systemResolver } from '../dataplane/index.js';
+import { formatDiagnostic } from '../model/index.js';
+import { nodeId, type ProxyType } from '../proxy-config/types.js';
+import { ProxyRunner } from '../runtime/index.js';
+import { parseListen } from './cmd-up.js';
+
+const out = (line: string): void => void process.stdout.write(`${line}\n`);
+
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+export async function controllerCommand(opts: { configDir: string; listen: string }): Promise<number> {
+  const controller = new Controller(path.resolve(opts.configDir));
+  controller.on('warning', (message: string) => out(`controller | warning: ${message}`));
+  await controller.start();
+  let reported = new Set<string>();
+  const report = (): void => {
+    const now = new Set(controller.diagnostics().map(formatDiagnostic));
+    for (const line of now) if (!reported.has(line)) out(`controller | ${line}`);
+    reported = now;
+  };
+  report();
+  controller.on('directory-changed', () => setImmediate(report));
+  const admin = await startAdminServer(controller, parseListen(opts.listen));
+  out(`controller | listening on ${admin.url}, config dir ${opts.configDir}`);
+  out('controller | ready');
+  await untilSignal();
+  controller.stop();
+  await admin.close();
+  return 0;
+}
+
+export interface ProxyOptions {
+  readonly type: string;
+  readonly name: string;
+  readonly namespace: string;
+  readonly ip: string;
+  readonly label: readonly string[];
+  readonly serviceAccount?: string;
+  readonly dnsServer: readonly string[];
+  readonly connectTo: readonly string[];
+}
+
+export async function proxyCommand(opts: ProxyOptions, controller: string): Promise<number> {
+  const type: ProxyType = opts.type === 'gateway' || opts.type === 'router' ? 'router' : opts.type === 'sidecar' ? 'sidecar' : fail(opts.type);
+  const labels: Record<string, string> = {};
+  for (const l of opts.label) {
+    const at = l.indexOf('=');
+    if (at <= 0) throw new Error(`--label ${l}: expected KEY=VALUE`);
+    labels[l.slice(0, at)] = l.slice(at + 1);
+  }
+  const prefix = `${opts.name}.${opts.namespace}`;
+  const runner = new ProxyRunner({
+    controller,
+    node: {
+      id: nodeId(type, opts.ip, opts.name, opts.namespace),
+      type,
+      name: opts.name,
+      namespace: opts.namespace,
+      ip: opts.ip,
+      labels,
+      serviceAccount: opts.serviceAccount ?? (type === 'router' ? `${opts.name}-service-account` : 'default'),
+    },
+    resolver: opts.dnsServer.length > 0 ? dnsServerResolver([...opts.dnsServer]) : systemResolver(),
+    connectTo: opts.connectTo.map(parseConnectTo),
+    stdout: out,
+    event: (message) => process.stderr.write(`${prefix} | ${message}\n`),
+  });
+  runner.start();
+  process.stderr.write(`${prefix} | ${type === 'router' ? 'gateway' : 'sidecar'} at ${opts.ip}, controller ${controller}\n`);
+  await untilSignal();
+  await runner.stop();
+  return 0;
+}
+
+function fail(type: string): never {
+  throw new Error(`proxy type ${type}: expected sidecar or gateway`);
+}

@@ -1,0 +1,171 @@
+// The components as separate processes — `tollgate controller`, `tollgate proxy gateway`, `tollgate proxy sidecar` —
+// over the same discovery protocol `up` uses in-process. Proxies keep serving their last good config while the
+// controller is away, and resync when it is back.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { BIN, eventually, run, startDnsmasq, startRedirectSite, tempDir, tollgate } from '../helpers/processes.js';
+
+const octet = (): number => 2 + Math.floor(Math.random() * 250);
+const SUBNET = `127.${octet()}.${octet()}`;
+const SITE_IP = `${SUBNET}.10`;
+const GATEWAY_IP = `${SUBNET}.1`;
+const SLEEP_IP = `${SUBNET}.2`;
+
+const CONFIG = `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: sleep}
+spec:
+  selector: {matchLabels: {app: sleep}}
+  template:
+    metadata: {labels: {app: sleep}}
+    spec:
+      serviceAccountName: sleep
+      containers: [{name: sleep, image: curlimages/curl}]
+---
+apiVersion: install.istio.io/v1alpha1
+kind: IstioOperator
+metadata: {name: mesh, namespace: istio-system}
+spec:
+  meshConfig:
+    outboundTrafficPolicy: {mode: REGISTRY_ONLY}
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: httpbin}
+spec:
+  hosts: [httpbin.test]
+  ports: [{number: 8000, name: http, protocol: HTTP}]
+  resolution: DNS
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: egress}
+spec:
+  selector: {istio: egressgateway}
+  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: [httpbin.test]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: httpbin-via-egress}
+spec:
+  hosts: [httpbin.test]
+  gateways: [egress, mesh]
+  http:
+  - match: [{gateways: [mesh], port: 8000}]
+    route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, port: {number: 80}}}]
+  - match: [{gateways: [egress], port: 80}]
+    route: [{destination: {host: httpbin.test, port: {number: 8000}}}]
+`;
+
+interface Proc {
+  child: ChildProcess;
+  output: () => string;
+  stop: () => Promise<void>;
+}
+
+function start(args: readonly string[], ready: RegExp): Promise<Proc> {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const proc: Proc = {
+    child,
+    output: () => output,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+  return eventually(async () => (ready.test(output) ? proc : undefined), 10_000, `${args.join(' ')} ready: ${output}`);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+describe('controller and proxies as separate processes', () => {
+  let dns: Awaited<ReturnType<typeof startDnsmasq>>;
+  let site: Awaited<ReturnType<typeof startRedirectSite>>;
+  let controller: Proc;
+  let gateway: Proc;
+  let sidecar: Proc;
+  let url: string;
+  let configDir: string;
+
+  const curl = async (target: string): Promise<number> => {
+    const r = await run('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '10', target], {
+      http_proxy: `http://${SLEEP_IP}:15001`,
+    });
+    return Number(r.stdout);
+  };
+
+  before(async () => {
+    dns = await startDnsmasq({ 'httpbin.test': SITE_IP });
+    site = await startRedirectSite(SITE_IP, 8000);
+    configDir = tempDir('components');
+    fs.writeFileSync(path.join(configDir, 'mesh.yaml'), CONFIG);
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    controller = await start(['controller', '--config-dir', configDir, '--listen', `127.0.0.1:${port}`], /controller \| ready/);
+    const common = ['--controller', url, 'proxy', '--dns-server', dns.server];
+    gateway = await start(
+      [...common, 'gateway', '--name', 'istio-egressgateway', '-n', 'istio-system', '--ip', GATEWAY_IP, '--label', 'istio=egressgateway', '--label', 'app=istio-egressgateway'],
+      /gateway at/,
+    );
+    sidecar = await start([...common, 'sidecar', '--name', 'sleep', '--ip', SLEEP_IP, '--label', 'app=sleep', '--service-account', 'sleep'], /sidecar at/);
+  });
+
+  after(async () => {
+    await Promise.all([sidecar?.stop(), gateway?.stop(), controller?.stop()]);
+    await site?.close();
+    dns?.stop();
+  });
+
+  test('the proxies sync and route through the gateway; its stdout carries the access log', async () => {
+    await eventually(async () => ((await tollgate(['status'], url)).code === 0 ? true : undefined), 10_000, 'in sync');
+    assert.equal(await curl('http://httpbin.test:8000/get'), 301);
+    assert.equal(await curl('http://unknown.test/'), 502, 'REGISTRY_ONLY blocks what is not registered');
+    const line = await eventually(
+      async () => gateway.output().split('\n').find((l) => l.includes('"upstream_cluster":"outbound|8000||httpbin.test"')),
+      5_000,
+      'gateway access-log line',
+    );
+    const log = JSON.parse(line) as Record<string, string>;
+    assert.match(log.downstream_remote_address!, new RegExp(`^${SLEEP_IP.replace(/\./g, '\\.')}:`));
+    assert.equal(log.upstream_host, `${SITE_IP}:8000`);
+    assert.equal(log.path, '/get');
+  });
+
+  test('with the controller away, proxies keep their last good config; they resync when it is back', async () => {
+    await controller.stop();
+    assert.equal(await curl('http://httpbin.test:8000/'), 301);
+    assert.equal(await curl('http://unknown.test/'), 502);
+    const status = await tollgate(['status'], url);
+    assert.notEqual(status.code, 0);
+    assert.match(status.stderr, /cannot reach the controller/);
+
+    const port = new URL(url).port;
+    controller = await start(['controller', '--config-dir', configDir, '--listen', `127.0.0.1:${port}`], /controller \| ready/);
+    await eventually(async () => ((await tollgate(['status'], url)).code === 0 ? true : undefined), 15_000, 'resynced');
+    const applied = await tollgate(['delete', '--wait', 'virtualservice', 'httpbin-via-egress'], url);
+    assert.equal(applied.code, 0, applied.stderr);
+    const before = gateway.output().length;
+    assert.equal(await curl('http://httpbin.test:8000/direct'), 301);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.doesNotMatch(gateway.output().slice(before), /"path":"\/direct"/, 'no longer through the gateway');
+  });
+});
