@@ -1,7 +1,7 @@
 // Where a cluster sends this request: the addresses its endpoints stand for, by discovery type.
 import { isIP } from 'node:net';
 import type { Endpoint } from '../proxy-config/types.js';
-import type { Target } from './cluster-lb.js';
+import { target, type Target } from './cluster-lb.js';
 import type { CompiledCluster } from './compile-clusters.js';
 import { applyConnectTo, type ConnectToRule } from './connect-to.js';
 import { ProxyError } from './errors.js';
@@ -23,7 +23,7 @@ export async function resolveTargets(
   cluster: CompiledCluster,
   original: OriginalDestination,
   deps: EndpointDeps,
-): Promise<Target[]> {
+): Promise<readonly Target[]> {
   switch (cluster.type) {
     case 'ORIGINAL_DST': {
       const addresses = await dial(original.host, original.port, deps, cluster.name);
@@ -34,7 +34,14 @@ export async function resolveTargets(
       return addresses.slice(0, 1);
     }
     case 'STATIC':
-    case 'EDS':
+    case 'EDS': {
+      // IP endpoints map to the same targets for the whole config; --connect-to may name hosts, so no memo then.
+      const memo = cluster.memo.targets;
+      if (memo) return memo;
+      const all = (await Promise.all(cluster.endpoints.map((e) => endpointTargets(e, deps, cluster.name)))).flat();
+      if (deps.connectTo.length === 0) cluster.memo.targets = Object.freeze(all);
+      return all;
+    }
     case 'STRICT_DNS': {
       const all = await Promise.all(cluster.endpoints.map((e) => endpointTargets(e, deps, cluster.name)));
       return all.flat();
@@ -51,7 +58,7 @@ async function endpointTargets(e: Endpoint, deps: EndpointDeps, cluster: string)
   const targets = await dial(e.address, e.port, deps, cluster);
   if (!targets) return [];
   const weight = e.weight ?? 1;
-  return targets.map((t) => ({ ...t, weight }));
+  return weight === 1 ? targets : targets.map((t) => target(t.ip, t.port, weight));
 }
 
 /** connect-to first (it matches the name the request used), then DNS. Undefined when resolution failed. */
@@ -63,11 +70,11 @@ async function dial(
 ): Promise<Target[] | undefined> {
   const to = deps.connectTo.length > 0 ? applyConnectTo(deps.connectTo, host, port) : { host, port };
   const bare = to.host.startsWith('[') ? to.host.slice(1, -1) : to.host;
-  if (isIP(bare)) return [{ ip: bare, port: to.port, weight: 1 }];
+  if (isIP(bare)) return [target(bare, to.port)];
   try {
     const addresses = await deps.resolver.resolve(bare);
     if (addresses.length === 0) deps.warn(`DNS: ${bare} has no addresses (cluster ${cluster})`);
-    return addresses.map((ip) => ({ ip, port: to.port, weight: 1 }));
+    return addresses.map((ip) => target(ip, to.port));
   } catch (err) {
     deps.warn(`DNS: cannot resolve ${bare} (cluster ${cluster}): ${(err as Error).message}`);
     return undefined;

@@ -7,15 +7,27 @@ export interface Target {
   readonly ip: string;
   readonly port: number;
   readonly weight: number;
+  /** "ip:port", computed once: the identity pickers and outlier detection keep state under. */
+  readonly key: string;
+}
+
+export function target(ip: string, port: number, weight = 1): Target {
+  return { ip, port, weight, key: `${ip}:${port}` };
 }
 
 export interface EndpointPicker {
-  pick<T extends Target>(targets: readonly T[]): T;
+  /** `hash`: the request's consistent-hash key, when the cluster has a hash policy and the request a key. */
+  pick<T extends Target>(targets: readonly T[], hash?: number): T;
   /** Counts a request in flight to `target` (least-request reads it); call the result when it ends. */
   track(target: Target): () => void;
 }
 
-export function createPicker(policy: Cluster['lbPolicy']): EndpointPicker {
+export function createPicker(policy: Cluster['lbPolicy'], hashed = false): EndpointPicker {
+  const base = basePicker(policy);
+  return hashed ? consistentHash(base) : base;
+}
+
+function basePicker(policy: Cluster['lbPolicy']): EndpointPicker {
   switch (policy) {
     case 'ROUND_ROBIN':
       return roundRobin();
@@ -43,16 +55,44 @@ function byWeight<T extends Target>(targets: readonly T[], point: number): T {
   return targets[targets.length - 1]!;
 }
 
-/** Weighted round robin over the cumulative weights: deterministic, each target gets its share in turn. */
+function sameWeights(targets: readonly Target[]): boolean {
+  const w = targets[0]!.weight;
+  for (const t of targets) if (t.weight !== w) return false;
+  return true;
+}
+
+/**
+ * Round robin. Equal weights: plain rotation, no state per target. Unequal: smooth weighted round robin (nginx's;
+ * Envoy's EDF scheduler gives the same shares): each pick adds every target's weight to its running score, takes
+ * the highest and subtracts the total from it, so weights 5:1:1 interleave as a a b a c a a.
+ */
 function roundRobin(): EndpointPicker {
   let next = 0;
+  const scores = new Map<string, number>();
   return {
     pick(targets) {
       if (targets.length === 1) return targets[0]!;
-      const total = totalWeight(targets);
-      const point = next++ % total;
-      if (next >= Number.MAX_SAFE_INTEGER) next = 0;
-      return byWeight(targets, point);
+      if (sameWeights(targets)) {
+        const t = targets[next % targets.length]!;
+        next = next >= Number.MAX_SAFE_INTEGER ? 0 : next + 1;
+        return t;
+      }
+      // Targets that left the set would otherwise keep their scores forever.
+      if (scores.size > targets.length * 2 + 16) scores.clear();
+      let best: (typeof targets)[number] | undefined;
+      let bestScore = -Infinity;
+      let total = 0;
+      for (const t of targets) {
+        const s = (scores.get(t.key) ?? 0) + t.weight;
+        scores.set(t.key, s);
+        total += t.weight;
+        if (s > bestScore) {
+          bestScore = s;
+          best = t;
+        }
+      }
+      scores.set(best!.key, bestScore - total);
+      return best!;
     },
     track: () => noop,
   };
@@ -71,16 +111,15 @@ function random(): EndpointPicker {
 /** Envoy's default least-request: the better of two random choices by requests in flight. */
 function leastRequest(): EndpointPicker {
   const active = new Map<string, number>();
-  const keyOf = (t: Target): string => `${t.ip}:${t.port}`;
   return {
     pick(targets) {
       if (targets.length === 1) return targets[0]!;
       const a = targets[Math.floor(Math.random() * targets.length)]!;
       const b = targets[Math.floor(Math.random() * targets.length)]!;
-      return (active.get(keyOf(a)) ?? 0) <= (active.get(keyOf(b)) ?? 0) ? a : b;
+      return (active.get(a.key) ?? 0) <= (active.get(b.key) ?? 0) ? a : b;
     },
-    track(target) {
-      const key = keyOf(target);
+    track(t) {
+      const key = t.key;
       active.set(key, (active.get(key) ?? 0) + 1);
       let done = false;
       return () => {
@@ -92,4 +131,52 @@ function leastRequest(): EndpointPicker {
       };
     },
   };
+}
+
+/**
+ * Consistent hashing by rendezvous (highest-random-weight) hashing instead of Envoy's ring: the same key picks the
+ * same endpoint while it is in the set, and removing an endpoint moves only the keys that were on it, which is
+ * the property a ring gives, without a ring to rebuild when a DNS cluster's addresses change. Weighted by
+ * Schindelhauer's score -w/ln(u). Without a key the fallback picker decides (Envoy's ring: a random host).
+ */
+function consistentHash(fallback: EndpointPicker): EndpointPicker {
+  return {
+    pick(targets, hash) {
+      if (hash === undefined) return fallback.pick(targets);
+      if (targets.length === 1) return targets[0]!;
+      let best = targets[0]!;
+      let bestScore = -Infinity;
+      for (const t of targets) {
+        const u = (mix(hash, hashString(t.key)) + 0.5) / 4294967296;
+        const score = -t.weight / Math.log(u);
+        if (score > bestScore) {
+          bestScore = score;
+          best = t;
+        }
+      }
+      return best;
+    },
+    track: (t) => fallback.track(t),
+  };
+}
+
+/** FNV-1a, 32 bits: stable across processes and runs, so every proxy maps a key to the same endpoint. */
+export function hashString(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** A 32-bit finalizer (murmur3's fmix32) over both inputs, so similar keys spread evenly. */
+function mix(a: number, b: number): number {
+  let h = (a ^ Math.imul(b, 0x9e3779b1)) >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
 }

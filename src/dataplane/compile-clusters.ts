@@ -2,8 +2,10 @@
 import { isIP } from 'node:net';
 import type { Cluster, ClusterMetadata, ClusterType, Endpoint } from '../proxy-config/types.js';
 import { CircuitBreaker } from './cluster-limits.js';
-import { createPicker, type EndpointPicker } from './cluster-lb.js';
+import { createPicker, type EndpointPicker, type Target } from './cluster-lb.js';
 import { ConfigError } from './errors.js';
+import { compileHashKey, type HashKey } from './hash-key.js';
+import { OutlierDetector } from './outlier.js';
 
 export interface CompiledCluster {
   readonly name: string;
@@ -15,6 +17,12 @@ export interface CompiledCluster {
   /** Used to size the connection pool: at most this many sockets to the cluster. */
   readonly maxConnections: number | undefined;
   readonly metadata: ClusterMetadata;
+  /** Undefined without outlier detection. */
+  readonly outlier: OutlierDetector | undefined;
+  /** The request's consistent-hash key; undefined without a hash policy. */
+  readonly hashKey: HashKey | undefined;
+  /** STATIC/EDS targets never change for a config: resolved once, reused by every request. */
+  readonly memo: { targets?: readonly Target[] };
 }
 
 const CLUSTER_TYPES: Readonly<Record<ClusterType, { ipEndpoints: boolean }>> = {
@@ -25,7 +33,7 @@ const CLUSTER_TYPES: Readonly<Record<ClusterType, { ipEndpoints: boolean }>> = {
   LOGICAL_DNS: { ipEndpoints: false },
 };
 
-export function compileCluster(c: Cluster, field: string): CompiledCluster {
+export function compileCluster(c: Cluster, field: string, now: () => number = Date.now): CompiledCluster {
   const kind = CLUSTER_TYPES[c.type];
   if (!kind) throw new ConfigError(`${field}.type`, `unknown cluster type ${JSON.stringify(c.type)}`);
   if (!['ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM'].includes(c.lbPolicy)) {
@@ -42,15 +50,25 @@ export function compileCluster(c: Cluster, field: string): CompiledCluster {
     }
     if (e.weight !== undefined && !(e.weight > 0)) throw new ConfigError(`${ef}.weight`, 'must be positive');
   });
+  const od = c.outlierDetection;
+  if (od) {
+    for (const k of ['intervalMs', 'baseEjectionTimeMs', 'maxEjectionPercent'] as const) {
+      if (!(od[k] >= 0)) throw new ConfigError(`${field}.outlierDetection.${k}`, 'must be a non-negative number');
+    }
+  }
+  const hashKey = c.hashPolicy ? compileHashKey(c.hashPolicy, `${field}.hashPolicy`) : undefined;
   const cb = c.circuitBreakers;
   return Object.freeze({
     name: c.name,
     type: c.type,
     endpoints: Object.freeze([...c.endpoints]),
     connectTimeoutMs: c.connectTimeoutMs,
-    picker: createPicker(c.lbPolicy),
+    picker: createPicker(c.lbPolicy, hashKey !== undefined),
     breaker: new CircuitBreaker(cb),
     maxConnections: cb?.maxConnections,
     metadata: c.metadata,
+    outlier: od ? new OutlierDetector(od, now) : undefined,
+    hashKey,
+    memo: {},
   });
 }

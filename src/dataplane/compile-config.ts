@@ -32,7 +32,8 @@ export interface CompiledConfig {
   readonly clusters: ReadonlyMap<string, CompiledCluster>;
 }
 
-export function compileConfig(config: ProxyConfig): CompiledConfig {
+/** `now`: the clock outlier detection reads. */
+export function compileConfig(config: ProxyConfig, now: () => number = Date.now): CompiledConfig {
   if (typeof config.version !== 'string') throw new ConfigError('version', 'must be a string');
   const encoding = config.accessLog?.encoding;
   if (encoding !== 'JSON' && encoding !== 'TEXT') {
@@ -64,7 +65,7 @@ export function compileConfig(config: ProxyConfig): CompiledConfig {
   config.clusters.forEach((c, i) => {
     const field = `clusters[${i}] (${c.name})`;
     if (clusters.has(c.name)) throw new ConfigError(`${field}.name`, 'duplicate cluster name');
-    clusters.set(c.name, compileCluster(c, field));
+    clusters.set(c.name, compileCluster(c, field, now));
   });
 
   return Object.freeze({

@@ -30,6 +30,7 @@ export interface CompiledRoute {
   readonly requestHeaders: HeaderMutation | undefined;
   readonly responseHeaders: HeaderMutation | undefined;
   readonly fault: Route['fault'];
+  readonly mirror: Route['mirror'];
 }
 
 export type CompiledAction = CompiledClusterAction | CompiledDirectAction | CompiledRedirectAction;
@@ -108,7 +109,15 @@ export function compileRoute(route: Route, field: string): CompiledRoute {
     requestHeaders: route.requestHeaders,
     responseHeaders: route.responseHeaders,
     fault: route.fault,
+    mirror: compileMirror(route.mirror, `${field}.mirror`),
   });
+}
+
+function compileMirror(m: Route['mirror'], field: string): Route['mirror'] {
+  if (!m) return undefined;
+  if (!m.cluster) throw new ConfigError(`${field}.cluster`, 'must not be empty');
+  if (!(m.percentage >= 0 && m.percentage <= 100)) throw new ConfigError(`${field}.percentage`, 'must be within 0-100');
+  return m.percentage > 0 ? Object.freeze({ ...m }) : undefined;
 }
 
 function compileAction(route: Route, field: string): CompiledAction {

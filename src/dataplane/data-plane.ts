@@ -5,6 +5,7 @@ import { AgentPool } from './agent-pool.js';
 import { compileConfig, type CompiledConfig } from './compile-config.js';
 import type { ConnectToRule } from './connect-to.js';
 import { ListenerHandle, type ListenerHost } from './http-listener.js';
+import { MirrorCounters } from './mirror.js';
 import type { PlaneContext } from './request-handler.js';
 import type { HostResolver } from './resolver.js';
 import type { StreamInfo } from './stream-info.js';
@@ -32,6 +33,8 @@ export class DataPlane {
   private current: CompiledConfig | undefined;
   private handles = new Map<string, ListenerHandle>();
   private readonly agents = new AgentPool();
+  /** Mirroring's own counters: a failed mirror is counted here, never logged for the client. */
+  readonly mirrors = new MirrorCounters();
   private readonly host: ListenerHost;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -52,6 +55,7 @@ export class DataPlane {
       agents: this.agents,
       nodeIp: node.ip,
       now,
+      mirrors: this.mirrors,
       completeStream(info: StreamInfo, config: CompiledConfig): void {
         // Metrics hook in here too: this is the one place a request ends.
         if (!config.accessLog.enabled || !options.onAccessLog) return;
@@ -85,7 +89,7 @@ export class DataPlane {
     if (this.closed) return { ok: false, error: 'the data plane is closed' };
     let compiled: CompiledConfig;
     try {
-      compiled = compileConfig(config);
+      compiled = compileConfig(config, this.host.ctx.now);
     } catch (err) {
       return { ok: false, error: `config ${String(config?.version)} rejected: ${(err as Error).message}` };
     }

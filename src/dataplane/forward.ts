@@ -1,7 +1,6 @@
 // The cluster action: choose a cluster and endpoint, make attempts (with retries, route and per-try timeouts),
 // then stream the response back. Failures are thrown as ProxyErrors for rescue.ts to answer.
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { isIP } from 'node:net';
 import type { WeightedCluster } from '../proxy-config/types.js';
 import type { AgentPool } from './agent-pool.js';
 import { resolveTargets, type EndpointDeps, type OriginalDestination } from './cluster-endpoints.js';
@@ -15,12 +14,16 @@ import type { RequestView } from './request-view.js';
 import { backoffMs, errorIsRetriable, responseIsRetriable } from './retry.js';
 import { formatAddress, type StreamInfo } from './stream-info.js';
 import { startAttempt, type Attempt } from './upstream.js';
+import { localAddressFor } from './local-address.js';
+import { startMirror, type MirrorCounters, type MirrorTap } from './mirror.js';
+import type { AttemptOutcome } from './outlier.js';
 
 export interface ForwardDeps extends EndpointDeps {
   readonly agents: AgentPool;
   /** The pod address upstream connections are made from. */
   readonly nodeIp: string;
   readonly now: () => number;
+  readonly mirrors: MirrorCounters;
 }
 
 export interface ForwardRequest {
@@ -49,7 +52,9 @@ export async function forward(f: ForwardRequest, deps: ForwardDeps): Promise<voi
   try {
     const targets = await resolveTargets(cluster, f.original, deps);
     if (targets.length === 0) throw new ProxyError('no_healthy_upstream', `cluster ${cluster.name} has no endpoints`);
-    const { attempt, response, startedMs } = await attemptWithRetries(f, deps, cluster, weighted, targets);
+    const upstream = upstreamRequestHeaders(f, weighted);
+    const tap = f.route.mirror ? mirrorTap(f, deps, upstream) : undefined;
+    const { attempt, response, startedMs } = await attemptWithRetries(f, deps, cluster, upstream, targets, tap);
     await streamResponse(f, deps, weighted, attempt, response, startedMs);
   } finally {
     cluster.breaker.release();
@@ -70,14 +75,59 @@ function upstreamRequestHeaders(f: ForwardRequest, weighted: WeightedCluster): {
   return { headers, path };
 }
 
+function mirrorTap(f: ForwardRequest, deps: ForwardDeps, upstream: { headers: OutgoingHttpHeaders; path: string }): MirrorTap {
+  const declared = f.req.headers['content-length'];
+  const tap = startMirror(
+    {
+      mirror: f.route.mirror!,
+      config: f.config,
+      method: f.view.method,
+      path: upstream.path,
+      headers: upstream.headers,
+      original: f.original,
+      hasBody: f.hasBody,
+      contentLength: declared !== undefined && /^\d+$/.test(declared) ? Number(declared) : undefined,
+    },
+    deps,
+  );
+  if (f.hasBody) f.req.once('end', () => tap.end());
+  return tap;
+}
+
+/** Envoy's outlier-detection results: a status, or a local-origin error mapped to 503/504. */
+function outcomeOf(err: ProxyError): AttemptOutcome | undefined {
+  switch (err.code) {
+    case 'upstream_connection_failure':
+    case 'upstream_connect_timeout':
+    case 'upstream_connection_termination':
+      return { kind: 'connect-failure' };
+    case 'upstream_per_try_timeout':
+    case 'upstream_response_timeout':
+      return { kind: 'timeout' };
+    default:
+      return undefined;
+  }
+}
+
 async function attemptWithRetries(
   f: ForwardRequest,
   deps: ForwardDeps,
   cluster: CompiledCluster,
-  weighted: WeightedCluster,
+  upstream: { headers: OutgoingHttpHeaders; path: string },
   targets: readonly Target[],
+  tap: MirrorTap | undefined,
 ): Promise<{ attempt: Attempt; response: IncomingMessage; startedMs: number }> {
-  const { headers, path } = upstreamRequestHeaders(f, weighted);
+  const { headers, path } = upstream;
+  const outlier = cluster.outlier;
+  const hash = cluster.hashKey?.(f.view, f.req.socket.remoteAddress);
+  const onBodyChunk = tap
+    ? (chunk: Buffer): void => {
+        f.info.bytesReceived += chunk.length;
+        tap.feed(chunk);
+      }
+    : (chunk: Buffer): void => {
+        f.info.bytesReceived += chunk.length;
+      };
   const policy = f.action.retry;
   const maxRetries = policy?.numRetries ?? 0;
   const agent = deps.agents.get(cluster);
@@ -102,7 +152,12 @@ async function attemptWithRetries(
 
   try {
     for (;;) {
-      const target = cluster.picker.pick(targets);
+      // Ejected endpoints are out of the set; with none left, 503 UH (Istio's panic threshold is 0).
+      const healthy = outlier ? outlier.healthy(targets) : targets;
+      if (healthy.length === 0) {
+        throw new ProxyError('no_healthy_upstream', `every endpoint of cluster ${cluster.name} is ejected`);
+      }
+      const target = cluster.picker.pick(healthy, hash);
       f.info.upstreamHost = formatAddress(target.ip, target.port);
       const untrack = cluster.picker.track(target);
       const startedMs = deps.now();
@@ -117,7 +172,7 @@ async function attemptWithRetries(
         perTryTimeoutMs: policy?.perTryTimeoutMs,
         body: f.req,
         hasBody: f.hasBody,
-        onBodyBytes: (n) => (f.info.bytesReceived += n),
+        onBodyChunk,
       });
       let response: IncomingMessage;
       try {
@@ -126,6 +181,8 @@ async function attemptWithRetries(
         untrack();
         const pe = err instanceof ProxyError ? err : new ProxyError('internal_error', String(err), { cause: err });
         attempt.abort(pe);
+        const outcome = outlier && outcomeOf(pe);
+        if (outcome) outlier.report(target, outcome);
         f.info.upstreamLocalAddress = attempt.localAddress();
         const retriable = policy !== undefined && !pe.bodySent && errorIsRetriable(pe, policy);
         if (retriable && retriesUsed < maxRetries && cluster.breaker.tryAcquireRetry()) {
@@ -135,6 +192,7 @@ async function attemptWithRetries(
         if (retriable && maxRetries > 0 && retriesUsed >= maxRetries) f.info.flags.add('URX');
         throw pe;
       }
+      outlier?.report(target, { kind: 'status', status: response.statusCode ?? 502 });
       const retriable = policy !== undefined && responseIsRetriable(response, policy);
       const replayable = !(f.hasBody && attempt.bodySent());
       if (retriable && replayable && retriesUsed < maxRetries && cluster.breaker.tryAcquireRetry()) {
@@ -210,11 +268,4 @@ function streamResponse(
     });
     upstream.pipe(f.res);
   });
-}
-
-/** Bind upstream connections to the pod address when it can reach the target's address family. */
-function localAddressFor(nodeIp: string, targetIp: string): string | undefined {
-  const family = isIP(nodeIp);
-  if (family === 0 || nodeIp === '0.0.0.0' || nodeIp === '::') return undefined;
-  return family === isIP(targetIp) ? nodeIp : undefined;
 }

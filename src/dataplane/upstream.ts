@@ -18,7 +18,8 @@ export interface AttemptOptions {
   /** The downstream request, whose body is streamed upstream once connected. */
   readonly body: IncomingMessage;
   readonly hasBody: boolean;
-  readonly onBodyBytes: (n: number) => void;
+  /** Each body chunk as it goes upstream (byte counts, the mirror's copy). */
+  readonly onBodyChunk: (chunk: Buffer) => void;
 }
 
 export interface Attempt {
@@ -70,7 +71,7 @@ export function startAttempt(o: AttemptOptions): Attempt {
       if (settled) return;
       if (o.hasBody) {
         bodyStarted = true;
-        o.body.on('data', (chunk: Buffer) => o.onBodyBytes(chunk.length));
+        o.body.on('data', o.onBodyChunk);
         o.body.pipe(req);
       } else req.end();
     };

@@ -170,6 +170,10 @@ export interface Route {
     readonly delay?: { readonly fixedDelayMs: number; readonly percentage: number };
     readonly abort?: { readonly httpStatus: number; readonly percentage: number };
   };
+  /**
+   * A fire-and-forget copy of the request to `cluster` for `percentage` (0-100) of requests, Host suffixed
+   * "-shadow"; its response is discarded and never affects the client's.
+   */
   readonly mirror?: { readonly cluster: string; readonly percentage: number };
 }
 
@@ -211,6 +215,10 @@ export interface Cluster {
     readonly maxRequests?: number;
     readonly maxRetries?: number;
   };
+  /**
+   * Passive health checking (Envoy's outlier detection). Absent: off. `consecutive5xx` absent means Envoy's
+   * default 5 and 0 turns it off; `consecutiveGatewayErrors` absent or 0 is off.
+   */
   readonly outlierDetection?: {
     readonly consecutive5xx?: number;
     readonly consecutiveGatewayErrors?: number;
@@ -218,8 +226,21 @@ export interface Cluster {
     readonly baseEjectionTimeMs: number;
     readonly maxEjectionPercent: number;
   };
+  /**
+   * Optional. Consistent hashing (DestinationRule loadBalancer.consistentHash, Envoy's RING_HASH with a route
+   * hash policy): the request's key picks an endpoint stably; a request without the key falls back to
+   * `lbPolicy`. Absent: `lbPolicy` alone.
+   */
+  readonly hashPolicy?: HashPolicy;
   readonly metadata: ClusterMetadata;
 }
+
+/** What a consistent-hash key is made of; exactly one source. Names are lower-case for headers. */
+export type HashPolicy =
+  | { readonly kind: 'header'; readonly name: string }
+  | { readonly kind: 'sourceIp' }
+  | { readonly kind: 'queryParameter'; readonly name: string }
+  | { readonly kind: 'cookie'; readonly name: string; readonly path?: string; readonly ttlMs?: number };
 
 export const PASSTHROUGH_CLUSTER = 'PassthroughCluster';
 export const BLACKHOLE_CLUSTER = 'BlackHoleCluster';

@@ -6,6 +6,7 @@ import {
   type Cluster,
   type ClusterType,
   type Endpoint,
+  type HashPolicy,
   type ProxyType,
 } from '../proxy-config/types.js';
 import type { EffectiveDestinationRule, RegistryPort, RegistryService } from '../snapshot/index.js';
@@ -56,8 +57,24 @@ function lbPolicy(p: PolicyFields): Cluster['lbPolicy'] {
     if (lb.simple === 'ROUND_ROBIN') return 'ROUND_ROBIN';
     if (lb.simple === 'RANDOM') return 'RANDOM';
   }
-  // Istio's default since 1.14; LEAST_CONN is its deprecated alias. Consistent hashing is not modelled yet.
+  // Envoy's ring hash picks a random host for a request without a hash key.
+  if (lb?.kind === 'consistentHash') return 'RANDOM';
+  // Istio's default since 1.14; LEAST_CONN is its deprecated alias.
   return 'LEAST_REQUEST';
+}
+
+/** pilot consistentHashToHashPolicy: one key source; header names are case-insensitive. */
+function hashPolicy(p: PolicyFields): HashPolicy | undefined {
+  const lb = p.loadBalancer;
+  if (lb?.kind !== 'consistentHash') return undefined;
+  if (lb.httpHeaderName !== undefined) return { kind: 'header', name: lb.httpHeaderName.toLowerCase() };
+  if (lb.httpCookie) {
+    const c = lb.httpCookie;
+    return { kind: 'cookie', name: c.name, ...(c.path !== undefined ? { path: c.path } : {}), ...(c.ttlMs !== undefined ? { ttlMs: c.ttlMs } : {}) };
+  }
+  if (lb.useSourceIp) return { kind: 'sourceIp' };
+  if (lb.httpQueryParameterName !== undefined) return { kind: 'queryParameter', name: lb.httpQueryParameterName };
+  return undefined;
 }
 
 function circuitBreakers(p: PolicyFields): Cluster['circuitBreakers'] {
@@ -89,6 +106,7 @@ function cluster(svc: RegistryService, port: RegistryPort, proxy: ProxyType, dr:
   const type = passthroughLb ? 'ORIGINAL_DST' : clusterType(svc, proxy);
   const cb = circuitBreakers(policy);
   const od = outlierDetection(policy);
+  const hash = hashPolicy(policy);
   return {
     name: outboundClusterName(port.number, subset?.name, svc.host),
     type,
@@ -97,6 +115,7 @@ function cluster(svc: RegistryService, port: RegistryPort, proxy: ProxyType, dr:
     lbPolicy: lbPolicy(policy),
     ...(cb ? { circuitBreakers: cb } : {}),
     ...(od ? { outlierDetection: od } : {}),
+    ...(hash ? { hashPolicy: hash } : {}),
     metadata: {
       serviceName: svc.host,
       serviceNamespace: svc.namespace,

@@ -2,6 +2,7 @@ import type { HeaderOperations, HTTPMatchRequest, HTTPRoute, Resource } from '..
 import type { HeaderMutation, Route, RouteAction, WeightedCluster } from '../proxy-config/types.js';
 import { labelsMatch } from '../snapshot/index.js';
 import { destinationCluster, type RouteContext } from './context.js';
+import { effectiveHttpRules } from './delegation.js';
 import { isCatchAll, toRouteMatch } from './match.js';
 import { vsRouteName } from './names.js';
 import { retryPolicy } from './retry.js';
@@ -34,7 +35,7 @@ function redirectPort(h: HTTPRoute): number | undefined {
   return undefined;
 }
 
-function routeAction(h: HTTPRoute, vs: Resource<'VirtualService'>, ctx: RouteContext): RouteAction | undefined {
+function routeAction(h: HTTPRoute, namespace: string, ctx: RouteContext): RouteAction | undefined {
   if (h.redirect) {
     const r = h.redirect;
     const port = redirectPort(h);
@@ -51,13 +52,13 @@ function routeAction(h: HTTPRoute, vs: Resource<'VirtualService'>, ctx: RouteCon
     const d = h.directResponse;
     return { kind: 'direct', status: d.status, ...(d.body !== undefined ? { body: d.body } : {}) };
   }
-  // Delegation is not supported yet: a delegating rule yields no route.
+  // A delegate rule left unresolved (a delegate's own delegate) yields no route.
   if (h.route.length === 0) return undefined;
   const clusters: WeightedCluster[] = h.route.map((rd) => {
     const req = headerMutation(rd.headers?.request);
     const res = headerMutation(rd.headers?.response);
     return {
-      cluster: destinationCluster(rd.destination, vs.meta.namespace, ctx),
+      cluster: destinationCluster(rd.destination, namespace, ctx),
       weight: rd.weight,
       ...(req ? { requestHeaders: req } : {}),
       ...(res ? { responseHeaders: res } : {}),
@@ -76,7 +77,7 @@ function routeAction(h: HTTPRoute, vs: Resource<'VirtualService'>, ctx: RouteCon
   };
 }
 
-function buildRoute(h: HTTPRoute, m: HTTPMatchRequest | undefined, action: RouteAction, vs: Resource<'VirtualService'>, ctx: RouteContext): Route {
+function buildRoute(h: HTTPRoute, m: HTTPMatchRequest | undefined, action: RouteAction, mirrorNamespace: string, ctx: RouteContext): Route {
   const req = headerMutation(h.headers?.request);
   const res = headerMutation(h.headers?.response);
   return {
@@ -87,23 +88,24 @@ function buildRoute(h: HTTPRoute, m: HTTPMatchRequest | undefined, action: Route
     ...(res ? { responseHeaders: res } : {}),
     ...(h.fault ? { fault: h.fault } : {}),
     ...(h.mirror
-      ? { mirror: { cluster: destinationCluster(h.mirror, vs.meta.namespace, ctx), percentage: h.mirrorPercentage ?? 100 } }
+      ? { mirror: { cluster: destinationCluster(h.mirror, mirrorNamespace, ctx), percentage: h.mirrorPercentage ?? 100 } }
       : {}),
   };
 }
 
 /**
- * One VirtualService's http rules as routes for one proxy and port: one route per applicable match (matches are
- * OR-ed), a rule without matches matches everything, and everything after the first catch-all is dropped.
+ * One VirtualService's http rules (delegation resolved) as routes for one proxy and port: one route per
+ * applicable match (matches are OR-ed), a rule without matches matches everything, and everything after the
+ * first catch-all is dropped.
  */
 export function translateHttpRoutes(vs: Resource<'VirtualService'>, ctx: RouteContext): Route[] {
   const out: Route[] = [];
-  for (const h of vs.spec.http) {
-    const action = routeAction(h, vs, ctx);
+  for (const { rule: h, namespace, mirrorNamespace } of effectiveHttpRules(vs, ctx.snapshot)) {
+    const action = routeAction(h, namespace, ctx);
     if (!action) continue;
     const matches: (HTTPMatchRequest | undefined)[] = h.match.length === 0 ? [undefined] : h.match.filter((m) => matchApplies(m, ctx));
     for (const m of matches) {
-      const route = buildRoute(h, m, action, vs, ctx);
+      const route = buildRoute(h, m, action, mirrorNamespace, ctx);
       out.push(route);
       if (isCatchAll(route.match)) return out;
     }

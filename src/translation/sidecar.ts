@@ -9,14 +9,15 @@ import {
   type VirtualHost,
 } from '../proxy-config/types.js';
 import type { RegistryService, Snapshot } from '../snapshot/index.js';
-import { hostsIntersect, isHttpProtocol, isWildcardHost } from '../snapshot/index.js';
+import { hostsIntersect, isHttpProtocol } from '../snapshot/index.js';
 import { catchAllRoute, catchAllVirtualHost } from './catch-all.js';
 import { blackholeCluster, byName, passthroughCluster, serviceClusters } from './clusters.js';
 import type { RouteContext } from './context.js';
-import { sidecarDomains } from './domains.js';
+import { addressDomains, sidecarDomains } from './domains.js';
+import { effectiveHttpRules } from './delegation.js';
 import { translateHttpRoutes } from './http-route.js';
 import { DEFAULT_ROUTE, outboundClusterName, sidecarRouteConfigName, virtualHostName, VIRTUAL_OUTBOUND_LISTENER } from './names.js';
-import { sidecarScope, type SidecarScope } from './sidecar-scope.js';
+import { sidecarScope, type EgressScope, type SidecarScope } from './sidecar-scope.js';
 
 /** Istio: a VirtualService whose hosts match no service can only be reached on port 80. */
 const UNREGISTERED_VS_PORT = 80;
@@ -32,10 +33,11 @@ function httpPorts(s: RegistryService): number[] {
 }
 
 /** The first mesh VirtualService in scope claiming the host: exact hosts before wildcards. */
-function claim(snapshot: Snapshot, scope: SidecarScope, host: string): Resource<'VirtualService'> | undefined {
+function claim(snapshot: Snapshot, scope: EgressScope, host: string): Resource<'VirtualService'> | undefined {
   return snapshot.virtualServices.meshForHost(host).find((vs) => scope.virtualServiceSet.has(vs));
 }
 
+/** Per route-config port, the vhosts to build: each egress listener fills the ports it serves. */
 function plan(snapshot: Snapshot, scope: SidecarScope): Map<number, Map<string, VhostPlan>> {
   const byPort = new Map<number, Map<string, VhostPlan>>();
   const at = (port: number): Map<string, VhostPlan> => {
@@ -43,23 +45,28 @@ function plan(snapshot: Snapshot, scope: SidecarScope): Map<number, Map<string, 
     if (!m) byPort.set(port, (m = new Map()));
     return m;
   };
-  const serviceHosts = new Set(scope.services.map((s) => s.host));
-  for (const s of scope.services) {
-    const vs = claim(snapshot, scope, s.host);
-    for (const p of httpPorts(s)) at(p).set(s.host, { host: s.host, service: s, ...(vs ? { vs } : {}) });
-  }
-  for (const vs of scope.virtualServices) {
-    for (const h of vs.spec.hosts) {
-      if (serviceHosts.has(h)) continue;
-      // A host no service declares: the ports of the services it overlaps (a wildcard VS host, or a host under
-      // a wildcard ServiceEntry), else port 80 only.
-      const ports = new Set<number>();
-      for (const s of scope.services) if (hostsIntersect(h, s.host)) for (const p of httpPorts(s)) ports.add(p);
-      if (ports.size === 0) ports.add(UNREGISTERED_VS_PORT);
-      for (const p of ports) if (!at(p).has(h)) at(p).set(h, { host: h, vs: claim(snapshot, scope, h) ?? vs });
+  for (const egress of scope.egress) {
+    const serves = (p: number): boolean => (egress.port !== undefined ? p === egress.port : !scope.claimedPorts.has(p));
+    const serviceHosts = new Set(egress.services.map((s) => s.host));
+    for (const s of egress.services) {
+      const vs = claim(snapshot, egress, s.host);
+      for (const p of httpPorts(s)) if (serves(p)) at(p).set(s.host, { host: s.host, service: s, ...(vs ? { vs } : {}) });
     }
-    // Ports the VirtualService names in its matches get a route config too (it holds at least the catch-all).
-    for (const rule of vs.spec.http) for (const m of rule.match) if (m.port !== undefined) at(m.port);
+    for (const vs of egress.virtualServices) {
+      for (const h of vs.spec.hosts) {
+        if (serviceHosts.has(h)) continue;
+        // A host no service declares: the ports of the services it overlaps (a wildcard VS host, or a host under
+        // a wildcard ServiceEntry), else port 80 only (a port-specific listener: its own port).
+        const ports = new Set<number>();
+        for (const s of egress.services) if (hostsIntersect(h, s.host)) for (const p of httpPorts(s)) ports.add(p);
+        if (ports.size === 0) ports.add(egress.port ?? UNREGISTERED_VS_PORT);
+        for (const p of ports) if (serves(p) && !at(p).has(h)) at(p).set(h, { host: h, vs: claim(snapshot, egress, h) ?? vs });
+      }
+      // Ports the VirtualService names in its matches get a route config too (it holds at least the catch-all).
+      for (const { rule } of effectiveHttpRules(vs, snapshot)) {
+        for (const m of rule.match) if (m.port !== undefined && serves(m.port)) at(m.port);
+      }
+    }
   }
   return byPort;
 }
@@ -75,9 +82,12 @@ function defaultRoute(port: number, host: string): Route {
 function virtualHost(p: VhostPlan, port: number, ctx: RouteContext): VirtualHost | undefined {
   const vsRoutes = p.vs ? translateHttpRoutes(p.vs, ctx) : [];
   // A VirtualService that yields no routes on this port does not claim the service here.
-  const routes = vsRoutes.length > 0 ? vsRoutes : p.service && !isWildcardHost(p.host) ? [defaultRoute(port, p.host)] : [];
+  // A wildcard ServiceEntry host gets its vhost too: "*.wikipedia.org" routes en.wikipedia.org to its cluster.
+  const routes = vsRoutes.length > 0 ? vsRoutes : p.service ? [defaultRoute(port, p.host)] : [];
   if (routes.length === 0) return undefined;
-  return { name: virtualHostName(p.host, port), domains: sidecarDomains(p.host, ctx.node.namespace), routes };
+  const domains = sidecarDomains(p.host, ctx.node.namespace);
+  if (p.service) domains.push(...addressDomains(ctx.snapshot, p.service));
+  return { name: virtualHostName(p.host, port), domains, routes };
 }
 
 function routeConfigs(node: NodeIdentity, snapshot: Snapshot, scope: SidecarScope): RouteConfig[] {

@@ -1,4 +1,4 @@
-import type { AnyResource, Diagnostic, DiagnosticLevel } from '../../model/index.js';
+import type { AnyResource, Diagnostic, DiagnosticLevel, SourcePosition } from '../../model/index.js';
 
 /**
  * Cross-resource findings. IST codes reuse istioctl analyze's code, name and level; TG1xxx are tollgate's own
@@ -50,9 +50,24 @@ export function finding(
     name,
     level: info.level,
     message,
-    position: resource.positions.get(field) ?? resource.source,
+    position: positionOf(resource, field),
     resource: { kind: resource.kind, namespace: resource.meta.namespace, name: resource.meta.name },
     field,
     hint,
   };
+}
+
+/**
+ * The position of `field`, else of its nearest written ancestor ("spec.gateways" when the list was omitted and
+ * filled by a default), else the document's.
+ */
+function positionOf(resource: AnyResource, field: string): SourcePosition {
+  let path = field;
+  for (;;) {
+    const pos = resource.positions.get(path);
+    if (pos) return pos;
+    const cut = Math.max(path.lastIndexOf('.'), path.lastIndexOf('['));
+    if (cut <= 0) return resource.source;
+    path = path.slice(0, cut);
+  }
 }

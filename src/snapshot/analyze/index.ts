@@ -1,14 +1,54 @@
 import type { Diagnostic } from '../../model/index.js';
 import type { Snapshot } from '../types.js';
 import { analyzeBindings } from './bindings.js';
+import { analyzeConflictingGateways } from './conflicting-gateways.js';
+import { analyzeDuplicateSni } from './duplicate-sni.js';
+import { analyzeGatewayDestinations } from './gateway-destinations.js';
 import { analyzeGateways } from './gateways.js';
+import { analyzeIstioMutualSni } from './istio-mutual-sni.js';
+import { analyzeMeshHostConflicts } from './mesh-host-conflicts.js';
+import { analyzeMeshRoutePorts } from './mesh-route-ports.js';
+import { analyzeServiceEntryAddresses } from './service-entry-addresses.js';
+import { analyzeSidecarScope } from './sidecar-scope.js';
+import { analyzeSubsetVisibility } from './subset-visibility.js';
+import { analyzeTlsServerRoutes } from './tls-server-routes.js';
+import { analyzeUnboundServerHosts } from './unbound-server-hosts.js';
+import { analyzeUnreachableRules } from './unreachable-rules.js';
 import { analyzeVirtualServiceRefs } from './virtual-service-refs.js';
 
 export { ANALYZER_CODES, type AnalyzerCodeName } from './codes.js';
 
-const ANALYZERS: readonly ((s: Snapshot) => Diagnostic[])[] = [analyzeVirtualServiceRefs, analyzeGateways, analyzeBindings];
+const ANALYZERS: readonly ((s: Snapshot) => Diagnostic[])[] = [
+  analyzeVirtualServiceRefs,
+  analyzeGateways,
+  analyzeBindings,
+  analyzeMeshHostConflicts,
+  analyzeUnreachableRules,
+  analyzeServiceEntryAddresses,
+  analyzeConflictingGateways,
+  analyzeGatewayDestinations,
+  analyzeSubsetVisibility,
+  analyzeMeshRoutePorts,
+  analyzeUnboundServerHosts,
+  analyzeIstioMutualSni,
+  analyzeTlsServerRoutes,
+  analyzeDuplicateSni,
+  analyzeSidecarScope,
+];
 
-/** Cross-resource findings over a whole snapshot, in analyzer order then resource order. */
+function compare(a: Diagnostic, b: Diagnostic): number {
+  const pa = a.position;
+  const pb = b.position;
+  const fa = pa?.file ?? '';
+  const fb = pb?.file ?? '';
+  if (fa !== fb) return fa < fb ? -1 : 1;
+  return (pa?.line ?? 0) - (pb?.line ?? 0) || (pa?.col ?? 0) - (pb?.col ?? 0);
+}
+
+/**
+ * Cross-resource findings over a whole snapshot, sorted by file, line and column; findings at the same place keep
+ * analyzer order, then resource order (the sort is stable).
+ */
 export function analyze(snapshot: Snapshot): Diagnostic[] {
-  return ANALYZERS.flatMap((a) => a(snapshot));
+  return ANALYZERS.flatMap((a) => a(snapshot)).sort(compare);
 }

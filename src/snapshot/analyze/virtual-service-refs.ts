@@ -3,11 +3,18 @@ import type { Snapshot } from '../types.js';
 import { MESH_GATEWAY } from '../virtual-services.js';
 import { finding } from './codes.js';
 import { destinationsOf } from './destinations.js';
+import { rulesOf } from './rule-scope.js';
+import { SubsetOwners } from './subset-owners.js';
 
-/** IST0101 for gateways, destination hosts and subsets a VirtualService names but nothing declares. */
+/**
+ * IST0101 for gateways, destination hosts and subsets a VirtualService names but nothing declares. A subset counts
+ * as declared when a DestinationRule in any namespace defines it for the host, as in istioctl; whether the clients
+ * of the route can see that rule is TG1003's question.
+ */
 export function analyzeVirtualServiceRefs(snapshot: Snapshot): Diagnostic[] {
   const out: Diagnostic[] = [];
   const gateways = new Set(snapshot.byKind.Gateway.map((g) => `${g.meta.namespace}/${g.meta.name}`));
+  const subsets = new SubsetOwners(snapshot.byKind.DestinationRule);
   for (const vs of snapshot.byKind.VirtualService) {
     const checkGateway = (gw: string, field: string): void => {
       if (gw === MESH_GATEWAY || gateways.has(gw)) return;
@@ -17,9 +24,9 @@ export function analyzeVirtualServiceRefs(snapshot: Snapshot): Diagnostic[] {
       );
     };
     vs.spec.gateways.forEach((gw, i) => checkGateway(gw, `spec.gateways[${i}]`));
-    vs.spec.http.forEach((h, i) =>
-      h.match.forEach((m, j) => m.gateways.forEach((gw, k) => checkGateway(gw, `spec.http[${i}].match[${j}].gateways[${k}]`))),
-    );
+    for (const rule of rulesOf(vs)) {
+      rule.match.forEach((m, j) => m.gateways.forEach((gw, k) => checkGateway(gw, `${rule.field}.match[${j}].gateways[${k}]`)));
+    }
 
     for (const { destination, field } of destinationsOf(vs)) {
       const ns = vs.meta.namespace;
@@ -31,18 +38,11 @@ export function analyzeVirtualServiceRefs(snapshot: Snapshot): Diagnostic[] {
         );
         continue;
       }
-      if (destination.subset === undefined) continue;
-      const dr = snapshot.destinationRules.lookup(service.host, service.namespace, { namespace: ns, labels: {} });
-      if (dr?.subsets.some((s) => s.name === destination.subset)) continue;
-      const elsewhere = snapshot.byKind.DestinationRule.find(
-        (d) => d.spec.host === service.host && d.spec.subsets.some((s) => s.name === destination.subset),
-      );
-      const hint = elsewhere
-        ? `DestinationRule ${elsewhere.meta.namespace}/${elsewhere.meta.name} defines it but is not on the lookup path from namespace ${ns} (own namespace, then ${service.namespace}, then ${snapshot.mesh.rootNamespace}); clients get 503 NC.`
-        : `Define subset "${destination.subset}" in a DestinationRule for ${service.host}; clients get 503 NC until then.`;
+      if (destination.subset === undefined || subsets.owners(service.host, destination.subset).length > 0) continue;
       out.push(
         finding('ReferencedResourceNotFound', vs, `${field}.subset`,
-          `Referenced subset not found: "${destination.subset}" of host ${service.host}`, hint),
+          `Referenced subset not found: "${destination.subset}" of host ${service.host}`,
+          `Define subset "${destination.subset}" in a DestinationRule for ${service.host}; requests routed here get 503 NC until then.`),
       );
     }
   }

@@ -14,9 +14,15 @@ import type {
   Resource,
   ServiceEntrySpec,
   ServicePort,
+  ServerTLSMode,
   SidecarSpec,
   SourcePosition,
   SpecByKind,
+  ClientTLSSettings,
+  L4MatchAttributes,
+  TCPRoute,
+  TLSMatchAttributes,
+  TLSRoute,
   VirtualServiceSpec,
 } from '../../model/index.js';
 import { nodeId, type NodeIdentity, type ProxyType } from '../../proxy-config/types.js';
@@ -77,6 +83,17 @@ export function httpServer(number: number, hosts: string[], name = `http-${numbe
   return { port: { number, protocol: 'HTTP', name }, hosts };
 }
 
+/** A TLS-family server: protocol TLS (or HTTPS) with the given tls.mode. */
+export function tlsServer(
+  number: number,
+  hosts: string[],
+  mode: ServerTLSMode,
+  protocol: 'TLS' | 'HTTPS' = 'TLS',
+  name = `${protocol.toLowerCase()}-${number}`,
+): GatewayServer {
+  return { port: { number, protocol, name }, hosts, tls: { mode, httpsRedirect: false, subjectAltNames: [] } };
+}
+
 export function gateway(name: string, servers: GatewayServer[], selector: Labels = { istio: 'egressgateway' }, namespace = 'istio-system'): Resource<'Gateway'> {
   return resource('Gateway', name, namespace, { selector, servers });
 }
@@ -87,6 +104,26 @@ export function match(m: Partial<HTTPMatchRequest> = {}): HTTPMatchRequest {
 
 export function to(host: string, extra: Partial<Destination> = {}, weight = 100): HTTPRouteDestination {
   return { destination: { host, ...extra }, weight };
+}
+
+export function l4Match(m: Partial<L4MatchAttributes> = {}): L4MatchAttributes {
+  return { destinationSubnets: [], sourceLabels: {}, gateways: [], ...m };
+}
+
+export function tlsMatch(sniHosts: string[], m: Partial<L4MatchAttributes> = {}): TLSMatchAttributes {
+  return { ...l4Match(m), sniHosts };
+}
+
+export function tlsRoute(match: TLSMatchAttributes[], route: TLSRoute['route']): TLSRoute {
+  return { match, route };
+}
+
+export function tcpRoute(match: L4MatchAttributes[], route: TCPRoute['route']): TCPRoute {
+  return { match, route };
+}
+
+export function clientTls(mode: ClientTLSSettings['mode'], extra: Partial<ClientTLSSettings> = {}): ClientTLSSettings {
+  return { mode, subjectAltNames: [], insecureSkipVerify: false, ...extra };
 }
 
 export function http(route: Partial<HTTPRoute>): HTTPRoute {

@@ -1,0 +1,199 @@
+// The egress corpus: every directory next to this file is one configuration as users write it (istio.io's egress
+// tasks, Alibaba Cloud ASM's docs, and broken variants of them) with an expect.yaml holding the exact set of
+// findings and the outcome of requests through the proxies. One table-driven runner for all of them:
+// ingest -> analyze -> translate -> simulate, the same path the controller and the data plane take.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { formatDiagnostic, type AnyResource, type Diagnostic } from '../../src/model/index.js';
+import { parseYaml } from '../../src/ingest/index.js';
+import { nodeId, type NodeIdentity, type ProxyConfig } from '../../src/proxy-config/types.js';
+import { analyze, buildSnapshot, type Snapshot } from '../../src/snapshot/index.js';
+import { translate } from '../../src/translation/index.js';
+import { simulate } from '../../src/translation/testing/index.js';
+import { readExpectation, type CaseExpectation, type ExpectedDiagnostic, type ExpectedOutcome, type ProxyRef } from './expect-file.js';
+
+// Compiled into dist/test/corpus/; tsc copies no YAML, so the cases are read from the source tree.
+const here = path.dirname(fileURLToPath(import.meta.url));
+const CORPUS = path.resolve(here, '..', '..', '..', 'test', 'corpus');
+
+interface LoadedCase {
+  readonly name: string;
+  readonly files: readonly string[];
+  readonly expectation: CaseExpectation;
+  readonly diagnostics: readonly Diagnostic[];
+  readonly snapshot: Snapshot;
+}
+
+function caseNames(): string[] {
+  return fs
+    .readdirSync(CORPUS, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && fs.existsSync(path.join(CORPUS, e.name, 'expect.yaml')))
+    .map((e) => e.name)
+    .sort();
+}
+
+/**
+ * Live proxies as the local mesh registers them: one per declared proxy (egress gateways first, then one sidecar
+ * per Deployment), addresses handed out in that order from 10.0.0.1.
+ */
+function instancesFor(declared: Snapshot['proxies']): NodeIdentity[] {
+  return declared.map((p, i) => {
+    const ip = `10.0.0.${i + 1}`;
+    return {
+      id: nodeId(p.type, ip, p.name, p.namespace),
+      type: p.type,
+      name: p.name,
+      namespace: p.namespace,
+      ip,
+      labels: p.labels,
+      serviceAccount: p.serviceAccount,
+    };
+  });
+}
+
+function loadCase(name: string): LoadedCase {
+  const dir = path.join(CORPUS, name);
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f) && f !== 'expect.yaml')
+    .sort()
+    .map((f) => path.join(dir, f));
+  const expectation = readExpectation(fs.readFileSync(path.join(dir, 'expect.yaml'), 'utf8'), `${name}/expect.yaml`);
+  const resources: AnyResource[] = [];
+  const diagnostics: Diagnostic[] = [];
+  for (const file of files) {
+    const r = parseYaml(fs.readFileSync(file, 'utf8'), file);
+    resources.push(...r.resources);
+    diagnostics.push(...r.diagnostics);
+  }
+  const declared = buildSnapshot({ version: name, resources, instances: [] }).proxies;
+  const snapshot = buildSnapshot({ version: name, resources, instances: instancesFor(declared) });
+  diagnostics.push(...analyze(snapshot));
+  return { name, files, expectation, diagnostics, snapshot };
+}
+
+function matches(e: ExpectedDiagnostic, d: Diagnostic): boolean {
+  if (e.code !== d.code || e.level !== d.level) return false;
+  if (e.kind !== d.resource?.kind || e.namespace !== d.resource?.namespace || e.name !== d.resource?.name) return false;
+  if (e.field !== undefined && e.field !== d.field) return false;
+  if (e.line !== undefined && e.line !== d.position?.line) return false;
+  return e.messageIncludes === undefined || `${d.message} ${d.hint ?? ''}`.includes(e.messageIncludes);
+}
+
+function describeExpected(e: ExpectedDiagnostic): string {
+  const res = e.kind ? ` ${e.kind} ${e.namespace}/${e.name}` : '';
+  const extra = [e.field, e.line !== undefined ? `line ${e.line}` : undefined, e.messageIncludes ? `"…${e.messageIncludes}…"` : undefined];
+  return `${e.level} ${e.code}${res} ${extra.filter((x) => x !== undefined).join(' ')}`.trimEnd();
+}
+
+/** The exact-set comparison, as a readable diff: "+" found but not expected, "-" expected but not found. */
+function diagnosticsDiff(expected: readonly ExpectedDiagnostic[], actual: readonly Diagnostic[]): string[] {
+  const root = path.resolve(CORPUS, '..', '..');
+  const extra = actual.filter((d) => !expected.some((e) => matches(e, d)));
+  const missing = expected.filter((e) => !actual.some((d) => matches(e, d)));
+  return [
+    ...missing.map((e) => `- ${describeExpected(e)}`),
+    ...extra.map((d) => `+ ${formatDiagnostic({ ...d, hint: undefined }).split(root + path.sep).join('')}`),
+  ];
+}
+
+function proxyFor(c: LoadedCase, ref: ProxyRef): NodeIdentity {
+  const inst = c.snapshot.instances.find((i) => i.type === ref.type && i.name === ref.name && i.namespace === ref.namespace);
+  const known = c.snapshot.instances.map((i) => `${i.type} ${i.name}.${i.namespace}`).join(', ');
+  assert.ok(inst, `no ${ref.type} ${ref.name}.${ref.namespace} in this case (proxies: ${known})`);
+  return inst;
+}
+
+function configFor(c: LoadedCase, ref: ProxyRef, cache: Map<string, ProxyConfig>): ProxyConfig {
+  const key = `${ref.type}/${ref.namespace}/${ref.name}`;
+  let cfg = cache.get(key);
+  if (!cfg) cache.set(key, (cfg = translate(proxyFor(c, ref), c.snapshot)));
+  return cfg;
+}
+
+const OUTCOME_FIELDS: Record<keyof ExpectedOutcome, (r: ReturnType<typeof simulate>) => unknown> = {
+  outcome: (r) => r.outcome,
+  status: (r) => r.status,
+  flags: (r) => r.responseFlags,
+  details: (r) => r.details,
+  listener: (r) => r.listener,
+  routeConfig: (r) => r.routeConfig,
+  vhost: (r) => r.virtualHost,
+  route: (r) => r.route,
+  cluster: (r) => r.cluster,
+  upstream: (r) => r.upstream,
+};
+
+/**
+ * A check marked pending is reported as skipped with its reason. It is still run, so that a pending mark that has
+ * gone stale says so in the skip reason instead of hiding a check that now holds.
+ */
+function check(title: string, pending: string | undefined, body: () => void): void {
+  if (pending === undefined) {
+    it(title, body);
+    return;
+  }
+  let holds = true;
+  try {
+    body();
+  } catch {
+    holds = false;
+  }
+  it(title, { skip: holds ? `${pending} (holds now: remove the pending mark)` : pending }, () => {});
+}
+
+function fromLabel(ref: ProxyRef): string {
+  return `${ref.type === 'router' ? 'gateway' : 'sidecar'} ${ref.name}.${ref.namespace}`;
+}
+
+for (const name of caseNames()) {
+  describe(`corpus ${name}`, () => {
+    const c = loadCase(name);
+    const exp = c.expectation;
+    const configs = new Map<string, ProxyConfig>();
+
+    it('every finding points into the case files', () => {
+      for (const d of c.diagnostics) {
+        const pos = d.position;
+        assert.ok(pos, `no position: ${formatDiagnostic(d)}`);
+        assert.ok(c.files.some((f) => pos.file.endsWith(path.join(name, path.basename(f)))), `position outside the case: ${formatDiagnostic(d)}`);
+        assert.ok(pos.line >= 1, `line ${pos.line}: ${formatDiagnostic(d)}`);
+      }
+    });
+
+    check('findings are exactly the expected set', exp.pending, () => {
+      const diff = diagnosticsDiff(exp.diagnostics, c.diagnostics);
+      assert.ok(diff.length === 0, `findings differ from ${name}/expect.yaml:\n${diff.join('\n')}`);
+    });
+
+    exp.requests.forEach((req, i) => {
+      const title = `request ${i + 1}: ${fromLabel(req.from)} -> ${req.method ?? 'GET'} ${req.host}:${req.port}${req.path ?? '/'}`;
+      check(title, req.pending, () => {
+        const cfg = configFor(c, req.from, configs);
+        const result = simulate(cfg, {
+          port: req.port,
+          host: req.host,
+          ...(req.path !== undefined ? { path: req.path } : {}),
+          ...(req.method !== undefined ? { method: req.method } : {}),
+          ...(req.headers !== undefined ? { headers: req.headers } : {}),
+        });
+        const keys = Object.keys(req.expect) as (keyof ExpectedOutcome)[];
+        const got = Object.fromEntries(keys.map((k) => [k, OUTCOME_FIELDS[k](result)]));
+        assert.deepEqual(got, { ...req.expect }, `full result: ${JSON.stringify(result)}`);
+      });
+    });
+
+    exp.clusters.forEach((cl, i) => {
+      check(`cluster ${i + 1}: ${fromLabel(cl.from)} has ${cl.name}`, cl.pending, () => {
+        const cfg = configFor(c, cl.from, configs);
+        const found = cfg.clusters.find((x) => x.name === cl.name);
+        assert.ok(found, `no cluster ${cl.name}; clusters: ${cfg.clusters.map((x) => x.name).join(', ')}`);
+        if (cl.type !== undefined) assert.equal(found.type, cl.type);
+        if (cl.endpoints !== undefined) assert.deepEqual(found.endpoints.map((e) => ({ address: e.address, port: e.port })), cl.endpoints);
+      });
+    });
+  });
+}
