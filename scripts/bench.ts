@@ -125,7 +125,7 @@ function loadInChild(port: number, path: string, host: string): Promise<LoadResu
     const child = fork(new URL(import.meta.url).pathname, ['--load', String(port), path, host], { stdio: 'inherit' });
     child.once('message', (m) => resolve(m as LoadResult));
     child.once('error', reject);
-    child.once('exit', (code) => code !== 0 && reject(new Error(`load generator exited with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`load generator exited (${code}) without a result`)));
   });
 }
 
@@ -174,8 +174,7 @@ async function main(): Promise<void> {
 if (process.argv[2] === '--load') {
   const [, , , port, path, host] = process.argv;
   void load(Number(port), path!, host!).then((r) => {
-    process.send!(r);
-    process.exit(0);
+    process.send!(r, () => process.exit(0));
   });
 } else {
   main().then(

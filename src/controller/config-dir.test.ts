@@ -100,3 +100,15 @@ test('persist writes new resources to their own file, replaces in place, deletes
   assert.deepEqual(store.resources().map((r) => r.meta.name), ['c']);
   assert.deepEqual(fs.readdirSync(dir).filter((f) => f.includes('.tmp')), [], 'no temporary files left');
 });
+
+test('a resource whose apiVersion becomes unknown keeps its last good version', async () => {
+  const dir = tmp();
+  const file = path.join(dir, 'se.yaml');
+  fs.writeFileSync(file, se('web', 'web.example.com'));
+  const store = new ConfigDirectory(dir, () => undefined);
+  await store.load();
+  fs.writeFileSync(file, se('web', 'web.example.com').replace('networking.istio.io/v1beta1', 'networking.istio.io/v9'));
+  await store.scan();
+  assert.deepEqual(store.resources().map((r) => r.meta.name), ['web']);
+  assert.ok(store.diagnostics().some((d) => d.code === 'TG0003' && d.resource?.name === 'web'));
+});

@@ -366,6 +366,7 @@ describe('parseYaml: diagnostics', () => {
     assert.equal(diagnostics[0]?.code, 'TG0003');
     assert.equal(diagnostics[0]?.level, 'error');
     assert.deepEqual(diagnostics[0]?.position, { file: 'v.yaml', line: 1, col: 13 });
+    assert.deepEqual(diagnostics[0]?.resource, { kind: 'Gateway', namespace: 'default', name: 'a' }, 'names the resource');
   });
 
   it('requires metadata.name, and reports wrong types and missing fields as errors', () => {

@@ -140,6 +140,15 @@ function readObject(
     }
   }
 
+  // Findings about the kind and apiVersion name the resource when it has a name, so a bad apiVersion on a
+  // resource in force keeps that resource's last good version (and says which one it is).
+  const nameNode = node.getIn(['metadata', 'name'], true);
+  const nsNode = node.getIn(['metadata', 'namespace'], true);
+  const name = isScalar(nameNode) && typeof nameNode.value === 'string' ? nameNode.value : '';
+  const namespace = isScalar(nsNode) && typeof nsNode.value === 'string' && nsNode.value !== '' ? nsNode.value : DEFAULT_NAMESPACE;
+  const ref: ResourceRef = { kind, namespace, name };
+  const scoped = name ? new DecodeContext(file, lineCounter, doc, ref) : probe;
+
   const slash = apiVersion.lastIndexOf('/');
   const group = slash < 0 ? '' : apiVersion.slice(0, slash);
   const version = slash < 0 ? apiVersion : apiVersion.slice(slash + 1);
@@ -147,28 +156,23 @@ function readObject(
 
   if (!codec || (codec.group !== group && !KNOWN_GROUPS.has(group))) {
     const close = codec ? undefined : suggest(kind, KINDS);
-    probe.report(
+    scoped.report(
       'UnknownKind',
       kindField.node,
       'kind',
       `unknown kind ${apiVersion} ${kind}; the document is skipped`,
       close ? `did you mean \`${close}\`?` : `tollgate reads ${KINDS.join(', ')}`,
     );
-    diagnostics.push(...probe.diagnostics);
+    diagnostics.push(...scoped.diagnostics);
     return;
   }
   if (codec.group !== group || !codec.versions.includes(version)) {
     const expected = codec.versions.map((v) => (codec.group ? `${codec.group}/${v}` : v)).join(', ');
-    probe.report('UnknownApiVersion', apiField.node, 'apiVersion', `unknown apiVersion ${apiVersion} for kind ${kind}`, `use one of ${expected}`);
-    diagnostics.push(...probe.diagnostics);
+    scoped.report('UnknownApiVersion', apiField.node, 'apiVersion', `unknown apiVersion ${apiVersion} for kind ${kind}`, `use one of ${expected}`);
+    diagnostics.push(...scoped.diagnostics);
     return;
   }
 
-  const nameNode = node.getIn(['metadata', 'name'], true);
-  const nsNode = node.getIn(['metadata', 'namespace'], true);
-  const name = isScalar(nameNode) && typeof nameNode.value === 'string' ? nameNode.value : '';
-  const namespace = isScalar(nsNode) && typeof nsNode.value === 'string' && nsNode.value !== '' ? nsNode.value : DEFAULT_NAMESPACE;
-  const ref: ResourceRef = { kind, namespace, name };
   const ctx = new DecodeContext(file, lineCounter, doc, ref);
   ctx.record('apiVersion', apiField.node);
   const top = decodeAt(topSchema(codec), node, ctx, '');

@@ -31,6 +31,8 @@ export interface RegistryService {
   /** The resource that declared it (the IstioOperator/IstioGateway, or none for the default gateway). */
   readonly declaredBy?: { readonly kind: Kind; readonly namespace: string; readonly name: string };
   readonly ports: readonly RegistryPort[];
+  /** A ServiceEntry's `addresses` (VIPs or CIDRs); empty for the other origins. */
+  readonly addresses: readonly string[];
   readonly resolution: Resolution;
   readonly endpoints: readonly RegistryEndpoint[];
   /** Empty means everywhere. */

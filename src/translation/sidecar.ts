@@ -86,7 +86,7 @@ function virtualHost(p: VhostPlan, port: number, ctx: RouteContext): VirtualHost
   const routes = vsRoutes.length > 0 ? vsRoutes : p.service ? [defaultRoute(port, p.host)] : [];
   if (routes.length === 0) return undefined;
   const domains = sidecarDomains(p.host, ctx.node.namespace);
-  if (p.service) domains.push(...addressDomains(ctx.snapshot, p.service));
+  if (p.service) domains.push(...addressDomains(p.service));
   return { name: virtualHostName(p.host, port), domains, routes };
 }
 

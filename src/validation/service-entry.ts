@@ -50,9 +50,7 @@ export function validateServiceEntry(r: Resource<'ServiceEntry'>, f: Findings): 
       checkPort(f, `${field}.targetPort`, p.targetPort);
       if (s.resolution === 'NONE') f.add('TargetPortIgnored', `${field}.targetPort`, 'targetPort has no effect when resolution mode is NONE', 'use resolution DNS or STATIC to change the upstream port');
     }
-    if (s.addresses.length === 0 && p.protocol === 'TCP') {
-      f.add('TcpPortWithoutAddresses', field, `port ${p.number} serves TCP and the ServiceEntry has no addresses: it captures port ${p.number} traffic to every IP`, 'add addresses, or use protocol TLS/HTTP when the traffic carries a host name');
-    }
+    // A TCP port without addresses is the analyzers' IST0134, so the mistake is reported once.
   });
 
   switch (s.resolution) {

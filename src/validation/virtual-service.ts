@@ -191,28 +191,6 @@ function checkHttpRoute(f: Findings, r: HTTPRoute, i: number, isDelegate: boolea
   }
 }
 
-/** Istio's analyzeUnreachableHTTPRules, reduced to the two certain cases: rules after a catch-all, duplicate matches. */
-function checkUnreachable(f: Findings, http: readonly HTTPRoute[]): void {
-  const seen = new Map<string, number>();
-  let catchAll = -1;
-  http.forEach((r, i) => {
-    if (r.match.length === 0) {
-      if (catchAll >= 0) f.add('UnreachableRule', `spec.http[${i}]`, `virtualService rule #${i} not used (only the last rule can have no matches)`);
-      catchAll = i;
-      return;
-    }
-    let dup = 0;
-    r.match.forEach((m, j) => {
-      const key = JSON.stringify({ ...m, name: undefined });
-      const prior = seen.get(key);
-      if (prior !== undefined) {
-        dup++;
-        f.add('UnreachableRule', `spec.http[${i}].match[${j}]`, `virtualService rule #${i} match #${j} is not used (duplicate/overlapping match in rule #${prior})`);
-      } else seen.set(key, i);
-    });
-    if (catchAll >= 0 && catchAll < i) f.add('UnreachableRule', `spec.http[${i}]`, `virtualService rule #${i} not used (rule #${catchAll} matches everything before it)`);
-  });
-}
 
 /** Mirrors Istio's ValidateVirtualService and validateHTTPRoute. */
 export function validateVirtualService(r: Resource<'VirtualService'>, f: Findings): void {
@@ -248,7 +226,7 @@ export function validateVirtualService(r: Resource<'VirtualService'>, f: Finding
 
   if (s.http.length === 0 && s.tls.length === 0 && s.tcp.length === 0) f.add('VirtualServiceNoRoutes', 'spec', 'http, tcp or tls must be provided in virtual service', 'add an http (or tls/tcp) rule');
   s.http.forEach((h, i) => checkHttpRoute(f, h, i, isDelegate));
-  checkUnreachable(f, s.http);
+  // Unreachable rules are the analyzers' (IST0130/IST0131), so one mistake is reported once.
 
   s.tls.forEach((t, i) => {
     const field = `spec.tls[${i}]`;

@@ -22,7 +22,7 @@ export function analyzeBindings(snapshot: Snapshot): Diagnostic[] {
       if (!bound) {
         out.push(
           finding('VirtualServiceHostNotFoundInGateway', vs, `spec.gateways[${i}]`,
-            `One or more hosts [${vs.spec.hosts.join(', ')}] defined in VirtualService ${vs.meta.namespace}/${vs.meta.name} not found in Gateway ${ref}.`,
+            `VirtualService ${vs.meta.namespace}/${vs.meta.name} is bound to Gateway ${ref}, but none of its hosts [${vs.spec.hosts.join(', ')}] is served by that Gateway: nothing of it applies there.`,
             `Add the host to a server of Gateway ${ref} (mind "namespace/" scoping), or fix the VirtualService hosts.`),
         );
       }

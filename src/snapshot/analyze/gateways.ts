@@ -15,7 +15,7 @@ export function analyzeGateways(snapshot: Snapshot): Diagnostic[] {
     const selector = Object.entries(gw.spec.selector).map(([k, v]) => `${k}=${v}`).join(',');
     if (selected.length === 0) {
       out.push(
-        finding('ReferencedResourceNotFound', gw, 'spec.selector', `Referenced selector not found: "${selector}"`,
+        finding('ReferencedResourceNotFound', gw, 'spec.selector', `no egress gateway workload has the labels ${selector}: this Gateway applies nowhere`,
           'No egress gateway has these labels; fix the selector or declare the gateway (IstioOperator egressGateways).'),
       );
       continue;
@@ -25,7 +25,7 @@ export function analyzeGateways(snapshot: Snapshot): Diagnostic[] {
         if (g.ports.some((p) => p.port === server.port.number)) continue;
         out.push(
           finding('GatewayPortNotDefinedOnService', gw, `spec.servers[${i}].port.number`,
-            `The gateway is listening on port ${server.port.number}, which is not a port of Service ${g.name}.${g.namespace} (selector ${selector})`,
+            `server port ${server.port.number} is not a port of the gateway's Service ${g.name}.${g.namespace} (selector ${selector}): no listener is opened for it`,
             `Add port ${server.port.number} to the gateway's Service ports, or use one of: ${g.ports.map((p) => p.port).join(', ')}.`),
         );
       }

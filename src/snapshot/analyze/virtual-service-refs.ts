@@ -19,7 +19,7 @@ export function analyzeVirtualServiceRefs(snapshot: Snapshot): Diagnostic[] {
     const checkGateway = (gw: string, field: string): void => {
       if (gw === MESH_GATEWAY || gateways.has(gw)) return;
       out.push(
-        finding('ReferencedResourceNotFound', vs, field, `Referenced gateway not found: "${gw}"`,
+        finding('ReferencedResourceNotFound', vs, field, `gateway ${gw} does not exist`,
           `Create Gateway ${gw}, or fix the reference ("namespace/name"; a bare name means the VirtualService's namespace).`),
       );
     };
@@ -33,7 +33,7 @@ export function analyzeVirtualServiceRefs(snapshot: Snapshot): Diagnostic[] {
       const service = snapshot.registry.resolve(destination.host, ns) ?? snapshot.registry.lookup(destination.host, ns);
       if (!service) {
         out.push(
-          finding('ReferencedResourceNotFound', vs, `${field}.host`, `Referenced host not found: "${destination.host}"`,
+          finding('ReferencedResourceNotFound', vs, `${field}.host`, `destination host ${destination.host} is not a known service (no ServiceEntry, Service or gateway declares it)`,
             'Declare the host with a ServiceEntry (or a Kubernetes Service) visible to this namespace; requests routed here get 503 NC.'),
         );
         continue;
@@ -41,7 +41,7 @@ export function analyzeVirtualServiceRefs(snapshot: Snapshot): Diagnostic[] {
       if (destination.subset === undefined || subsets.owners(service.host, destination.subset).length > 0) continue;
       out.push(
         finding('ReferencedResourceNotFound', vs, `${field}.subset`,
-          `Referenced subset not found: "${destination.subset}" of host ${service.host}`,
+          `no DestinationRule defines subset ${destination.subset} for ${service.host}`,
           `Define subset "${destination.subset}" in a DestinationRule for ${service.host}; requests routed here get 503 NC until then.`),
       );
     }
