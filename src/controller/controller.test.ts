@@ -196,3 +196,47 @@ async function waitFor(cond: () => boolean, timeoutMs = 5_000): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+test('an apply that breaks another resource is refused, naming both', async () => {
+  const { controller, close } = await setup();
+  try {
+    const walkthrough = `${SE.replace('httpbin', 'aliyun').replace('httpbin.org', 'aliyun.com')}---
+apiVersion: networking.istio.io/v1beta1
+kind: Gateway
+metadata: {name: egress-gw}
+spec:
+  selector: {istio: egressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: [aliyun.com]}]
+---
+apiVersion: networking.istio.io/v1beta1
+kind: VirtualService
+metadata: {name: egressgateway-vs}
+spec:
+  hosts: [aliyun.com]
+  gateways: [egress-gw]
+  http:
+  - match: [{gateways: [egress-gw], port: 80}]
+    route: [{destination: {host: aliyun.com, port: {number: 80}}}]
+`;
+    // The gateway must exist for the Gateway to bind: declare it.
+    const gw = `apiVersion: install.istio.io/v1alpha1
+kind: IstioOperator
+metadata: {name: no-gateways, namespace: istio-system}
+spec:
+  components:
+    egressGateways: [{name: istio-egressgateway, enabled: true}]
+`;
+    const ok = await controller.apply([{ name: 'gw.yaml', content: gw }, { name: 'walkthrough.yaml', content: walkthrough }]);
+    assert.equal(ok.ok, true, JSON.stringify(ok.diagnostics));
+    // The same ServiceEntry with its resolution misspelt: NONE behind the gateway.
+    const typo = SE.replace('httpbin', 'aliyun').replace('httpbin.org', 'aliyun.com').replace('resolution: DNS', 'resolutoin: DNS');
+    const refused = await controller.apply([{ name: 'typo.yaml', content: typo }]);
+    assert.equal(refused.ok, false);
+    assert.ok(refused.diagnostics.some((d) => d.code === 'TG0004' && d.position?.file === 'typo.yaml'), 'the typo is named');
+    assert.ok(refused.diagnostics.some((d) => d.code === 'TG1002' && d.resource?.name === 'egressgateway-vs'), 'and what it breaks');
+    const se = controller.resources().find((r) => r.kind === 'ServiceEntry');
+    assert.equal(se?.kind === 'ServiceEntry' && se.spec.resolution, 'DNS', 'the ServiceEntry in force is unchanged');
+  } finally {
+    await close();
+  }
+});

@@ -315,12 +315,20 @@ export class Controller extends EventEmitter {
     return run;
   }
 
-  /** Analyzer findings against a candidate set, kept to those about the resources being changed. */
+  /**
+   * Analyzer findings for a candidate set: every finding about the resources being changed, plus any error the
+   * change introduces elsewhere (a ServiceEntry edit that leaves a gateway route with no endpoints is reported on
+   * the VirtualService). Errors already present before the change do not block it.
+   */
   private analyzeCandidate(candidate: readonly AnyResource[], keys: ReadonlySet<string>): Diagnostic[] {
+    const findingKey = (d: Diagnostic): string =>
+      `${d.code}|${d.resource?.kind}/${d.resource?.namespace}/${d.resource?.name}|${d.field ?? ''}|${d.message}`;
+    const before = new Set(analyze(this.current).filter((d) => d.level === 'error').map(findingKey));
     const snapshot = buildSnapshot({ version: 'candidate', resources: candidate, instances: this.instances() });
-    return analyze(snapshot).filter(
-      (d) => d.resource !== undefined && keys.has(`${d.resource.kind}/${d.resource.namespace}/${d.resource.name}`),
-    );
+    return analyze(snapshot).filter((d) => {
+      const own = d.resource !== undefined && keys.has(`${d.resource.kind}/${d.resource.namespace}/${d.resource.name}`);
+      return own || (d.level === 'error' && !before.has(findingKey(d)));
+    });
   }
 
   // -- snapshot and push ----------------------------------------------------------------------------------------
