@@ -27,7 +27,7 @@ export async function applyCommand(
   printDiagnostics(io, body.diagnostics);
   if (!body.ok) {
     const errors = body.diagnostics.filter((d) => d.level === 'error').length;
-    io.err(`error: nothing applied: ${errors} error${errors === 1 ? '' : 's'} in ${files.join(', ')}; the mesh keeps its current configuration`);
+    io.err(`error: nothing applied (${errors} error${errors === 1 ? '' : 's'}); the mesh keeps its current configuration`);
     return 1;
   }
   const suffix = opts.dryRun ? ' (dry run)' : '';

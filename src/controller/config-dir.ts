@@ -11,6 +11,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { parseYaml } from '../ingest/index.js';
 import { resourceKey, type AnyResource, type Diagnostic } from '../model/index.js';
+import { makeDiagnostic } from '../validation/index.js';
 
 interface FileState {
   readonly path: string;
@@ -87,15 +88,14 @@ export class ConfigDirectory {
         const key = resourceKey(r);
         const first = seen.get(key);
         if (first) {
-          duplicates.push({
-            code: 'TG0010',
-            name: 'DuplicateResource',
-            level: 'warning',
-            message: `${r.kind} ${r.meta.namespace}/${r.meta.name} is also defined at ${first.source.file}:${first.source.line}; that first definition is in force`,
-            position: r.source,
-            resource: { kind: r.kind, namespace: r.meta.namespace, name: r.meta.name },
-            hint: 'keep one definition per resource in the config directory',
-          });
+          duplicates.push(
+            makeDiagnostic('DuplicateResource', {
+              message: `${r.kind} ${r.meta.namespace}/${r.meta.name} is also defined at ${first.source.file}:${first.source.line}; that first definition is in force`,
+              position: r.source,
+              resource: { kind: r.kind, namespace: r.meta.namespace, name: r.meta.name },
+              hint: 'keep one definition per resource in the config directory',
+            }),
+          );
           continue;
         }
         seen.set(key, r);
@@ -217,7 +217,7 @@ function parseFile(p: string, content: string, prev: FileState | undefined): Fil
 }
 
 function lastGoodNotice(file: string, message: string): Diagnostic {
-  return { code: 'TG0011', name: 'LastGoodConfigInForce', level: 'warning', message, position: { file, line: 1, col: 1 } };
+  return makeDiagnostic('LastGoodConfigInForce', { message, position: { file, line: 1, col: 1 } });
 }
 
 async function listYamlFiles(dir: string): Promise<string[]> {

@@ -12,6 +12,7 @@ import {
 import type { NodeIdentity, ProxyConfig } from '../proxy-config/types.js';
 import { analyze, buildSnapshot, type Snapshot } from '../snapshot/index.js';
 import { translate } from '../translation/index.js';
+import { makeDiagnostic } from '../validation/index.js';
 import { ConfigDirectory } from './config-dir.js';
 
 export interface ProxyStream {
@@ -290,15 +291,14 @@ export class Controller extends EventEmitter {
       const changes = found
         .filter((r) => !stillThere.has(resourceKey(r)))
         .map((r) => ({ kind: r.kind, namespace: r.meta.namespace, name: r.meta.name, apiVersion: r.apiVersion, action: 'deleted' as const }));
-      const stuckDiagnostics: Diagnostic[] = stuck.map((r) => ({
-        code: 'TG0012',
-        name: 'DeleteFailed',
-        level: 'error',
-        message: `${r.kind} ${r.meta.namespace}/${r.meta.name} could not be removed from ${r.source.file}`,
-        position: r.source,
-        resource: { kind: r.kind, namespace: r.meta.namespace, name: r.meta.name },
-        hint: 'edit the file by hand',
-      }));
+      const stuckDiagnostics: Diagnostic[] = stuck.map((r) =>
+        makeDiagnostic('DeleteFailed', {
+          message: `${r.kind} ${r.meta.namespace}/${r.meta.name} could not be removed from ${r.source.file}`,
+          position: r.source,
+          resource: { kind: r.kind, namespace: r.meta.namespace, name: r.meta.name },
+          hint: 'edit the file by hand',
+        }),
+      );
       return {
         ok: notFound.length === 0 && stuck.length === 0,
         version: this.current.version,

@@ -10,7 +10,7 @@ export interface CodeInfo {
 /**
  * The one catalog of tollgate's own diagnostic codes. Codes are stable: never renumber, only add.
  * TG00xx: ingest (YAML, kinds, schema); TG01xx: per-resource rules mirroring Istio's
- * pkg/config/validation; TG02xx: Kubernetes workloads and install resources.
+ * pkg/config/validation; TG02xx: Kubernetes workloads and install resources; TG03xx: the config store.
  */
 export const CODES = {
   YamlSyntaxError: { code: 'TG0001', level: 'error', summary: 'The YAML cannot be parsed.' },
@@ -110,6 +110,10 @@ export const CODES = {
   NoContainers: { code: 'TG0201', level: 'error', summary: 'A Deployment needs at least one container.' },
   DuplicateEgressGateway: { code: 'TG0202', level: 'error', summary: 'Two egress gateways with the same namespace/name.' },
   InvalidReplicas: { code: 'TG0203', level: 'error', summary: 'A negative replica count.' },
+  // TG03xx: the config store (the config directory and apply/delete).
+  DuplicateResource: { code: 'TG0301', level: 'warning', summary: 'A resource defined twice in the config directory; the first definition is in force.' },
+  LastGoodConfigInForce: { code: 'TG0302', level: 'warning', summary: 'A file or resource in error; its last good version stays in force.' },
+  DeleteFailed: { code: 'TG0303', level: 'error', summary: 'A resource could not be removed from its file.' },
 } as const satisfies Record<string, CodeInfo>;
 
 export type CodeName = keyof typeof CODES;
