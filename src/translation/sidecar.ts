@@ -16,6 +16,7 @@ import type { RouteContext } from './context.js';
 import { addressDomains, sidecarDomains } from './domains.js';
 import { effectiveHttpRules } from './delegation.js';
 import { translateHttpRoutes } from './http-route.js';
+import { defaultRetryPolicy } from './retry.js';
 import { DEFAULT_ROUTE, outboundClusterName, sidecarRouteConfigName, virtualHostName, VIRTUAL_OUTBOUND_LISTENER } from './names.js';
 import { sidecarScope, type EgressScope, type SidecarScope } from './sidecar-scope.js';
 
@@ -71,11 +72,16 @@ function plan(snapshot: Snapshot, scope: SidecarScope): Map<number, Map<string, 
   return byPort;
 }
 
+/** A registered host no VirtualService claims: pilot's default outbound route, with the default retry policy. */
 function defaultRoute(port: number, host: string): Route {
   return {
     name: DEFAULT_ROUTE,
     match: { path: { kind: 'prefix', value: '/' }, headers: [], queryParams: [] },
-    action: { kind: 'cluster', clusters: [{ cluster: outboundClusterName(port, undefined, host), weight: 100 }] },
+    action: {
+      kind: 'cluster',
+      clusters: [{ cluster: outboundClusterName(port, undefined, host), weight: 100 }],
+      retry: defaultRetryPolicy(),
+    },
   };
 }
 

@@ -65,6 +65,8 @@ describe('seed walkthrough', () => {
     assert.equal(c?.type, 'STRICT_DNS');
     assert.equal(c?.connectTimeoutMs, 10_000);
     assert.equal(c?.metadata.serviceName, 'aliyun.com');
+    const route = cfg.routeConfigs.find((rc) => rc.name === '80')?.virtualHosts.find((v) => v.name === 'aliyun.com:80')?.routes[0];
+    assert.equal(route?.action.kind === 'cluster' && route.action.retry?.numRetries, 2, "pilot's default retry policy on the default route");
   });
 
   it('with the Gateway and VirtualService: the sidecar sends aliyun.com to the egress gateway', () => {
