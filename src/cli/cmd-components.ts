@@ -1,39 +1,20 @@
 // The components as separate processes: `tollgate controller` (istiod's role) and `tollgate proxy` (one sidecar
 // or gateway). They speak the same discovery protocol that `tollgate up` uses in-process.
 import path from 'node:path';
-import { Controller, startAdminServer } from '../controller/index.js';
+import { Controller, reportDiagnostics, startAdminServer } from '../controller/index.js';
 import { dnsServerResolver, parseConnectTo, systemResolver } from '../dataplane/index.js';
-import { formatDiagnostic } from '../model/index.js';
 import { nodeId, type ProxyType } from '../proxy-config/types.js';
 import { ProxyRunner } from '../runtime/index.js';
-import { parseListen } from './cmd-up.js';
+import { parseListen, untilSignal } from './cmd-up.js';
 
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
 
-function untilSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
-}
 
 export async function controllerCommand(opts: { configDir: string; listen: string }): Promise<number> {
   const controller = new Controller(path.resolve(opts.configDir));
   controller.on('warning', (message: string) => out(`controller | warning: ${message}`));
   await controller.start();
-  let reported = new Set<string>();
-  const report = (): void => {
-    const now = new Set(controller.diagnostics().map(formatDiagnostic));
-    for (const line of now) if (!reported.has(line)) out(`controller | ${line}`);
-    reported = now;
-  };
-  report();
-  controller.on('directory-changed', () => setImmediate(report));
+  reportDiagnostics(controller, (line) => out(`controller | ${line}`));
   const admin = await startAdminServer(controller, parseListen(opts.listen));
   out(`controller | listening on ${admin.url}, config dir ${opts.configDir}`);
   out('controller | ready');

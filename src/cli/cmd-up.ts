@@ -30,15 +30,7 @@ export async function upCommand(opts: UpOptions, controllerOption: string | unde
   out(`tollgate | controller listening on ${mesh.url}, config dir ${opts.configDir}`);
   if (mesh.url !== DEFAULT_CONTROLLER) out(`tollgate | clients: export TOLLGATE_CONTROLLER=${mesh.url}`);
   out('tollgate | ready');
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  await untilSignal();
   out('tollgate | shutting down');
   await mesh.stop();
   return 0;
@@ -51,4 +43,17 @@ export function parseListen(text: string): { host: string; port: number } {
   const port = Number(match[3]);
   if (port > 65535) throw new Error(`--listen ${text}: port out of range`);
   return { host: match[1] ?? (match[2] || '127.0.0.1'), port };
+}
+
+/** Resolves on the first SIGINT or SIGTERM: the foreground commands stop cleanly on either. */
+export function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
 }

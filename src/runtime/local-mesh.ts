@@ -2,7 +2,7 @@
 // egress gateway, each on its own loopback pod address. Proxies talk to the controller over the same HTTP
 // protocol they would use as separate processes, so local mode exercises the real paths.
 import type http from 'node:http';
-import { Controller, startAdminServer, sendJson, type AdminServer, type SubmittedFile } from '../controller/index.js';
+import { Controller, reportDiagnostics, startAdminServer, sendJson, type AdminServer, type SubmittedFile } from '../controller/index.js';
 import type { ConnectToRule, HostResolver } from '../dataplane/index.js';
 import { formatDiagnostic } from '../model/index.js';
 import { nodeId, type NodeIdentity } from '../proxy-config/types.js';
@@ -43,9 +43,7 @@ export class LocalMesh {
     const { out } = this.options;
     this.controller.on('warning', (message: string) => out(`tollgate | warning: ${message}`));
     await this.controller.start();
-    this.reportDiagnostics();
-    // An edit in the config directory: say what is wrong with it now (each finding once, until it changes).
-    this.controller.on('directory-changed', () => setImmediate(() => this.reportDiagnostics()));
+    reportDiagnostics(this.controller, (line) => out(`tollgate | ${line}`));
     this.admin = await startAdminServer(this.controller, this.options.listen, [(req, res, url) => this.logsRoute(req, res, url)]);
     this.controller.on('snapshot', (s: Snapshot) => this.scheduleReconcile(s));
     this.scheduleReconcile(this.controller.snapshot);
@@ -55,14 +53,6 @@ export class LocalMesh {
       for (const c of result.changes) out(`tollgate | seed ${c.kind} ${c.namespace}/${c.name} ${c.action}`);
     }
     await this.reconciling;
-  }
-
-  private reported = new Set<string>();
-
-  private reportDiagnostics(): void {
-    const now = new Set(this.controller.diagnostics().map(formatDiagnostic));
-    for (const line of now) if (!this.reported.has(line)) this.options.out(`tollgate | ${line}`);
-    this.reported = now;
   }
 
   async stop(): Promise<void> {

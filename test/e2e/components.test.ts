@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { documents, egressGateway, httpServiceEntry, REGISTRY_ONLY, SLEEP_DEPLOYMENT } from '../helpers/fixtures.js';
 import { BIN, eventually, run, startDnsmasq, startRedirectSite, tempDir, tollgate } from '../helpers/processes.js';
 
 const octet = (): number => 2 + Math.floor(Math.random() * 250);
@@ -15,43 +16,12 @@ const SITE_IP = `${SUBNET}.10`;
 const GATEWAY_IP = `${SUBNET}.1`;
 const SLEEP_IP = `${SUBNET}.2`;
 
-const CONFIG = `
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: sleep}
-spec:
-  selector: {matchLabels: {app: sleep}}
-  template:
-    metadata: {labels: {app: sleep}}
-    spec:
-      serviceAccountName: sleep
-      containers: [{name: sleep, image: curlimages/curl}]
----
-apiVersion: install.istio.io/v1alpha1
-kind: IstioOperator
-metadata: {name: mesh, namespace: istio-system}
-spec:
-  meshConfig:
-    outboundTrafficPolicy: {mode: REGISTRY_ONLY}
----
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: httpbin}
-spec:
-  hosts: [httpbin.test]
-  ports: [{number: 8000, name: http, protocol: HTTP}]
-  resolution: DNS
----
-apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {name: egress}
-spec:
-  selector: {istio: egressgateway}
-  servers:
-  - port: {number: 80, name: http, protocol: HTTP}
-    hosts: [httpbin.test]
----
-apiVersion: networking.istio.io/v1
+const CONFIG = documents(
+  SLEEP_DEPLOYMENT,
+  REGISTRY_ONLY,
+  httpServiceEntry('httpbin', 'httpbin.test', 8000),
+  egressGateway('egress', ['httpbin.test']),
+  `apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: {name: httpbin-via-egress}
 spec:
@@ -62,7 +32,8 @@ spec:
     route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, port: {number: 80}}}]
   - match: [{gateways: [egress], port: 80}]
     route: [{destination: {host: httpbin.test, port: {number: 8000}}}]
-`;
+`,
+);
 
 interface Proc {
   child: ChildProcess;

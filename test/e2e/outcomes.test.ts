@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { documents, egressGateway, httpServiceEntry, REGISTRY_ONLY, SLEEP_DEPLOYMENT } from '../helpers/fixtures.js';
 import { eventually, run, startDnsmasq, startUp, tempDir, tollgate, type UpProcess } from '../helpers/processes.js';
 
 const octet = (): number => 2 + Math.floor(Math.random() * 250);
@@ -14,31 +15,11 @@ const SITE_IP = `${SUBNET}.10`;
 const DEAD_IP = `${SUBNET}.11`; // nothing listens there
 const POD_CIDR = `127.${octet()}.${octet()}.0/24`;
 
-const CONFIG = `
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: sleep}
-spec:
-  selector: {matchLabels: {app: sleep}}
-  template:
-    metadata: {labels: {app: sleep}}
-    spec: {serviceAccountName: sleep, containers: [{name: sleep, image: curl}]}
----
-apiVersion: install.istio.io/v1alpha1
-kind: IstioOperator
-metadata: {name: mesh, namespace: istio-system}
-spec:
-  meshConfig: {outboundTrafficPolicy: {mode: REGISTRY_ONLY}}
----
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: httpbin}
-spec:
-  hosts: [httpbin.test]
-  ports: [{number: 8000, name: http, protocol: HTTP}]
-  resolution: DNS
----
-apiVersion: networking.istio.io/v1
+const CONFIG = documents(
+  SLEEP_DEPLOYMENT,
+  REGISTRY_ONLY,
+  httpServiceEntry('httpbin', 'httpbin.test', 8000),
+  `apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: {name: httpbin}
 spec:
@@ -52,47 +33,20 @@ spec:
     route:
     - destination: {host: httpbin.test}
       headers: {request: {set: {x-egress-tag: tollgate}}}
----
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: dead}
-spec:
-  hosts: [dead.test]
-  ports: [{number: 8000, name: http, protocol: HTTP}]
-  resolution: DNS
----
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: subsets}
-spec:
-  hosts: [subsets.test]
-  ports: [{number: 8000, name: http, protocol: HTTP}]
-  resolution: DNS
----
-apiVersion: networking.istio.io/v1
+`,
+  httpServiceEntry('dead', 'dead.test', 8000),
+  httpServiceEntry('subsets', 'subsets.test', 8000),
+  `apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: {name: missing-subset}
 spec:
   hosts: [subsets.test]
   http: [{route: [{destination: {host: subsets.test, subset: v2}}]}]
----
-# resolution NONE behind the egress gateway: the gateway has nothing to dial (503 UH)
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: none}
-spec:
-  hosts: [none.test]
-  ports: [{number: 8000, name: http, protocol: HTTP}]
-  resolution: NONE
----
-apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {name: egress}
-spec:
-  selector: {istio: egressgateway}
-  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: [none.test]}]
----
-apiVersion: networking.istio.io/v1
+`,
+  // resolution NONE behind the egress gateway: the gateway has nothing to dial (503 UH)
+  httpServiceEntry('none', 'none.test', 8000, 'NONE'),
+  egressGateway('egress', ['none.test']),
+  `apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: {name: none-via-egress}
 spec:
@@ -103,7 +57,8 @@ spec:
     route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, port: {number: 80}}}]
   - match: [{gateways: [egress], port: 80}]
     route: [{destination: {host: none.test, port: {number: 8000}}}]
-`;
+`,
+);
 
 describe('Istio outcomes, end to end', { skip: process.getuid?.() === 0 ? false : 'needs root for dnsmasq on loopback aliases' }, () => {
   let dns: Awaited<ReturnType<typeof startDnsmasq>>;
