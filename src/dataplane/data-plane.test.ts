@@ -94,6 +94,26 @@ describe('sidecar explicit proxy', () => {
     }
   });
 
+  it('never dials itself: a request addressed to its own listener goes to BlackHoleCluster, once', async () => {
+    const h = await startPlane(sidecarConfig());
+    try {
+      const self = `127.0.0.1:${h.port()}`;
+      const reply = await send(h.port(), `http://${self}/`);
+      assert.equal(reply.status, 503);
+      assert.match(reply.body, /request loop/);
+      await h.waitForLogs(1);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(h.logs.length, 1, 'exactly one request: nothing was forwarded to itself');
+      const parsed = JSON.parse(h.logs[0]!.line) as Record<string, unknown>;
+      assert.equal(parsed.response_flags, 'UH');
+      assert.equal(parsed.response_code_details, 'request_loop_to_this_proxy');
+      assert.equal(parsed.upstream_cluster, 'BlackHoleCluster');
+      assert.equal(parsed.route_name, 'allow_any');
+    } finally {
+      await h.close();
+    }
+  });
+
   it('answers block_all with an empty 502 and logs it like Istio', async () => {
     const h = await startPlane(sidecarConfig({ defaultRoute: blockAll }));
     try {

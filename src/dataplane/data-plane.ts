@@ -56,6 +56,13 @@ export class DataPlane {
       nodeIp: node.ip,
       now,
       mirrors: this.mirrors,
+      // A handful of listeners at most: a scan is cheaper than keeping a set in step with every apply.
+      isOwnListener: (ip: string, port: number): boolean => {
+        for (const h of this.handles.values()) {
+          if (h.boundPort === port && (h.address === ip || h.address === '0.0.0.0' || h.address === '::')) return true;
+        }
+        return false;
+      },
       completeStream(info: StreamInfo, config: CompiledConfig): void {
         // Metrics hook in here too: this is the one place a request ends.
         if (!config.accessLog.enabled || !options.onAccessLog) return;

@@ -9,6 +9,7 @@ export type ProxyErrorCode =
   | 'route_not_found'
   | 'cluster_not_found'
   | 'no_healthy_upstream'
+  | 'request_loop'
   | 'dns_resolution_failure'
   | 'upstream_overflow'
   | 'upstream_connection_failure'
@@ -43,6 +44,9 @@ export const ERROR_CATALOG: Readonly<Record<ProxyErrorCode, ErrorSpec>> = Object
   route_not_found: spec(404, 'NR', 'route_not_found', '', 'config'),
   cluster_not_found: spec(503, 'NC', 'cluster_not_found', '', 'config'),
   no_healthy_upstream: spec(503, 'UH', 'no_healthy_upstream', 'no healthy upstream', 'upstream'),
+  // Istio's loop guard sends traffic addressed to the proxy itself to BlackHoleCluster (no hosts: UH). The
+  // details say why, instead of a bare no_healthy_upstream.
+  request_loop: spec(503, 'UH', 'request_loop_to_this_proxy', 'request loop: the destination is this proxy', 'config'),
   dns_resolution_failure: spec(503, 'DF', 'dns_resolution_failure', 'dns resolution failure', 'upstream'),
   upstream_overflow: spec(
     503, 'UO', 'upstream_reset_before_response_started{overflow}', `${RESET_BODY}overflow`, 'upstream'),

@@ -1,7 +1,7 @@
 // The cluster action: choose a cluster and endpoint, make attempts (with retries, route and per-try timeouts),
 // then stream the response back. Failures are thrown as ProxyErrors for rescue.ts to answer.
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { WeightedCluster } from '../proxy-config/types.js';
+import { BLACKHOLE_CLUSTER, type WeightedCluster } from '../proxy-config/types.js';
 import type { AgentPool } from './agent-pool.js';
 import { resolveTargets, type EndpointDeps, type OriginalDestination } from './cluster-endpoints.js';
 import type { Target } from './cluster-lb.js';
@@ -24,6 +24,8 @@ export interface ForwardDeps extends EndpointDeps {
   readonly nodeIp: string;
   readonly now: () => number;
   readonly mirrors: MirrorCounters;
+  /** Whether ip:port is one of this proxy's own listeners: dialling it would loop. */
+  readonly isOwnListener: (ip: string, port: number) => boolean;
 }
 
 export interface ForwardRequest {
@@ -50,8 +52,15 @@ export async function forward(f: ForwardRequest, deps: ForwardDeps): Promise<voi
   f.info.upstreamCluster = cluster.name;
   if (!cluster.breaker.tryAcquire()) throw new ProxyError('upstream_overflow', `cluster ${cluster.name} is full`);
   try {
-    const targets = await resolveTargets(cluster, f.original, deps);
+    let targets = await resolveTargets(cluster, f.original, deps);
     if (targets.length === 0) throw new ProxyError('no_healthy_upstream', `cluster ${cluster.name} has no endpoints`);
+    if (targets.some((t) => deps.isOwnListener(t.ip, t.port))) {
+      targets = targets.filter((t) => !deps.isOwnListener(t.ip, t.port));
+      if (targets.length === 0) {
+        f.info.upstreamCluster = BLACKHOLE_CLUSTER;
+        throw new ProxyError('request_loop', `${f.original.host}:${f.original.port} is this proxy's own listener`);
+      }
+    }
     const upstream = upstreamRequestHeaders(f, weighted);
     const tap = f.route.mirror ? mirrorTap(f, deps, upstream) : undefined;
     const { attempt, response, startedMs } = await attemptWithRetries(f, deps, cluster, upstream, targets, tap);
