@@ -65,6 +65,12 @@ export async function startAdminServer(
     server.listen(listen.port, listen.host, resolve);
   });
   const address = server.address() as AddressInfo;
+  if (!isLoopback(address.address)) {
+    process.emitWarning(
+      `the controller's admin API on ${address.address}:${address.port} has no authentication: anyone who can reach it can change the mesh`,
+      { code: 'TOLLGATE_ADMIN_EXPOSED' },
+    );
+  }
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
     url: `http://${host}:${address.port}`,
@@ -220,4 +226,8 @@ export function sendJson(res: http.ServerResponse, status: number, body: unknown
   const payload = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
   res.end(payload);
+}
+
+function isLoopback(ip: string): boolean {
+  return ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
 }
