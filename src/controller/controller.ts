@@ -281,7 +281,11 @@ export class Controller extends EventEmitter {
         if (r) found.push(r);
         else notFound.push(`${ref.kind} ${ref.namespace}/${ref.name}`);
       }
+      // Deleting is never refused (as in Istio), but what it breaks is said: errors it introduces elsewhere.
+      let broken: Diagnostic[] = [];
       if (found.length > 0) {
+        const gone = new Set(found.map(resourceKey));
+        broken = this.analyzeCandidate(this.store.resources().filter((r) => !gone.has(resourceKey(r))), new Set());
         await this.store.persist([], found.map(resourceKey));
         this.rebuild();
       }
@@ -303,7 +307,7 @@ export class Controller extends EventEmitter {
         ok: notFound.length === 0 && stuck.length === 0,
         version: this.current.version,
         changes,
-        diagnostics: stuckDiagnostics,
+        diagnostics: [...broken, ...stuckDiagnostics],
         notFound,
       };
     });
