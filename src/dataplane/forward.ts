@@ -1,6 +1,7 @@
 // The cluster action: choose a cluster and endpoint, make attempts (with retries, route and per-try timeouts),
 // then stream the response back. Failures are thrown as ProxyErrors for rescue.ts to answer.
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { BLACKHOLE_CLUSTER, type WeightedCluster } from '../proxy-config/types.js';
 import type { AgentPool } from './agent-pool.js';
 import { resolveTargets, type EndpointDeps, type OriginalDestination } from './cluster-endpoints.js';
@@ -42,6 +43,8 @@ export interface ForwardRequest {
   readonly hasBody: boolean;
   /** Aborted when the client goes away before the response completed. */
   readonly downstreamGone: AbortSignal;
+  /** An upgrade request (WebSocket and the like): the client's raw connection and bytes read past its headers. */
+  readonly upgrade?: { readonly socket: Socket; readonly head: Buffer };
 }
 
 /** Resolves when the response has been fully sent; rejects with a ProxyError otherwise. */
@@ -64,7 +67,9 @@ export async function forward(f: ForwardRequest, deps: ForwardDeps): Promise<voi
     const upstream = upstreamRequestHeaders(f, weighted);
     const tap = f.route.mirror ? mirrorTap(f, deps, upstream) : undefined;
     const { attempt, response, startedMs } = await attemptWithRetries(f, deps, cluster, upstream, targets, tap);
-    await streamResponse(f, deps, weighted, attempt, response, startedMs);
+    const upgraded = attempt.upgraded();
+    if (upgraded && f.upgrade) await tunnel(f, deps, attempt, response, upgraded, startedMs);
+    else await streamResponse(f, deps, weighted, attempt, response, startedMs);
   } finally {
     cluster.breaker.release();
   }
@@ -276,5 +281,72 @@ function streamResponse(
       resolve();
     });
     upstream.pipe(f.res);
+  });
+}
+
+const TUNNEL_CLOSE_GRACE_MS = 1_000;
+
+/**
+ * After a 101 (Envoy's upgrade_configs, which Istio enables for websocket): the 101 goes to the client as the
+ * upstream sent it, then bytes flow both ways until either side closes. One access-log line, when both are closed.
+ */
+function tunnel(
+  f: ForwardRequest,
+  deps: ForwardDeps,
+  attempt: Attempt,
+  upstream: IncomingMessage,
+  upgraded: { socket: Socket; head: Buffer },
+  startedMs: number,
+): Promise<void> {
+  const client = f.upgrade!;
+  const up = upgraded.socket;
+  f.info.upstreamServiceTimeMs = Math.max(0, Math.round(deps.now() - startedMs));
+  f.info.upstreamLocalAddress = attempt.localAddress();
+  f.info.responseCode = 101;
+  f.info.details = 'via_upstream';
+  f.info.upgraded = true;
+  let head = `HTTP/1.1 101 ${upstream.statusMessage || 'Switching Protocols'}\r\n`;
+  for (let i = 0; i + 1 < upstream.rawHeaders.length; i += 2) head += `${upstream.rawHeaders[i]}: ${upstream.rawHeaders[i + 1]}\r\n`;
+  client.socket.write(`${head}\r\n`);
+  if (upgraded.head.length > 0) {
+    f.info.bytesSent += upgraded.head.length;
+    client.socket.write(upgraded.head);
+  }
+  if (client.head.length > 0) {
+    f.info.bytesReceived += client.head.length;
+    up.write(client.head);
+  }
+  return new Promise<void>((resolve) => {
+    let open = 2;
+    let grace: NodeJS.Timeout | undefined;
+    const closed = (): void => {
+      if (--open > 0) return;
+      clearTimeout(grace);
+      resolve();
+    };
+    // A FIN from either side is passed on; a side that then keeps its half open is cut after a grace period,
+    // so no tunnel lingers half-closed (Envoy's delayed close does the same).
+    const halfClosed = (): void => {
+      grace ??= setTimeout(() => {
+        up.destroy();
+        client.socket.destroy();
+      }, TUNNEL_CLOSE_GRACE_MS);
+    };
+    up.on('data', (chunk: Buffer) => (f.info.bytesSent += chunk.length));
+    client.socket.on('data', (chunk: Buffer) => (f.info.bytesReceived += chunk.length));
+    up.on('error', () => client.socket.destroy());
+    client.socket.on('error', () => up.destroy());
+    up.once('end', halfClosed);
+    client.socket.once('end', halfClosed);
+    up.once('close', () => {
+      client.socket.end();
+      closed();
+    });
+    client.socket.once('close', () => {
+      up.end();
+      closed();
+    });
+    up.pipe(client.socket);
+    client.socket.pipe(up);
   });
 }

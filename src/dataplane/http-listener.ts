@@ -1,7 +1,7 @@
 // A bound listener: a node:http server whose socket outlives config pushes while the listener's name, address
 // and port stay the same. Each request reads the config in force when it arrived.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import type { CompiledConfig } from './compile-config.js';
 import { handleClientError, handleConnect } from './connection-events.js';
 import { handleRequest, type PlaneContext } from './request-handler.js';
@@ -42,6 +42,22 @@ export class ListenerHandle {
         return;
       }
       handleRequest(host.ctx, c, listener, req, res);
+    });
+    // Upgrade requests (WebSocket) take the same route as any request, with a response bound to their raw
+    // connection: local replies (502 block_all, 404 NR, 503 ...) are written there and end it; a 101 from
+    // upstream turns the connection into a tunnel (forward.ts).
+    server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+      const c = config();
+      const listener = c?.listeners.get(handle.name);
+      if (!c || !listener) {
+        socket.destroy();
+        return;
+      }
+      const res = new ServerResponse(req);
+      res.shouldKeepAlive = false;
+      res.assignSocket(socket);
+      res.once('finish', () => socket.end());
+      handleRequest(host.ctx, c, listener, req, res, { socket, head });
     });
     server.on('connect', (req, socket) => handleConnect(host.ctx, config(), req, socket));
     server.on('clientError', (err: NodeJS.ErrnoException, socket) => handleClientError(host.ctx, config(), err, socket));

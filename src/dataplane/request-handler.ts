@@ -3,6 +3,7 @@
 // the response is over and the handler has settled.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { CompiledConfig, CompiledListener } from './compile-config.js';
 import type { CompiledRedirectAction, CompiledRoute } from './compile-routes.js';
 import { ProxyError } from './errors.js';
@@ -26,6 +27,7 @@ export function handleRequest(
   listener: CompiledListener,
   req: IncomingMessage,
   res: ServerResponse,
+  upgrade?: { readonly socket: Socket; readonly head: Buffer },
 ): void {
   const info = new StreamInfo(ctx.now());
   info.method = req.method;
@@ -107,6 +109,11 @@ export function handleRequest(
         if (listener.kind === 'gateway-http' || headers['x-forwarded-proto'] === undefined) {
           headers['x-forwarded-proto'] = 'http';
         }
+        // An upgrade (WebSocket) keeps the two hop-by-hop headers that ask for it, for the next hop.
+        if (upgrade && req.headers.upgrade !== undefined) {
+          headers.connection = 'Upgrade';
+          headers.upgrade = req.headers.upgrade;
+        }
         const hasBody =
           req.headers['transfer-encoding'] !== undefined ||
           (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
@@ -123,6 +130,7 @@ export function handleRequest(
             headers,
             hasBody,
             downstreamGone: downstreamGone.signal,
+            ...(upgrade ? { upgrade } : {}),
           },
           ctx,
         );
@@ -154,7 +162,7 @@ export function handleRequest(
     })
     .then(() => closed)
     .then(() => {
-      if (!res.writableFinished && !resetByProxy && !info.flags.has('DC')) {
+      if (!res.writableFinished && !resetByProxy && !info.upgraded && !info.flags.has('DC')) {
         info.flags.add('DC');
         info.details ??= 'downstream_remote_disconnect';
       }

@@ -19,6 +19,8 @@ export class StreamInfo {
   userAgent: string | undefined;
   xForwardedFor: string | undefined;
   routeName: string | undefined;
+  /** The connection became a tunnel after a 101: it ends by closing, not by finishing a response. */
+  upgraded = false;
   upstreamCluster: string | undefined;
   upstreamHost: string | undefined;
   upstreamLocalAddress: string | undefined;

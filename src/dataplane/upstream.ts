@@ -31,6 +31,8 @@ export interface Attempt {
   bodySent(): boolean;
   /** "ip:port" of our end of the connection, once connected. */
   localAddress(): string | undefined;
+  /** Set when the upstream answered 101: the connection, detached from the pool, and bytes read past the headers. */
+  upgraded(): { socket: Socket; head: Buffer } | undefined;
 }
 
 export function startAttempt(o: AttemptOptions): Attempt {
@@ -38,6 +40,7 @@ export function startAttempt(o: AttemptOptions): Attempt {
   let connected = false;
   let bodyStarted = false;
   let local: string | undefined;
+  let upgraded: { socket: Socket; head: Buffer } | undefined;
   let connectTimer: NodeJS.Timeout | undefined;
   let perTryTimer: NodeJS.Timeout | undefined;
   let fail: (err: ProxyError) => void = () => {};
@@ -94,6 +97,18 @@ export function startAttempt(o: AttemptOptions): Attempt {
       clearTimeout(perTryTimer);
       resolve(res);
     });
+    // Only requests that asked for an upgrade get a 101; Node hands over the raw connection.
+    req.on('upgrade', (res: IncomingMessage, socket: Socket, head: Buffer) => {
+      if (settled) {
+        socket.destroy();
+        return;
+      }
+      settled = true;
+      clearTimeout(connectTimer);
+      clearTimeout(perTryTimer);
+      upgraded = { socket, head };
+      resolve(res);
+    });
     req.on('error', (err: NodeJS.ErrnoException) => {
       const code = connected ? 'upstream_connection_termination' : 'upstream_connection_failure';
       fail(new ProxyError(code, `${o.target.ip}:${o.target.port}: ${err.code ?? err.message}`, { cause: err }));
@@ -111,5 +126,6 @@ export function startAttempt(o: AttemptOptions): Attempt {
     abort: (err) => fail(err),
     bodySent: () => bodyStarted,
     localAddress: () => local,
+    upgraded: () => upgraded,
   };
 }

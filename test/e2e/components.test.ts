@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -119,6 +120,37 @@ describe('controller and proxies as separate processes', () => {
     assert.match(log.downstream_remote_address!, new RegExp(`^${SLEEP_IP.replace(/\./g, '\\.')}:`));
     assert.equal(log.upstream_host, `${SITE_IP}:8000`);
     assert.equal(log.path, '/get');
+  });
+
+  test('a WebSocket upgrade crosses sidecar and gateway, and echoes', async () => {
+    const echoed = await new Promise<string>((resolve, reject) => {
+      const req = http.request({
+        host: SLEEP_IP,
+        port: 15001,
+        path: 'http://httpbin.test:8000/ws',
+        agent: false,
+        headers: { connection: 'Upgrade', upgrade: 'websocket' },
+      });
+      req.on('upgrade', (_res, socket) => {
+        socket.write('ping');
+        socket.once('data', (d: Buffer) => {
+          socket.end();
+          resolve(d.toString());
+        });
+      });
+      req.on('response', (res) => reject(new Error(`no upgrade: ${res.statusCode}`)));
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(echoed, 'echo:ping');
+    const line = await eventually(
+      async () => gateway.output().split('\n').find((l) => l.includes('"path":"/ws"')),
+      5_000,
+      'gateway log line for the tunnel',
+    );
+    const log = JSON.parse(line) as Record<string, unknown>;
+    assert.equal(log.response_code, 101);
+    assert.equal(log.upstream_cluster, 'outbound|8000||httpbin.test');
   });
 
   test('with the controller away, proxies keep their last good config; they resync when it is back', async () => {

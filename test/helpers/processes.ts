@@ -159,6 +159,13 @@ export async function startRedirectSite(
     res.writeHead(301, { location: `https://${(req.headers.host ?? 'localhost').split(':')[0]}/`, 'content-type': 'text/html', 'content-length': Buffer.byteLength(body) });
     res.end(req.method === 'HEAD' ? undefined : body);
   });
+  // Upgrade requests (WebSocket) get a 101 and an echo of every byte, prefixed "echo:".
+  server.on('upgrade', (req: http.IncomingMessage, socket: import('node:net').Socket) => {
+    requests.push({ remote: req.socket.remoteAddress ?? '', host: req.headers.host ?? '', method: 'UPGRADE' });
+    socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+    socket.on('data', (d: Buffer) => socket.write(`echo:${d.toString()}`));
+    socket.on('end', () => socket.end());
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, address, resolve);
