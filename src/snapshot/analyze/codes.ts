@@ -14,7 +14,8 @@ export const ANALYZER_CODES = {
   ServiceEntryAddressesRequired: { code: 'IST0134', level: 'warning', summary: 'A TCP port without addresses: it captures that port for every destination IP.' },
   ConflictingGateways: { code: 'IST0145', level: 'error', summary: 'Two Gateways on the same workloads, port and host.' },
   GatewayPortNotDefinedOnService: { code: 'IST0162', level: 'warning', summary: "A Gateway server port that the gateway's Service does not expose." },
-  // tollgate's own, for the egress pitfalls (shared/reference §11).
+  // tollgate's own, for the egress mistakes Istio users make most (resolution NONE behind a gateway, subsets out
+  // of reach, VirtualServices that never reach the gateway, SNI and mTLS mismatches).
   VirtualServiceNotBoundToMesh: { code: 'TG1001', level: 'info', summary: 'A VirtualService bound to a gateway but not to `mesh`: sidecars never send its hosts to the gateway.' },
   GatewayDestinationWithoutEndpoints: { code: 'TG1002', level: 'error', summary: 'A gateway route to a ServiceEntry host with resolution NONE (or DNS on a wildcard): 503 UH.' },
   SubsetNotVisibleToClient: { code: 'TG1003', level: 'warning', summary: "A subset whose DestinationRule is not on some client namespace's lookup path: 503 NC there." },
