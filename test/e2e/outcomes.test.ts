@@ -1,6 +1,7 @@
-// Istio's outcome table (the flags and status codes Envoy gives each failure), with real processes: `tollgate up` on a config directory written by
-// hand (the directory takes what `apply` would refuse, so broken setups can be exercised), real curl, dnsmasq and
-// a stand-in site. Each outcome is checked on the wire and in the access log.
+// Istio's outcome table (the status and response flags Envoy gives each failure), with real processes:
+// `tollgate up` on a config directory written by hand (the directory takes what `apply` would refuse, so broken
+// setups can be exercised), real curl, dnsmasq and a stand-in site. Each outcome is checked on the wire and in
+// the access log.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
