@@ -1,9 +1,8 @@
 // `tollgate validate` (files, offline) and `tollgate analyze` (the live configuration, files, or both merged):
 // the same checks `apply` runs, printed as file:line:col, level, code, resource, field, message and a hint.
 import { stringify as toYaml } from 'yaml';
-import { parseYaml } from '../ingest/index.js';
 import { formatDiagnostic, type Diagnostic, type DiagnosticLevel } from '../model/index.js';
-import { analyze, buildSnapshot } from '../snapshot/index.js';
+import { analyzeFiles } from '../controller/index.js';
 import type { AdminClient } from './client.js';
 import type { Io } from './cmd-config.js';
 import { readInputFiles, type InputFile } from './files.js';
@@ -21,7 +20,7 @@ export interface ReportOptions {
 /** Offline: the files alone. */
 export async function validateCommand(io: Io, files: readonly string[], opts: ReportOptions): Promise<number> {
   const inputs = await readInputFiles(files);
-  return report(io, analyzeOffline(inputs), describe(inputs), opts);
+  return report(io, analyzeFiles(inputs), describe(inputs), opts);
 }
 
 /**
@@ -37,7 +36,7 @@ export async function analyzeCommand(
   const inputs = await readInputFiles(files);
   if (opts.offline) {
     if (inputs.length === 0) throw new Error('analyze --offline needs -f FILE...');
-    return report(io, analyzeOffline(inputs), describe(inputs), opts);
+    return report(io, analyzeFiles(inputs), describe(inputs), opts);
   }
   let diagnostics: Diagnostic[];
   try {
@@ -45,17 +44,12 @@ export async function analyzeCommand(
   } catch (err) {
     if (inputs.length === 0) throw err;
     io.err(`note: ${(err as Error).message.split(';')[0]}; analyzing the files alone`);
-    return report(io, analyzeOffline(inputs), describe(inputs), opts);
+    return report(io, analyzeFiles(inputs), describe(inputs), opts);
   }
   const what = inputs.length > 0 ? `the live configuration with ${describe(inputs)}` : 'the live configuration';
   return report(io, diagnostics, what, opts);
 }
 
-export function analyzeOffline(inputs: readonly InputFile[]): Diagnostic[] {
-  const parsed = inputs.map((f) => parseYaml(f.content, f.name));
-  const snapshot = buildSnapshot({ version: 'offline', resources: parsed.flatMap((p) => p.resources), instances: [] });
-  return [...parsed.flatMap((p) => p.diagnostics), ...analyze(snapshot)];
-}
 
 function describe(inputs: readonly InputFile[]): string {
   return inputs.length === 1 ? inputs[0]!.name : `${inputs.length} files`;

@@ -62,31 +62,22 @@ export class ConfigDirectory {
 
   /** Resources in force, in file order; a key defined twice keeps its first definition (reported). */
   resources(): AnyResource[] {
-    return this.merge().resources;
+    return [...this.merge().inForce.values()].map((e) => e.resource);
   }
 
   diagnostics(): Diagnostic[] {
-    const merged = this.merge();
-    return [...[...this.files.values()].flatMap((f) => f.diagnostics), ...merged.duplicates];
+    return [...[...this.files.values()].flatMap((f) => f.diagnostics), ...this.merge().duplicates];
   }
 
-  /** The file that holds a resource in force, if any. */
-  fileOf(key: string): string | undefined {
-    for (const f of this.sortedFiles()) if (f.resources.some((r) => resourceKey(r) === key)) return f.path;
-    return undefined;
-  }
-
-  private sortedFiles(): FileState[] {
-    return [...this.files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  }
-
-  private merge(): { resources: AnyResource[]; duplicates: Diagnostic[] } {
-    const seen = new Map<string, AnyResource>();
+  /** Each key in force, with the file that holds it; the first file (by path) wins a duplicate. */
+  private merge(): { inForce: Map<string, { resource: AnyResource; file: string }>; duplicates: Diagnostic[] } {
+    const inForce = new Map<string, { resource: AnyResource; file: string }>();
     const duplicates: Diagnostic[] = [];
-    for (const f of this.sortedFiles()) {
+    const files = [...this.files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    for (const f of files) {
       for (const r of f.resources) {
         const key = resourceKey(r);
-        const first = seen.get(key);
+        const first = inForce.get(key)?.resource;
         if (first) {
           duplicates.push(
             makeDiagnostic('DuplicateResource', {
@@ -98,10 +89,10 @@ export class ConfigDirectory {
           );
           continue;
         }
-        seen.set(key, r);
+        inForce.set(key, { resource: r, file: f.path });
       }
     }
-    return { resources: [...seen.values()], duplicates };
+    return { inForce, duplicates };
   }
 
   private scheduleScan(): void {
@@ -157,12 +148,10 @@ export class ConfigDirectory {
   async persist(upserts: readonly AnyResource[], deletes: readonly string[]): Promise<void> {
     const edits = new Map<string, string>(); // path -> new content ("" = remove the file)
     const contentOf = (p: string): string => edits.get(p) ?? this.files.get(p)?.content ?? '';
-    const inForce = new Map(this.resources().map((r) => [resourceKey(r), r] as const));
+    const { inForce } = this.merge();
 
     for (const r of upserts) {
-      const key = resourceKey(r);
-      const old = inForce.get(key);
-      const file = this.fileOf(key);
+      const { resource: old, file } = inForce.get(resourceKey(r)) ?? {};
       const text = r.text.endsWith('\n') ? r.text : `${r.text}\n`;
       if (old && file && contentOf(file).includes(old.text)) {
         // Keep the whitespace that followed the old document, so its separator stays on its own line.
@@ -174,8 +163,7 @@ export class ConfigDirectory {
       }
     }
     for (const key of deletes) {
-      const old = inForce.get(key);
-      const file = this.fileOf(key);
+      const { resource: old, file } = inForce.get(key) ?? {};
       if (!old || !file) continue;
       edits.set(file, removeDocument(contentOf(file), old.text));
     }

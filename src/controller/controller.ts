@@ -1,7 +1,6 @@
 // The controller (istiod's role): owns the resources in force, builds an immutable snapshot when they or the
 // live proxies change, translates it per proxy and pushes it; tracks what each proxy acknowledged.
 import { EventEmitter } from 'node:events';
-import { parseYaml } from '../ingest/index.js';
 import {
   hasErrors,
   resourceKey,
@@ -10,9 +9,10 @@ import {
   type Kind,
 } from '../model/index.js';
 import type { NodeIdentity, ProxyConfig } from '../proxy-config/types.js';
-import { analyze, buildSnapshot, type Snapshot } from '../snapshot/index.js';
+import { buildSnapshot, type Snapshot } from '../snapshot/index.js';
 import { translate } from '../translation/index.js';
 import { makeDiagnostic } from '../validation/index.js';
+import { analysisOf, analyzeFiles, mergeOver, parseFiles, type SubmittedFile } from './analysis.js';
 import { ConfigDirectory } from './config-dir.js';
 
 export interface ProxyStream {
@@ -42,10 +42,7 @@ export interface ProxyStatus {
   readonly synced: boolean;
 }
 
-export interface SubmittedFile {
-  readonly name: string;
-  readonly content: string;
-}
+export type { SubmittedFile } from './analysis.js';
 
 export type ChangeAction = 'created' | 'configured' | 'unchanged' | 'deleted';
 
@@ -70,6 +67,8 @@ export class Controller extends EventEmitter {
   private current!: Snapshot;
   private fingerprint = '';
   private rebuildScheduled = false;
+  /** A scheduled rebuild must push even if resources and instances look unchanged (a proxy reconnected). */
+  private forceNext = false;
   /** Serializes apply/delete so each validates against the state it will change. */
   private mutations: Promise<unknown> = Promise.resolve();
 
@@ -103,7 +102,7 @@ export class Controller extends EventEmitter {
 
   /** Diagnostics of the resources in force: ingest and validation of the directory, and the analyzers. */
   diagnostics(): Diagnostic[] {
-    return [...this.store.diagnostics(), ...analyze(this.current)];
+    return [...this.store.diagnostics(), ...analysisOf(this.current)];
   }
 
   resources(): AnyResource[] {
@@ -115,12 +114,9 @@ export class Controller extends EventEmitter {
    * files' resources merged over it (a file's resource replaces the one in force with the same kind/ns/name).
    */
   analyzeWith(files: readonly SubmittedFile[]): Diagnostic[] {
-    const parsed = files.map((f) => parseYaml(f.content, f.name));
-    const merged = new Map(this.store.resources().map((r) => [resourceKey(r), r] as const));
-    for (const r of parsed.flatMap((p) => p.resources)) merged.set(resourceKey(r), r);
-    const snapshot = buildSnapshot({ version: 'analyze', resources: [...merged.values()], instances: this.instances() });
-    return [...this.store.diagnostics(), ...parsed.flatMap((p) => p.diagnostics), ...analyze(snapshot)];
+    return [...this.store.diagnostics(), ...analyzeFiles(files, this.store.resources(), this.instances())];
   }
+
 
   // -- proxies --------------------------------------------------------------------------------------------------
 
@@ -233,31 +229,31 @@ export class Controller extends EventEmitter {
   /** Validates the files as a whole, then persists them: all of them, or (on any error) nothing. */
   apply(files: readonly SubmittedFile[], dryRun = false): Promise<ChangeResult> {
     return this.serialize(async () => {
-      const parsed = files.map((f) => parseYaml(f.content, f.name));
-      const diagnostics = parsed.flatMap((p) => p.diagnostics);
-      const incoming = parsed.flatMap((p) => p.resources);
+      const { resources: incoming, diagnostics } = parseFiles(files);
       const version = this.current.version;
       if (hasErrors(diagnostics)) return { ok: false, version, changes: [], diagnostics };
 
       const inForce = new Map(this.store.resources().map((r) => [resourceKey(r), r] as const));
-      const batch = new Map<string, AnyResource>();
-      for (const r of incoming) batch.set(resourceKey(r), r);
-      const candidate = [...new Map([...inForce, ...batch]).values()];
-
-      const analysis = this.analyzeCandidate(candidate, new Set(batch.keys()));
+      const batch = new Map(incoming.map((r) => [resourceKey(r), r] as const));
+      const analysis = this.analyzeCandidate(mergeOver([...inForce.values()], [...batch.values()]), new Set(batch.keys()));
       if (hasErrors(analysis)) return { ok: false, version, changes: [], diagnostics: [...diagnostics, ...analysis] };
 
-      const changes = [...batch.values()].map((r) => {
-        const old = inForce.get(resourceKey(r));
+      const planned = [...batch.entries()].map(([key, r]) => {
+        const old = inForce.get(key);
         const action: ChangeAction = !old ? 'created' : old.text.trim() === r.text.trim() ? 'unchanged' : 'configured';
-        return { kind: r.kind, namespace: r.meta.namespace, name: r.meta.name, apiVersion: r.apiVersion, action };
+        return { resource: r, action };
       });
-      if (!dryRun) {
-        const toWrite = [...batch.values()].filter((r) => changes.find((c) => c.kind === r.kind && c.name === r.meta.name && c.namespace === r.meta.namespace)?.action !== 'unchanged');
-        if (toWrite.length > 0) {
-          await this.store.persist(toWrite, []);
-          this.rebuild();
-        }
+      const changes = planned.map(({ resource: r, action }) => ({
+        kind: r.kind,
+        namespace: r.meta.namespace,
+        name: r.meta.name,
+        apiVersion: r.apiVersion,
+        action,
+      }));
+      const toWrite = planned.filter((p) => p.action !== 'unchanged').map((p) => p.resource);
+      if (!dryRun && toWrite.length > 0) {
+        await this.store.persist(toWrite, []);
+        this.rebuild();
       }
       return { ok: true, version: this.current.version, changes, diagnostics: [...diagnostics, ...analysis] };
     });
@@ -266,12 +262,12 @@ export class Controller extends EventEmitter {
   /** Deletes resources named by reference or by the documents of files. Missing ones are reported. */
   delete(refs: readonly ResourceRef[], files: readonly SubmittedFile[] = []): Promise<ChangeResult> {
     return this.serialize(async () => {
-      const parsed = files.map((f) => parseYaml(f.content, f.name));
-      const diagnostics = parsed.flatMap((p) => p.diagnostics).filter((d) => d.level === 'error' && d.code === 'TG0001');
+      const parsed = parseFiles(files);
+      const diagnostics = parsed.diagnostics.filter((d) => d.level === 'error' && d.code === 'TG0001');
       if (diagnostics.length > 0) return { ok: false, version: this.current.version, changes: [], diagnostics };
       const wanted: ResourceRef[] = [
         ...refs,
-        ...parsed.flatMap((p) => p.resources.map((r) => ({ kind: r.kind, namespace: r.meta.namespace, name: r.meta.name }))),
+        ...parsed.resources.map((r) => ({ kind: r.kind, namespace: r.meta.namespace, name: r.meta.name })),
       ];
       const inForce = new Map(this.store.resources().map((r) => [resourceKey(r), r] as const));
       const found: AnyResource[] = [];
@@ -327,9 +323,9 @@ export class Controller extends EventEmitter {
   private analyzeCandidate(candidate: readonly AnyResource[], keys: ReadonlySet<string>): Diagnostic[] {
     const findingKey = (d: Diagnostic): string =>
       `${d.code}|${d.resource?.kind}/${d.resource?.namespace}/${d.resource?.name}|${d.field ?? ''}|${d.message}`;
-    const before = new Set(analyze(this.current).filter((d) => d.level === 'error').map(findingKey));
+    const before = new Set(analysisOf(this.current).filter((d) => d.level === 'error').map(findingKey));
     const snapshot = buildSnapshot({ version: 'candidate', resources: candidate, instances: this.instances() });
-    return analyze(snapshot).filter((d) => {
+    return analysisOf(snapshot).filter((d) => {
       const own = d.resource !== undefined && keys.has(`${d.resource.kind}/${d.resource.namespace}/${d.resource.name}`);
       return own || (d.level === 'error' && !before.has(findingKey(d)));
     });
@@ -353,7 +349,6 @@ export class Controller extends EventEmitter {
     });
   }
 
-  private forceNext = false;
 
   /**
    * Builds a new snapshot when the resources or the instances changed (or when forced), then pushes every
