@@ -71,7 +71,9 @@ async function configFigures(): Promise<ProxyConfig> {
     global.gc?.();
     const heap = `${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB`;
     const size = `${(JSON.stringify(config).length / 1024).toFixed(0)} KiB`;
-    console.log(`  ${String(n).padStart(8)}   ${parse.padStart(10)}   ${snap.padStart(8)}   ${tr.padStart(9)}   ${compile.padStart(13)}   ${size.padStart(11)}   ${heap.padStart(10)}`);
+    console.log(
+      `  ${String(n).padStart(8)}   ${parse.padStart(10)}   ${snap.padStart(8)}   ${tr.padStart(9)}   ${compile.padStart(13)}   ${size.padStart(11)}   ${heap.padStart(10)}`,
+    );
     last = config;
   }
   return last!;
@@ -131,7 +133,8 @@ function loadInChild(port: number, path: string, host: string): Promise<LoadResu
 
 function summary(name: string, r: LoadResult): void {
   const sorted = [...r.latencies].sort((a, b) => a - b);
-  const p = (q: number): string => `${(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0).toFixed(2)} ms`;
+  const p = (q: number): string =>
+    `${(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0).toFixed(2)} ms`;
   console.log(
     `  ${name.padEnd(34)} ${String(Math.round(r.requests / r.seconds)).padStart(7)} req/s   p50 ${p(0.5).padStart(8)}   p99 ${p(0.99).padStart(8)}   errors ${r.errors}`,
   );
@@ -158,8 +161,14 @@ async function requestFigures(config: ProxyConfig): Promise<void> {
 
   console.log(`\nrequests (${CONCURRENCY} keep-alive clients, ${LOAD_SECONDS} s each, GET with a 2-byte body)`);
   summary('direct to the server (baseline)', await loadInChild(upstreamPort, '/', 'localhost'));
-  summary('sidecar, registered host (1 of 10k)', await loadInChild(sidecarPort, 'http://svc-7777.example.com/', 'svc-7777.example.com'));
-  summary('sidecar, passthrough (allow_any)', await loadInChild(sidecarPort, 'http://unknown.example.org/', 'unknown.example.org'));
+  summary(
+    'sidecar, registered host (1 of 10k)',
+    await loadInChild(sidecarPort, 'http://svc-7777.example.com/', 'svc-7777.example.com'),
+  );
+  summary(
+    'sidecar, passthrough (allow_any)',
+    await loadInChild(sidecarPort, 'http://unknown.example.org/', 'unknown.example.org'),
+  );
   await dp.close();
   upstream.close();
   upstream.closeAllConnections();

@@ -13,7 +13,12 @@ interface Step {
 const steps: readonly Step[] = [
   { title: 'ALLOW_ANY: direct', apply: ['sleep.yaml'], expected: 301, via: 'PassthroughCluster' },
   { title: 'REGISTRY_ONLY: blocked by the sidecar', apply: ['registry-only.yaml'], expected: 502, via: 'block_all' },
-  { title: 'ServiceEntry: registered, still direct', apply: ['serviceentry.yaml'], expected: 301, via: 'outbound|80||aliyun.com' },
+  {
+    title: 'ServiceEntry: registered, still direct',
+    apply: ['serviceentry.yaml'],
+    expected: 301,
+    via: 'outbound|80||aliyun.com',
+  },
   {
     title: 'Gateway + VirtualService: through the egress gateway',
     apply: ['gateway.yaml', 'virtualservice.yaml'],
@@ -26,9 +31,12 @@ async function main(): Promise<number> {
   const site = await startRedirectSite('127.0.0.1', 0);
   const port = site.port;
   const up = await startUp([
-    '--config-dir', tempDir('demo'),
-    '--pod-cidr', '127.0.102.0/24',
-    '--connect-to', `aliyun.com:80:127.0.0.1:${port}`,
+    '--config-dir',
+    tempDir('demo'),
+    '--pod-cidr',
+    '127.0.102.0/24',
+    '--connect-to',
+    `aliyun.com:80:127.0.0.1:${port}`,
   ]);
   let failures = 0;
   try {

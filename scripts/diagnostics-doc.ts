@@ -6,7 +6,13 @@ import { fileURLToPath } from 'node:url';
 import { ANALYZER_CODES } from '../src/snapshot/index.js';
 import { CODES } from '../src/validation/index.js';
 
-export const DOC_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'diagnostics.md');
+export const DOC_PATH = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  'docs',
+  'diagnostics.md',
+);
 
 export function renderDiagnosticsDoc(): string {
   const rows = (catalog: Record<string, { code: string; level: string; summary: string }>): string[] =>
@@ -23,7 +29,7 @@ export function renderDiagnosticsDoc(): string {
     '',
     '## Per resource (ingest and validation)',
     '',
-    'Checked on each resource alone, mirroring Istio\'s `pkg/config/validation`. A resource with an error is not',
+    "Checked on each resource alone, mirroring Istio's `pkg/config/validation`. A resource with an error is not",
     'accepted: `apply` refuses it, and in the config directory its last good version stays in force.',
     '',
     '| code | name | level | what it means |',
@@ -32,7 +38,7 @@ export function renderDiagnosticsDoc(): string {
     '',
     '## Across resources (analyzers)',
     '',
-    'Checked on the whole configuration. IST codes are istioctl analyze\'s, with its code, name and level; TG1xxx are',
+    "Checked on the whole configuration. IST codes are istioctl analyze's, with its code, name and level; TG1xxx are",
     "tollgate's own, for the egress pitfalls Istio users hit. `apply` refuses a change that introduces an error.",
     '',
     '| code | name | level | what it means |',

@@ -50,7 +50,6 @@ export async function analyzeCommand(
   return report(io, diagnostics, what, opts);
 }
 
-
 function describe(inputs: readonly InputFile[]): string {
   return inputs.length === 1 ? inputs[0]!.name : `${inputs.length} files`;
 }

@@ -9,7 +9,6 @@ import { parseListen, untilSignal } from './cmd-up.js';
 
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
 
-
 export async function controllerCommand(opts: { configDir: string; listen: string }): Promise<number> {
   const controller = new Controller(path.resolve(opts.configDir));
   controller.on('warning', (message: string) => out(`controller | warning: ${message}`));
@@ -36,7 +35,12 @@ export interface ProxyOptions {
 }
 
 export async function proxyCommand(opts: ProxyOptions, controller: string): Promise<number> {
-  const type: ProxyType = opts.type === 'gateway' || opts.type === 'router' ? 'router' : opts.type === 'sidecar' ? 'sidecar' : fail(opts.type);
+  const type: ProxyType =
+    opts.type === 'gateway' || opts.type === 'router'
+      ? 'router'
+      : opts.type === 'sidecar'
+        ? 'sidecar'
+        : fail(opts.type);
   const labels: Record<string, string> = {};
   for (const l of opts.label) {
     const at = l.indexOf('=');
@@ -61,7 +65,9 @@ export async function proxyCommand(opts: ProxyOptions, controller: string): Prom
     event: (message) => process.stderr.write(`${prefix} | ${message}\n`),
   });
   runner.start();
-  process.stderr.write(`${prefix} | ${type === 'router' ? 'gateway' : 'sidecar'} at ${opts.ip}, controller ${controller}\n`);
+  process.stderr.write(
+    `${prefix} | ${type === 'router' ? 'gateway' : 'sidecar'} at ${opts.ip}, controller ${controller}\n`,
+  );
   await untilSignal();
   await runner.stop();
   return 0;

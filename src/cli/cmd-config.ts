@@ -2,7 +2,7 @@
 import { parse as parseYamlText } from 'yaml';
 import type { ChangeResult } from '../controller/index.js';
 import { formatDiagnostic, type Diagnostic, type Kind } from '../model/index.js';
-import { AdminClient } from './client.js';
+import type { AdminClient } from './client.js';
 import { readInputFiles } from './files.js';
 import { parseKind, qualifiedName } from './kinds.js';
 import { waitForSync } from './wait.js';
@@ -27,7 +27,9 @@ export async function applyCommand(
   printDiagnostics(io, body.diagnostics);
   if (!body.ok) {
     const errors = body.diagnostics.filter((d) => d.level === 'error').length;
-    io.err(`error: nothing applied (${errors} error${errors === 1 ? '' : 's'}); the mesh keeps its current configuration`);
+    io.err(
+      `error: nothing applied (${errors} error${errors === 1 ? '' : 's'}); the mesh keeps its current configuration`,
+    );
     return 1;
   }
   const suffix = opts.dryRun ? ' (dry run)' : '';
@@ -91,7 +93,9 @@ export async function getCommand(
       return 0;
     case 'json': {
       const items = resources.map((r) => parseYamlText(r.text) as unknown);
-      io.out(JSON.stringify(name && items.length === 1 ? items[0] : { apiVersion: 'v1', kind: 'List', items }, null, 2));
+      io.out(
+        JSON.stringify(name && items.length === 1 ? items[0] : { apiVersion: 'v1', kind: 'List', items }, null, 2),
+      );
       return 0;
     }
     case undefined:
@@ -104,12 +108,18 @@ export async function getCommand(
     io.err(opts.allNamespaces ? 'No resources found' : `No resources found in ${opts.namespace} namespace.`);
     return 0;
   }
-  const rows = resources.map((r) => [r.namespace, kind ? r.name : qualifiedName(r.kind, r.name), `${r.source.file}:${r.source.line}`]);
+  const rows = resources.map((r) => [
+    r.namespace,
+    kind ? r.name : qualifiedName(r.kind, r.name),
+    `${r.source.file}:${r.source.line}`,
+  ]);
   io.out(table([['NAMESPACE', 'NAME', 'SOURCE'], ...rows]));
   return 0;
 }
 
 export function table(rows: readonly (readonly string[])[]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]! + 3))).join('')).join('\n');
+  return rows
+    .map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]! + 3))).join(''))
+    .join('\n');
 }

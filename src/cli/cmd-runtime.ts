@@ -7,11 +7,18 @@ import { table, type Io } from './cmd-config.js';
 import { describeLag } from './wait.js';
 
 /** Runs CMD as the workload: its HTTP traffic goes through the workload's sidecar. Exits with CMD's code. */
-export async function execCommand(client: AdminClient, io: Io, workload: string, namespace: string, command: readonly string[]): Promise<number> {
-  if (command.length === 0) throw new Error('exec: give a command after --, e.g. tollgate exec sleep -- curl -I aliyun.com');
+export async function execCommand(
+  client: AdminClient,
+  io: Io,
+  workload: string,
+  namespace: string,
+  command: readonly string[],
+): Promise<number> {
+  if (command.length === 0)
+    throw new Error('exec: give a command after --, e.g. tollgate exec sleep -- curl -I aliyun.com');
   const { body } = await client.get<{ proxies: ProxyStatus[] }>('/v1/status');
   const sidecar = body.proxies.find((p) => p.type === 'sidecar' && p.name === workload && p.namespace === namespace);
-  if (!sidecar || !sidecar.connected || !sidecar.ip) {
+  if (!sidecar?.connected || !sidecar.ip) {
     const known = body.proxies.filter((p) => p.type === 'sidecar').map((p) => `${p.name} -n ${p.namespace}`);
     io.err(
       sidecar

@@ -15,7 +15,9 @@ export interface UpOptions {
 }
 
 export async function upCommand(opts: UpOptions, controllerOption: string | undefined): Promise<number> {
-  const listen = parseListen(opts.listen ?? new URL(controllerOption ?? process.env.TOLLGATE_CONTROLLER ?? DEFAULT_CONTROLLER).host);
+  const listen = parseListen(
+    opts.listen ?? new URL(controllerOption ?? process.env.TOLLGATE_CONTROLLER ?? DEFAULT_CONTROLLER).host,
+  );
   const out = (line: string): void => void process.stdout.write(`${line}\n`);
   const mesh = new LocalMesh({
     configDir: path.resolve(opts.configDir),

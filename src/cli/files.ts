@@ -16,7 +16,7 @@ export async function readInputFiles(args: readonly string[]): Promise<InputFile
       out.push({ name: '<stdin>', content: Buffer.concat(chunks).toString('utf8') });
       continue;
     }
-    let stat;
+    let stat: Awaited<ReturnType<typeof fsp.stat>>;
     try {
       stat = await fsp.stat(arg);
     } catch {
@@ -24,7 +24,8 @@ export async function readInputFiles(args: readonly string[]): Promise<InputFile
     }
     if (stat.isDirectory()) {
       const names = (await fsp.readdir(arg)).filter((n) => /\.ya?ml$/i.test(n)).sort();
-      for (const n of names) out.push({ name: path.join(arg, n), content: await fsp.readFile(path.join(arg, n), 'utf8') });
+      for (const n of names)
+        out.push({ name: path.join(arg, n), content: await fsp.readFile(path.join(arg, n), 'utf8') });
     } else {
       out.push({ name: arg, content: await fsp.readFile(arg, 'utf8') });
     }

@@ -36,7 +36,9 @@ export function parseKind(input: string): Kind {
     const plural = k.endsWith('y') ? `${k.slice(0, -1)}ies` : `${k}s`;
     if (bare === k || bare === plural) return kind;
   }
-  throw new Error(`unknown resource type "${input}"; known: ${KINDS.join(', ')} (short: ${Object.keys(SHORT_NAMES).join(', ')})`);
+  throw new Error(
+    `unknown resource type "${input}"; known: ${KINDS.join(', ')} (short: ${Object.keys(SHORT_NAMES).join(', ')})`,
+  );
 }
 
 /** "serviceentry.networking.istio.io/external-svc-http", "deployment.apps/sleep", "service/sleep". */

@@ -67,7 +67,13 @@ export async function main(argv: readonly string[]): Promise<void> {
     .option('--timeout <duration>', 'how long --wait waits', '30s')
     .option('--dry-run', 'validate only')
     .action(async (opts: { filename: string[]; wait?: boolean; timeout: string; dryRun?: boolean }) =>
-      done(await applyCommand(client(), io, opts.filename, { wait: opts.wait === true, timeoutMs: parseTimeout(opts.timeout), dryRun: opts.dryRun === true })),
+      done(
+        await applyCommand(client(), io, opts.filename, {
+          wait: opts.wait === true,
+          timeoutMs: parseTimeout(opts.timeout),
+          dryRun: opts.dryRun === true,
+        }),
+      ),
     );
 
   program
@@ -79,10 +85,20 @@ export async function main(argv: readonly string[]): Promise<void> {
     .option('-n, --namespace <ns>', 'namespace', 'default')
     .option('--wait', 'return once every proxy has acknowledged the change')
     .option('--timeout <duration>', 'how long --wait waits', '30s')
-    .action(async (kind: string | undefined, name: string | undefined, opts: { filename: string[]; namespace: string; wait?: boolean; timeout: string }) =>
-      done(
-        await deleteCommand(client(), io, { files: opts.filename, kind, name, namespace: opts.namespace }, { wait: opts.wait === true, timeoutMs: parseTimeout(opts.timeout) }),
-      ),
+    .action(
+      async (
+        kind: string | undefined,
+        name: string | undefined,
+        opts: { filename: string[]; namespace: string; wait?: boolean; timeout: string },
+      ) =>
+        done(
+          await deleteCommand(
+            client(),
+            io,
+            { files: opts.filename, kind, name, namespace: opts.namespace },
+            { wait: opts.wait === true, timeoutMs: parseTimeout(opts.timeout) },
+          ),
+        ),
     );
 
   program
@@ -93,8 +109,19 @@ export async function main(argv: readonly string[]): Promise<void> {
     .option('-n, --namespace <ns>', 'namespace', 'default')
     .option('-A, --all-namespaces', 'every namespace')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['yaml', 'json', 'wide']))
-    .action(async (kind: string, name: string | undefined, opts: { namespace: string; allNamespaces?: boolean; output?: string }) =>
-      done(await getCommand(client(), io, kind, name, { namespace: opts.namespace, allNamespaces: opts.allNamespaces === true, output: opts.output })),
+    .action(
+      async (
+        kind: string,
+        name: string | undefined,
+        opts: { namespace: string; allNamespaces?: boolean; output?: string },
+      ) =>
+        done(
+          await getCommand(client(), io, kind, name, {
+            namespace: opts.namespace,
+            allNamespaces: opts.allNamespaces === true,
+            output: opts.output,
+          }),
+        ),
     );
 
   program
@@ -116,7 +143,12 @@ export async function main(argv: readonly string[]): Promise<void> {
     .option('-f, --follow', 'keep printing new lines')
     .option('--tail <n>', 'only the last n lines')
     .action(async (proxy: string, opts: { namespace: string; follow?: boolean; tail?: string }) =>
-      done(await logsCommand(client(), io, proxy, opts.namespace, { follow: opts.follow === true, tail: opts.tail === undefined ? undefined : Number(opts.tail) })),
+      done(
+        await logsCommand(client(), io, proxy, opts.namespace, {
+          follow: opts.follow === true,
+          tail: opts.tail === undefined ? undefined : Number(opts.tail),
+        }),
+      ),
     );
 
   program
@@ -127,21 +159,36 @@ export async function main(argv: readonly string[]): Promise<void> {
   const reportOptions = (cmd: Command): Command =>
     cmd
       .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json', 'yaml']).default('text'))
-      .addOption(new Option('--output-threshold <level>', 'hide findings below this level').choices(['info', 'warning', 'error']).default('info'))
-      .addOption(new Option('--failure-threshold <level>', 'exit 1 on findings at or above this level').choices(['info', 'warning', 'error']).default('error'));
+      .addOption(
+        new Option('--output-threshold <level>', 'hide findings below this level')
+          .choices(['info', 'warning', 'error'])
+          .default('info'),
+      )
+      .addOption(
+        new Option('--failure-threshold <level>', 'exit 1 on findings at or above this level')
+          .choices(['info', 'warning', 'error'])
+          .default('error'),
+      );
 
   reportOptions(
     program
       .command('validate')
       .description('check files offline with the checks apply runs; exit 1 on errors')
       .requiredOption('-f, --filename <file>', 'a YAML file or directory (repeatable)', collect, []),
-  ).action(async (opts: ReportOptions & { filename: string[] }) => done(await validateCommand(io, opts.filename, opts)));
+  ).action(async (opts: ReportOptions & { filename: string[] }) =>
+    done(await validateCommand(io, opts.filename, opts)),
+  );
 
   reportOptions(
     program
       .command('analyze')
-      .description("find mistakes across resources: the live configuration, with -f files merged over it")
-      .option('-f, --filename <file>', 'a YAML file or directory to analyze with the live configuration (repeatable)', collect, [])
+      .description('find mistakes across resources: the live configuration, with -f files merged over it')
+      .option(
+        '-f, --filename <file>',
+        'a YAML file or directory to analyze with the live configuration (repeatable)',
+        collect,
+        [],
+      )
       .option('--offline', 'analyze the files alone, without the controller'),
   ).action(async (opts: ReportOptions & { filename: string[]; offline?: boolean }) =>
     done(await analyzeCommand(client(), io, opts.filename, { ...opts, offline: opts.offline === true })),

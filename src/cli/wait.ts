@@ -9,7 +9,9 @@ export async function waitForSync(client: AdminClient, io: Io, version: string, 
   );
   if (body.ok) return 0;
   for (const p of body.lagging) io.err(`error: ${describeLag(p, version)}`);
-  io.err(`error: ${body.lagging.length} proxies did not acknowledge config version ${version} within ${timeoutMs / 1000}s`);
+  io.err(
+    `error: ${body.lagging.length} proxies did not acknowledge config version ${version} within ${timeoutMs / 1000}s`,
+  );
   return 1;
 }
 

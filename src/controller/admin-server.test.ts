@@ -25,7 +25,11 @@ describe('admin API, bad input', () => {
   });
 
   const post = async (p: string, body: string): Promise<{ status: number; json: { error?: string } }> => {
-    const res = await fetch(`${admin.url}${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const res = await fetch(`${admin.url}${p}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
     return { status: res.status, json: (await res.json()) as { error?: string } };
   };
 
@@ -46,7 +50,10 @@ describe('admin API, bad input', () => {
     const bad = await post('/v1/delete', JSON.stringify({ refs: [{ kind: 'Pod', namespace: 'default', name: 'x' }] }));
     assert.equal(bad.status, 400);
     assert.match(bad.json.error ?? '', /unknown kind Pod/);
-    const missing = await post('/v1/delete', JSON.stringify({ refs: [{ kind: 'ServiceEntry', namespace: 'default', name: 'x' }] }));
+    const missing = await post(
+      '/v1/delete',
+      JSON.stringify({ refs: [{ kind: 'ServiceEntry', namespace: 'default', name: 'x' }] }),
+    );
     assert.equal(missing.status, 404);
     assert.deepEqual((missing.json as { notFound?: string[] }).notFound, ['ServiceEntry default/x']);
   });

@@ -116,7 +116,12 @@ async function handle(
       const name = url.searchParams.get('name');
       const resources = controller
         .resources()
-        .filter((r) => (!kind || r.kind === kind) && (!namespace || r.meta.namespace === namespace) && (!name || r.meta.name === name))
+        .filter(
+          (r) =>
+            (!kind || r.kind === kind) &&
+            (!namespace || r.meta.namespace === namespace) &&
+            (!name || r.meta.name === name),
+        )
         .map((r) => ({
           kind: r.kind,
           apiVersion: r.apiVersion,
@@ -159,7 +164,12 @@ function discovery(controller: Controller, req: http.IncomingMessage, res: http.
   return readJson(req).then((body) => {
     const request = body as DiscoveryRequest;
     const node = request.node;
-    if (!node || typeof node.id !== 'string' || typeof node.ip !== 'string' || (node.type !== 'sidecar' && node.type !== 'router')) {
+    if (
+      !node ||
+      typeof node.id !== 'string' ||
+      typeof node.ip !== 'string' ||
+      (node.type !== 'sidecar' && node.type !== 'router')
+    ) {
       throw new HttpError(400, 'discovery request needs a node {id, type, name, namespace, ip, labels}');
     }
     res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });

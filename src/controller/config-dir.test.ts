@@ -58,7 +58,10 @@ test('a file that stops parsing keeps its last good resources', async () => {
   assert.equal(await store.scan(), true);
   assert.equal(store.resources().length, 1, 'last good stays in force');
   const diags = store.diagnostics();
-  assert.ok(diags.some((d) => d.level === 'error' && d.position?.file === file), JSON.stringify(diags));
+  assert.ok(
+    diags.some((d) => d.level === 'error' && d.position?.file === file),
+    JSON.stringify(diags),
+  );
   assert.ok(diags.some((d) => d.name === 'LastGoodConfigInForce'));
 });
 
@@ -71,7 +74,9 @@ test('a resource whose new version is invalid keeps its previous version; its va
   const broken = se('one', 'one.example.com').replace('  hosts: [one.example.com]\n', '');
   fs.writeFileSync(file, `${broken}---\n${se('two', 'two-v2.example.com')}`);
   await store.scan();
-  const hosts = Object.fromEntries(store.resources().map((r) => [r.meta.name, r.kind === 'ServiceEntry' ? r.spec.hosts[0] : '']));
+  const hosts = Object.fromEntries(
+    store.resources().map((r) => [r.meta.name, r.kind === 'ServiceEntry' ? r.spec.hosts[0] : '']),
+  );
   assert.deepEqual(hosts, { one: 'one.example.com', two: 'two-v2.example.com' });
 });
 
@@ -97,8 +102,15 @@ test('persist writes new resources to their own file, replaces in place, deletes
   assert.doesNotMatch(fs.readFileSync(shared, 'utf8'), /a2\.example\.com/);
   await store.persist([], ['ServiceEntry/default/b']);
   assert.ok(!fs.existsSync(shared), 'a file left with nothing but comments is removed');
-  assert.deepEqual(store.resources().map((r) => r.meta.name), ['c']);
-  assert.deepEqual(fs.readdirSync(dir).filter((f) => f.includes('.tmp')), [], 'no temporary files left');
+  assert.deepEqual(
+    store.resources().map((r) => r.meta.name),
+    ['c'],
+  );
+  assert.deepEqual(
+    fs.readdirSync(dir).filter((f) => f.includes('.tmp')),
+    [],
+    'no temporary files left',
+  );
 });
 
 test('a resource whose apiVersion becomes unknown keeps its last good version', async () => {
@@ -109,6 +121,9 @@ test('a resource whose apiVersion becomes unknown keeps its last good version', 
   await store.load();
   fs.writeFileSync(file, se('web', 'web.example.com').replace('networking.istio.io/v1beta1', 'networking.istio.io/v9'));
   await store.scan();
-  assert.deepEqual(store.resources().map((r) => r.meta.name), ['web']);
+  assert.deepEqual(
+    store.resources().map((r) => r.meta.name),
+    ['web'],
+  );
   assert.ok(store.diagnostics().some((d) => d.code === 'TG0003' && d.resource?.name === 'web'));
 });

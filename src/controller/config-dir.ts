@@ -156,7 +156,10 @@ export class ConfigDirectory {
       if (old && file && contentOf(file).includes(old.text)) {
         // Keep the whitespace that followed the old document, so its separator stays on its own line.
         const trailing = old.text.slice(old.text.trimEnd().length) || '\n';
-        edits.set(file, contentOf(file).replace(old.text, () => text.trimEnd() + trailing));
+        edits.set(
+          file,
+          contentOf(file).replace(old.text, () => text.trimEnd() + trailing),
+        );
       } else {
         const target = path.join(this.dir, fileNameFor(r));
         edits.set(target, text);
@@ -186,7 +189,12 @@ function parseFile(p: string, content: string, prev: FileState | undefined): Fil
   const resources = [...result.resources];
   const syntaxBroken = result.diagnostics.some((d) => d.level === 'error' && d.code === 'TG0001');
   if (syntaxBroken && prev) {
-    diagnostics.push(lastGoodNotice(p, `${p} does not parse; its last good configuration (${prev.resources.length} resources) stays in force`));
+    diagnostics.push(
+      lastGoodNotice(
+        p,
+        `${p} does not parse; its last good configuration (${prev.resources.length} resources) stays in force`,
+      ),
+    );
     return { path: p, hash: sha1(content), content, resources: prev.resources, diagnostics };
   }
   // Resources whose new version is invalid keep their previous version.

@@ -92,14 +92,20 @@ test('a proxy connects, gets its config, ACKs; apply --wait semantics follow the
 
     const applied = await controller.apply([{ name: 'se.yaml', content: SE }]);
     assert.equal(applied.ok, true, JSON.stringify(applied.diagnostics));
-    assert.deepEqual(applied.changes.map((c) => `${c.kind}/${c.name}:${c.action}`), ['ServiceEntry/httpbin:created']);
+    assert.deepEqual(
+      applied.changes.map((c) => `${c.kind}/${c.name}:${c.action}`),
+      ['ServiceEntry/httpbin:created'],
+    );
     const synced = await controller.waitForSync(applied.version, 5_000);
     assert.equal(synced.ok, true);
     assert.ok(hasVhost(configs.at(-1)!, 'httpbin.org:80'), 'the new host reached the proxy');
     assert.equal(controller.status().proxies.find((p) => p.name === 'sleep')?.synced, true);
 
     const again = await controller.apply([{ name: 'se.yaml', content: SE }]);
-    assert.deepEqual(again.changes.map((c) => c.action), ['unchanged']);
+    assert.deepEqual(
+      again.changes.map((c) => c.action),
+      ['unchanged'],
+    );
     assert.equal(again.version, applied.version, 'an unchanged apply makes no new version');
   } finally {
     client.close();
@@ -226,14 +232,25 @@ spec:
   components:
     egressGateways: [{name: istio-egressgateway, enabled: true}]
 `;
-    const ok = await controller.apply([{ name: 'gw.yaml', content: gw }, { name: 'walkthrough.yaml', content: walkthrough }]);
+    const ok = await controller.apply([
+      { name: 'gw.yaml', content: gw },
+      { name: 'walkthrough.yaml', content: walkthrough },
+    ]);
     assert.equal(ok.ok, true, JSON.stringify(ok.diagnostics));
     // The same ServiceEntry with its resolution misspelt: NONE behind the gateway.
-    const typo = SE.replace('httpbin', 'aliyun').replace('httpbin.org', 'aliyun.com').replace('resolution: DNS', 'resolutoin: DNS');
+    const typo = SE.replace('httpbin', 'aliyun')
+      .replace('httpbin.org', 'aliyun.com')
+      .replace('resolution: DNS', 'resolutoin: DNS');
     const refused = await controller.apply([{ name: 'typo.yaml', content: typo }]);
     assert.equal(refused.ok, false);
-    assert.ok(refused.diagnostics.some((d) => d.code === 'TG0004' && d.position?.file === 'typo.yaml'), 'the typo is named');
-    assert.ok(refused.diagnostics.some((d) => d.code === 'TG1002' && d.resource?.name === 'egressgateway-vs'), 'and what it breaks');
+    assert.ok(
+      refused.diagnostics.some((d) => d.code === 'TG0004' && d.position?.file === 'typo.yaml'),
+      'the typo is named',
+    );
+    assert.ok(
+      refused.diagnostics.some((d) => d.code === 'TG1002' && d.resource?.name === 'egressgateway-vs'),
+      'and what it breaks',
+    );
     const se = controller.resources().find((r) => r.kind === 'ServiceEntry');
     assert.equal(se?.kind === 'ServiceEntry' && se.spec.resolution, 'DNS', 'the ServiceEntry in force is unchanged');
   } finally {

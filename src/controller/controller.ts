@@ -1,13 +1,7 @@
 // The controller (istiod's role): owns the resources in force, builds an immutable snapshot when they or the
 // live proxies change, translates it per proxy and pushes it; tracks what each proxy acknowledged.
 import { EventEmitter } from 'node:events';
-import {
-  hasErrors,
-  resourceKey,
-  type AnyResource,
-  type Diagnostic,
-  type Kind,
-} from '../model/index.js';
+import { hasErrors, resourceKey, type AnyResource, type Diagnostic, type Kind } from '../model/index.js';
 import type { NodeIdentity, ProxyConfig } from '../proxy-config/types.js';
 import { buildSnapshot, type Snapshot } from '../snapshot/index.js';
 import { translate } from '../translation/index.js';
@@ -49,7 +43,13 @@ export type ChangeAction = 'created' | 'configured' | 'unchanged' | 'deleted';
 export interface ChangeResult {
   readonly ok: boolean;
   readonly version: string;
-  readonly changes: readonly { kind: Kind; namespace: string; name: string; apiVersion: string; action: ChangeAction }[];
+  readonly changes: readonly {
+    kind: Kind;
+    namespace: string;
+    name: string;
+    apiVersion: string;
+    action: ChangeAction;
+  }[];
   readonly diagnostics: readonly Diagnostic[];
   readonly notFound?: readonly string[];
 }
@@ -117,7 +117,6 @@ export class Controller extends EventEmitter {
     return [...this.store.diagnostics(), ...analyzeFiles(files, this.store.resources(), this.instances())];
   }
 
-
   // -- proxies --------------------------------------------------------------------------------------------------
 
   connect(node: NodeIdentity, stream: ProxyStream): void {
@@ -152,11 +151,14 @@ export class Controller extends EventEmitter {
     const out: ProxyStatus[] = [];
     const connected = [...this.proxies.values()];
     for (const d of this.current.proxies) {
-      const live = connected.find((p) => p.node.name === d.name && p.node.namespace === d.namespace && p.node.type === d.type);
+      const live = connected.find(
+        (p) => p.node.name === d.name && p.node.namespace === d.namespace && p.node.type === d.type,
+      );
       out.push(this.proxyStatus(d.name, d.namespace, d.type, true, live, version));
     }
     for (const p of connected) {
-      if (out.some((s) => s.name === p.node.name && s.namespace === p.node.namespace && s.type === p.node.type)) continue;
+      if (out.some((s) => s.name === p.node.name && s.namespace === p.node.namespace && s.type === p.node.type))
+        continue;
       out.push(this.proxyStatus(p.node.name, p.node.namespace, p.node.type, false, p, version));
     }
     return { version, proxies: out };
@@ -235,7 +237,10 @@ export class Controller extends EventEmitter {
 
       const inForce = new Map(this.store.resources().map((r) => [resourceKey(r), r] as const));
       const batch = new Map(incoming.map((r) => [resourceKey(r), r] as const));
-      const analysis = this.analyzeCandidate(mergeOver([...inForce.values()], [...batch.values()]), new Set(batch.keys()));
+      const analysis = this.analyzeCandidate(
+        mergeOver([...inForce.values()], [...batch.values()]),
+        new Set(batch.keys()),
+      );
       if (hasErrors(analysis)) return { ok: false, version, changes: [], diagnostics: [...diagnostics, ...analysis] };
 
       const planned = [...batch.entries()].map(([key, r]) => {
@@ -281,7 +286,10 @@ export class Controller extends EventEmitter {
       let broken: Diagnostic[] = [];
       if (found.length > 0) {
         const gone = new Set(found.map(resourceKey));
-        broken = this.analyzeCandidate(this.store.resources().filter((r) => !gone.has(resourceKey(r))), new Set());
+        broken = this.analyzeCandidate(
+          this.store.resources().filter((r) => !gone.has(resourceKey(r))),
+          new Set(),
+        );
         await this.store.persist([], found.map(resourceKey));
         this.rebuild();
       }
@@ -290,7 +298,13 @@ export class Controller extends EventEmitter {
       const stuck = found.filter((r) => stillThere.has(resourceKey(r)));
       const changes = found
         .filter((r) => !stillThere.has(resourceKey(r)))
-        .map((r) => ({ kind: r.kind, namespace: r.meta.namespace, name: r.meta.name, apiVersion: r.apiVersion, action: 'deleted' as const }));
+        .map((r) => ({
+          kind: r.kind,
+          namespace: r.meta.namespace,
+          name: r.meta.name,
+          apiVersion: r.apiVersion,
+          action: 'deleted' as const,
+        }));
       const stuckDiagnostics: Diagnostic[] = stuck.map((r) =>
         makeDiagnostic('DeleteFailed', {
           message: `${r.kind} ${r.meta.namespace}/${r.meta.name} could not be removed from ${r.source.file}`,
@@ -323,7 +337,11 @@ export class Controller extends EventEmitter {
   private analyzeCandidate(candidate: readonly AnyResource[], keys: ReadonlySet<string>): Diagnostic[] {
     const findingKey = (d: Diagnostic): string =>
       `${d.code}|${d.resource?.kind}/${d.resource?.namespace}/${d.resource?.name}|${d.field ?? ''}|${d.message}`;
-    const before = new Set(analysisOf(this.current).filter((d) => d.level === 'error').map(findingKey));
+    const before = new Set(
+      analysisOf(this.current)
+        .filter((d) => d.level === 'error')
+        .map(findingKey),
+    );
     const snapshot = buildSnapshot({ version: 'candidate', resources: candidate, instances: this.instances() });
     return analysisOf(snapshot).filter((d) => {
       const own = d.resource !== undefined && keys.has(`${d.resource.kind}/${d.resource.namespace}/${d.resource.name}`);
@@ -349,7 +367,6 @@ export class Controller extends EventEmitter {
     });
   }
 
-
   /**
    * Builds a new snapshot when the resources or the instances changed (or when forced), then pushes every
    * connected proxy its translation. Versions only grow.
@@ -372,7 +389,10 @@ export class Controller extends EventEmitter {
       config = translate(state.node, this.current);
     } catch (err) {
       // Translation is pure and total by design; a throw is a bug. Keep the proxy on its last config.
-      this.emit('warning', `translation for ${state.node.id} failed: ${err instanceof Error ? err.stack : String(err)}`);
+      this.emit(
+        'warning',
+        `translation for ${state.node.id} failed: ${err instanceof Error ? err.stack : String(err)}`,
+      );
       return;
     }
     state.sent = this.current.version;

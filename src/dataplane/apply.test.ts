@@ -37,14 +37,24 @@ describe('apply', () => {
         ...config,
         listeners: [
           ...config.listeners,
-          { kind: 'gateway-http' as const, name: 'second', address: '127.0.0.1', port: taken, servicePort: 80, routeConfigName: 'http.80' },
+          {
+            kind: 'gateway-http' as const,
+            name: 'second',
+            address: '127.0.0.1',
+            port: taken,
+            servicePort: 80,
+            routeConfigName: 'http.80',
+          },
         ],
       };
       const result = await h.plane.apply(withSecond);
       assert.equal(result.ok, false);
       assert.match(!result.ok ? result.error : '', new RegExp(`listener second \\(127\\.0\\.0\\.1:${taken}\\)`));
       assert.equal(h.plane.version, 'v1');
-      assert.deepEqual(h.plane.listenerAddresses.map((l) => l.name), ['virtualOutbound']);
+      assert.deepEqual(
+        h.plane.listenerAddresses.map((l) => l.name),
+        ['virtualOutbound'],
+      );
       assert.equal((await send(h.port(), 'http://example.test/')).status, 502);
       assert.ok(h.warnings.some((w) => w.includes('cannot bind')));
     } finally {
@@ -65,7 +75,13 @@ describe('apply', () => {
               {
                 name: 'x',
                 domains: ['x.test'],
-                routes: [{ name: 'r', match: { path: { kind: 'regex', value: '(' }, headers: [], queryParams: [] }, action: { kind: 'direct', status: 200 } }],
+                routes: [
+                  {
+                    name: 'r',
+                    match: { path: { kind: 'regex', value: '(' }, headers: [], queryParams: [] },
+                    action: { kind: 'direct', status: 200 },
+                  },
+                ],
               },
             ],
           },
@@ -73,7 +89,10 @@ describe('apply', () => {
       });
       const result = await h.plane.apply(bad);
       assert.equal(result.ok, false);
-      assert.match(!result.ok ? result.error : '', /routeConfigs\[0\] \(80\)\.virtualHosts\[0\] \(x\)\.routes\[0\] \(r\)\.match\.path: invalid regex/);
+      assert.match(
+        !result.ok ? result.error : '',
+        /routeConfigs\[0\] \(80\)\.virtualHosts\[0\] \(x\)\.routes\[0\] \(r\)\.match\.path: invalid regex/,
+      );
       assert.equal(h.plane.version, 'v1');
       assert.equal((await send(h.port(), 'http://example.test/')).status, 502);
     } finally {

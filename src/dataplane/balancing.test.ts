@@ -1,10 +1,30 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Cluster, Route } from '../proxy-config/types.js';
-import { anyMatch, cluster, passthroughCluster, send, sidecarConfig, startPlane, startUpstream, vhost, type Harness, type Upstream } from './testing/fixtures.js';
+import {
+  anyMatch,
+  cluster,
+  passthroughCluster,
+  send,
+  sidecarConfig,
+  startPlane,
+  startUpstream,
+  vhost,
+  type Harness,
+  type Upstream,
+} from './testing/fixtures.js';
 
-const to = (name: string, c: string): Route => ({ name, match: anyMatch, action: { kind: 'cluster', clusters: [{ cluster: c, weight: 1 }] } });
-const od: Cluster['outlierDetection'] = { consecutive5xx: 2, intervalMs: 10_000, baseEjectionTimeMs: 30_000, maxEjectionPercent: 100 };
+const to = (name: string, c: string): Route => ({
+  name,
+  match: anyMatch,
+  action: { kind: 'cluster', clusters: [{ cluster: c, weight: 1 }] },
+});
+const od: Cluster['outlierDetection'] = {
+  consecutive5xx: 2,
+  intervalMs: 10_000,
+  baseEjectionTimeMs: 30_000,
+  maxEjectionPercent: 100,
+};
 
 describe('outlier detection and load balancing on live sockets', () => {
   let good: Upstream;
@@ -34,7 +54,9 @@ describe('outlier detection and load balancing on live sockets', () => {
           passthroughCluster,
           cluster('pair', 'STATIC', [ep(bad), ep(good)], { outlierDetection: od }),
           cluster('lone', 'STATIC', [ep(bad)], { outlierDetection: od }),
-          cluster('hash', 'STATIC', [ep(bad), ep(good), { address: '127.0.0.2', port: good.port }], { hashPolicy: { kind: 'header', name: 'x-user' } }),
+          cluster('hash', 'STATIC', [ep(bad), ep(good), { address: '127.0.0.2', port: good.port }], {
+            hashPolicy: { kind: 'header', name: 'x-user' },
+          }),
         ],
       }),
       { now: () => clock.t },
@@ -50,7 +72,8 @@ describe('outlier detection and load balancing on live sockets', () => {
     const bodies: string[] = [];
     for (let i = 0; i < 4; i++) bodies.push((await send(h.port(), '/', { headers: { host: 'pair.test' } })).body);
     assert.deepEqual(bodies, ['bad', 'good', 'bad', 'good']);
-    for (let i = 0; i < 4; i++) assert.equal((await send(h.port(), '/', { headers: { host: 'pair.test' } })).body, 'good');
+    for (let i = 0; i < 4; i++)
+      assert.equal((await send(h.port(), '/', { headers: { host: 'pair.test' } })).body, 'good');
     clock.t += 30_000;
     const back = [];
     for (let i = 0; i < 2; i++) back.push((await send(h.port(), '/', { headers: { host: 'pair.test' } })).body);
@@ -58,7 +81,8 @@ describe('outlier detection and load balancing on live sockets', () => {
   });
 
   it('all endpoints ejected: 503 UH', async () => {
-    for (let i = 0; i < 2; i++) assert.equal((await send(h.port(), '/', { headers: { host: 'lone.test' } })).status, 503);
+    for (let i = 0; i < 2; i++)
+      assert.equal((await send(h.port(), '/', { headers: { host: 'lone.test' } })).status, 503);
     const logsBefore = h.logs.length;
     const r = await send(h.port(), '/', { headers: { host: 'lone.test' } });
     assert.equal(r.status, 503);

@@ -62,12 +62,7 @@ async function endpointTargets(e: Endpoint, deps: EndpointDeps, cluster: string)
 }
 
 /** connect-to first (it matches the name the request used), then DNS. Undefined when resolution failed. */
-async function dial(
-  host: string,
-  port: number,
-  deps: EndpointDeps,
-  cluster: string,
-): Promise<Target[] | undefined> {
+async function dial(host: string, port: number, deps: EndpointDeps, cluster: string): Promise<Target[] | undefined> {
   const to = deps.connectTo.length > 0 ? applyConnectTo(deps.connectTo, host, port) : { host, port };
   const bare = to.host.startsWith('[') ? to.host.slice(1, -1) : to.host;
   if (isIP(bare)) return [target(bare, to.port)];

@@ -13,7 +13,10 @@ describe('load balancing', () => {
   it('equal weights rotate', () => {
     const ts = [target('10.0.0.1', 80), target('10.0.0.2', 80), target('10.0.0.3', 80)];
     const rr = createPicker('ROUND_ROBIN');
-    assert.deepEqual(Array.from({ length: 6 }, () => rr.pick(ts).ip.slice(-1)), ['1', '2', '3', '1', '2', '3']);
+    assert.deepEqual(
+      Array.from({ length: 6 }, () => rr.pick(ts).ip.slice(-1)),
+      ['1', '2', '3', '1', '2', '3'],
+    );
   });
 
   it('consistent hashing: a key always picks the same endpoint; removing another endpoint does not move it', () => {

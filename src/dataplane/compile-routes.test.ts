@@ -65,7 +65,13 @@ describe('path rewrites', () => {
         compileRoute(
           {
             ...direct('r'),
-            action: { kind: 'cluster', clusters: [{ cluster: 'a', weight: 0 }, { cluster: 'b', weight: 0 }] },
+            action: {
+              kind: 'cluster',
+              clusters: [
+                { cluster: 'a', weight: 0 },
+                { cluster: 'b', weight: 0 },
+              ],
+            },
           },
           'route',
         ),

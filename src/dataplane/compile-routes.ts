@@ -134,7 +134,12 @@ function compileAction(route: Route, field: string): CompiledAction {
     case 'redirect':
       checkStatus(a.status, 300, 399, `${field}.status`);
       return Object.freeze({
-        kind: 'redirect', status: a.status, scheme: a.scheme, host: a.host, port: a.port, path: a.path,
+        kind: 'redirect',
+        status: a.status,
+        scheme: a.scheme,
+        host: a.host,
+        port: a.port,
+        path: a.path,
       });
     case 'cluster': {
       if (a.timeoutMs !== undefined && !(a.timeoutMs >= 0)) {
@@ -175,7 +180,12 @@ function compileClusterPicker(clusters: readonly WeightedCluster[], field: strin
     const only = live[0]!;
     return () => only;
   }
-  const cumulative = live.map(((sum) => (c: WeightedCluster) => (sum += c.weight))(0));
+  const cumulative = live.map(
+    (
+      (sum) => (c: WeightedCluster) =>
+        (sum += c.weight)
+    )(0),
+  );
   return () => {
     const r = Math.random() * total;
     for (let i = 0; i < cumulative.length; i++) if (r < cumulative[i]!) return live[i]!;
@@ -220,6 +230,5 @@ function compileSubstitution(sub: string): (matchArgs: unknown[]) => string {
     } else literal += c;
   }
   parts.push(literal);
-  return (args) =>
-    parts.map((p) => (typeof p === 'number' ? String(args[p] ?? '') : p)).join('');
+  return (args) => parts.map((p) => (typeof p === 'number' ? String(args[p] ?? '') : p)).join('');
 }

@@ -4,10 +4,25 @@ import { applyConnectTo, parseConnectTo } from './connect-to.js';
 
 describe('parseConnectTo', () => {
   it('parses all four parts, empty parts and bracketed IPv6', () => {
-    assert.deepEqual(parseConnectTo('aliyun.com:80:127.0.0.1:8080'), { host1: 'aliyun.com', port1: 80, host2: '127.0.0.1', port2: 8080 });
-    assert.deepEqual(parseConnectTo('::127.0.0.1:'), { host1: '', port1: undefined, host2: '127.0.0.1', port2: undefined });
+    assert.deepEqual(parseConnectTo('aliyun.com:80:127.0.0.1:8080'), {
+      host1: 'aliyun.com',
+      port1: 80,
+      host2: '127.0.0.1',
+      port2: 8080,
+    });
+    assert.deepEqual(parseConnectTo('::127.0.0.1:'), {
+      host1: '',
+      port1: undefined,
+      host2: '127.0.0.1',
+      port2: undefined,
+    });
     assert.deepEqual(parseConnectTo('[::1]:80:[fe80::2]:81'), { host1: '::1', port1: 80, host2: 'fe80::2', port2: 81 });
-    assert.deepEqual(parseConnectTo('A.test::[::1]:'), { host1: 'a.test', port1: undefined, host2: '::1', port2: undefined });
+    assert.deepEqual(parseConnectTo('A.test::[::1]:'), {
+      host1: 'a.test',
+      port1: undefined,
+      host2: '::1',
+      port2: undefined,
+    });
   });
 
   it('rejects malformed specs with a clear message', () => {
@@ -20,7 +35,11 @@ describe('parseConnectTo', () => {
 });
 
 describe('applyConnectTo', () => {
-  const rules = [parseConnectTo('aliyun.com:80:127.0.0.1:9000'), parseConnectTo(':443::8443'), parseConnectTo('other.test::127.0.0.9:')];
+  const rules = [
+    parseConnectTo('aliyun.com:80:127.0.0.1:9000'),
+    parseConnectTo(':443::8443'),
+    parseConnectTo('other.test::127.0.0.9:'),
+  ];
   it('follows curl: first matching rule, empty parts match anything or keep the original', () => {
     assert.deepEqual(applyConnectTo(rules, 'Aliyun.com', 80), { host: '127.0.0.1', port: 9000 });
     assert.deepEqual(applyConnectTo(rules, 'aliyun.com', 81), { host: 'aliyun.com', port: 81 });

@@ -45,7 +45,8 @@ export function handleClientError(
   }
   const info = streamInfoFor(ctx, s);
   info.protocol = 'HTTP/1.1';
-  const code: ProxyErrorCode = err.code === 'HPE_HEADER_OVERFLOW' ? 'downstream_headers_too_large' : 'downstream_protocol_error';
+  const code: ProxyErrorCode =
+    err.code === 'HPE_HEADER_OVERFLOW' ? 'downstream_headers_too_large' : 'downstream_protocol_error';
   reply(ctx, config, info, s, code);
 }
 

@@ -165,7 +165,12 @@ describe('sidecar explicit proxy', () => {
     const resolver = fakeResolver({ 'svc.test': ['127.0.0.1'] });
     const config = sidecarConfig({
       routeConfigs: [
-        { name: String(upstream.port), virtualHosts: [vhost(`svc.test:${upstream.port}`, ['svc.test'], [clusterRoute('default', 'outbound|x||svc.test')])] },
+        {
+          name: String(upstream.port),
+          virtualHosts: [
+            vhost(`svc.test:${upstream.port}`, ['svc.test'], [clusterRoute('default', 'outbound|x||svc.test')]),
+          ],
+        },
       ],
       clusters: [cluster('outbound|x||svc.test', 'STRICT_DNS', [{ address: 'svc.test', port: upstream.port }])],
     });
@@ -185,7 +190,9 @@ describe('sidecar explicit proxy', () => {
   it('dials EDS endpoints from the node address', async () => {
     const config = sidecarConfig(
       {
-        routeConfigs: [{ name: '80', virtualHosts: [vhost('eds.test:80', ['eds.test'], [clusterRoute('default', 'eds')])] }],
+        routeConfigs: [
+          { name: '80', virtualHosts: [vhost('eds.test:80', ['eds.test'], [clusterRoute('default', 'eds')])] },
+        ],
         clusters: [cluster('eds', 'EDS', [{ address: '127.0.0.1', port: upstream.port }])],
       },
       testNode('127.0.0.2'),
@@ -213,9 +220,7 @@ describe('gateway listener', () => {
           virtualHosts: [vhost('aliyun.com:80', ['aliyun.com'], [clusterRoute('egress', 'outbound|80||aliyun.com')])],
         },
       ],
-      clusters: [
-        cluster('outbound|80||aliyun.com', 'STRICT_DNS', [{ address: 'aliyun.com', port: 80 }]),
-      ],
+      clusters: [cluster('outbound|80||aliyun.com', 'STRICT_DNS', [{ address: 'aliyun.com', port: 80 }])],
     });
     const h = await startPlane(config, {
       resolver: fakeResolver({ 'aliyun.com': ['127.0.0.1'] }),

@@ -115,8 +115,8 @@ export class DataPlane {
     for (const l of compiled.listeners.values()) {
       if (next.has(l.name)) continue;
       // A renamed listener on the same fixed address and port keeps its socket rather than fail to bind.
-      const reuse = l.port === 0 ? undefined
-        : [...leaving].find((h) => h.address === l.address && h.requestedPort === l.port);
+      const reuse =
+        l.port === 0 ? undefined : [...leaving].find((h) => h.address === l.address && h.requestedPort === l.port);
       if (reuse) {
         next.set(l.name, reuse);
         leaving.delete(reuse);

@@ -49,30 +49,67 @@ export const ERROR_CATALOG: Readonly<Record<ProxyErrorCode, ErrorSpec>> = Object
   request_loop: spec(503, 'UH', 'request_loop_to_this_proxy', 'request loop: the destination is this proxy', 'config'),
   dns_resolution_failure: spec(503, 'DF', 'dns_resolution_failure', 'dns resolution failure', 'upstream'),
   upstream_overflow: spec(
-    503, 'UO', 'upstream_reset_before_response_started{overflow}', `${RESET_BODY}overflow`, 'upstream'),
+    503,
+    'UO',
+    'upstream_reset_before_response_started{overflow}',
+    `${RESET_BODY}overflow`,
+    'upstream',
+  ),
   upstream_connection_failure: spec(
-    503, 'UF', 'upstream_reset_before_response_started{connection_failure}', `${RESET_BODY}connection failure`,
-    'upstream', CONNECT_RETRY_ON),
+    503,
+    'UF',
+    'upstream_reset_before_response_started{connection_failure}',
+    `${RESET_BODY}connection failure`,
+    'upstream',
+    CONNECT_RETRY_ON,
+  ),
   upstream_connect_timeout: spec(
-    503, 'UF', 'upstream_reset_before_response_started{connection_timeout}', `${RESET_BODY}connection timeout`,
-    'upstream', CONNECT_RETRY_ON),
+    503,
+    'UF',
+    'upstream_reset_before_response_started{connection_timeout}',
+    `${RESET_BODY}connection timeout`,
+    'upstream',
+    CONNECT_RETRY_ON,
+  ),
   upstream_connection_termination: spec(
-    503, 'UC', 'upstream_reset_before_response_started{connection_termination}',
-    `${RESET_BODY}connection termination`, 'upstream', RESET_RETRY_ON),
+    503,
+    'UC',
+    'upstream_reset_before_response_started{connection_termination}',
+    `${RESET_BODY}connection termination`,
+    'upstream',
+    RESET_RETRY_ON,
+  ),
   upstream_response_timeout: spec(504, 'UT', 'response_timeout', 'upstream request timeout', 'upstream'),
-  upstream_per_try_timeout: spec(
-    504, 'UT', 'upstream_per_try_timeout', 'upstream request timeout', 'upstream', ['5xx', 'gateway-error']),
+  upstream_per_try_timeout: spec(504, 'UT', 'upstream_per_try_timeout', 'upstream request timeout', 'upstream', [
+    '5xx',
+    'gateway-error',
+  ]),
   upstream_reset_after_response_started: spec(
-    0, 'UC', 'upstream_reset_after_response_started{connection_termination}', '', 'upstream'),
+    0,
+    'UC',
+    'upstream_reset_after_response_started{connection_termination}',
+    '',
+    'upstream',
+  ),
   downstream_disconnect: spec(0, 'DC', 'downstream_remote_disconnect', '', 'downstream'),
   fault_abort: spec(503, 'FI', 'fault_filter_abort', 'fault filter abort', 'internal'),
   downstream_protocol_error: spec(400, 'DPE', 'http1.codec_error', 'Bad Request', 'downstream'),
   downstream_headers_too_large: spec(
-    431, 'DPE', 'http1.headers_too_large', 'Request Header Fields Too Large', 'downstream'),
+    431,
+    'DPE',
+    'http1.headers_too_large',
+    'Request Header Fields Too Large',
+    'downstream',
+  ),
   missing_host_header: spec(400, 'DPE', 'missing_host_header', 'Bad Request', 'downstream'),
   // Not Envoy's: CONNECT needs a tunnel (roadmap item 3); until then it is refused explicitly.
   connect_not_supported: spec(
-    501, undefined, 'connect_not_supported', 'CONNECT tunnelling is not supported yet', 'internal'),
+    501,
+    undefined,
+    'connect_not_supported',
+    'CONNECT tunnelling is not supported yet',
+    'internal',
+  ),
   internal_error: spec(500, undefined, 'internal_error', 'internal error', 'internal'),
 });
 
@@ -108,7 +145,10 @@ export class ProxyError extends Error {
 
 /** An error in a pushed config; the message names the offending field. */
 export class ConfigError extends Error {
-  constructor(readonly field: string, problem: string) {
+  constructor(
+    readonly field: string,
+    problem: string,
+  ) {
     super(`${field}: ${problem}`);
     this.name = 'ConfigError';
   }

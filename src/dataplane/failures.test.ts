@@ -2,15 +2,7 @@ import assert from 'node:assert/strict';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import type { RetryPolicy, Route } from '../proxy-config/types.js';
-import {
-  cluster,
-  clusterRoute,
-  send,
-  sidecarConfig,
-  startPlane,
-  startUpstream,
-  vhost,
-} from './testing/fixtures.js';
+import { cluster, clusterRoute, send, sidecarConfig, startPlane, startUpstream, vhost } from './testing/fixtures.js';
 
 function oneHost(route: Route, clusters = [cluster('c', 'STATIC', [])]) {
   return sidecarConfig({
@@ -71,13 +63,26 @@ describe('local replies for failures', () => {
     try {
       const reply = await send(h.port(), 'http://svc.test/');
       assert.equal(reply.status, 503);
-      assert.equal(reply.body, 'upstream connect error or disconnect/reset before headers. reset reason: connection failure');
+      assert.equal(
+        reply.body,
+        'upstream connect error or disconnect/reset before headers. reset reason: connection failure',
+      );
       await h.waitForLogs(1);
       assert.equal(h.logs[0]!.record.response_flags, 'UF');
-      assert.equal(h.logs[0]!.record.response_code_details, 'upstream_reset_before_response_started{connection_failure}');
+      assert.equal(
+        h.logs[0]!.record.response_code_details,
+        'upstream_reset_before_response_started{connection_failure}',
+      );
       assert.equal(h.logs[0]!.record.upstream_host, `127.0.0.1:${port}`);
 
-      const withRetries = { ...clusterRoute('r', 'c'), action: { kind: 'cluster' as const, clusters: [{ cluster: 'c', weight: 1 }], retry: retry(['connect-failure']) } };
+      const withRetries = {
+        ...clusterRoute('r', 'c'),
+        action: {
+          kind: 'cluster' as const,
+          clusters: [{ cluster: 'c', weight: 1 }],
+          retry: retry(['connect-failure']),
+        },
+      };
       assert.deepEqual(await h.plane.apply(oneHost(withRetries, clusters)), { ok: true });
       const again = await send(h.port(), 'http://svc.test/');
       assert.equal(again.status, 503);
@@ -134,7 +139,9 @@ describe('local replies for failures', () => {
         retry: retry(['retriable-status-codes'], 2, [503]),
       },
     };
-    const h = await startPlane(oneHost(route, [cluster('c', 'STATIC', [{ address: '127.0.0.1', port: upstream.port }])]));
+    const h = await startPlane(
+      oneHost(route, [cluster('c', 'STATIC', [{ address: '127.0.0.1', port: upstream.port }])]),
+    );
     try {
       const reply = await send(h.port(), 'http://svc.test/');
       assert.equal(reply.status, 200);
@@ -156,7 +163,9 @@ describe('local replies for failures', () => {
       match: { headers: [], queryParams: [] },
       action: { kind: 'cluster', clusters: [{ cluster: 'c', weight: 1 }], timeoutMs: 50 },
     };
-    const h = await startPlane(oneHost(route, [cluster('c', 'STATIC', [{ address: '127.0.0.1', port: upstream.port }])]));
+    const h = await startPlane(
+      oneHost(route, [cluster('c', 'STATIC', [{ address: '127.0.0.1', port: upstream.port }])]),
+    );
     try {
       const started = Date.now();
       const reply = await send(h.port(), 'http://svc.test/');
@@ -176,7 +185,9 @@ describe('local replies for failures', () => {
     const upstream = await startUpstream((_req, res) => {
       setTimeout(() => res.end('ok'), 100);
     });
-    const clusters = [cluster('c', 'STATIC', [{ address: '127.0.0.1', port: upstream.port }], { circuitBreakers: { maxRequests: 1 } })];
+    const clusters = [
+      cluster('c', 'STATIC', [{ address: '127.0.0.1', port: upstream.port }], { circuitBreakers: { maxRequests: 1 } }),
+    ];
     const h = await startPlane(oneHost(clusterRoute('r', 'c'), clusters));
     try {
       const replies = await Promise.all([send(h.port(), 'http://svc.test/'), send(h.port(), 'http://svc.test/')]);
@@ -197,13 +208,18 @@ describe('local replies for failures', () => {
       res.write('partial');
       setTimeout(() => res.socket?.destroy(), 20);
     });
-    const h = await startPlane(oneHost(clusterRoute('r', 'c'), [cluster('c', 'STATIC', [{ address: '127.0.0.1', port: upstream.port }])]));
+    const h = await startPlane(
+      oneHost(clusterRoute('r', 'c'), [cluster('c', 'STATIC', [{ address: '127.0.0.1', port: upstream.port }])]),
+    );
     try {
       await assert.rejects(send(h.port(), 'http://svc.test/'));
       await h.waitForLogs(1);
       assert.equal(h.logs[0]!.record.response_code, 200);
       assert.equal(h.logs[0]!.record.response_flags, 'UC');
-      assert.equal(h.logs[0]!.record.response_code_details, 'upstream_reset_after_response_started{connection_termination}');
+      assert.equal(
+        h.logs[0]!.record.response_code_details,
+        'upstream_reset_after_response_started{connection_termination}',
+      );
     } finally {
       await h.close();
       await upstream.close();

@@ -75,7 +75,10 @@ export async function forward(f: ForwardRequest, deps: ForwardDeps): Promise<voi
   }
 }
 
-function upstreamRequestHeaders(f: ForwardRequest, weighted: WeightedCluster): { headers: OutgoingHttpHeaders; path: string } {
+function upstreamRequestHeaders(
+  f: ForwardRequest,
+  weighted: WeightedCluster,
+): { headers: OutgoingHttpHeaders; path: string } {
   const headers: OutgoingHttpHeaders = { ...f.headers };
   applyHeaderMutation(headers, weighted.requestHeaders);
   applyHeaderMutation(headers, f.route.requestHeaders);
@@ -89,7 +92,11 @@ function upstreamRequestHeaders(f: ForwardRequest, weighted: WeightedCluster): {
   return { headers, path };
 }
 
-function mirrorTap(f: ForwardRequest, deps: ForwardDeps, upstream: { headers: OutgoingHttpHeaders; path: string }): MirrorTap {
+function mirrorTap(
+  f: ForwardRequest,
+  deps: ForwardDeps,
+  upstream: { headers: OutgoingHttpHeaders; path: string },
+): MirrorTap {
   const declared = f.req.headers['content-length'];
   const tap = startMirror(
     {
@@ -152,15 +159,19 @@ async function attemptWithRetries(
   const stoppers: Promise<never>[] = [];
   if (f.action.timeoutMs !== undefined) {
     const ms = f.action.timeoutMs;
-    stoppers.push(new Promise<never>((_, reject) => {
-      deadlineTimer = setTimeout(() => reject(new ProxyError('upstream_response_timeout')), ms);
-    }));
+    stoppers.push(
+      new Promise<never>((_, reject) => {
+        deadlineTimer = setTimeout(() => reject(new ProxyError('upstream_response_timeout')), ms);
+      }),
+    );
   }
-  stoppers.push(new Promise<never>((_, reject) => {
-    const gone = (): void => reject(new ProxyError('downstream_disconnect'));
-    if (f.downstreamGone.aborted) gone();
-    else f.downstreamGone.addEventListener('abort', gone, { once: true });
-  }));
+  stoppers.push(
+    new Promise<never>((_, reject) => {
+      const gone = (): void => reject(new ProxyError('downstream_disconnect'));
+      if (f.downstreamGone.aborted) gone();
+      else f.downstreamGone.addEventListener('abort', gone, { once: true });
+    }),
+  );
   for (const s of stoppers) s.catch(() => {});
   const race = <T>(p: Promise<T>): Promise<T> => Promise.race([p, ...stoppers]);
 
@@ -306,7 +317,8 @@ function tunnel(
   f.info.details = 'via_upstream';
   f.info.upgraded = true;
   let head = `HTTP/1.1 101 ${upstream.statusMessage || 'Switching Protocols'}\r\n`;
-  for (let i = 0; i + 1 < upstream.rawHeaders.length; i += 2) head += `${upstream.rawHeaders[i]}: ${upstream.rawHeaders[i + 1]}\r\n`;
+  for (let i = 0; i + 1 < upstream.rawHeaders.length; i += 2)
+    head += `${upstream.rawHeaders[i]}: ${upstream.rawHeaders[i + 1]}\r\n`;
   client.socket.write(`${head}\r\n`);
   if (upgraded.head.length > 0) {
     f.info.bytesSent += upgraded.head.length;

@@ -18,7 +18,14 @@ const HOP_BY_HOP = new Set([
 /** A copy of `headers` without hop-by-hop headers, including any the Connection header names. */
 export function withoutHopByHop(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
   const named = headers.connection;
-  const extra = named ? new Set(named.toLowerCase().split(',').map((s) => s.trim())) : undefined;
+  const extra = named
+    ? new Set(
+        named
+          .toLowerCase()
+          .split(',')
+          .map((s) => s.trim()),
+      )
+    : undefined;
   const out: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined || HOP_BY_HOP.has(name) || extra?.has(name)) continue;

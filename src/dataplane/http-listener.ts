@@ -38,7 +38,12 @@ export class ListenerHandle {
       const listener = c?.listeners.get(handle.name);
       if (!c || !listener) {
         // Unreachable while the listener is configured; answer rather than hang.
-        sendLocalReply(res, new StreamInfo(host.ctx.now()), { status: 404, body: '', details: 'route_not_found' }, undefined);
+        sendLocalReply(
+          res,
+          new StreamInfo(host.ctx.now()),
+          { status: 404, body: '', details: 'route_not_found' },
+          undefined,
+        );
         return;
       }
       handleRequest(host.ctx, c, listener, req, res);
@@ -60,7 +65,9 @@ export class ListenerHandle {
       handleRequest(host.ctx, c, listener, req, res, { socket, head });
     });
     server.on('connect', (req, socket) => handleConnect(host.ctx, config(), req, socket));
-    server.on('clientError', (err: NodeJS.ErrnoException, socket) => handleClientError(host.ctx, config(), err, socket));
+    server.on('clientError', (err: NodeJS.ErrnoException, socket) =>
+      handleClientError(host.ctx, config(), err, socket),
+    );
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => reject(err);
       server.once('error', onError);

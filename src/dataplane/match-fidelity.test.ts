@@ -5,8 +5,17 @@ import { send, sidecarConfig, startPlane, type Harness } from './testing/fixture
 
 // The matchers translation emits for VirtualService withoutHeaders, queryParams regex/prefix, ignoreUriCase on
 // exact, authority and scheme, evaluated by the running data plane.
-const direct = (name: string, match: RouteMatch): Route => ({ name, match, action: { kind: 'direct', status: 200, body: name } });
-const m = (p: Partial<RouteMatch>): RouteMatch => ({ path: { kind: 'prefix', value: '/' }, headers: [], queryParams: [], ...p });
+const direct = (name: string, match: RouteMatch): Route => ({
+  name,
+  match,
+  action: { kind: 'direct', status: 200, body: name },
+});
+const m = (p: Partial<RouteMatch>): RouteMatch => ({
+  path: { kind: 'prefix', value: '/' },
+  headers: [],
+  queryParams: [],
+  ...p,
+});
 
 describe('VirtualService match fields at runtime', () => {
   let h: Harness;
@@ -24,10 +33,27 @@ describe('VirtualService match fields at runtime', () => {
                   direct('exact-ci', m({ path: { kind: 'exact', value: '/Login', ignoreCase: true } })),
                   direct('q-regex', m({ queryParams: [{ name: 'id', match: { kind: 'regex', value: '[0-9]+' } }] })),
                   direct('q-prefix', m({ queryParams: [{ name: 'tag', match: { kind: 'prefix', value: 'beta' } }] })),
-                  direct('authority', m({ headers: [{ name: ':authority', match: { kind: 'exact', value: 'm.test:80' }, invert: false }] })),
-                  direct('without', m({ path: { kind: 'prefix', value: '/w' }, headers: [{ name: 'x-debug', match: { kind: 'exact', value: '1' }, invert: true }] })),
-                  direct('scheme-https', m({ headers: [{ name: ':scheme', match: { kind: 'exact', value: 'https' }, invert: false }] })),
-                  direct('scheme-http', m({ headers: [{ name: ':scheme', match: { kind: 'exact', value: 'http' }, invert: false }] })),
+                  direct(
+                    'authority',
+                    m({
+                      headers: [{ name: ':authority', match: { kind: 'exact', value: 'm.test:80' }, invert: false }],
+                    }),
+                  ),
+                  direct(
+                    'without',
+                    m({
+                      path: { kind: 'prefix', value: '/w' },
+                      headers: [{ name: 'x-debug', match: { kind: 'exact', value: '1' }, invert: true }],
+                    }),
+                  ),
+                  direct(
+                    'scheme-https',
+                    m({ headers: [{ name: ':scheme', match: { kind: 'exact', value: 'https' }, invert: false }] }),
+                  ),
+                  direct(
+                    'scheme-http',
+                    m({ headers: [{ name: ':scheme', match: { kind: 'exact', value: 'http' }, invert: false }] }),
+                  ),
                 ],
               },
             ],

@@ -2,7 +2,18 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Route } from '../proxy-config/types.js';
 import { shadowHost } from './mirror.js';
-import { anyMatch, cluster, passthroughCluster, send, sidecarConfig, startPlane, startUpstream, vhost, type Harness, type Upstream } from './testing/fixtures.js';
+import {
+  anyMatch,
+  cluster,
+  passthroughCluster,
+  send,
+  sidecarConfig,
+  startPlane,
+  startUpstream,
+  vhost,
+  type Harness,
+  type Upstream,
+} from './testing/fixtures.js';
 
 const mirrored = (name: string, mirrorCluster: string, percentage = 100): Route => ({
   name,
@@ -65,7 +76,11 @@ describe('request mirroring', () => {
   });
 
   it('sends a copy with Host "-shadow" and the body; the client sees only the main response', async () => {
-    const r = await send(h.port(), '/post?q=1', { method: 'POST', headers: { host: 'foo.com', 'content-type': 'text/plain' }, body: 'payload' });
+    const r = await send(h.port(), '/post?q=1', {
+      method: 'POST',
+      headers: { host: 'foo.com', 'content-type': 'text/plain' },
+      body: 'payload',
+    });
     assert.equal(r.body, 'main');
     await until(() => shadow.seen.length === 1, 'the shadow got the copy');
     const copy = shadow.seen[0]!;

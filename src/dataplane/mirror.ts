@@ -97,7 +97,7 @@ async function send(m: MirrorRequest, deps: MirrorDeps, body: Buffer | undefined
   };
   try {
     const cluster = m.config.clusters.get(m.mirror.cluster);
-    if (!cluster || !cluster.breaker.tryAcquire()) return failed();
+    if (!cluster?.breaker.tryAcquire()) return failed();
     try {
       const all = await resolveTargets(cluster, m.original, deps);
       const targets = cluster.outlier ? cluster.outlier.healthy(all) : all;

@@ -9,7 +9,10 @@ const C = target('10.0.0.3', 80);
 
 function detector(extra: Partial<ConstructorParameters<typeof OutlierDetector>[0]> = {}) {
   const clock = { t: 1_000 };
-  const od = new OutlierDetector({ consecutive5xx: 3, intervalMs: 10_000, baseEjectionTimeMs: 30_000, maxEjectionPercent: 100, ...extra }, () => clock.t);
+  const od = new OutlierDetector(
+    { consecutive5xx: 3, intervalMs: 10_000, baseEjectionTimeMs: 30_000, maxEjectionPercent: 100, ...extra },
+    () => clock.t,
+  );
   return { od, clock };
 }
 const fail = { kind: 'status', status: 500 } as const;

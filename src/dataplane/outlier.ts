@@ -36,7 +36,10 @@ export class OutlierDetector {
   /** The size of the host set last seen, for the max-ejection-percent cap. */
   private hostCount = 0;
 
-  constructor(config: NonNullable<Cluster['outlierDetection']>, private readonly now: () => number) {
+  constructor(
+    config: NonNullable<Cluster['outlierDetection']>,
+    private readonly now: () => number,
+  ) {
     // Istio: consecutive5xxErrors 0 turns the 5xx detector off (enforcing 0); the gateway detector is off unless set.
     this.consecutive5xx = config.consecutive5xx ?? DEFAULT_CONSECUTIVE_5XX;
     this.consecutiveGateway = config.consecutiveGatewayErrors ?? 0;
@@ -63,7 +66,11 @@ export class OutlierDetector {
       if (h) h.consecutive5xx = h.consecutiveGateway = 0;
       return;
     }
-    if (!h) this.hosts.set(target.key, (h = { consecutive5xx: 0, consecutiveGateway: 0, ejectedUntil: 0, ejections: 0, unejectedAt: 0 }));
+    if (!h)
+      this.hosts.set(
+        target.key,
+        (h = { consecutive5xx: 0, consecutiveGateway: 0, ejectedUntil: 0, ejections: 0, unejectedAt: 0 }),
+      );
     const now = this.now();
     // Envoy ignores results for a host already ejected.
     if (this.isEjected(target.key, now)) return;

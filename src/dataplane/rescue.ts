@@ -18,9 +18,12 @@ export function rescue(err: unknown, headersSent: boolean): Rescued {
   const code = proxyError?.code ?? 'internal_error';
   if (headersSent || code === 'downstream_disconnect') {
     // Envoy cannot change a response that has started: the stream is reset and the log tells why.
-    const after = code === 'downstream_disconnect' ? ERROR_CATALOG.downstream_disconnect
-      : proxyError?.spec.source === 'upstream' ? ERROR_CATALOG.upstream_reset_after_response_started
-      : ERROR_CATALOG[code];
+    const after =
+      code === 'downstream_disconnect'
+        ? ERROR_CATALOG.downstream_disconnect
+        : proxyError?.spec.source === 'upstream'
+          ? ERROR_CATALOG.upstream_reset_after_response_started
+          : ERROR_CATALOG[code];
     return {
       reset: true,
       status: 0,

@@ -18,7 +18,10 @@ export function responseIsRetriable(res: IncomingMessage, policy: RetryPolicy): 
   const grpc = res.headers['grpc-status'];
   if (grpc !== undefined) {
     const grpcRetry: Record<string, string> = {
-      '1': 'cancelled', '4': 'deadline-exceeded', '8': 'resource-exhausted', '14': 'unavailable',
+      '1': 'cancelled',
+      '4': 'deadline-exceeded',
+      '8': 'resource-exhausted',
+      '14': 'unavailable',
     };
     const condition = grpcRetry[String(grpc)];
     if (condition && on.includes(condition)) return true;

@@ -33,22 +33,49 @@ describe('routing', () => {
     a = await startUpstream((req, res) => res.end(`a ${req.url}`));
     b = await startUpstream((req, res) => res.end(`b ${req.url}`));
     const routes: Route[] = [
-      direct('method', 'deleted', { headers: [{ name: ':method', match: { kind: 'exact', value: 'DELETE' }, invert: false }], queryParams: [] }),
-      direct('header', 'beta user', { headers: [{ name: 'x-user', match: { kind: 'prefix', value: 'beta-' }, invert: false }], queryParams: [] }),
-      direct('no-header', 'anonymous', { path: { kind: 'exact', value: '/whoami' }, headers: [{ name: 'x-user', match: { kind: 'present' }, invert: true }], queryParams: [] }),
-      direct('query', 'debug on', { headers: [], queryParams: [{ name: 'debug', match: { kind: 'exact', value: '1' } }] }),
+      direct('method', 'deleted', {
+        headers: [{ name: ':method', match: { kind: 'exact', value: 'DELETE' }, invert: false }],
+        queryParams: [],
+      }),
+      direct('header', 'beta user', {
+        headers: [{ name: 'x-user', match: { kind: 'prefix', value: 'beta-' }, invert: false }],
+        queryParams: [],
+      }),
+      direct('no-header', 'anonymous', {
+        path: { kind: 'exact', value: '/whoami' },
+        headers: [{ name: 'x-user', match: { kind: 'present' }, invert: true }],
+        queryParams: [],
+      }),
+      direct('query', 'debug on', {
+        headers: [],
+        queryParams: [{ name: 'debug', match: { kind: 'exact', value: '1' } }],
+      }),
       direct('regex', 'numbered', { path: { kind: 'regex', value: '/items/[0-9]+' }, headers: [], queryParams: [] }),
-      direct('ci', 'case-insensitive', { path: { kind: 'prefix', value: '/CI', ignoreCase: true }, headers: [], queryParams: [] }),
+      direct('ci', 'case-insensitive', {
+        path: { kind: 'prefix', value: '/CI', ignoreCase: true },
+        headers: [],
+        queryParams: [],
+      }),
       {
         name: 'redirect',
         match: { path: { kind: 'prefix', value: '/old' }, headers: [], queryParams: [] },
         action: { kind: 'redirect', status: 301, scheme: 'https', path: '/new' },
       },
-      toCluster('rewrite', 'b', { path: { kind: 'prefix', value: '/api/' }, headers: [], queryParams: [] }, {
-        action: { kind: 'cluster', clusters: [{ cluster: 'b', weight: 1 }], prefixRewrite: '/v2/', hostRewrite: 'backend.internal' },
-        requestHeaders: { set: [['x-route', 'rewrite']], add: [], remove: ['x-secret'] },
-        responseHeaders: { set: [['x-served-by', 'tollgate']], add: [['x-extra', 'one']], remove: ['x-powered-by'] },
-      }),
+      toCluster(
+        'rewrite',
+        'b',
+        { path: { kind: 'prefix', value: '/api/' }, headers: [], queryParams: [] },
+        {
+          action: {
+            kind: 'cluster',
+            clusters: [{ cluster: 'b', weight: 1 }],
+            prefixRewrite: '/v2/',
+            hostRewrite: 'backend.internal',
+          },
+          requestHeaders: { set: [['x-route', 'rewrite']], add: [], remove: ['x-secret'] },
+          responseHeaders: { set: [['x-served-by', 'tollgate']], add: [['x-extra', 'one']], remove: ['x-powered-by'] },
+        },
+      ),
       {
         name: 'fault',
         match: { path: { kind: 'exact', value: '/fault' }, headers: [], queryParams: [] },
@@ -73,7 +100,16 @@ describe('routing', () => {
               vhost('svc.test:80', ['svc.test'], routes),
               vhost('wild', ['*.wild.test'], [direct('wild', 'wildcard')]),
               vhost('wilder', ['*.test'], [direct('wilder', 'shorter wildcard')]),
-              vhost('only-post', ['post.test'], [direct('post', 'posted', { headers: [{ name: ':method', match: { kind: 'exact', value: 'POST' }, invert: false }], queryParams: [] })]),
+              vhost(
+                'only-post',
+                ['post.test'],
+                [
+                  direct('post', 'posted', {
+                    headers: [{ name: ':method', match: { kind: 'exact', value: 'POST' }, invert: false }],
+                    queryParams: [],
+                  }),
+                ],
+              ),
             ],
           },
         ],

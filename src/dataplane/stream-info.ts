@@ -53,8 +53,7 @@ export class StreamInfo {
       bytes_received: this.bytesReceived,
       bytes_sent: this.bytesSent,
       duration: Math.max(0, Math.round(endMs - this.startMs)),
-      upstream_service_time:
-        this.upstreamServiceTimeMs === undefined ? undefined : String(this.upstreamServiceTimeMs),
+      upstream_service_time: this.upstreamServiceTimeMs === undefined ? undefined : String(this.upstreamServiceTimeMs),
       x_forwarded_for: this.xForwardedFor,
       user_agent: this.userAgent,
       request_id: this.requestId,

@@ -41,7 +41,7 @@ function readSome(socket: Socket): Promise<string> {
 
 describe('upgrades (WebSocket)', () => {
   let upstreamPort = 0;
-  const server = createServer((req, res) => {
+  const server = createServer((_req, res) => {
     // Paths under /plain refuse the upgrade with an ordinary response.
     res.writeHead(426, { 'content-type': 'text/plain' });
     res.end('upgrade refused');
@@ -53,7 +53,9 @@ describe('upgrades (WebSocket)', () => {
       socket.end('HTTP/1.1 426 Upgrade Required\r\ncontent-length: 4\r\nconnection: close\r\n\r\nnope');
       return;
     }
-    socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n');
+    socket.write(
+      'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n',
+    );
     socket.on('data', (d: Buffer) => socket.write(`echo:${d.toString()}`));
     // A well-behaved peer closes when the other side does; /stubborn keeps its half open.
     if (req.url !== '/stubborn') socket.on('end', () => socket.end());
@@ -69,7 +71,9 @@ describe('upgrades (WebSocket)', () => {
   });
 
   it('tunnels after a 101: bytes both ways, the upgrade headers reach upstream, one access-log line when closed', async () => {
-    const h = await startPlane(sidecarConfig(), { connectTo: [parseConnectTo(`ws.test:80:127.0.0.1:${upstreamPort}`)] });
+    const h = await startPlane(sidecarConfig(), {
+      connectTo: [parseConnectTo(`ws.test:80:127.0.0.1:${upstreamPort}`)],
+    });
     try {
       const reply = await upgrade(h.port(), 'http://ws.test/chat');
       assert.equal(reply.status, 101);
@@ -100,7 +104,9 @@ describe('upgrades (WebSocket)', () => {
   });
 
   it('a peer that keeps its half open after the client closed is cut after a grace period', async () => {
-    const h = await startPlane(sidecarConfig(), { connectTo: [parseConnectTo(`ws.test:80:127.0.0.1:${upstreamPort}`)] });
+    const h = await startPlane(sidecarConfig(), {
+      connectTo: [parseConnectTo(`ws.test:80:127.0.0.1:${upstreamPort}`)],
+    });
     try {
       const reply = await upgrade(h.port(), 'http://ws.test/stubborn');
       assert.equal(reply.status, 101);
@@ -115,7 +121,9 @@ describe('upgrades (WebSocket)', () => {
   });
 
   it('an upstream that refuses the upgrade answers like any response', async () => {
-    const h = await startPlane(sidecarConfig(), { connectTo: [parseConnectTo(`ws.test:80:127.0.0.1:${upstreamPort}`)] });
+    const h = await startPlane(sidecarConfig(), {
+      connectTo: [parseConnectTo(`ws.test:80:127.0.0.1:${upstreamPort}`)],
+    });
     try {
       const reply = await upgrade(h.port(), 'http://ws.test/plain');
       assert.equal(reply.status, 426);

@@ -81,7 +81,8 @@ export function startAttempt(o: AttemptOptions): Attempt {
     req.on('socket', (socket: Socket) => {
       if (socket.connecting) {
         connectTimer = setTimeout(
-          () => fail(new ProxyError('upstream_connect_timeout', `connect to ${o.target.ip}:${o.target.port} timed out`)),
+          () =>
+            fail(new ProxyError('upstream_connect_timeout', `connect to ${o.target.ip}:${o.target.port} timed out`)),
           o.connectTimeoutMs,
         );
         socket.once('connect', () => onConnected(socket));

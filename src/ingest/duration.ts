@@ -24,10 +24,13 @@ export function parseDuration(text: string): { ms: number } | { error: string } 
     consumed = re.lastIndex;
   }
   if (consumed !== s.length || consumed === 0) {
-    return { error: `invalid duration "${text}": expected a number with a unit (ms, s, m, h), e.g. "3s", "100ms", "1.5s"` };
+    return {
+      error: `invalid duration "${text}": expected a number with a unit (ms, s, m, h), e.g. "3s", "100ms", "1.5s"`,
+    };
   }
   // Istio (pkg/config/validation/agent ValidateDuration) only accepts millisecond precision.
   const rounded = Math.round(total * 1e6) / 1e6;
-  if (!Number.isInteger(rounded)) return { error: `invalid duration "${text}": only durations to ms precision are supported` };
+  if (!Number.isInteger(rounded))
+    return { error: `invalid duration "${text}": only durations to ms precision are supported` };
   return { ms: rounded };
 }

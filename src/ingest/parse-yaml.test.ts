@@ -15,7 +15,10 @@ describe('parseYaml: the egress gateway task', () => {
 
   it('reads every document without diagnostics', () => {
     assert.deepEqual(diagnostics, []);
-    assert.deepEqual(resources.map((r) => r.kind), ['ServiceEntry', 'ServiceEntry', 'Gateway', 'DestinationRule', 'VirtualService']);
+    assert.deepEqual(
+      resources.map((r) => r.kind),
+      ['ServiceEntry', 'ServiceEntry', 'Gateway', 'DestinationRule', 'VirtualService'],
+    );
   });
 
   it('normalizes ServiceEntries: protocols upper-cased, defaults filled', () => {
@@ -60,7 +63,11 @@ describe('parseYaml: the egress gateway task', () => {
     const [mesh, egress] = vs.spec.http;
     assert.deepEqual(mesh?.match[0]?.gateways, ['mesh']);
     assert.equal(mesh?.match[0]?.port, 80);
-    assert.deepEqual(mesh?.route[0]?.destination, { host: 'istio-egressgateway.istio-system.svc.cluster.local', subset: 'cnn', port: 80 });
+    assert.deepEqual(mesh?.route[0]?.destination, {
+      host: 'istio-egressgateway.istio-system.svc.cluster.local',
+      subset: 'cnn',
+      port: 80,
+    });
     assert.deepEqual(egress?.match[0]?.gateways, ['default/istio-egressgateway']);
     assert.equal(egress?.timeoutMs, 3000);
   });
@@ -77,9 +84,15 @@ describe('parseYaml: the egress gateway task', () => {
   it('records the line and column of deep fields', () => {
     const vs = only(resources, 'VirtualService');
     const lines = EGRESS_TASK_YAML.split('\n');
-    const hostLine = lines.findIndex((l, i) => i > lines.indexOf('kind: VirtualService') && l.includes('host: istio-egressgateway')) + 1;
+    const hostLine =
+      lines.findIndex((l, i) => i > lines.indexOf('kind: VirtualService') && l.includes('host: istio-egressgateway')) +
+      1;
     const pos = vs.positions.get('spec.http[0].route[0].destination.host');
-    assert.deepEqual(pos, { file: 'egress.yaml', line: hostLine, col: lines[hostLine - 1]!.indexOf('istio-egressgateway') + 1 });
+    assert.deepEqual(pos, {
+      file: 'egress.yaml',
+      line: hostLine,
+      col: lines[hostLine - 1]!.indexOf('istio-egressgateway') + 1,
+    });
     assert.equal(vs.positions.get('spec.http[1].timeout')?.line, lines.lastIndexOf('    timeout: 3s') + 1);
   });
 });
@@ -89,7 +102,11 @@ describe('parseYaml: IstioOperator, IstioGateway and the sleep workload', () => 
     const { resources, diagnostics } = parseYaml(ISTIO_OPERATOR_YAML, 'iop.yaml');
     assert.deepEqual(diagnostics, []);
     const iop = only(resources, 'IstioOperator');
-    assert.deepEqual(iop.spec.meshConfig, { outboundTrafficPolicy: 'REGISTRY_ONLY', accessLogFile: '/dev/stdout', accessLogEncoding: 'JSON' });
+    assert.deepEqual(iop.spec.meshConfig, {
+      outboundTrafficPolicy: 'REGISTRY_ONLY',
+      accessLogFile: '/dev/stdout',
+      accessLogEncoding: 'JSON',
+    });
     assert.deepEqual(iop.spec.egressGateways, [
       {
         name: 'istio-egressgateway',
@@ -176,7 +193,10 @@ spec:
     assert.deepEqual(diagnostics, []);
     assert.deepEqual(only(resources, 'ServiceAccount').spec, {});
     const svc = only(resources, 'Service');
-    assert.deepEqual(svc.spec, { selector: { app: 'sleep' }, ports: [{ name: 'http', port: 80, targetPort: 80, protocol: 'TCP' }] });
+    assert.deepEqual(svc.spec, {
+      selector: { app: 'sleep' },
+      ports: [{ name: 'http', port: 80, targetPort: 80, protocol: 'TCP' }],
+    });
     assert.deepEqual(svc.meta.labels, { app: 'sleep', service: 'sleep' });
     const dep = only(resources, 'Deployment');
     assert.deepEqual(dep.spec, {
@@ -327,14 +347,21 @@ describe('parseYaml: diagnostics', () => {
   });
 
   it('does not warn about unknown fields on Kubernetes objects', () => {
-    const { diagnostics } = parseYaml('apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec:\n  type: ClusterIP\n  sessionAffinity: None\n  ports: [{port: 80}]\n', 'a.yaml');
+    const { diagnostics } = parseYaml(
+      'apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec:\n  type: ClusterIP\n  sessionAffinity: None\n  ports: [{port: 80}]\n',
+      'a.yaml',
+    );
     assert.deepEqual(diagnostics, []);
   });
 
   it('reports malformed YAML with its line and still reads the other documents', () => {
-    const text = 'apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: ok}\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: [broken\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: also-ok}\n';
+    const text =
+      'apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: ok}\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: [broken\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: also-ok}\n';
     const { resources, diagnostics } = parseYaml(text, 'bad.yaml');
-    assert.deepEqual(resources.map((r) => r.meta.name), ['ok', 'also-ok']);
+    assert.deepEqual(
+      resources.map((r) => r.meta.name),
+      ['ok', 'also-ok'],
+    );
     assert.ok(diagnostics.length >= 1);
     const d = diagnostics[0]!;
     assert.equal(d.code, 'TG0001');
@@ -344,29 +371,45 @@ describe('parseYaml: diagnostics', () => {
   });
 
   it('skips empty documents and bare separators', () => {
-    const { resources, diagnostics } = parseYaml('---\n\n---\n# only a comment\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: a}\n---\n', 'e.yaml');
+    const { resources, diagnostics } = parseYaml(
+      '---\n\n---\n# only a comment\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: a}\n---\n',
+      'e.yaml',
+    );
     assert.deepEqual(diagnostics, []);
     assert.equal(resources.length, 1);
   });
 
   it('warns about an unknown kind with the file and line, suggesting a close kind', () => {
-    const { resources, diagnostics } = parseYaml('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: networking.istio.io/v1\nkind: ServiceEntri\nmetadata: {name: b}\n', 'k.yaml');
+    const { resources, diagnostics } = parseYaml(
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: networking.istio.io/v1\nkind: ServiceEntri\nmetadata: {name: b}\n',
+      'k.yaml',
+    );
     assert.equal(resources.length, 0);
-    assert.deepEqual(diagnostics.map((d) => [d.code, d.level, d.position?.line]), [
-      ['TG0002', 'warning', 2],
-      ['TG0002', 'warning', 6],
-    ]);
+    assert.deepEqual(
+      diagnostics.map((d) => [d.code, d.level, d.position?.line]),
+      [
+        ['TG0002', 'warning', 2],
+        ['TG0002', 'warning', 6],
+      ],
+    );
     assert.match(diagnostics[0]!.message, /ConfigMap/);
     assert.equal(diagnostics[1]?.hint, 'did you mean `ServiceEntry`?');
   });
 
   it('treats a known kind with an unknown apiVersion as an error', () => {
-    const { resources, diagnostics } = parseYaml('apiVersion: networking.istio.io/v2\nkind: Gateway\nmetadata: {name: a}\nspec: {servers: []}\n', 'v.yaml');
+    const { resources, diagnostics } = parseYaml(
+      'apiVersion: networking.istio.io/v2\nkind: Gateway\nmetadata: {name: a}\nspec: {servers: []}\n',
+      'v.yaml',
+    );
     assert.equal(resources.length, 0);
     assert.equal(diagnostics[0]?.code, 'TG0003');
     assert.equal(diagnostics[0]?.level, 'error');
     assert.deepEqual(diagnostics[0]?.position, { file: 'v.yaml', line: 1, col: 13 });
-    assert.deepEqual(diagnostics[0]?.resource, { kind: 'Gateway', namespace: 'default', name: 'a' }, 'names the resource');
+    assert.deepEqual(
+      diagnostics[0]?.resource,
+      { kind: 'Gateway', namespace: 'default', name: 'a' },
+      'names the resource',
+    );
   });
 
   it('requires metadata.name, and reports wrong types and missing fields as errors', () => {
@@ -391,10 +434,13 @@ describe('parseYaml: diagnostics', () => {
       'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: v}\nspec:\n  hosts: [a.example.com]\n  http:\n  - route: [{destination: {host: a.example.com}}]\n    timeout: 3 seconds\n---\napiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: s}\nspec:\n  hosts: [a.example.com]\n  resolution: DSN\n',
       'd.yaml',
     );
-    assert.deepEqual(diagnostics.map((d) => [d.code, d.position?.line]), [
-      ['TG0007', 8],
-      ['TG0008', 15],
-    ]);
+    assert.deepEqual(
+      diagnostics.map((d) => [d.code, d.position?.line]),
+      [
+        ['TG0007', 8],
+        ['TG0008', 15],
+      ],
+    );
     assert.match(diagnostics[0]!.message, /invalid duration "3 seconds"/);
     assert.equal(diagnostics[1]?.hint, 'did you mean `DNS`?');
   });
@@ -404,7 +450,10 @@ describe('parseYaml: diagnostics', () => {
       'apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ServiceAccount\n  metadata: {name: a}\n- apiVersion: v1\n  kind: ServiceAccount\n  metadata: {name: b, namespace: n}\n',
       'l.yaml',
     );
-    assert.deepEqual(resources.map((r) => `${r.meta.namespace}/${r.meta.name}`), ['default/a', 'n/b']);
+    assert.deepEqual(
+      resources.map((r) => `${r.meta.namespace}/${r.meta.name}`),
+      ['default/a', 'n/b'],
+    );
     assert.equal(resources[1]?.source.line, 7);
     assert.ok(resources[1]?.text.startsWith('apiVersion: v1\n  kind: ServiceAccount'));
   });
@@ -433,7 +482,10 @@ metadata: {name: sleep}
 `,
       'mix.yaml',
     );
-    assert.deepEqual(resources.map((r) => r.meta.name), ['good', 'sleep']);
+    assert.deepEqual(
+      resources.map((r) => r.meta.name),
+      ['good', 'sleep'],
+    );
     const err = diagnostics.find((d) => d.level === 'error');
     assert.equal(err?.code, 'TG0113');
     assert.equal(err?.resource?.name, 'bad');

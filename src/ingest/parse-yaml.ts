@@ -32,7 +32,18 @@ const metadataSchema = object({
   selfLink: optional(anything()),
 });
 
-const topSchemas = new Map<Kind, Schema<{ metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: unknown }>>();
+const topSchemas = new Map<
+  Kind,
+  Schema<{
+    metadata: {
+      name: string;
+      namespace?: string;
+      labels?: Record<string, string>;
+      annotations?: Record<string, string>;
+    };
+    spec?: unknown;
+  }>
+>();
 
 function topSchema(codec: KindCodec<Kind, unknown>) {
   let s = topSchemas.get(codec.kind);
@@ -121,8 +132,22 @@ function readObject(
   const kind = kindField.value;
   const apiVersion = apiField.value;
   if (typeof kind !== 'string' || typeof apiVersion !== 'string') {
-    if (typeof kind !== 'string') probe.report('MissingField', kindField.node ?? node, 'kind', 'missing `kind`', 'every document needs apiVersion and kind');
-    if (typeof apiVersion !== 'string') probe.report('MissingField', apiField.node ?? node, 'apiVersion', 'missing `apiVersion`', 'every document needs apiVersion and kind');
+    if (typeof kind !== 'string')
+      probe.report(
+        'MissingField',
+        kindField.node ?? node,
+        'kind',
+        'missing `kind`',
+        'every document needs apiVersion and kind',
+      );
+    if (typeof apiVersion !== 'string')
+      probe.report(
+        'MissingField',
+        apiField.node ?? node,
+        'apiVersion',
+        'missing `apiVersion`',
+        'every document needs apiVersion and kind',
+      );
     diagnostics.push(...probe.diagnostics);
     return;
   }
@@ -130,7 +155,9 @@ function readObject(
   if (kind === 'List' || kind.endsWith('List')) {
     const items = node.get('items', true);
     if (isSeq(items)) {
-      items.items.forEach((item, i) => readObject(item, doc, text, file, lineCounter, resources, diagnostics, `items[${i}]`));
+      items.items.forEach((item, i) =>
+        readObject(item, doc, text, file, lineCounter, resources, diagnostics, `items[${i}]`),
+      );
       return;
     }
     if (kind === 'List') {
@@ -145,14 +172,17 @@ function readObject(
   const nameNode = node.getIn(['metadata', 'name'], true);
   const nsNode = node.getIn(['metadata', 'namespace'], true);
   const name = isScalar(nameNode) && typeof nameNode.value === 'string' ? nameNode.value : '';
-  const namespace = isScalar(nsNode) && typeof nsNode.value === 'string' && nsNode.value !== '' ? nsNode.value : DEFAULT_NAMESPACE;
+  const namespace =
+    isScalar(nsNode) && typeof nsNode.value === 'string' && nsNode.value !== '' ? nsNode.value : DEFAULT_NAMESPACE;
   const ref: ResourceRef = { kind, namespace, name };
   const scoped = name ? new DecodeContext(file, lineCounter, doc, ref) : probe;
 
   const slash = apiVersion.lastIndexOf('/');
   const group = slash < 0 ? '' : apiVersion.slice(0, slash);
   const version = slash < 0 ? apiVersion : apiVersion.slice(slash + 1);
-  const codec = (KINDS as readonly string[]).includes(kind) ? (CODECS[kind as Kind] as KindCodec<Kind, unknown>) : undefined;
+  const codec = (KINDS as readonly string[]).includes(kind)
+    ? (CODECS[kind as Kind] as KindCodec<Kind, unknown>)
+    : undefined;
 
   if (!codec || (codec.group !== group && !KNOWN_GROUPS.has(group))) {
     const close = codec ? undefined : suggest(kind, KINDS);
@@ -168,7 +198,13 @@ function readObject(
   }
   if (codec.group !== group || !codec.versions.includes(version)) {
     const expected = codec.versions.map((v) => (codec.group ? `${codec.group}/${v}` : v)).join(', ');
-    scoped.report('UnknownApiVersion', apiField.node, 'apiVersion', `unknown apiVersion ${apiVersion} for kind ${kind}`, `use one of ${expected}`);
+    scoped.report(
+      'UnknownApiVersion',
+      apiField.node,
+      'apiVersion',
+      `unknown apiVersion ${apiVersion} for kind ${kind}`,
+      `use one of ${expected}`,
+    );
     diagnostics.push(...scoped.diagnostics);
     return;
   }
@@ -204,4 +240,3 @@ function readObject(
   diagnostics.push(...ctx.diagnostics, ...findings);
   if (!ctx.hasErrors() && !findings.some((d) => d.level === 'error')) resources.push(resource);
 }
-

@@ -3,7 +3,20 @@ import { describe, it } from 'node:test';
 import { LineCounter, parseDocument } from 'yaml';
 import { DecodeContext } from './decode-context.js';
 import { parseDuration } from './duration.js';
-import { array, decodeAt, enumOf, int, INVALID, map, object, oneOf, optional, string, union, type Infer } from './schema.js';
+import {
+  array,
+  decodeAt,
+  enumOf,
+  int,
+  INVALID,
+  map,
+  object,
+  oneOf,
+  optional,
+  string,
+  union,
+  type Infer,
+} from './schema.js';
 import { editDistance, suggest } from './suggest.js';
 
 function decode<T>(schema: Parameters<typeof decodeAt<T>>[0], yaml: string) {
@@ -14,8 +27,16 @@ function decode<T>(schema: Parameters<typeof decodeAt<T>>[0], yaml: string) {
 }
 
 describe('schema DSL', () => {
-  const port = object({ number: int(), name: optional(string()), protocol: optional(enumOf(['HTTP', 'TCP'], { caseInsensitive: true })) });
-  const spec = object({ ports: array(port), labels: optional(map(string())), match: optional(oneOf({ exact: string(), prefix: string() })) });
+  const port = object({
+    number: int(),
+    name: optional(string()),
+    protocol: optional(enumOf(['HTTP', 'TCP'], { caseInsensitive: true })),
+  });
+  const spec = object({
+    ports: array(port),
+    labels: optional(map(string())),
+    match: optional(oneOf({ exact: string(), prefix: string() })),
+  });
 
   it('infers the external type from the schema', () => {
     const v: Infer<typeof spec> = { ports: [{ number: 1 }], match: { exact: 'x' } };
@@ -23,8 +44,15 @@ describe('schema DSL', () => {
   });
 
   it('decodes values and records positions of every node', () => {
-    const { value, ctx } = decode(spec, 'ports:\n- number: 80\n  protocol: http\nlabels: {app: a}\nmatch: {prefix: /}\n');
-    assert.deepEqual(value, { ports: [{ number: 80, protocol: 'HTTP' }], labels: { app: 'a' }, match: { prefix: '/' } });
+    const { value, ctx } = decode(
+      spec,
+      'ports:\n- number: 80\n  protocol: http\nlabels: {app: a}\nmatch: {prefix: /}\n',
+    );
+    assert.deepEqual(value, {
+      ports: [{ number: 80, protocol: 'HTTP' }],
+      labels: { app: 'a' },
+      match: { prefix: '/' },
+    });
     assert.deepEqual(ctx.positions.get('ports[0].protocol'), { file: 't.yaml', line: 3, col: 13 });
     assert.deepEqual(ctx.positions.get('labels.app'), { file: 't.yaml', line: 4, col: 15 });
     assert.deepEqual(ctx.diagnostics, []);
@@ -33,7 +61,13 @@ describe('schema DSL', () => {
   it('reports missing required fields and wrong types with paths', () => {
     const { value, ctx } = decode(spec, 'ports:\n- name: http\n- number: "80"\n');
     assert.equal(value, INVALID);
-    assert.deepEqual(ctx.diagnostics.map((d) => [d.code, d.field]), [['TG0006', 'ports[0].number'], ['TG0005', 'ports[1].number']]);
+    assert.deepEqual(
+      ctx.diagnostics.map((d) => [d.code, d.field]),
+      [
+        ['TG0006', 'ports[0].number'],
+        ['TG0005', 'ports[1].number'],
+      ],
+    );
   });
 
   it('enforces exactly one key of a oneOf', () => {
@@ -47,7 +81,10 @@ describe('schema DSL', () => {
     assert.equal(decode(tp, 'http').value, 'http');
     const bad = decode(tp, '[1]');
     assert.equal(bad.value, INVALID);
-    assert.deepEqual(bad.ctx.diagnostics.map((d) => d.code), ['TG0005']);
+    assert.deepEqual(
+      bad.ctx.diagnostics.map((d) => d.code),
+      ['TG0005'],
+    );
   });
 
   it('follows YAML aliases', () => {
@@ -57,13 +94,22 @@ describe('schema DSL', () => {
 });
 
 describe('parseDuration', () => {
-  for (const [text, ms] of [['3s', 3000], ['100ms', 100], ['1m', 60000], ['1.5s', 1500], ['1h', 3600000], ['1h30m', 5400000], ['0', 0]] as const) {
+  for (const [text, ms] of [
+    ['3s', 3000],
+    ['100ms', 100],
+    ['1m', 60000],
+    ['1.5s', 1500],
+    ['1h', 3600000],
+    ['1h30m', 5400000],
+    ['0', 0],
+  ] as const) {
     it(`parses ${text}`, () => assert.deepEqual(parseDuration(text), { ms }));
   }
   for (const text of ['3', 's', '3 s', '1d', '-1s', '']) {
     it(`rejects ${JSON.stringify(text)}`, () => assert.ok('error' in parseDuration(text)));
   }
-  it('rejects sub-millisecond precision', () => assert.match((parseDuration('1500us') as { error: string }).error, /ms precision/));
+  it('rejects sub-millisecond precision', () =>
+    assert.match((parseDuration('1500us') as { error: string }).error, /ms precision/));
 });
 
 describe('suggest', () => {

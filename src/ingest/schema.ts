@@ -115,14 +115,19 @@ export function bool(): Schema<boolean> {
  * One of a fixed set of strings. With `caseInsensitive` (as Istio parses port protocols) the input is matched
  * ignoring case and the canonical (upper-case) spelling is returned.
  */
-export function enumOf<const V extends string>(values: readonly V[], opts: { caseInsensitive?: boolean } = {}): Schema<V> {
+export function enumOf<const V extends string>(
+  values: readonly V[],
+  opts: { caseInsensitive?: boolean } = {},
+): Schema<V> {
   const expected = `one of ${values.join(', ')}`;
   return {
     expected,
     decode(node, ctx, path) {
       const v = scalarValue(node);
       if (typeof v !== 'string') return typeError(ctx, node, path, expected);
-      const found = opts.caseInsensitive ? values.find((c) => c.toUpperCase() === v.toUpperCase()) : values.find((c) => c === v);
+      const found = opts.caseInsensitive
+        ? values.find((c) => c.toUpperCase() === v.toUpperCase())
+        : values.find((c) => c === v);
       if (found !== undefined) return found;
       const close = suggest(v, values);
       ctx.report(
@@ -146,7 +151,13 @@ export function duration(): Schema<number> {
       if (typeof v !== 'string') return typeError(ctx, node, path, 'a duration string such as "3s"');
       const parsed = parseDuration(v);
       if ('error' in parsed) {
-        ctx.report('InvalidDuration', node, path, parsed.error, 'write a number followed by ms, s, m or h, e.g. "1.5s"');
+        ctx.report(
+          'InvalidDuration',
+          node,
+          path,
+          parsed.error,
+          'write a number followed by ms, s, m or h, e.g. "1.5s"',
+        );
         return INVALID;
       }
       return parsed.ms;
@@ -159,7 +170,8 @@ export function anything(): Schema<unknown> {
   return {
     expected: 'any value',
     decode(node) {
-      if (node && typeof node === 'object' && 'toJSON' in node && typeof node.toJSON === 'function') return node.toJSON();
+      if (node && typeof node === 'object' && 'toJSON' in node && typeof node.toJSON === 'function')
+        return node.toJSON();
       return scalarValue(node) ?? null;
     },
   };
@@ -256,7 +268,12 @@ export function object<S extends Shape>(shape: S, opts: ObjectOptions = {}): Sch
         const fieldPath = childPath(path, key);
         if (!pair || isNullNode(ctx.resolve(pair.value))) {
           if (!('optional' in schema)) {
-            ctx.report('MissingField', pair?.value ?? node ?? null, fieldPath, `missing required field \`${key}\` (${schema.expected})`);
+            ctx.report(
+              'MissingField',
+              pair?.value ?? node ?? null,
+              fieldPath,
+              `missing required field \`${key}\` (${schema.expected})`,
+            );
             ok = false;
           }
           continue;
@@ -321,7 +338,10 @@ export function union<const A extends readonly Schema<unknown>[]>(alternatives: 
 }
 
 /** Post-processes a decoded value; `check` may report and return INVALID. */
-export function refine<T, U>(schema: Schema<T>, check: (v: T, ctx: DecodeContext, node: unknown, path: string) => Decoded<U>): Schema<U> {
+export function refine<T, U>(
+  schema: Schema<T>,
+  check: (v: T, ctx: DecodeContext, node: unknown, path: string) => Decoded<U>,
+): Schema<U> {
   return {
     expected: schema.expected,
     decode(node, ctx, path) {

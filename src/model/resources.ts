@@ -79,7 +79,12 @@ export interface ServerTLSSettings {
 }
 
 export interface GatewayServer {
-  readonly port: { readonly number: number; readonly protocol: PortProtocol; readonly name: string; readonly targetPort?: number };
+  readonly port: {
+    readonly number: number;
+    readonly protocol: PortProtocol;
+    readonly name: string;
+    readonly targetPort?: number;
+  };
   /** "[namespace/]dnsName" exactly as written, lower-cased. */
   readonly hosts: readonly string[];
   readonly tls?: ServerTLSSettings;
@@ -228,7 +233,11 @@ export interface VirtualServiceSpec {
 }
 
 export interface ConnectionPoolSettings {
-  readonly tcp?: { readonly maxConnections?: number; readonly connectTimeoutMs?: number; readonly idleTimeoutMs?: number };
+  readonly tcp?: {
+    readonly maxConnections?: number;
+    readonly connectTimeoutMs?: number;
+    readonly idleTimeoutMs?: number;
+  };
   readonly http?: {
     readonly http1MaxPendingRequests?: number;
     readonly http2MaxRequests?: number;
@@ -260,7 +269,10 @@ export interface ClientTLSSettings {
 }
 
 export type LoadBalancerSettings =
-  | { readonly kind: 'simple'; readonly simple: 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM' | 'PASSTHROUGH' | 'LEAST_CONN' | 'UNSPECIFIED' }
+  | {
+      readonly kind: 'simple';
+      readonly simple: 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM' | 'PASSTHROUGH' | 'LEAST_CONN' | 'UNSPECIFIED';
+    }
   | {
       readonly kind: 'consistentHash';
       readonly httpHeaderName?: string;
@@ -379,7 +391,11 @@ export interface DeploymentSpec {
   /** spec.template.metadata.labels */
   readonly podLabels: Labels;
   readonly serviceAccountName: string;
-  readonly containers: readonly { readonly name: string; readonly image?: string; readonly ports: readonly ContainerPort[] }[];
+  readonly containers: readonly {
+    readonly name: string;
+    readonly image?: string;
+    readonly ports: readonly ContainerPort[];
+  }[];
 }
 
 export type ServiceAccountSpec = Readonly<Record<string, never>>;

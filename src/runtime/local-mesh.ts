@@ -2,7 +2,14 @@
 // egress gateway, each on its own loopback pod address. Proxies talk to the controller over the same HTTP
 // protocol they would use as separate processes, so local mode exercises the real paths.
 import type http from 'node:http';
-import { Controller, reportDiagnostics, startAdminServer, sendJson, type AdminServer, type SubmittedFile } from '../controller/index.js';
+import {
+  Controller,
+  reportDiagnostics,
+  startAdminServer,
+  sendJson,
+  type AdminServer,
+  type SubmittedFile,
+} from '../controller/index.js';
 import type { ConnectToRule, HostResolver } from '../dataplane/index.js';
 import { formatDiagnostic } from '../model/index.js';
 import { nodeId, type NodeIdentity } from '../proxy-config/types.js';
@@ -44,7 +51,9 @@ export class LocalMesh {
     this.controller.on('warning', (message: string) => out(`tollgate | warning: ${message}`));
     await this.controller.start();
     reportDiagnostics(this.controller, (line) => out(`tollgate | ${line}`));
-    this.admin = await startAdminServer(this.controller, this.options.listen, [(req, res, url) => this.logsRoute(req, res, url)]);
+    this.admin = await startAdminServer(this.controller, this.options.listen, [
+      (req, res, url) => this.logsRoute(req, res, url),
+    ]);
     this.controller.on('snapshot', (s: Snapshot) => this.scheduleReconcile(s));
     this.scheduleReconcile(this.controller.snapshot);
     if (this.options.seeds.length > 0) {
@@ -77,7 +86,9 @@ export class LocalMesh {
       this.runners.delete(key);
       await runner.stop();
       this.pool.release(key);
-      this.options.out(`tollgate | ${runner.node.type === 'router' ? 'gateway' : 'sidecar'} ${runner.node.name}.${runner.node.namespace} stopped`);
+      this.options.out(
+        `tollgate | ${runner.node.type === 'router' ? 'gateway' : 'sidecar'} ${runner.node.name}.${runner.node.namespace} stopped`,
+      );
     }
     for (const [key, d] of wanted) {
       if (this.runners.has(key)) continue;

@@ -11,11 +11,13 @@ export class PodAddressPool {
   /** `cidr` like "127.0.100.0/24"; must lie in 127.0.0.0/8. The network and broadcast addresses are skipped. */
   constructor(cidr: string) {
     const match = /^(\d+\.\d+\.\d+\.\d+)\/(\d+)$/.exec(cidr);
-    if (!match || !net.isIPv4(match[1]!)) throw new Error(`--pod-cidr ${cidr}: expected an IPv4 CIDR such as 127.0.100.0/24`);
+    if (!match || !net.isIPv4(match[1]!))
+      throw new Error(`--pod-cidr ${cidr}: expected an IPv4 CIDR such as 127.0.100.0/24`);
     const bits = Number(match[2]);
     if (bits < 8 || bits > 30) throw new Error(`--pod-cidr ${cidr}: prefix length must be between 8 and 30`);
     const ip = toInt(match[1]!);
-    if (ip >>> 24 !== 127) throw new Error(`--pod-cidr ${cidr}: pod addresses must be loopback addresses (127.0.0.0/8)`);
+    if (ip >>> 24 !== 127)
+      throw new Error(`--pod-cidr ${cidr}: pod addresses must be loopback addresses (127.0.0.0/8)`);
     const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
     this.base = (ip & mask) >>> 0;
     this.size = 2 ** (32 - bits);

@@ -67,7 +67,7 @@ export class ProxyRunner {
 
   private writeAccessLog(line: string): void {
     const target = this.accessLog;
-    if (!target || !target.enabled) return;
+    if (!target?.enabled) return;
     if (target.path === '/dev/stdout' || target.path === '/dev/stderr') {
       this.logs.push(line);
       this.options.stdout(line);
@@ -92,11 +92,15 @@ export class ProxyRunner {
         // Retries go on quietly; one line when the controller goes away, one when it is back.
         if (this.away) return;
         this.away = true;
-        return this.options.event(`controller unreachable (${e.reason}); serving config ${this.dataPlane.version ?? '(none)'}`);
+        this.options.event(
+          `controller unreachable (${e.reason}); serving config ${this.dataPlane.version ?? '(none)'}`,
+        );
+        return;
       case 'applied':
         return; // the controller's status shows every ACK; only trouble is worth a line here
       case 'rejected':
-        return this.options.event(`config ${e.version} rejected, keeping ${this.dataPlane.version ?? '(none)'}: ${e.error}`);
+        this.options.event(`config ${e.version} rejected, keeping ${this.dataPlane.version ?? '(none)'}: ${e.error}`);
+        return;
     }
   }
 }

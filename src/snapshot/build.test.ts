@@ -15,7 +15,8 @@ import {
   SLEEP,
 } from './testing/fixtures.js';
 
-const build = (resources: AnyResource[], instances = [SLEEP, EGRESS_GW]) => buildSnapshot({ version: 'v7', resources, instances });
+const build = (resources: AnyResource[], instances = [SLEEP, EGRESS_GW]) =>
+  buildSnapshot({ version: 'v7', resources, instances });
 
 describe('buildSnapshot', () => {
   it('layers IstioOperator meshConfig over the defaults, in namespace/name order', () => {
@@ -23,7 +24,12 @@ describe('buildSnapshot', () => {
       istioOperator('b', { meshConfig: { accessLogEncoding: 'TEXT' } }),
       istioOperator('a', { meshConfig: { outboundTrafficPolicy: 'REGISTRY_ONLY', accessLogEncoding: 'JSON' } }),
     ]);
-    assert.deepEqual(s.mesh, { outboundTrafficPolicy: 'REGISTRY_ONLY', accessLogFile: '/dev/stdout', accessLogEncoding: 'TEXT', rootNamespace: 'istio-system' });
+    assert.deepEqual(s.mesh, {
+      outboundTrafficPolicy: 'REGISTRY_ONLY',
+      accessLogFile: '/dev/stdout',
+      accessLogEncoding: 'TEXT',
+      rootNamespace: 'istio-system',
+    });
     assert.ok(Object.isFrozen(s) && Object.isFrozen(s.mesh) && Object.isFrozen(s.proxies));
   });
 
@@ -35,7 +41,10 @@ describe('buildSnapshot', () => {
       gatewayType: 'egress',
       gateway: { name: 'egressgateway-a', namespace: 'istio-egress', enabled: true, labels: { app: 'a' }, ports: [] },
     });
-    assert.deepEqual(build([ig]).egressGateways.map((g) => g.name), ['egressgateway-a']);
+    assert.deepEqual(
+      build([ig]).egressGateways.map((g) => g.name),
+      ['egressgateway-a'],
+    );
   });
 
   it('declares a router per gateway, then a sidecar per Deployment, sorted', () => {
@@ -53,8 +62,17 @@ describe('buildSnapshot', () => {
   it('registry: the gateway Service with live router endpoints on target ports', () => {
     const gw = build([]).registry.resolve('istio-egressgateway.istio-system', 'default');
     assert.equal(gw?.host, 'istio-egressgateway.istio-system.svc.cluster.local');
-    assert.deepEqual(gw?.ports.map((p) => [p.number, p.targetPort, p.protocol]), [[80, 8080, 'HTTP2'], [443, 8443, 'HTTPS']]);
-    assert.deepEqual(gw?.endpoints.map((e) => [e.address, e.ports['http2']]), [[EGRESS_GW.ip, 8080]]);
+    assert.deepEqual(
+      gw?.ports.map((p) => [p.number, p.targetPort, p.protocol]),
+      [
+        [80, 8080, 'HTTP2'],
+        [443, 8443, 'HTTPS'],
+      ],
+    );
+    assert.deepEqual(
+      gw?.endpoints.map((e) => [e.address, e.ports.http2]),
+      [[EGRESS_GW.ip, 8080]],
+    );
   });
 
   it('registry: first ServiceEntry per namespace wins, a Kubernetes Service beats a ServiceEntry, own namespace preferred', () => {
@@ -73,7 +91,10 @@ describe('buildSnapshot', () => {
   });
 
   it('registry: wildcard ServiceEntries cover concrete hosts, most specific first', () => {
-    const s = build([serviceEntry('w', { hosts: ['*.wikipedia.org'], resolution: 'NONE' }), serviceEntry('o', { hosts: ['*.org'], resolution: 'NONE' })]);
+    const s = build([
+      serviceEntry('w', { hosts: ['*.wikipedia.org'], resolution: 'NONE' }),
+      serviceEntry('o', { hosts: ['*.org'], resolution: 'NONE' }),
+    ]);
     assert.equal(s.registry.lookup('en.wikipedia.org', 'default')?.host, '*.wikipedia.org');
     assert.equal(s.registry.lookup('example.org', 'default')?.host, '*.org');
     assert.equal(s.registry.lookup('wikipedia.com', 'default'), undefined);
@@ -85,7 +106,11 @@ describe('buildSnapshot', () => {
       destinationRule('svc', { host: '*.example.com', subsets: [{ name: 'svcns', labels: {} }] }, 'svc'),
       destinationRule('client-wild', { host: '*.example.com', subsets: [{ name: 'wild', labels: {} }] }, 'client'),
       destinationRule('client-exact', { host: 'a.example.com', subsets: [{ name: 'exact', labels: {} }] }, 'client'),
-      destinationRule('private', { host: 'a.example.com', exportTo: ['.'], subsets: [{ name: 'private', labels: {} }] }, 'hidden'),
+      destinationRule(
+        'private',
+        { host: 'a.example.com', exportTo: ['.'], subsets: [{ name: 'private', labels: {} }] },
+        'hidden',
+      ),
     ]);
     const names = (ns: string, svcNs: string) =>
       s.destinationRules.lookup('a.example.com', svcNs, { namespace: ns, labels: {} })?.subsets.map((x) => x.name);
@@ -100,6 +125,9 @@ describe('buildSnapshot', () => {
     const a = node('sidecar', 'web', 'default', '127.0.3.1', { app: 'web' });
     const b = node('sidecar', 'web', 'other', '127.0.3.2', { app: 'web' });
     const s = build([kubeService('web', { app: 'web' }, [{ port: 80, targetPort: 8080, protocol: 'TCP' }])], [a, b]);
-    assert.deepEqual(s.registry.resolve('web', 'default')?.endpoints.map((e) => e.address), ['127.0.3.1']);
+    assert.deepEqual(
+      s.registry.resolve('web', 'default')?.endpoints.map((e) => e.address),
+      ['127.0.3.1'],
+    );
   });
 });

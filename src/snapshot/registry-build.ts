@@ -68,7 +68,10 @@ function fromServiceEntry(se: Resource<'ServiceEntry'>): RegistryService[] {
 function exportToAnnotation(annotations: Readonly<Record<string, string>>): string[] {
   const raw = annotations['networking.istio.io/exportTo'];
   if (!raw) return [];
-  return raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 function containerPort(deployment: Resource<'Deployment'> | undefined, name: string): number | undefined {
@@ -89,7 +92,9 @@ function fromKubeService(
   const ns = svc.meta.namespace;
   const selector = svc.spec.selector;
   const hasSelector = Object.keys(selector).length > 0;
-  const selected = deployments.filter((d) => d.meta.namespace === ns && hasSelector && labelsMatch(selector, d.spec.podLabels));
+  const selected = deployments.filter(
+    (d) => d.meta.namespace === ns && hasSelector && labelsMatch(selector, d.spec.podLabels),
+  );
   const ports: RegistryPort[] = svc.spec.ports.map((p) => {
     const target = resolveTargetPort(p, selected[0]);
     return {

@@ -14,7 +14,9 @@ export class SidecarIndex {
     sidecars: readonly Resource<'Sidecar'>[],
     private readonly rootNamespace: string,
   ) {
-    for (const s of [...sidecars].sort((a, b) => (a.meta.name < b.meta.name ? -1 : a.meta.name > b.meta.name ? 1 : 0))) {
+    for (const s of [...sidecars].sort((a, b) =>
+      a.meta.name < b.meta.name ? -1 : a.meta.name > b.meta.name ? 1 : 0,
+    )) {
       const list = this.byNamespace.get(s.meta.namespace);
       if (list) list.push(s);
       else this.byNamespace.set(s.meta.namespace, [s]);

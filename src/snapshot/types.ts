@@ -1,11 +1,4 @@
-import type {
-  AnyResource,
-  EgressGatewayDeclaration,
-  Kind,
-  Labels,
-  MeshConfig,
-  Resource,
-} from '../model/index.js';
+import type { AnyResource, EgressGatewayDeclaration, Kind, Labels, MeshConfig, Resource } from '../model/index.js';
 import type { NodeIdentity, ProxyType } from '../proxy-config/types.js';
 import type { DestinationRuleIndex } from './destination-rules.js';
 import type { ServiceRegistry } from './registry.js';

@@ -34,7 +34,12 @@ function clusterType(svc: RegistryService, proxy: ProxyType): ClusterType {
   }
 }
 
-function endpoints(svc: RegistryService, port: RegistryPort, type: ClusterType, subset: Subset | undefined): Endpoint[] {
+function endpoints(
+  svc: RegistryService,
+  port: RegistryPort,
+  type: ClusterType,
+  subset: Subset | undefined,
+): Endpoint[] {
   if (type === 'ORIGINAL_DST') return [];
   if (svc.origin === 'ServiceEntry' && (svc.resolution === 'NONE' || svc.resolution === 'DYNAMIC_DNS')) return [];
   const dnsResolved = type === 'STRICT_DNS' || type === 'LOGICAL_DNS';
@@ -70,7 +75,12 @@ function hashPolicy(p: PolicyFields): HashPolicy | undefined {
   if (lb.httpHeaderName !== undefined) return { kind: 'header', name: lb.httpHeaderName.toLowerCase() };
   if (lb.httpCookie) {
     const c = lb.httpCookie;
-    return { kind: 'cookie', name: c.name, ...(c.path !== undefined ? { path: c.path } : {}), ...(c.ttlMs !== undefined ? { ttlMs: c.ttlMs } : {}) };
+    return {
+      kind: 'cookie',
+      name: c.name,
+      ...(c.path !== undefined ? { path: c.path } : {}),
+      ...(c.ttlMs !== undefined ? { ttlMs: c.ttlMs } : {}),
+    };
   }
   if (lb.useSourceIp) return { kind: 'sourceIp' };
   if (lb.httpQueryParameterName !== undefined) return { kind: 'queryParameter', name: lb.httpQueryParameterName };
@@ -100,7 +110,13 @@ function outlierDetection(p: PolicyFields): Cluster['outlierDetection'] {
   };
 }
 
-function cluster(svc: RegistryService, port: RegistryPort, proxy: ProxyType, dr: EffectiveDestinationRule | undefined, subset: Subset | undefined): Cluster {
+function cluster(
+  svc: RegistryService,
+  port: RegistryPort,
+  proxy: ProxyType,
+  dr: EffectiveDestinationRule | undefined,
+  subset: Subset | undefined,
+): Cluster {
   const policy = effectivePolicy(dr?.trafficPolicy, subset, port.number);
   const passthroughLb = policy.loadBalancer?.kind === 'simple' && policy.loadBalancer.simple === 'PASSTHROUGH';
   const type = passthroughLb ? 'ORIGINAL_DST' : clusterType(svc, proxy);
@@ -126,8 +142,16 @@ function cluster(svc: RegistryService, port: RegistryPort, proxy: ProxyType, dr:
 }
 
 /** The default cluster of a service port plus one per subset of the DestinationRule the client sees. */
-export function serviceClusters(svc: RegistryService, port: RegistryPort, proxy: ProxyType, dr: EffectiveDestinationRule | undefined): Cluster[] {
-  return [cluster(svc, port, proxy, dr, undefined), ...(dr?.subsets ?? []).map((s) => cluster(svc, port, proxy, dr, s))];
+export function serviceClusters(
+  svc: RegistryService,
+  port: RegistryPort,
+  proxy: ProxyType,
+  dr: EffectiveDestinationRule | undefined,
+): Cluster[] {
+  return [
+    cluster(svc, port, proxy, dr, undefined),
+    ...(dr?.subsets ?? []).map((s) => cluster(svc, port, proxy, dr, s)),
+  ];
 }
 
 export function passthroughCluster(): Cluster {

@@ -6,8 +6,14 @@ import { http, match, port, serviceEntry, SLEEP, to, virtualService } from '../s
 import { simulate, type SimRequest } from './testing/index.js';
 import { translate } from './translate.js';
 
-const se = (host: string) => serviceEntry(host, { hosts: [host], ports: [port(80, 'HTTP', 'http')], resolution: 'DNS' });
-const services = [se('shop.example.com'), se('b.example.com'), se('c.example.com'), serviceEntry('a', { hosts: ['a.team.svc.cluster.local'], ports: [port(80, 'HTTP', 'http')] }, 'team')];
+const se = (host: string) =>
+  serviceEntry(host, { hosts: [host], ports: [port(80, 'HTTP', 'http')], resolution: 'DNS' });
+const services = [
+  se('shop.example.com'),
+  se('b.example.com'),
+  se('c.example.com'),
+  serviceEntry('a', { hosts: ['a.team.svc.cluster.local'], ports: [port(80, 'HTTP', 'http')] }, 'team'),
+];
 
 function run(resources: AnyResource[], req: Partial<SimRequest>) {
   const s = buildSnapshot({ version: 'v1', resources: [...services, ...resources], instances: [SLEEP] });
@@ -23,30 +29,55 @@ function routesOf(resources: AnyResource[]) {
 const root = virtualService('root', {
   hosts: ['shop.example.com'],
   http: [
-    http({ name: 'api', match: [match({ name: 'm', uri: { kind: 'prefix', value: '/api' } })], delegate: { name: 'child', namespace: 'team' }, timeoutMs: 4000 }),
+    http({
+      name: 'api',
+      match: [match({ name: 'm', uri: { kind: 'prefix', value: '/api' } })],
+      delegate: { name: 'child', namespace: 'team' },
+      timeoutMs: 4000,
+    }),
     http({ name: 'rest', route: [to('c.example.com')] }),
   ],
 });
 
-const child = virtualService('child', {
-  hosts: [],
-  http: [
-    // Refines the root's /api prefix.
-    http({ name: 'v1', match: [match({ uri: { kind: 'prefix', value: '/api/v1' }, headers: { 'x-user': { kind: 'exact', value: 'a' } } })], route: [to('a')] }),
-    // Conflicts with /api: dropped.
-    http({ name: 'other', match: [match({ uri: { kind: 'prefix', value: '/other' } })], route: [to('b.example.com')] }),
-    // No match of its own: the root's.
-    http({ name: 'all', route: [to('b.example.com')], timeoutMs: 1000 }),
-  ],
-}, 'team');
+const child = virtualService(
+  'child',
+  {
+    hosts: [],
+    http: [
+      // Refines the root's /api prefix.
+      http({
+        name: 'v1',
+        match: [
+          match({ uri: { kind: 'prefix', value: '/api/v1' }, headers: { 'x-user': { kind: 'exact', value: 'a' } } }),
+        ],
+        route: [to('a')],
+      }),
+      // Conflicts with /api: dropped.
+      http({
+        name: 'other',
+        match: [match({ uri: { kind: 'prefix', value: '/other' } })],
+        route: [to('b.example.com')],
+      }),
+      // No match of its own: the root's.
+      http({ name: 'all', route: [to('b.example.com')], timeoutMs: 1000 }),
+    ],
+  },
+  'team',
+);
 
 describe('VirtualService delegation', () => {
   it("merges the root's match into each child rule and drops conflicting rules", () => {
     const routes = routesOf([root, child]);
-    assert.deepEqual(routes.map((r) => r.name), ['api-v1.m', 'api-all.m', 'rest']);
+    assert.deepEqual(
+      routes.map((r) => r.name),
+      ['api-v1.m', 'api-all.m', 'rest'],
+    );
     const [v1, all] = routes;
     assert.deepEqual(v1?.match.path, { kind: 'prefix', value: '/api/v1' });
-    assert.deepEqual(v1?.match.headers.map((h) => h.name), ['x-user']);
+    assert.deepEqual(
+      v1?.match.headers.map((h) => h.name),
+      ['x-user'],
+    );
     assert.deepEqual(all?.match.path, { kind: 'prefix', value: '/api' });
     // The child's own settings win; what it leaves unset comes from the root.
     assert.equal(v1?.action.kind === 'cluster' && v1.action.timeoutMs, 4000);
@@ -62,21 +93,42 @@ describe('VirtualService delegation', () => {
   });
 
   it('a missing or unexported delegate yields no routes for that rule', () => {
-    assert.deepEqual(routesOf([root]).map((r) => r.name), ['rest']);
+    assert.deepEqual(
+      routesOf([root]).map((r) => r.name),
+      ['rest'],
+    );
     const hidden = virtualService('child', { ...child.spec, exportTo: ['.'] }, 'team');
-    assert.deepEqual(routesOf([root, hidden]).map((r) => r.name), ['rest']);
+    assert.deepEqual(
+      routesOf([root, hidden]).map((r) => r.name),
+      ['rest'],
+    );
     assert.equal(run([root], { path: '/api/x' }).cluster, 'outbound|80||c.example.com');
   });
 
   it('a child with exact or regex matches: exact under a prefix refines, regex conflicts', () => {
-    const c = virtualService('child', {
-      hosts: [],
-      http: [
-        http({ name: 'exact', match: [match({ uri: { kind: 'exact', value: '/api/ping' } })], directResponse: { status: 204 } }),
-        http({ name: 'regex', match: [match({ uri: { kind: 'regex', value: '/api/.*' } })], directResponse: { status: 205 } }),
-      ],
-    }, 'team');
-    assert.deepEqual(routesOf([root, c]).map((r) => r.name), ['api-exact.m', 'rest']);
+    const c = virtualService(
+      'child',
+      {
+        hosts: [],
+        http: [
+          http({
+            name: 'exact',
+            match: [match({ uri: { kind: 'exact', value: '/api/ping' } })],
+            directResponse: { status: 204 },
+          }),
+          http({
+            name: 'regex',
+            match: [match({ uri: { kind: 'regex', value: '/api/.*' } })],
+            directResponse: { status: 205 },
+          }),
+        ],
+      },
+      'team',
+    );
+    assert.deepEqual(
+      routesOf([root, c]).map((r) => r.name),
+      ['api-exact.m', 'rest'],
+    );
     assert.equal(run([root, c], { path: '/api/ping' }).status, 204);
   });
 

@@ -37,7 +37,11 @@ export function effectiveHttpRules(vs: Resource<'VirtualService'>, snapshot: Sna
     for (const sub of child.spec.http) {
       const merged = mergeRoute(rule, sub);
       if (!merged) continue;
-      out.push({ rule: merged, namespace: child.meta.namespace, mirrorNamespace: sub.mirror ? child.meta.namespace : ns });
+      out.push({
+        rule: merged,
+        namespace: child.meta.namespace,
+        mirrorNamespace: sub.mirror ? child.meta.namespace : ns,
+      });
     }
   }
   perSnapshot.set(vs, out);
@@ -76,7 +80,10 @@ function joinNames(root: string | undefined, child: string | undefined): string 
 }
 
 /** Every child match must refine at least one root match; otherwise the child rule is dropped (undefined). */
-function mergeMatches(root: readonly HTTPMatchRequest[], child: readonly HTTPMatchRequest[]): HTTPMatchRequest[] | undefined {
+function mergeMatches(
+  root: readonly HTTPMatchRequest[],
+  child: readonly HTTPMatchRequest[],
+): HTTPMatchRequest[] | undefined {
   if (root.length === 0) return [...child];
   if (child.length === 0) return [...root];
   const out: HTTPMatchRequest[] = [];

@@ -23,13 +23,25 @@ function gw(resources: AnyResource[], req: SimRequest) {
   return { cfg, r: simulate(cfg, req) };
 }
 
-const bound = (hosts: string[], dest: string, extra: Partial<Parameters<typeof virtualService>[1]> = {}, ns = 'default') =>
-  virtualService(`vs-${hosts[0]?.replace(/\W/g, '')}`, { hosts, gateways: ['istio-system/egress'], http: [http({ route: [to(dest, { port: 80 })] })], ...extra }, ns);
+const bound = (
+  hosts: string[],
+  dest: string,
+  extra: Partial<Parameters<typeof virtualService>[1]> = {},
+  ns = 'default',
+) =>
+  virtualService(
+    `vs-${hosts[0]?.replace(/\W/g, '')}`,
+    { hosts, gateways: ['istio-system/egress'], http: [http({ route: [to(dest, { port: 80 })] })], ...extra },
+    ns,
+  );
 
 describe('gateway translation', () => {
   it('resolution NONE behind the gateway has no endpoints: 503 UH', () => {
     const se = serviceEntry('none', { hosts: ['none.example.com'], resolution: 'NONE' });
-    const { cfg, r } = gw([se, gateway('egress', [httpServer(80, ['*'])]), bound(['none.example.com'], 'none.example.com')], { port: 8080, host: 'none.example.com' });
+    const { cfg, r } = gw(
+      [se, gateway('egress', [httpServer(80, ['*'])]), bound(['none.example.com'], 'none.example.com')],
+      { port: 8080, host: 'none.example.com' },
+    );
     assert.equal(r.cluster, 'outbound|80||none.example.com');
     assert.equal(r.status, 503);
     assert.equal(r.responseFlags, 'UH');
@@ -38,7 +50,10 @@ describe('gateway translation', () => {
 
   it('no VirtualService bound: the blackhole vhost answers 404 NR', () => {
     const { cfg, r } = gw([gateway('egress', [httpServer(80, ['aliyun.com'])])], { port: 8080, host: 'aliyun.com' });
-    assert.deepEqual(cfg.routeConfigs[0]?.virtualHosts.map((v) => v.name), ['blackhole:80']);
+    assert.deepEqual(
+      cfg.routeConfigs[0]?.virtualHosts.map((v) => v.name),
+      ['blackhole:80'],
+    );
     assert.equal(r.virtualHost, 'blackhole:80');
     assert.equal(r.responseFlags, 'NR');
   });
@@ -53,7 +68,10 @@ describe('gateway translation', () => {
       bound(['example.com'], 'www.wikipedia.org'),
     ];
     const { cfg } = gw(resources, { port: 8080, host: 'x' });
-    assert.deepEqual(cfg.routeConfigs[0]?.virtualHosts.map((v) => v.name).sort(), ['*.wikipedia.org:80', 'www.wikipedia.org:80']);
+    assert.deepEqual(cfg.routeConfigs[0]?.virtualHosts.map((v) => v.name).sort(), [
+      '*.wikipedia.org:80',
+      'www.wikipedia.org:80',
+    ]);
     assert.equal(simulate(cfg, { port: 8080, host: 'www.wikipedia.org' }).cluster, 'outbound|80||www.wikipedia.org');
     assert.equal(simulate(cfg, { port: 8080, host: 'de.wikipedia.org' }).cluster, 'outbound|80||en.wikipedia.org');
     assert.equal(simulate(cfg, { port: 8080, host: 'example.com' }).responseFlags, 'NR');
@@ -62,24 +80,49 @@ describe('gateway translation', () => {
   it('server host namespaces scope which VirtualServices bind', () => {
     const se = serviceEntry('a', { hosts: ['a.example.com'] });
     const g = gateway('egress', [httpServer(80, ['team-a/a.example.com'])]);
-    const fromA = gw([se, g, bound(['a.example.com'], 'a.example.com', {}, 'team-a')], { port: 8080, host: 'a.example.com' });
+    const fromA = gw([se, g, bound(['a.example.com'], 'a.example.com', {}, 'team-a')], {
+      port: 8080,
+      host: 'a.example.com',
+    });
     assert.equal(fromA.r.cluster, 'outbound|80||a.example.com');
-    const fromB = gw([se, g, bound(['a.example.com'], 'a.example.com', {}, 'team-b')], { port: 8080, host: 'a.example.com' });
+    const fromB = gw([se, g, bound(['a.example.com'], 'a.example.com', {}, 'team-b')], {
+      port: 8080,
+      host: 'a.example.com',
+    });
     assert.equal(fromB.r.responseFlags, 'NR');
-    const notExported = gw([se, g, bound(['a.example.com'], 'a.example.com', { exportTo: ['.'] }, 'team-a')], { port: 8080, host: 'a.example.com' });
+    const notExported = gw([se, g, bound(['a.example.com'], 'a.example.com', { exportTo: ['.'] }, 'team-a')], {
+      port: 8080,
+      host: 'a.example.com',
+    });
     assert.equal(notExported.r.responseFlags, 'NR');
   });
 
   it('routes of several VirtualServices on one host are concatenated, catch-alls last', () => {
     const se = serviceEntry('a', { hosts: ['a.example.com'], ports: [port(80)] });
-    const first = virtualService('first', { hosts: ['a.example.com'], gateways: ['istio-system/egress'], http: [http({ name: 'all', directResponse: { status: 200 } })] });
+    const first = virtualService('first', {
+      hosts: ['a.example.com'],
+      gateways: ['istio-system/egress'],
+      http: [http({ name: 'all', directResponse: { status: 200 } })],
+    });
     const second = virtualService('second', {
       hosts: ['a.example.com'],
       gateways: ['istio-system/egress'],
-      http: [http({ name: 'api', match: [match({ uri: { kind: 'prefix', value: '/api' } })], directResponse: { status: 201 } })],
+      http: [
+        http({
+          name: 'api',
+          match: [match({ uri: { kind: 'prefix', value: '/api' } })],
+          directResponse: { status: 201 },
+        }),
+      ],
     });
-    const { cfg } = gw([se, gateway('egress', [httpServer(80, ['a.example.com'])]), first, second], { port: 8080, host: 'a.example.com' });
-    assert.deepEqual(cfg.routeConfigs[0]?.virtualHosts[0]?.routes.map((r) => r.name), ['api', 'all']);
+    const { cfg } = gw([se, gateway('egress', [httpServer(80, ['a.example.com'])]), first, second], {
+      port: 8080,
+      host: 'a.example.com',
+    });
+    assert.deepEqual(
+      cfg.routeConfigs[0]?.virtualHosts[0]?.routes.map((r) => r.name),
+      ['api', 'all'],
+    );
     assert.equal(simulate(cfg, { port: 8080, host: 'a.example.com', path: '/api/x' }).status, 201);
   });
 
@@ -90,20 +133,52 @@ describe('gateway translation', () => {
       gateways: ['mesh', 'istio-system/egress'],
       http: [
         http({ name: 'mesh', match: [match({ gateways: ['mesh'] })], directResponse: { status: 250 } }),
-        http({ name: 'wrong-port', match: [match({ gateways: ['istio-system/egress'], port: 443 })], directResponse: { status: 251 } }),
-        http({ name: 'gw', match: [match({ gateways: ['istio-system/egress'], port: 80 })], directResponse: { status: 252 } }),
+        http({
+          name: 'wrong-port',
+          match: [match({ gateways: ['istio-system/egress'], port: 443 })],
+          directResponse: { status: 251 },
+        }),
+        http({
+          name: 'gw',
+          match: [match({ gateways: ['istio-system/egress'], port: 80 })],
+          directResponse: { status: 252 },
+        }),
       ],
     });
-    const { r } = gw([se, gateway('egress', [httpServer(80, ['a.example.com'])]), vs], { port: 8080, host: 'a.example.com' });
+    const { r } = gw([se, gateway('egress', [httpServer(80, ['a.example.com'])]), vs], {
+      port: 8080,
+      host: 'a.example.com',
+    });
     assert.equal(r.route, 'gw');
     assert.equal(r.status, 252);
   });
 
   it('binds Service target ports of a declared gateway; skips non-HTTP servers', () => {
     const op = istioOperator('install', {
-      egressGateways: [{ name: 'egress-a', namespace: 'egress', enabled: true, labels: { gw: 'a' }, ports: [{ name: 'http', port: 80, targetPort: 10080, protocol: 'TCP' }] }],
+      egressGateways: [
+        {
+          name: 'egress-a',
+          namespace: 'egress',
+          enabled: true,
+          labels: { gw: 'a' },
+          ports: [{ name: 'http', port: 80, targetPort: 10080, protocol: 'TCP' }],
+        },
+      ],
     });
-    const g = gateway('gw-a', [httpServer(80, ['*']), { port: { number: 443, protocol: 'TLS', name: 'tls' }, hosts: ['*'], tls: { mode: 'PASSTHROUGH', httpsRedirect: false, subjectAltNames: [] } }, httpServer(9000, ['*'])], { gw: 'a' }, 'egress');
+    const g = gateway(
+      'gw-a',
+      [
+        httpServer(80, ['*']),
+        {
+          port: { number: 443, protocol: 'TLS', name: 'tls' },
+          hosts: ['*'],
+          tls: { mode: 'PASSTHROUGH', httpsRedirect: false, subjectAltNames: [] },
+        },
+        httpServer(9000, ['*']),
+      ],
+      { gw: 'a' },
+      'egress',
+    );
     const inst = node('router', 'egress-a', 'egress', '127.0.5.5', { gw: 'a' });
     const cfg = translate(inst, buildSnapshot({ version: 'v1', resources: [op, g], instances: [inst] }));
     assert.deepEqual(

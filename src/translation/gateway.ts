@@ -1,5 +1,13 @@
 import type { GatewayServer, PortProtocol, Resource } from '../model/index.js';
-import type { Cluster, GatewayListener, Listener, NodeIdentity, Route, RouteConfig, VirtualHost } from '../proxy-config/types.js';
+import type {
+  Cluster,
+  GatewayListener,
+  Listener,
+  NodeIdentity,
+  Route,
+  RouteConfig,
+  VirtualHost,
+} from '../proxy-config/types.js';
 import type { Snapshot } from '../snapshot/index.js';
 import { isExportedTo, labelsMatch, serverHostIntersection } from '../snapshot/index.js';
 import { byName, serviceClusters } from './clusters.js';
@@ -40,7 +48,12 @@ function boundServersByPort(node: NodeIdentity, snapshot: Snapshot): Map<number,
  * Route config "http.<port>": per effective host (server host ∩ VirtualService host), the routes of every bound
  * VirtualService concatenated with catch-alls moved last. Nothing bound: the blackhole vhost (404 NR for all).
  */
-function routeConfig(node: NodeIdentity, snapshot: Snapshot, port: number, servers: readonly BoundServer[]): RouteConfig {
+function routeConfig(
+  node: NodeIdentity,
+  snapshot: Snapshot,
+  port: number,
+  servers: readonly BoundServer[],
+): RouteConfig {
   const routesByHost = new Map<string, { routes: Route[]; catchAlls: Route[] }>();
   const seen = new Set<string>();
   for (const { gateway, server } of servers) {
@@ -104,7 +117,10 @@ function clusters(node: NodeIdentity, snapshot: Snapshot, configs: readonly Rout
   return [...out.values()].sort(byName);
 }
 
-export function translateGateway(node: NodeIdentity, snapshot: Snapshot): { listeners: Listener[]; routeConfigs: RouteConfig[]; clusters: Cluster[] } {
+export function translateGateway(
+  node: NodeIdentity,
+  snapshot: Snapshot,
+): { listeners: Listener[]; routeConfigs: RouteConfig[]; clusters: Cluster[] } {
   const decl = snapshot.egressGateways.find((g) => g.name === node.name && g.namespace === node.namespace);
   const byPort = boundServersByPort(node, snapshot);
   const listeners: GatewayListener[] = [];

@@ -72,12 +72,20 @@ function routeAction(h: HTTPRoute, namespace: string, ctx: RouteContext): RouteA
     ...(h.timeoutMs !== undefined ? { timeoutMs: h.timeoutMs } : {}),
     ...(retry ? { retry } : {}),
     ...(rw?.uri !== undefined ? { prefixRewrite: rw.uri } : {}),
-    ...(rw?.uriRegexRewrite ? { regexRewrite: { pattern: rw.uriRegexRewrite.match, substitution: rw.uriRegexRewrite.rewrite } } : {}),
+    ...(rw?.uriRegexRewrite
+      ? { regexRewrite: { pattern: rw.uriRegexRewrite.match, substitution: rw.uriRegexRewrite.rewrite } }
+      : {}),
     ...(rw?.authority !== undefined ? { hostRewrite: rw.authority } : {}),
   };
 }
 
-function buildRoute(h: HTTPRoute, m: HTTPMatchRequest | undefined, action: RouteAction, mirrorNamespace: string, ctx: RouteContext): Route {
+function buildRoute(
+  h: HTTPRoute,
+  m: HTTPMatchRequest | undefined,
+  action: RouteAction,
+  mirrorNamespace: string,
+  ctx: RouteContext,
+): Route {
   const req = headerMutation(h.headers?.request);
   const res = headerMutation(h.headers?.response);
   return {
@@ -88,7 +96,12 @@ function buildRoute(h: HTTPRoute, m: HTTPMatchRequest | undefined, action: Route
     ...(res ? { responseHeaders: res } : {}),
     ...(h.fault ? { fault: h.fault } : {}),
     ...(h.mirror
-      ? { mirror: { cluster: destinationCluster(h.mirror, mirrorNamespace, ctx), percentage: h.mirrorPercentage ?? 100 } }
+      ? {
+          mirror: {
+            cluster: destinationCluster(h.mirror, mirrorNamespace, ctx),
+            percentage: h.mirrorPercentage ?? 100,
+          },
+        }
       : {}),
   };
 }
@@ -103,7 +116,8 @@ export function translateHttpRoutes(vs: Resource<'VirtualService'>, ctx: RouteCo
   for (const { rule: h, namespace, mirrorNamespace } of effectiveHttpRules(vs, ctx.snapshot)) {
     const action = routeAction(h, namespace, ctx);
     if (!action) continue;
-    const matches: (HTTPMatchRequest | undefined)[] = h.match.length === 0 ? [undefined] : h.match.filter((m) => matchApplies(m, ctx));
+    const matches: (HTTPMatchRequest | undefined)[] =
+      h.match.length === 0 ? [undefined] : h.match.filter((m) => matchApplies(m, ctx));
     for (const m of matches) {
       const route = buildRoute(h, m, action, mirrorNamespace, ctx);
       out.push(route);

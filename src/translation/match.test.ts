@@ -9,12 +9,38 @@ const se = serviceEntry('m', { hosts: ['m.test'] });
 const vs = virtualService('m', {
   hosts: ['m.test'],
   http: [
-    http({ name: 'exact-ci', match: [match({ uri: { kind: 'exact', value: '/Login' }, ignoreUriCase: true })], directResponse: { status: 201 } }),
-    http({ name: 'q-regex', match: [match({ queryParams: { id: { kind: 'regex', value: '[0-9]+' } } })], directResponse: { status: 202 } }),
-    http({ name: 'q-prefix', match: [match({ queryParams: { tag: { kind: 'prefix', value: 'beta' } } })], directResponse: { status: 203 } }),
-    http({ name: 'authority', match: [match({ authority: { kind: 'prefix', value: 'm.test:8' } })], directResponse: { status: 204 } }),
-    http({ name: 'without', match: [match({ uri: { kind: 'prefix', value: '/w' }, withoutHeaders: { 'x-debug': { kind: 'exact', value: '1' } } })], directResponse: { status: 205 } }),
-    http({ name: 'scheme', match: [match({ scheme: { kind: 'exact', value: 'https' } })], directResponse: { status: 206 } }),
+    http({
+      name: 'exact-ci',
+      match: [match({ uri: { kind: 'exact', value: '/Login' }, ignoreUriCase: true })],
+      directResponse: { status: 201 },
+    }),
+    http({
+      name: 'q-regex',
+      match: [match({ queryParams: { id: { kind: 'regex', value: '[0-9]+' } } })],
+      directResponse: { status: 202 },
+    }),
+    http({
+      name: 'q-prefix',
+      match: [match({ queryParams: { tag: { kind: 'prefix', value: 'beta' } } })],
+      directResponse: { status: 203 },
+    }),
+    http({
+      name: 'authority',
+      match: [match({ authority: { kind: 'prefix', value: 'm.test:8' } })],
+      directResponse: { status: 204 },
+    }),
+    http({
+      name: 'without',
+      match: [
+        match({ uri: { kind: 'prefix', value: '/w' }, withoutHeaders: { 'x-debug': { kind: 'exact', value: '1' } } }),
+      ],
+      directResponse: { status: 205 },
+    }),
+    http({
+      name: 'scheme',
+      match: [match({ scheme: { kind: 'exact', value: 'https' } })],
+      directResponse: { status: 206 },
+    }),
   ],
 });
 const cfg = translate(SLEEP, buildSnapshot({ version: 'v1', resources: [se, vs], instances: [SLEEP] }));

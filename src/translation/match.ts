@@ -23,8 +23,12 @@ export function toRouteMatch(m: HTTPMatchRequest | undefined): RouteMatch {
   if (m.authority) headers.push({ name: ':authority', match: matcher(m.authority), invert: false });
   if (m.scheme) headers.push({ name: ':scheme', match: matcher(m.scheme), invert: false });
   for (const [name, sm] of sortedEntries(m.headers)) headers.push({ name, match: headerMatcher(sm), invert: false });
-  for (const [name, sm] of sortedEntries(m.withoutHeaders)) headers.push({ name, match: headerMatcher(sm), invert: true });
-  const queryParams: QueryParamMatcher[] = sortedEntries(m.queryParams).map(([name, sm]) => ({ name, match: headerMatcher(sm) }));
+  for (const [name, sm] of sortedEntries(m.withoutHeaders))
+    headers.push({ name, match: headerMatcher(sm), invert: true });
+  const queryParams: QueryParamMatcher[] = sortedEntries(m.queryParams).map(([name, sm]) => ({
+    name,
+    match: headerMatcher(sm),
+  }));
   return {
     path: m.uri ? matcher(m.uri, m.ignoreUriCase && m.uri.kind !== 'regex') : { kind: 'prefix', value: '/' },
     headers,

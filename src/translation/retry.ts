@@ -7,7 +7,12 @@ const DEFAULT_RETRIABLE_CODES = [503];
 const BACKOFF_BASE_MS = 25;
 
 export function defaultRetryPolicy(): RetryPolicy {
-  return { numRetries: 2, retryOn: DEFAULT_RETRY_ON, retriableStatusCodes: DEFAULT_RETRIABLE_CODES, backoffBaseMs: BACKOFF_BASE_MS };
+  return {
+    numRetries: 2,
+    retryOn: DEFAULT_RETRY_ON,
+    retriableStatusCodes: DEFAULT_RETRIABLE_CODES,
+    backoffBaseMs: BACKOFF_BASE_MS,
+  };
 }
 
 /**
@@ -20,10 +25,14 @@ export function retryPolicy(retries: HTTPRetry | undefined): RetryPolicy | undef
   let retryOn = DEFAULT_RETRY_ON;
   let codes = DEFAULT_RETRIABLE_CODES;
   if (retries.retryOn) {
-    const parts = retries.retryOn.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    const parts = retries.retryOn
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
     codes = parts.filter((s) => /^\d+$/.test(s)).map(Number);
     retryOn = parts.filter((s) => !/^\d+$/.test(s));
-    if (codes.length > 0 && !retryOn.includes('retriable-status-codes')) retryOn = [...retryOn, 'retriable-status-codes'];
+    if (codes.length > 0 && !retryOn.includes('retriable-status-codes'))
+      retryOn = [...retryOn, 'retriable-status-codes'];
   }
   return {
     numRetries: retries.attempts,

@@ -2,7 +2,17 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AnyResource } from '../model/index.js';
 import { buildSnapshot } from '../snapshot/index.js';
-import { destinationRule, http, port, registryOnly, serviceEntry, sidecarResource, SLEEP, to, virtualService } from '../snapshot/testing/fixtures.js';
+import {
+  destinationRule,
+  http,
+  port,
+  registryOnly,
+  serviceEntry,
+  sidecarResource,
+  SLEEP,
+  to,
+  virtualService,
+} from '../snapshot/testing/fixtures.js';
 import { simulate, type SimRequest } from './testing/index.js';
 import { translate } from './translate.js';
 
@@ -15,12 +25,19 @@ function run(resources: AnyResource[], req: SimRequest) {
 
 describe('ServiceEntry details', () => {
   it('addresses: a request with Host = the VIP routes to the service; ranges are not domains', () => {
-    const se = serviceEntry('vip', { hosts: ['vip.example.com'], addresses: ['240.0.0.10', '240.1.0.0/16', '240.0.0.11/32'], resolution: 'STATIC', endpoints: [{ address: '127.0.9.9', ports: {}, labels: {} }] });
+    const se = serviceEntry('vip', {
+      hosts: ['vip.example.com'],
+      addresses: ['240.0.0.10', '240.1.0.0/16', '240.0.0.11/32'],
+      resolution: 'STATIC',
+      endpoints: [{ address: '127.0.9.9', ports: {}, labels: {} }],
+    });
     const r = run([registryOnly(), se], { port: 80, host: '240.0.0.10' });
     assert.equal(r.cluster, 'outbound|80||vip.example.com');
     assert.deepEqual(r.upstream, { address: '127.0.9.9', port: 80 });
     assert.equal(run([registryOnly(), se], { port: 80, host: '240.0.0.11' }).cluster, 'outbound|80||vip.example.com');
-    const vh = config([se]).routeConfigs.find((rc) => rc.name === '80')?.virtualHosts.find((v) => v.name === 'vip.example.com:80');
+    const vh = config([se])
+      .routeConfigs.find((rc) => rc.name === '80')
+      ?.virtualHosts.find((v) => v.name === 'vip.example.com:80');
     assert.deepEqual(vh?.domains, ['vip.example.com', '240.0.0.10', '240.0.0.11']);
   });
 
@@ -29,10 +46,16 @@ describe('ServiceEntry details', () => {
       hosts: ['p.example.com'],
       ports: [port(80, 'HTTP', 'http', 8000)],
       resolution: 'STATIC',
-      endpoints: [{ address: '127.0.9.1', ports: { http: 9001 }, labels: {} }, { address: '127.0.9.2', ports: {}, labels: {} }],
+      endpoints: [
+        { address: '127.0.9.1', ports: { http: 9001 }, labels: {} },
+        { address: '127.0.9.2', ports: {}, labels: {} },
+      ],
     });
     const c = config([se]).clusters.find((x) => x.name === 'outbound|80||p.example.com');
-    assert.deepEqual(c?.endpoints, [{ address: '127.0.9.1', port: 9001 }, { address: '127.0.9.2', port: 8000 }]);
+    assert.deepEqual(c?.endpoints, [
+      { address: '127.0.9.1', port: 9001 },
+      { address: '127.0.9.2', port: 8000 },
+    ]);
   });
 
   it('DNS_ROUND_ROBIN is LOGICAL_DNS; DNS is STRICT_DNS', () => {
@@ -40,7 +63,9 @@ describe('ServiceEntry details', () => {
     const dns = serviceEntry('dns', { hosts: ['dns.example.com'], resolution: 'DNS' });
     const cs = config([rr, dns]).clusters;
     assert.equal(cs.find((c) => c.name === 'outbound|80||rr.example.com')?.type, 'LOGICAL_DNS');
-    assert.deepEqual(cs.find((c) => c.name === 'outbound|80||rr.example.com')?.endpoints, [{ address: 'rr.example.com', port: 80 }]);
+    assert.deepEqual(cs.find((c) => c.name === 'outbound|80||rr.example.com')?.endpoints, [
+      { address: 'rr.example.com', port: 80 },
+    ]);
     assert.equal(cs.find((c) => c.name === 'outbound|80||dns.example.com')?.type, 'STRICT_DNS');
   });
 
@@ -56,7 +81,11 @@ describe('ServiceEntry details', () => {
   });
 
   it('location MESH_INTERNAL routes as MESH_EXTERNAL does', () => {
-    const ext = serviceEntry('x', { hosts: ['x.example.com'], resolution: 'STATIC', endpoints: [{ address: '127.0.9.3', ports: {}, labels: {} }] });
+    const ext = serviceEntry('x', {
+      hosts: ['x.example.com'],
+      resolution: 'STATIC',
+      endpoints: [{ address: '127.0.9.3', ports: {}, labels: {} }],
+    });
     const int = serviceEntry('x', { ...ext.spec, location: 'MESH_INTERNAL' });
     const req = { port: 80, host: 'x.example.com' };
     assert.deepEqual(run([registryOnly(), int], req), run([registryOnly(), ext], req));
@@ -64,8 +93,14 @@ describe('ServiceEntry details', () => {
 });
 
 describe('Sidecar egress listeners', () => {
-  const a = serviceEntry('a', { hosts: ['a.example.com'], ports: [port(80, 'HTTP', 'http'), port(8080, 'HTTP', 'http-alt')] });
-  const b = serviceEntry('b', { hosts: ['b.example.com'], ports: [port(80, 'HTTP', 'http'), port(8080, 'HTTP', 'http-alt')] });
+  const a = serviceEntry('a', {
+    hosts: ['a.example.com'],
+    ports: [port(80, 'HTTP', 'http'), port(8080, 'HTTP', 'http-alt')],
+  });
+  const b = serviceEntry('b', {
+    hosts: ['b.example.com'],
+    ports: [port(80, 'HTTP', 'http'), port(8080, 'HTTP', 'http-alt')],
+  });
 
   it('a port-specific listener imports its hosts on that port only; the port-less one serves the other ports', () => {
     const sc = sidecarResource('scope', {
@@ -87,12 +122,19 @@ describe('Sidecar egress listeners', () => {
   it('with only port-specific listeners, other ports take the default route', () => {
     const sc = sidecarResource('scope', { egress: [{ port: { number: 8080 }, hosts: ['*/*'] }] });
     assert.equal(run([registryOnly(), a, sc], { port: 80, host: 'a.example.com' }).route, 'block_all');
-    assert.equal(run([registryOnly(), a, sc], { port: 8080, host: 'a.example.com' }).cluster, 'outbound|8080||a.example.com');
+    assert.equal(
+      run([registryOnly(), a, sc], { port: 8080, host: 'a.example.com' }).cluster,
+      'outbound|8080||a.example.com',
+    );
   });
 });
 
 describe('traffic policy and mirroring in translation', () => {
-  const svc = serviceEntry('h', { hosts: ['h.example.com'], resolution: 'STATIC', endpoints: [{ address: '127.0.9.1', ports: {}, labels: {} }] });
+  const svc = serviceEntry('h', {
+    hosts: ['h.example.com'],
+    resolution: 'STATIC',
+    endpoints: [{ address: '127.0.9.1', ports: {}, labels: {} }],
+  });
 
   it('consistentHash becomes a hash policy with a random fallback', () => {
     const cases = [
@@ -102,7 +144,10 @@ describe('traffic policy and mirroring in translation', () => {
       [{ httpCookie: { name: 'sid', ttlMs: 1000 } }, { kind: 'cookie', name: 'sid', ttlMs: 1000 }],
     ] as const;
     for (const [lb, want] of cases) {
-      const dr = destinationRule('d', { host: 'h.example.com', trafficPolicy: { loadBalancer: { kind: 'consistentHash', ...lb }, portLevelSettings: [] } });
+      const dr = destinationRule('d', {
+        host: 'h.example.com',
+        trafficPolicy: { loadBalancer: { kind: 'consistentHash', ...lb }, portLevelSettings: [] },
+      });
       const c = config([svc, dr]).clusters.find((x) => x.name === 'outbound|80||h.example.com');
       assert.deepEqual(c?.hashPolicy, want);
       assert.equal(c?.lbPolicy, 'RANDOM');
@@ -116,10 +161,17 @@ describe('traffic policy and mirroring in translation', () => {
       hosts: ['h.example.com'],
       http: [http({ route: [to('h.example.com')], mirror: { host: 'shadow.example.com' }, mirrorPercentage: 25 })],
     });
-    const route = config([svc, shadow, vs]).routeConfigs.find((r) => r.name === '80')?.virtualHosts.find((v) => v.name === 'h.example.com:80')?.routes[0];
+    const route = config([svc, shadow, vs])
+      .routeConfigs.find((r) => r.name === '80')
+      ?.virtualHosts.find((v) => v.name === 'h.example.com:80')?.routes[0];
     assert.deepEqual(route?.mirror, { cluster: 'outbound|80||shadow.example.com', percentage: 25 });
-    const all = virtualService('m', { ...vs.spec, http: [http({ route: [to('h.example.com')], mirror: { host: 'shadow.example.com' } })] });
-    const r2 = config([svc, shadow, all]).routeConfigs.find((r) => r.name === '80')?.virtualHosts.find((v) => v.name === 'h.example.com:80')?.routes[0];
+    const all = virtualService('m', {
+      ...vs.spec,
+      http: [http({ route: [to('h.example.com')], mirror: { host: 'shadow.example.com' } })],
+    });
+    const r2 = config([svc, shadow, all])
+      .routeConfigs.find((r) => r.name === '80')
+      ?.virtualHosts.find((v) => v.name === 'h.example.com:80')?.routes[0];
     assert.equal(r2?.mirror?.percentage, 100);
   });
 });

@@ -34,7 +34,8 @@ export function sidecarScope(node: NodeIdentity, snapshot: Snapshot): SidecarSco
   const meshVs = snapshot.virtualServices
     .forGateway(MESH_GATEWAY)
     .filter((vs) => isExportedTo(vs.spec.exportTo, vs.meta.namespace, node.namespace));
-  const listeners: (IstioEgressListener | undefined)[] = sidecar && sidecar.spec.egress.length > 0 ? [...sidecar.spec.egress] : [undefined];
+  const listeners: (IstioEgressListener | undefined)[] =
+    sidecar && sidecar.spec.egress.length > 0 ? [...sidecar.spec.egress] : [undefined];
   const egress: EgressScope[] = [];
   const claimedPorts = new Set<number>();
   const seenPortless = { done: false };
@@ -46,8 +47,15 @@ export function sidecarScope(node: NodeIdentity, snapshot: Snapshot): SidecarSco
     else seenPortless.done = true;
     const only = sidecar && l ? { ...sidecar, spec: { ...sidecar.spec, egress: [l] } } : undefined;
     const services = visible.filter((s) => sidecarImports(only, s.namespace, s.host));
-    const virtualServices = meshVs.filter((vs) => vs.spec.hosts.some((h) => sidecarImports(only, vs.meta.namespace, h)));
-    egress.push({ ...(port !== undefined ? { port } : {}), services, virtualServices, virtualServiceSet: new Set(virtualServices) });
+    const virtualServices = meshVs.filter((vs) =>
+      vs.spec.hosts.some((h) => sidecarImports(only, vs.meta.namespace, h)),
+    );
+    egress.push({
+      ...(port !== undefined ? { port } : {}),
+      services,
+      virtualServices,
+      virtualServiceSet: new Set(virtualServices),
+    });
   }
   const all = new Set<RegistryService>();
   for (const e of egress) for (const s of e.services) all.add(s);

@@ -45,7 +45,13 @@ describe('sidecar routing', () => {
       hosts: ['httpbin.org'],
       http: [http({ route: [to('httpbin.org', { subset: 'v1' }, 80), to('httpbin.org', { subset: 'v2' }, 20)] })],
     });
-    const dr = destinationRule('d', { host: 'httpbin.org', subsets: [{ name: 'v1', labels: { version: 'v1' } }, { name: 'v2', labels: { version: 'v2' } }] });
+    const dr = destinationRule('d', {
+      host: 'httpbin.org',
+      subsets: [
+        { name: 'v1', labels: { version: 'v1' } },
+        { name: 'v2', labels: { version: 'v2' } },
+      ],
+    });
     const low = run([httpbin, vs, dr], { port: 80, host: 'httpbin.org', pick: 10 });
     assert.equal(low.cluster, 'outbound|80|v1|httpbin.org');
     assert.deepEqual(low.upstream, { address: '127.0.9.1', port: 80 });
@@ -55,14 +61,25 @@ describe('sidecar routing', () => {
   });
 
   it('a subset from a DestinationRule not on the client lookup path answers 503 NC', () => {
-    const vs = virtualService('s', { hosts: ['httpbin.org'], http: [http({ route: [to('httpbin.org', { subset: 'v1' })] })] });
-    const drElsewhere = destinationRule('d', { host: 'httpbin.org', subsets: [{ name: 'v1', labels: { version: 'v1' } }] }, 'team-b');
+    const vs = virtualService('s', {
+      hosts: ['httpbin.org'],
+      http: [http({ route: [to('httpbin.org', { subset: 'v1' })] })],
+    });
+    const drElsewhere = destinationRule(
+      'd',
+      { host: 'httpbin.org', subsets: [{ name: 'v1', labels: { version: 'v1' } }] },
+      'team-b',
+    );
     const r = run([httpbin, vs, drElsewhere], { port: 80, host: 'httpbin.org' });
     assert.equal(r.cluster, 'outbound|80|v1|httpbin.org');
     assert.equal(r.status, 503);
     assert.equal(r.responseFlags, 'NC');
     // The same rule in the root namespace is on the path.
-    const drRoot = destinationRule('d', { host: 'httpbin.org', subsets: [{ name: 'v1', labels: { version: 'v1' } }] }, 'istio-system');
+    const drRoot = destinationRule(
+      'd',
+      { host: 'httpbin.org', subsets: [{ name: 'v1', labels: { version: 'v1' } }] },
+      'istio-system',
+    );
     assert.equal(run([httpbin, vs, drRoot], { port: 80, host: 'httpbin.org' }).outcome, 'forward');
   });
 
@@ -70,11 +87,31 @@ describe('sidecar routing', () => {
     const vs = virtualService('m', {
       hosts: ['httpbin.org'],
       http: [
-        http({ name: 'exact', match: [match({ uri: { kind: 'exact', value: '/status/418' } })], directResponse: { status: 418 } }),
-        http({ name: 'post', match: [match({ name: 'm', method: { kind: 'exact', value: 'POST' } })], directResponse: { status: 405 } }),
-        http({ name: 'hdr', match: [match({ headers: { 'x-env': { kind: 'exact', value: 'dev' } } })], directResponse: { status: 299 } }),
-        http({ name: 'regex', match: [match({ uri: { kind: 'regex', value: '/v[0-9]+/.*' } })], directResponse: { status: 298 } }),
-        http({ name: 'prefix', match: [match({ uri: { kind: 'prefix', value: '/status' } })], directResponse: { status: 297 } }),
+        http({
+          name: 'exact',
+          match: [match({ uri: { kind: 'exact', value: '/status/418' } })],
+          directResponse: { status: 418 },
+        }),
+        http({
+          name: 'post',
+          match: [match({ name: 'm', method: { kind: 'exact', value: 'POST' } })],
+          directResponse: { status: 405 },
+        }),
+        http({
+          name: 'hdr',
+          match: [match({ headers: { 'x-env': { kind: 'exact', value: 'dev' } } })],
+          directResponse: { status: 299 },
+        }),
+        http({
+          name: 'regex',
+          match: [match({ uri: { kind: 'regex', value: '/v[0-9]+/.*' } })],
+          directResponse: { status: 298 },
+        }),
+        http({
+          name: 'prefix',
+          match: [match({ uri: { kind: 'prefix', value: '/status' } })],
+          directResponse: { status: 297 },
+        }),
       ],
     });
     const at = (req: Partial<SimRequest>) => run([httpbin, vs], { port: 80, host: 'httpbin.org', ...req });
@@ -97,20 +134,31 @@ describe('sidecar routing', () => {
       http: [
         http({ name: 'other-port', match: [match({ port: 8080 })], directResponse: { status: 201 } }),
         http({ name: 'all', directResponse: { status: 202 } }),
-        http({ name: 'unreachable', match: [match({ uri: { kind: 'prefix', value: '/x' } })], directResponse: { status: 203 } }),
+        http({
+          name: 'unreachable',
+          match: [match({ uri: { kind: 'prefix', value: '/x' } })],
+          directResponse: { status: 203 },
+        }),
       ],
     });
     const s = buildSnapshot({ version: 'v1', resources: [httpbin, vs], instances: [] });
     const rc = translate(SLEEP, s).routeConfigs.find((r) => r.name === '80');
     const vh = rc?.virtualHosts.find((v) => v.name === 'httpbin.org:80');
-    assert.deepEqual(vh?.routes.map((r) => r.name), ['all']);
+    assert.deepEqual(
+      vh?.routes.map((r) => r.name),
+      ['all'],
+    );
   });
 
   it('applies the default retry policy, and attempts: 0 disables it', () => {
     const vs = virtualService('r', {
       hosts: ['httpbin.org'],
       http: [
-        http({ match: [match({ uri: { kind: 'prefix', value: '/none' } })], route: [to('httpbin.org')], retries: { attempts: 0 } }),
+        http({
+          match: [match({ uri: { kind: 'prefix', value: '/none' } })],
+          route: [to('httpbin.org')],
+          retries: { attempts: 0 },
+        }),
         http({ route: [to('httpbin.org')], timeoutMs: 3000 }),
       ],
     });
@@ -121,7 +169,13 @@ describe('sidecar routing', () => {
     assert.ok(dflt?.action.kind === 'cluster');
     assert.equal(dflt.action.timeoutMs, 3000);
     assert.equal(dflt.action.retry?.numRetries, 2);
-    assert.deepEqual(dflt.action.retry?.retryOn, ['connect-failure', 'refused-stream', 'unavailable', 'cancelled', 'retriable-status-codes']);
+    assert.deepEqual(dflt.action.retry?.retryOn, [
+      'connect-failure',
+      'refused-stream',
+      'unavailable',
+      'cancelled',
+      'retriable-status-codes',
+    ]);
   });
 
   it("exportTo '.' hides a ServiceEntry from other namespaces", () => {
@@ -133,7 +187,10 @@ describe('sidecar routing', () => {
   });
 
   it('a Sidecar resource overrides the mesh outbound policy for the workloads it selects', () => {
-    const sc = sidecarResource('strict', { workloadSelector: { labels: { app: 'sleep' } }, outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } });
+    const sc = sidecarResource('strict', {
+      workloadSelector: { labels: { app: 'sleep' } },
+      outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' },
+    });
     assert.equal(run([sc], { port: 80, host: 'unknown.example' }).status, 502);
     assert.equal(run([sc], { port: 80, host: 'unknown.example' }, OTHER).route, 'allow_any');
     // A port without a route config takes the listener's default route.
@@ -144,13 +201,21 @@ describe('sidecar routing', () => {
     const a = serviceEntry('a', { hosts: ['a.example.com'] });
     const b = serviceEntry('b', { hosts: ['b.example.com'] });
     const sc = sidecarResource('scope', { egress: [{ hosts: ['./a.example.com', 'istio-system/*'] }] });
-    assert.equal(run([registryOnly(), a, b, sc], { port: 80, host: 'a.example.com' }).cluster, 'outbound|80||a.example.com');
+    assert.equal(
+      run([registryOnly(), a, b, sc], { port: 80, host: 'a.example.com' }).cluster,
+      'outbound|80||a.example.com',
+    );
     assert.equal(run([registryOnly(), a, b, sc], { port: 80, host: 'b.example.com' }).route, 'block_all');
   });
 
   it('Kubernetes Services: named target ports, EDS endpoints from live instances, port-name protocol', () => {
-    const dep = deployment('web', { app: 'web' }, 'default', { containers: [{ name: 'web', ports: [{ name: 'http-alt', containerPort: 9090, protocol: 'TCP' }] }] });
-    const svc = kubeService('web', { app: 'web' }, [{ name: 'http', port: 80, targetPort: 'http-alt', protocol: 'TCP' }, { name: 'db', port: 5432, targetPort: 5432, protocol: 'TCP' }]);
+    const dep = deployment('web', { app: 'web' }, 'default', {
+      containers: [{ name: 'web', ports: [{ name: 'http-alt', containerPort: 9090, protocol: 'TCP' }] }],
+    });
+    const svc = kubeService('web', { app: 'web' }, [
+      { name: 'http', port: 80, targetPort: 'http-alt', protocol: 'TCP' },
+      { name: 'db', port: 5432, targetPort: 5432, protocol: 'TCP' },
+    ]);
     const web = node('sidecar', 'web', 'default', '127.0.3.4', { app: 'web' });
     const s = buildSnapshot({ version: 'v1', resources: [dep, svc], instances: [SLEEP, web] });
     const cfg = translate(SLEEP, s);
@@ -159,7 +224,10 @@ describe('sidecar routing', () => {
       assert.equal(r.cluster, 'outbound|80||web.default.svc.cluster.local', host);
       assert.deepEqual(r.upstream, { address: '127.0.3.4', port: 9090 });
     }
-    assert.equal(cfg.routeConfigs.some((r) => r.name === '5432'), false);
+    assert.equal(
+      cfg.routeConfigs.some((r) => r.name === '5432'),
+      false,
+    );
     assert.equal(cfg.clusters.find((c) => c.name === 'outbound|5432||web.default.svc.cluster.local')?.type, 'EDS');
   });
 
@@ -177,7 +245,13 @@ describe('sidecar routing', () => {
         loadBalancer: { kind: 'simple', simple: 'ROUND_ROBIN' },
         portLevelSettings: [{ port: 80, outlierDetection: { consecutive5xxErrors: 3 } }],
       },
-      subsets: [{ name: 'v1', labels: { version: 'v1' }, trafficPolicy: { connectionPool: { tcp: { connectTimeoutMs: 500 } }, portLevelSettings: [] } }],
+      subsets: [
+        {
+          name: 'v1',
+          labels: { version: 'v1' },
+          trafficPolicy: { connectionPool: { tcp: { connectTimeoutMs: 500 } }, portLevelSettings: [] },
+        },
+      ],
     });
     const s = buildSnapshot({ version: 'v1', resources: [httpbin, dr], instances: [] });
     const clusters = translate(SLEEP, s).clusters;
@@ -189,7 +263,10 @@ describe('sidecar routing', () => {
     assert.equal(base?.outlierDetection?.consecutive5xx, 3);
     assert.equal(v1?.connectTimeoutMs, 500);
     assert.equal(v1?.lbPolicy, 'ROUND_ROBIN');
-    assert.deepEqual(v1?.endpoints.map((e) => e.address), ['127.0.9.1']);
+    assert.deepEqual(
+      v1?.endpoints.map((e) => e.address),
+      ['127.0.9.1'],
+    );
     assert.equal(v1?.metadata.subset, 'v1');
   });
 });

@@ -17,7 +17,13 @@ import { addressDomains, sidecarDomains } from './domains.js';
 import { effectiveHttpRules } from './delegation.js';
 import { translateHttpRoutes } from './http-route.js';
 import { defaultRetryPolicy } from './retry.js';
-import { DEFAULT_ROUTE, outboundClusterName, sidecarRouteConfigName, virtualHostName, VIRTUAL_OUTBOUND_LISTENER } from './names.js';
+import {
+  DEFAULT_ROUTE,
+  outboundClusterName,
+  sidecarRouteConfigName,
+  virtualHostName,
+  VIRTUAL_OUTBOUND_LISTENER,
+} from './names.js';
 import { sidecarScope, type EgressScope, type SidecarScope } from './sidecar-scope.js';
 
 /** Istio: a VirtualService whose hosts match no service can only be reached on port 80. */
@@ -51,7 +57,8 @@ function plan(snapshot: Snapshot, scope: SidecarScope): Map<number, Map<string, 
     const serviceHosts = new Set(egress.services.map((s) => s.host));
     for (const s of egress.services) {
       const vs = claim(snapshot, egress, s.host);
-      for (const p of httpPorts(s)) if (serves(p)) at(p).set(s.host, { host: s.host, service: s, ...(vs ? { vs } : {}) });
+      for (const p of httpPorts(s))
+        if (serves(p)) at(p).set(s.host, { host: s.host, service: s, ...(vs ? { vs } : {}) });
     }
     for (const vs of egress.virtualServices) {
       for (const h of vs.spec.hosts) {
@@ -61,7 +68,8 @@ function plan(snapshot: Snapshot, scope: SidecarScope): Map<number, Map<string, 
         const ports = new Set<number>();
         for (const s of egress.services) if (hostsIntersect(h, s.host)) for (const p of httpPorts(s)) ports.add(p);
         if (ports.size === 0) ports.add(egress.port ?? UNREGISTERED_VS_PORT);
-        for (const p of ports) if (serves(p) && !at(p).has(h)) at(p).set(h, { host: h, vs: claim(snapshot, egress, h) ?? vs });
+        for (const p of ports)
+          if (serves(p) && !at(p).has(h)) at(p).set(h, { host: h, vs: claim(snapshot, egress, h) ?? vs });
       }
       // Ports the VirtualService names in its matches get a route config too (it holds at least the catch-all).
       for (const { rule } of effectiveHttpRules(vs, snapshot)) {
@@ -122,7 +130,10 @@ function clusters(node: NodeIdentity, snapshot: Snapshot, scope: SidecarScope): 
   return out.sort(byName);
 }
 
-export function translateSidecar(node: NodeIdentity, snapshot: Snapshot): { listeners: Listener[]; routeConfigs: RouteConfig[]; clusters: Cluster[] } {
+export function translateSidecar(
+  node: NodeIdentity,
+  snapshot: Snapshot,
+): { listeners: Listener[]; routeConfigs: RouteConfig[]; clusters: Cluster[] } {
   const scope = sidecarScope(node, snapshot);
   const listener: Listener = {
     kind: 'sidecar-outbound',
@@ -131,5 +142,9 @@ export function translateSidecar(node: NodeIdentity, snapshot: Snapshot): { list
     port: SIDECAR_CAPTURE_PORT,
     defaultRoute: catchAllRoute(scope.mode),
   };
-  return { listeners: [listener], routeConfigs: routeConfigs(node, snapshot, scope), clusters: clusters(node, snapshot, scope) };
+  return {
+    listeners: [listener],
+    routeConfigs: routeConfigs(node, snapshot, scope),
+    clusters: clusters(node, snapshot, scope),
+  };
 }

@@ -19,7 +19,11 @@ function forPort(p: TrafficPolicy | undefined, port: number): PortTrafficPolicy 
  * The policy for one cluster, as pilot's MergeTrafficPolicy: the rule's top level, its port-level settings for
  * the port, then the subset's top level and the subset's port-level settings; each layer replaces whole fields.
  */
-export function effectivePolicy(top: TrafficPolicy | undefined, subset: Subset | undefined, port: number): PolicyFields {
+export function effectivePolicy(
+  top: TrafficPolicy | undefined,
+  subset: Subset | undefined,
+  port: number,
+): PolicyFields {
   let p: PolicyFields = {};
   p = layer(p, top);
   p = layer(p, forPort(top, port));

@@ -25,14 +25,21 @@ function snapshot(resources: AnyResource[]) {
   return buildSnapshot({ version: 'v1', resources, instances: [SLEEP, EGRESS_GW] });
 }
 
-const aliyunSE = serviceEntry('aliyun', { hosts: ['aliyun.com'], ports: [port(80, 'HTTP', 'http')], resolution: 'DNS' });
+const aliyunSE = serviceEntry('aliyun', {
+  hosts: ['aliyun.com'],
+  ports: [port(80, 'HTTP', 'http')],
+  resolution: 'DNS',
+});
 const egressGw = gateway('egress-gw', [httpServer(80, ['aliyun.com'])]);
 const egressVs = virtualService('egressgateway-vs', {
   hosts: ['aliyun.com'],
   gateways: ['istio-system/egress-gw', 'mesh'],
   http: [
     http({ match: [match({ gateways: ['mesh'], port: 80 })], route: [to(GW_HOST, { port: 80 })] }),
-    http({ match: [match({ gateways: ['istio-system/egress-gw'], port: 80 })], route: [to('aliyun.com', { port: 80 })] }),
+    http({
+      match: [match({ gateways: ['istio-system/egress-gw'], port: 80 })],
+      route: [to('aliyun.com', { port: 80 })],
+    }),
   ],
 });
 
@@ -65,8 +72,13 @@ describe('seed walkthrough', () => {
     assert.equal(c?.type, 'STRICT_DNS');
     assert.equal(c?.connectTimeoutMs, 10_000);
     assert.equal(c?.metadata.serviceName, 'aliyun.com');
-    const route = cfg.routeConfigs.find((rc) => rc.name === '80')?.virtualHosts.find((v) => v.name === 'aliyun.com:80')?.routes[0];
-    assert.equal(route?.action.kind === 'cluster' && route.action.retry?.numRetries, 2, "pilot's default retry policy on the default route");
+    const route = cfg.routeConfigs.find((rc) => rc.name === '80')?.virtualHosts.find((v) => v.name === 'aliyun.com:80')
+      ?.routes[0];
+    assert.equal(
+      route?.action.kind === 'cluster' && route.action.retry?.numRetries,
+      2,
+      "pilot's default retry policy on the default route",
+    );
   });
 
   it('with the Gateway and VirtualService: the sidecar sends aliyun.com to the egress gateway', () => {

@@ -1,4 +1,10 @@
-import type { ClientTLSSettings, ConnectionPoolSettings, OutlierDetection, Resource, TrafficPolicy } from '../model/index.js';
+import type {
+  ClientTLSSettings,
+  ConnectionPoolSettings,
+  OutlierDetection,
+  Resource,
+  TrafficPolicy,
+} from '../model/index.js';
 import type { Findings } from './findings.js';
 import { checkExportTo, checkPort, checkSelector, isDns1123Label, wildcardDomainError } from './names.js';
 
@@ -6,26 +12,52 @@ function checkClientTls(f: Findings, field: string, t: ClientTLSSettings | undef
   if (!t) return;
   if (t.insecureSkipVerify) {
     if (t.mode === 'SIMPLE' && (t.caCertificates || t.credentialName || t.subjectAltNames.length > 0)) {
-      f.add('InvalidClientTls', field, 'cannot specify caCertificates, credentialName or subjectAltNames when insecureSkipVerify is true');
+      f.add(
+        'InvalidClientTls',
+        field,
+        'cannot specify caCertificates, credentialName or subjectAltNames when insecureSkipVerify is true',
+      );
     }
     if (t.mode === 'MUTUAL' && (t.caCertificates || t.subjectAltNames.length > 0)) {
-      f.add('InvalidClientTls', field, 'cannot specify caCertificates or subjectAltNames when insecureSkipVerify is true');
+      f.add(
+        'InvalidClientTls',
+        field,
+        'cannot specify caCertificates or subjectAltNames when insecureSkipVerify is true',
+      );
     }
   }
   if ((t.mode === 'SIMPLE' || t.mode === 'MUTUAL') && t.credentialName) {
     if (t.clientCertificate || t.caCertificates || t.privateKey) {
-      f.add('InvalidClientTls', field, 'cannot specify client certificates or CA certificate if credentialName is set', 'use either credentialName or the file fields');
+      f.add(
+        'InvalidClientTls',
+        field,
+        'cannot specify client certificates or CA certificate if credentialName is set',
+        'use either credentialName or the file fields',
+      );
     }
     return;
   }
   if (t.mode === 'MUTUAL') {
-    if (!t.clientCertificate) f.add('InvalidClientTls', field, 'client certificate required for mutual tls', 'set clientCertificate and privateKey, or credentialName');
-    if (!t.privateKey) f.add('InvalidClientTls', field, 'private key required for mutual tls', 'set clientCertificate and privateKey, or credentialName');
+    if (!t.clientCertificate)
+      f.add(
+        'InvalidClientTls',
+        field,
+        'client certificate required for mutual tls',
+        'set clientCertificate and privateKey, or credentialName',
+      );
+    if (!t.privateKey)
+      f.add(
+        'InvalidClientTls',
+        field,
+        'private key required for mutual tls',
+        'set clientCertificate and privateKey, or credentialName',
+      );
   }
 }
 
 function checkPercent(f: Findings, field: string, v: number | undefined): void {
-  if (v !== undefined && (v < 0 || v > 100)) f.add('InvalidTrafficPolicyValue', field, `percentage ${v} is not in range 0..100`);
+  if (v !== undefined && (v < 0 || v > 100))
+    f.add('InvalidTrafficPolicyValue', field, `percentage ${v} is not in range 0..100`);
 }
 
 function checkOutlier(f: Findings, field: string, o: OutlierDetection | undefined): void {
@@ -33,7 +65,8 @@ function checkOutlier(f: Findings, field: string, o: OutlierDetection | undefine
   checkPercent(f, `${field}.maxEjectionPercent`, o.maxEjectionPercent);
   for (const k of ['intervalMs', 'baseEjectionTimeMs'] as const) {
     const v = o[k];
-    if (v !== undefined && v < 1) f.add('InvalidTrafficPolicyValue', `${field}.${k.replace(/Ms$/, '')}`, 'duration must be at least 1ms');
+    if (v !== undefined && v < 1)
+      f.add('InvalidTrafficPolicyValue', `${field}.${k.replace(/Ms$/, '')}`, 'duration must be at least 1ms');
   }
 }
 
@@ -47,25 +80,38 @@ function checkPool(f: Findings, field: string, p: ConnectionPoolSettings | undef
     ['http.maxRequestsPerConnection', p.http?.maxRequestsPerConnection],
     ['http.maxRetries', p.http?.maxRetries],
   ];
-  for (const [k, v] of nonNegative) if (v !== undefined && v < 0) f.add('InvalidTrafficPolicyValue', `${field}.${k}`, `${k.split('.')[1]} must be non-negative, got ${v}`);
-  if (p.tcp?.connectTimeoutMs !== undefined && p.tcp.connectTimeoutMs < 1) f.add('InvalidTrafficPolicyValue', `${field}.tcp.connectTimeout`, 'duration must be at least 1ms');
+  for (const [k, v] of nonNegative)
+    if (v !== undefined && v < 0)
+      f.add('InvalidTrafficPolicyValue', `${field}.${k}`, `${k.split('.')[1]} must be non-negative, got ${v}`);
+  if (p.tcp?.connectTimeoutMs !== undefined && p.tcp.connectTimeoutMs < 1)
+    f.add('InvalidTrafficPolicyValue', `${field}.tcp.connectTimeout`, 'duration must be at least 1ms');
 }
 
 function checkPolicy(f: Findings, field: string, p: TrafficPolicy | undefined): void {
   if (!p) return;
   if (!f.wroteBelow(field)) {
-    f.add('EmptyTrafficPolicy', field, 'traffic policy must have at least one field', 'remove the empty trafficPolicy or fill it');
+    f.add(
+      'EmptyTrafficPolicy',
+      field,
+      'traffic policy must have at least one field',
+      'remove the empty trafficPolicy or fill it',
+    );
     return;
   }
   if (p.loadBalancer?.kind === 'consistentHash' && p.loadBalancer.httpCookie && !p.loadBalancer.httpCookie.name) {
-    f.add('InvalidTrafficPolicyValue', `${field}.loadBalancer.consistentHash.httpCookie`, 'name required for httpCookie');
+    f.add(
+      'InvalidTrafficPolicyValue',
+      `${field}.loadBalancer.consistentHash.httpCookie`,
+      'name required for httpCookie',
+    );
   }
   checkPool(f, `${field}.connectionPool`, p.connectionPool);
   checkOutlier(f, `${field}.outlierDetection`, p.outlierDetection);
   checkClientTls(f, `${field}.tls`, p.tls);
   p.portLevelSettings.forEach((pl, i) => {
     const pf = `${field}.portLevelSettings[${i}]`;
-    if (!f.wrote(`${pf}.port`)) f.add('InvalidTrafficPolicyValue', `${pf}`, 'portTrafficPolicy must have valid port', 'add port: {number: N}');
+    if (!f.wrote(`${pf}.port`))
+      f.add('InvalidTrafficPolicyValue', `${pf}`, 'portTrafficPolicy must have valid port', 'add port: {number: N}');
     else checkPort(f, `${pf}.port.number`, pl.port);
     if (!pl.loadBalancer && !pl.connectionPool && !pl.outlierDetection && !pl.tls) {
       f.add('EmptyTrafficPolicy', pf, 'port traffic policy must have at least one field');
@@ -80,17 +126,27 @@ function checkPolicy(f: Findings, field: string, p: TrafficPolicy | undefined): 
 export function validateDestinationRule(r: Resource<'DestinationRule'>, f: Findings): void {
   const s = r.spec;
   const hostErr = wildcardDomainError(s.host);
-  if (hostErr) f.add('InvalidHostname', 'spec.host', hostErr, 'use the service name, e.g. "reviews" or "api.example.com"');
+  if (hostErr)
+    f.add('InvalidHostname', 'spec.host', hostErr, 'use the service name, e.g. "reviews" or "api.example.com"');
   checkPolicy(f, 'spec.trafficPolicy', s.trafficPolicy);
   const names = new Set<string>();
   s.subsets.forEach((sub, i) => {
     const field = `spec.subsets[${i}]`;
-    if (names.has(sub.name)) f.add('DuplicateSubsetName', `${field}.name`, `duplicate subset names: ${sub.name}`, 'give each subset a distinct name; Istio uses the first one');
+    if (names.has(sub.name))
+      f.add(
+        'DuplicateSubsetName',
+        `${field}.name`,
+        `duplicate subset names: ${sub.name}`,
+        'give each subset a distinct name; Istio uses the first one',
+      );
     names.add(sub.name);
-    if (sub.name === '') f.add('InvalidSubsetName', `${field}.name`, 'subset name cannot be empty', 'add name: <subset>');
-    else if (!isDns1123Label(sub.name)) f.add('InvalidSubsetName', `${field}.name`, `subset name is invalid: ${sub.name}`, 'use a lower-case DNS label');
+    if (sub.name === '')
+      f.add('InvalidSubsetName', `${field}.name`, 'subset name cannot be empty', 'add name: <subset>');
+    else if (!isDns1123Label(sub.name))
+      f.add('InvalidSubsetName', `${field}.name`, `subset name is invalid: ${sub.name}`, 'use a lower-case DNS label');
     for (const [k, v] of Object.entries(sub.labels)) {
-      if (k === '' || k.includes('*') || v.includes('*')) f.add('InvalidLabelSelector', `${field}.labels`, `invalid subset label "${k}=${v}"`);
+      if (k === '' || k.includes('*') || v.includes('*'))
+        f.add('InvalidLabelSelector', `${field}.labels`, `invalid subset label "${k}=${v}"`);
     }
     checkPolicy(f, `${field}.trafficPolicy`, sub.trafficPolicy);
   });
@@ -98,6 +154,11 @@ export function validateDestinationRule(r: Resource<'DestinationRule'>, f: Findi
   if (s.workloadSelector) {
     checkSelector(f, 'spec.workloadSelector', s.workloadSelector.matchLabels);
     const others = s.exportTo.filter((e) => e !== '.' && e !== r.meta.namespace);
-    if (others.length > 0) f.add('InvalidExportTo', 'spec.exportTo', 'destination rule with workload selector cannot have exportTo beyond current namespace');
+    if (others.length > 0)
+      f.add(
+        'InvalidExportTo',
+        'spec.exportTo',
+        'destination rule with workload selector cannot have exportTo beyond current namespace',
+      );
   }
 }

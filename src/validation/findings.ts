@@ -26,7 +26,8 @@ export class Findings {
 
   /** Whether anything below the field was written (e.g. a trafficPolicy with only unmodelled fields). */
   wroteBelow(field: string): boolean {
-    for (const k of this.resource.positions.keys()) if (k.startsWith(`${field}.`) || k.startsWith(`${field}[`)) return true;
+    for (const k of this.resource.positions.keys())
+      if (k.startsWith(`${field}.`) || k.startsWith(`${field}[`)) return true;
     return false;
   }
 

@@ -42,7 +42,8 @@ export function wildcardDomainError(name: string): string | undefined {
   if (pre) return pre;
   const dot = name.indexOf('.');
   const first = dot < 0 ? name : name.slice(0, dot);
-  if (!(first.length <= 63 && WILDCARD_LABEL.test(first))) return `domain name "${name}" invalid (label "${first}" invalid)`;
+  if (!(first.length <= 63 && WILDCARD_LABEL.test(first)))
+    return `domain name "${name}" invalid (label "${first}" invalid)`;
   return dot < 0 ? undefined : labelsError(name, name.slice(dot + 1));
 }
 
@@ -69,7 +70,12 @@ export function ipSubnetError(s: string): string | undefined {
 
 export function checkPort(f: Findings, field: string, port: number): void {
   if (!(port >= 1 && port <= 65535)) {
-    f.add('InvalidPortNumber', field, `port number ${port} must be in the range 1..65535`, 'use a port between 1 and 65535');
+    f.add(
+      'InvalidPortNumber',
+      field,
+      `port number ${port} must be in the range 1..65535`,
+      'use a port between 1 and 65535',
+    );
   }
 }
 
@@ -85,14 +91,25 @@ export function checkPortName(f: Findings, field: string, name: string): void {
 }
 
 /** Label selectors: no empty keys, no wildcards (Istio ValidateAlphaWorkloadSelector / validateWorkloadSelector). */
-export function checkSelector(f: Findings, field: string, labels: Labels, emptyCode: CodeName = 'EmptyWorkloadSelector'): void {
+export function checkSelector(
+  f: Findings,
+  field: string,
+  labels: Labels,
+  emptyCode: CodeName = 'EmptyWorkloadSelector',
+): void {
   const entries = Object.entries(labels);
   if (entries.length === 0) {
-    f.add(emptyCode, field, 'workload selector specified without labels; it applies to every workload in the namespace', 'add labels or remove the selector');
+    f.add(
+      emptyCode,
+      field,
+      'workload selector specified without labels; it applies to every workload in the namespace',
+      'add labels or remove the selector',
+    );
   }
   for (const [k, v] of entries) {
     if (k === '') f.add('InvalidLabelSelector', field, `empty key is not supported in selector: "${k}=${v}"`);
-    if (k.includes('*') || v.includes('*')) f.add('InvalidLabelSelector', field, `wildcard is not supported in selector: "${k}=${v}"`);
+    if (k.includes('*') || v.includes('*'))
+      f.add('InvalidLabelSelector', field, `wildcard is not supported in selector: "${k}=${v}"`);
   }
 }
 
@@ -103,13 +120,26 @@ export function checkExportTo(f: Findings, namespace: string, exportTo: readonly
     const field = `spec.exportTo[${i}]`;
     const key = e === '.' ? namespace : e;
     if (seen.has(key)) {
-      f.add('InvalidExportTo', field, key !== e ? `duplicate entries in exportTo: . and current namespace ${namespace}` : `duplicate entries in exportTo for entry ${e}`);
+      f.add(
+        'InvalidExportTo',
+        field,
+        key !== e
+          ? `duplicate entries in exportTo: . and current namespace ${namespace}`
+          : `duplicate entries in exportTo for entry ${e}`,
+      );
       return;
     }
     if (e === '~' && !allowNone) f.add('InvalidExportTo', field, 'exportTo "~" is only allowed for ServiceEntries');
-    else if (e !== '*' && e !== '~' && e !== '.' && !isDns1123Label(e)) f.add('InvalidExportTo', field, `invalid exportTo value "${e}"`, 'use ".", "*" or a namespace name');
+    else if (e !== '*' && e !== '~' && e !== '.' && !isDns1123Label(e))
+      f.add('InvalidExportTo', field, `invalid exportTo value "${e}"`, 'use ".", "*" or a namespace name');
     seen.add(key);
   });
-  if (seen.has('*') && exportTo.length > 1) f.add('InvalidExportTo', 'spec.exportTo', 'cannot have both public (*) and non-public exportTo values for a resource');
-  if (seen.has('~') && exportTo.length > 1) f.add('InvalidExportTo', 'spec.exportTo', 'cannot export service entry to no one (~) and someone');
+  if (seen.has('*') && exportTo.length > 1)
+    f.add(
+      'InvalidExportTo',
+      'spec.exportTo',
+      'cannot have both public (*) and non-public exportTo values for a resource',
+    );
+  if (seen.has('~') && exportTo.length > 1)
+    f.add('InvalidExportTo', 'spec.exportTo', 'cannot export service entry to no one (~) and someone');
 }

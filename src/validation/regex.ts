@@ -8,8 +8,12 @@ export function regexError(re: string): string | undefined {
   if (re === '') return 'regex string match should not be empty';
   if (re.length > 1024) return 'regex is too large, max length allowed is 1024';
   if (/\(\?<?[=!]/.test(re)) return `regex "${re}" uses lookaround, which RE2 (Istio's regex engine) does not support`;
-  if (/\\[1-9]/.test(re)) return `regex "${re}" uses a backreference, which RE2 (Istio's regex engine) does not support`;
-  const translated = re.replace(/\(\?P</g, '(?<').replace(/\\z/g, '$').replace(/^\(\?([imsU]+)\)/, '');
+  if (/\\[1-9]/.test(re))
+    return `regex "${re}" uses a backreference, which RE2 (Istio's regex engine) does not support`;
+  const translated = re
+    .replace(/\(\?P</g, '(?<')
+    .replace(/\\z/g, '$')
+    .replace(/^\(\?([imsU]+)\)/, '');
   try {
     new RegExp(translated, 'u');
     return undefined;

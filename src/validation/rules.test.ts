@@ -6,18 +6,26 @@ import { CODES } from './codes.js';
 // Table tests over YAML fixtures: each rule has a failing fixture (the code must appear) and a passing one
 // (the code must not appear). Fixtures go through the real ingest pipeline, which calls validateResource.
 
-const se = (spec: string) => `apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: se}\nspec:\n${spec}`;
-const gw = (spec: string, name = 'gw') => `apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: ${name}}\nspec:\n  selector: {istio: egressgateway}\n${spec}`;
-const vs = (spec: string) => `apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: vs}\nspec:\n${spec}`;
-const dr = (spec: string) => `apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: dr}\nspec:\n${spec}`;
-const sc = (spec: string) => `apiVersion: networking.istio.io/v1\nkind: Sidecar\nmetadata: {name: sc, namespace: ns1}\nspec:\n${spec}`;
+const se = (spec: string) =>
+  `apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: se}\nspec:\n${spec}`;
+const gw = (spec: string, name = 'gw') =>
+  `apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: ${name}}\nspec:\n  selector: {istio: egressgateway}\n${spec}`;
+const vs = (spec: string) =>
+  `apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: vs}\nspec:\n${spec}`;
+const dr = (spec: string) =>
+  `apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: dr}\nspec:\n${spec}`;
+const sc = (spec: string) =>
+  `apiVersion: networking.istio.io/v1\nkind: Sidecar\nmetadata: {name: sc, namespace: ns1}\nspec:\n${spec}`;
 const dep = (spec: string) => `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n${spec}`;
 
 const HTTP80 = '  ports: [{number: 80, name: http, protocol: HTTP}]\n';
 const route = (host = 'a.example.com') => `    route: [{destination: {host: ${host}}}]\n`;
-const server = (extra = '') => `  servers:\n  - port: {number: 80, name: http, protocol: HTTP}\n    hosts: [a.example.com]\n${extra}`;
+const server = (extra = '') =>
+  `  servers:\n  - port: {number: 80, name: http, protocol: HTTP}\n    hosts: [a.example.com]\n${extra}`;
 const deployment = (selector: string, labels: string, containers = '[{name: c}]') =>
-  dep(`  selector: {matchLabels: ${selector}}\n  template:\n    metadata: {labels: ${labels}}\n    spec: {containers: ${containers}}\n`);
+  dep(
+    `  selector: {matchLabels: ${selector}}\n  template:\n    metadata: {labels: ${labels}}\n    spec: {containers: ${containers}}\n`,
+  );
 
 type Case = readonly [name: keyof typeof CODES, fail: string, pass: string];
 
@@ -25,86 +33,420 @@ const CASES: readonly Case[] = [
   // ServiceEntry
   ['ServiceEntryNoHosts', se(HTTP80), se(`  hosts: [a.example.com]\n${HTTP80}`)],
   ['InvalidHostname', se(`  hosts: ["*"]\n${HTTP80}`), se(`  hosts: ["*.example.com"]\n${HTTP80}`)],
-  ['PartialWildcardHost', se(`  hosts: ["*foo.example.com"]\n${HTTP80}`), se(`  hosts: ["*.foo.example.com"]\n${HTTP80}`)],
-  ['EndpointsWithWorkloadSelector', se(`  hosts: [a.example.com]\n${HTTP80}  resolution: STATIC\n  location: MESH_INTERNAL\n  workloadSelector: {labels: {app: a}}\n  endpoints: [{address: 1.1.1.1}]\n`), se(`  hosts: [a.example.com]\n${HTTP80}  resolution: STATIC\n  location: MESH_INTERNAL\n  workloadSelector: {labels: {app: a}}\n`)],
-  ['EndpointsWithResolutionNone', se(`  hosts: [a.example.com]\n${HTTP80}  endpoints: [{address: 1.1.1.1}]\n`), se(`  hosts: [a.example.com]\n${HTTP80}  resolution: STATIC\n  endpoints: [{address: 1.1.1.1}]\n`)],
-  ['DnsHostNotFqdn', se(`  hosts: ["*.example.com"]\n${HTTP80}  resolution: DNS\n`), se(`  hosts: ["*.example.com"]\n${HTTP80}  resolution: DNS\n  endpoints: [{address: www.example.com}]\n`)],
-  ['DnsRoundRobinEndpoints', se(`  hosts: [a.example.com]\n${HTTP80}  resolution: DNS_ROUND_ROBIN\n  endpoints: [{address: b.example.com}, {address: c.example.com}]\n`), se(`  hosts: [a.example.com]\n${HTTP80}  resolution: DNS_ROUND_ROBIN\n  endpoints: [{address: b.example.com}]\n`)],
-  ['DuplicatePortNumber', se(`  hosts: [a.example.com]\n  ports: [{number: 80, name: http, protocol: HTTP}, {number: 80, name: http2, protocol: HTTP}]\n`), se(`  hosts: [a.example.com]\n  ports: [{number: 80, name: http, protocol: HTTP}, {number: 81, name: http2, protocol: HTTP}]\n`)],
-  ['DuplicatePortName', se(`  hosts: [a.example.com]\n  ports: [{number: 80, name: http, protocol: HTTP}, {number: 81, name: http, protocol: HTTP}]\n`), se(`  hosts: [a.example.com]\n  ports: [{number: 80, name: http, protocol: HTTP}, {number: 81, name: http-81, protocol: HTTP}]\n`)],
-  ['InvalidPortNumber', se(`  hosts: [a.example.com]\n  ports: [{number: 70000, name: http, protocol: HTTP}]\n`), se(`  hosts: [a.example.com]\n${HTTP80}`)],
-  ['InvalidPortName', se(`  hosts: [a.example.com]\n  ports: [{number: 80, name: HTTP_80, protocol: HTTP}]\n`), se(`  hosts: [a.example.com]\n${HTTP80}`)],
-  ['EndpointPortNotDeclared', se(`  hosts: [a.example.com]\n${HTTP80}  resolution: STATIC\n  endpoints: [{address: 1.1.1.1, ports: {https: 8443}}]\n`), se(`  hosts: [a.example.com]\n${HTTP80}  resolution: STATIC\n  endpoints: [{address: 1.1.1.1, ports: {http: 8080}}]\n`)],
-  ['CidrRequiresNoneOrStatic', se(`  hosts: [a.example.com]\n  addresses: [10.0.0.0/8]\n${HTTP80}  resolution: DNS\n`), se(`  hosts: [a.example.com]\n  addresses: [10.0.0.0/8]\n${HTTP80}  resolution: NONE\n`)],
-  ['InvalidAddress', se(`  hosts: [a.example.com]\n  addresses: [10.0.0.0/99]\n${HTTP80}`), se(`  hosts: [a.example.com]\n  addresses: [10.0.0.1]\n${HTTP80}`)],
-  ['InvalidEndpointAddress', se(`  hosts: [a.example.com]\n${HTTP80}  resolution: STATIC\n  endpoints: [{address: b.example.com}]\n`), se(`  hosts: [a.example.com]\n${HTTP80}  resolution: STATIC\n  endpoints: [{address: "2001:db8::1"}]\n`)],
-  ['MultipleHostsTcpPort', se(`  hosts: [a.example.com, b.example.com]\n  addresses: [10.0.0.1]\n  ports: [{number: 5432, name: pg, protocol: TCP}]\n  resolution: DNS\n`), se(`  hosts: [a.example.com, b.example.com]\n  ports: [{number: 443, name: tls, protocol: TLS}]\n  resolution: DNS\n`)],
-  ['DynamicDnsRules', se(`  hosts: [a.example.com]\n${HTTP80}  resolution: DYNAMIC_DNS\n`), se(`  hosts: ["*.example.com"]\n${HTTP80}  resolution: DYNAMIC_DNS\n`)],
-  ['TargetPortIgnored', se(`  hosts: [a.example.com]\n  ports: [{number: 80, name: http, protocol: HTTP, targetPort: 443}]\n`), se(`  hosts: [a.example.com]\n  ports: [{number: 80, name: http, protocol: HTTP, targetPort: 443}]\n  resolution: DNS\n`)],
-  ['InvalidExportTo', se(`  hosts: [a.example.com]\n${HTTP80}  exportTo: [".", default]\n`), se(`  hosts: [a.example.com]\n${HTTP80}  exportTo: [".", istio-system]\n`)],
-  ['EmptyWorkloadSelector', se(`  hosts: [a.example.com]\n${HTTP80}  location: MESH_INTERNAL\n  resolution: STATIC\n  workloadSelector: {labels: {}}\n`), se(`  hosts: [a.example.com]\n${HTTP80}  location: MESH_INTERNAL\n  resolution: STATIC\n  workloadSelector: {labels: {app: a}}\n`)],
+  [
+    'PartialWildcardHost',
+    se(`  hosts: ["*foo.example.com"]\n${HTTP80}`),
+    se(`  hosts: ["*.foo.example.com"]\n${HTTP80}`),
+  ],
+  [
+    'EndpointsWithWorkloadSelector',
+    se(
+      `  hosts: [a.example.com]\n${HTTP80}  resolution: STATIC\n  location: MESH_INTERNAL\n  workloadSelector: {labels: {app: a}}\n  endpoints: [{address: 1.1.1.1}]\n`,
+    ),
+    se(
+      `  hosts: [a.example.com]\n${HTTP80}  resolution: STATIC\n  location: MESH_INTERNAL\n  workloadSelector: {labels: {app: a}}\n`,
+    ),
+  ],
+  [
+    'EndpointsWithResolutionNone',
+    se(`  hosts: [a.example.com]\n${HTTP80}  endpoints: [{address: 1.1.1.1}]\n`),
+    se(`  hosts: [a.example.com]\n${HTTP80}  resolution: STATIC\n  endpoints: [{address: 1.1.1.1}]\n`),
+  ],
+  [
+    'DnsHostNotFqdn',
+    se(`  hosts: ["*.example.com"]\n${HTTP80}  resolution: DNS\n`),
+    se(`  hosts: ["*.example.com"]\n${HTTP80}  resolution: DNS\n  endpoints: [{address: www.example.com}]\n`),
+  ],
+  [
+    'DnsRoundRobinEndpoints',
+    se(
+      `  hosts: [a.example.com]\n${HTTP80}  resolution: DNS_ROUND_ROBIN\n  endpoints: [{address: b.example.com}, {address: c.example.com}]\n`,
+    ),
+    se(`  hosts: [a.example.com]\n${HTTP80}  resolution: DNS_ROUND_ROBIN\n  endpoints: [{address: b.example.com}]\n`),
+  ],
+  [
+    'DuplicatePortNumber',
+    se(
+      `  hosts: [a.example.com]\n  ports: [{number: 80, name: http, protocol: HTTP}, {number: 80, name: http2, protocol: HTTP}]\n`,
+    ),
+    se(
+      `  hosts: [a.example.com]\n  ports: [{number: 80, name: http, protocol: HTTP}, {number: 81, name: http2, protocol: HTTP}]\n`,
+    ),
+  ],
+  [
+    'DuplicatePortName',
+    se(
+      `  hosts: [a.example.com]\n  ports: [{number: 80, name: http, protocol: HTTP}, {number: 81, name: http, protocol: HTTP}]\n`,
+    ),
+    se(
+      `  hosts: [a.example.com]\n  ports: [{number: 80, name: http, protocol: HTTP}, {number: 81, name: http-81, protocol: HTTP}]\n`,
+    ),
+  ],
+  [
+    'InvalidPortNumber',
+    se(`  hosts: [a.example.com]\n  ports: [{number: 70000, name: http, protocol: HTTP}]\n`),
+    se(`  hosts: [a.example.com]\n${HTTP80}`),
+  ],
+  [
+    'InvalidPortName',
+    se(`  hosts: [a.example.com]\n  ports: [{number: 80, name: HTTP_80, protocol: HTTP}]\n`),
+    se(`  hosts: [a.example.com]\n${HTTP80}`),
+  ],
+  [
+    'EndpointPortNotDeclared',
+    se(
+      `  hosts: [a.example.com]\n${HTTP80}  resolution: STATIC\n  endpoints: [{address: 1.1.1.1, ports: {https: 8443}}]\n`,
+    ),
+    se(
+      `  hosts: [a.example.com]\n${HTTP80}  resolution: STATIC\n  endpoints: [{address: 1.1.1.1, ports: {http: 8080}}]\n`,
+    ),
+  ],
+  [
+    'CidrRequiresNoneOrStatic',
+    se(`  hosts: [a.example.com]\n  addresses: [10.0.0.0/8]\n${HTTP80}  resolution: DNS\n`),
+    se(`  hosts: [a.example.com]\n  addresses: [10.0.0.0/8]\n${HTTP80}  resolution: NONE\n`),
+  ],
+  [
+    'InvalidAddress',
+    se(`  hosts: [a.example.com]\n  addresses: [10.0.0.0/99]\n${HTTP80}`),
+    se(`  hosts: [a.example.com]\n  addresses: [10.0.0.1]\n${HTTP80}`),
+  ],
+  [
+    'InvalidEndpointAddress',
+    se(`  hosts: [a.example.com]\n${HTTP80}  resolution: STATIC\n  endpoints: [{address: b.example.com}]\n`),
+    se(`  hosts: [a.example.com]\n${HTTP80}  resolution: STATIC\n  endpoints: [{address: "2001:db8::1"}]\n`),
+  ],
+  [
+    'MultipleHostsTcpPort',
+    se(
+      `  hosts: [a.example.com, b.example.com]\n  addresses: [10.0.0.1]\n  ports: [{number: 5432, name: pg, protocol: TCP}]\n  resolution: DNS\n`,
+    ),
+    se(
+      `  hosts: [a.example.com, b.example.com]\n  ports: [{number: 443, name: tls, protocol: TLS}]\n  resolution: DNS\n`,
+    ),
+  ],
+  [
+    'DynamicDnsRules',
+    se(`  hosts: [a.example.com]\n${HTTP80}  resolution: DYNAMIC_DNS\n`),
+    se(`  hosts: ["*.example.com"]\n${HTTP80}  resolution: DYNAMIC_DNS\n`),
+  ],
+  [
+    'TargetPortIgnored',
+    se(`  hosts: [a.example.com]\n  ports: [{number: 80, name: http, protocol: HTTP, targetPort: 443}]\n`),
+    se(
+      `  hosts: [a.example.com]\n  ports: [{number: 80, name: http, protocol: HTTP, targetPort: 443}]\n  resolution: DNS\n`,
+    ),
+  ],
+  [
+    'InvalidExportTo',
+    se(`  hosts: [a.example.com]\n${HTTP80}  exportTo: [".", default]\n`),
+    se(`  hosts: [a.example.com]\n${HTTP80}  exportTo: [".", istio-system]\n`),
+  ],
+  [
+    'EmptyWorkloadSelector',
+    se(
+      `  hosts: [a.example.com]\n${HTTP80}  location: MESH_INTERNAL\n  resolution: STATIC\n  workloadSelector: {labels: {}}\n`,
+    ),
+    se(
+      `  hosts: [a.example.com]\n${HTTP80}  location: MESH_INTERNAL\n  resolution: STATIC\n  workloadSelector: {labels: {app: a}}\n`,
+    ),
+  ],
 
   // Gateway
   ['GatewayNoServers', gw('  servers: []\n'), gw(server())],
   ['ServerNoHosts', gw('  servers:\n  - port: {number: 80, name: http, protocol: HTTP}\n'), gw(server())],
-  ['ServerTlsRequired', gw('  servers:\n  - port: {number: 443, name: tls, protocol: TLS}\n    hosts: [a.example.com]\n'), gw('  servers:\n  - port: {number: 443, name: tls, protocol: TLS}\n    hosts: [a.example.com]\n    tls: {}\n')],
-  ['ServerTlsNotAllowed', gw(server('    tls: {mode: SIMPLE, credentialName: c}\n')), gw(server('    tls: {httpsRedirect: true}\n'))],
-  ['DuplicateServerPortName', gw('  servers:\n  - port: {number: 80, name: http, protocol: HTTP}\n    hosts: [a.example.com]\n  - port: {number: 8080, name: http, protocol: HTTP}\n    hosts: [b.example.com]\n'), gw('  servers:\n  - port: {number: 80, name: http, protocol: HTTP}\n    hosts: [a.example.com]\n  - port: {number: 8080, name: http-8080, protocol: HTTP}\n    hosts: [b.example.com]\n')],
-  ['InvalidServerTls', gw('  servers:\n  - port: {number: 443, name: https, protocol: HTTPS}\n    hosts: [a.example.com]\n    tls: {mode: SIMPLE}\n'), gw('  servers:\n  - port: {number: 443, name: https, protocol: HTTPS}\n    hosts: [a.example.com]\n    tls: {mode: SIMPLE, credentialName: a-cert}\n')],
-  ['HttpsRedirectOnNonHttp', gw('  servers:\n  - port: {number: 443, name: tls, protocol: TLS}\n    hosts: [a.example.com]\n    tls: {httpsRedirect: true}\n'), gw(server('    tls: {httpsRedirect: true}\n'))],
-  ['GatewayTargetPort', gw('  servers:\n  - port: {number: 80, name: http, protocol: HTTP, targetPort: 8080}\n    hosts: [a.example.com]\n'), gw(server())],
+  [
+    'ServerTlsRequired',
+    gw('  servers:\n  - port: {number: 443, name: tls, protocol: TLS}\n    hosts: [a.example.com]\n'),
+    gw('  servers:\n  - port: {number: 443, name: tls, protocol: TLS}\n    hosts: [a.example.com]\n    tls: {}\n'),
+  ],
+  [
+    'ServerTlsNotAllowed',
+    gw(server('    tls: {mode: SIMPLE, credentialName: c}\n')),
+    gw(server('    tls: {httpsRedirect: true}\n')),
+  ],
+  [
+    'DuplicateServerPortName',
+    gw(
+      '  servers:\n  - port: {number: 80, name: http, protocol: HTTP}\n    hosts: [a.example.com]\n  - port: {number: 8080, name: http, protocol: HTTP}\n    hosts: [b.example.com]\n',
+    ),
+    gw(
+      '  servers:\n  - port: {number: 80, name: http, protocol: HTTP}\n    hosts: [a.example.com]\n  - port: {number: 8080, name: http-8080, protocol: HTTP}\n    hosts: [b.example.com]\n',
+    ),
+  ],
+  [
+    'InvalidServerTls',
+    gw(
+      '  servers:\n  - port: {number: 443, name: https, protocol: HTTPS}\n    hosts: [a.example.com]\n    tls: {mode: SIMPLE}\n',
+    ),
+    gw(
+      '  servers:\n  - port: {number: 443, name: https, protocol: HTTPS}\n    hosts: [a.example.com]\n    tls: {mode: SIMPLE, credentialName: a-cert}\n',
+    ),
+  ],
+  [
+    'HttpsRedirectOnNonHttp',
+    gw(
+      '  servers:\n  - port: {number: 443, name: tls, protocol: TLS}\n    hosts: [a.example.com]\n    tls: {httpsRedirect: true}\n',
+    ),
+    gw(server('    tls: {httpsRedirect: true}\n')),
+  ],
+  [
+    'GatewayTargetPort',
+    gw(
+      '  servers:\n  - port: {number: 80, name: http, protocol: HTTP, targetPort: 8080}\n    hosts: [a.example.com]\n',
+    ),
+    gw(server()),
+  ],
   ['InvalidGatewayName', gw(server(), 'egress.gw'), gw(server(), 'egress-gw')],
-  ['ServerPortNameMissing', gw('  servers:\n  - port: {number: 80, protocol: HTTP}\n    hosts: [a.example.com]\n'), gw(server())],
-  ['ServerProtocolConflict', gw('  servers:\n  - port: {number: 443, name: http, protocol: HTTP}\n    hosts: [a.example.com]\n  - port: {number: 443, name: tls, protocol: TLS}\n    hosts: [b.example.com]\n    tls: {}\n'), gw('  servers:\n  - port: {number: 80, name: http, protocol: HTTP}\n    hosts: [a.example.com]\n  - port: {number: 443, name: tls, protocol: TLS}\n    hosts: [b.example.com]\n    tls: {}\n')],
-  ['ServerTlsCertificatesIgnored', gw('  servers:\n  - port: {number: 443, name: tls, protocol: TLS}\n    hosts: [a.example.com]\n    tls: {mode: PASSTHROUGH, credentialName: c}\n'), gw('  servers:\n  - port: {number: 443, name: tls, protocol: TLS}\n    hosts: [a.example.com]\n    tls: {mode: PASSTHROUGH}\n')],
+  [
+    'ServerPortNameMissing',
+    gw('  servers:\n  - port: {number: 80, protocol: HTTP}\n    hosts: [a.example.com]\n'),
+    gw(server()),
+  ],
+  [
+    'ServerProtocolConflict',
+    gw(
+      '  servers:\n  - port: {number: 443, name: http, protocol: HTTP}\n    hosts: [a.example.com]\n  - port: {number: 443, name: tls, protocol: TLS}\n    hosts: [b.example.com]\n    tls: {}\n',
+    ),
+    gw(
+      '  servers:\n  - port: {number: 80, name: http, protocol: HTTP}\n    hosts: [a.example.com]\n  - port: {number: 443, name: tls, protocol: TLS}\n    hosts: [b.example.com]\n    tls: {}\n',
+    ),
+  ],
+  [
+    'ServerTlsCertificatesIgnored',
+    gw(
+      '  servers:\n  - port: {number: 443, name: tls, protocol: TLS}\n    hosts: [a.example.com]\n    tls: {mode: PASSTHROUGH, credentialName: c}\n',
+    ),
+    gw(
+      '  servers:\n  - port: {number: 443, name: tls, protocol: TLS}\n    hosts: [a.example.com]\n    tls: {mode: PASSTHROUGH}\n',
+    ),
+  ],
 
   // VirtualService
-  ['VirtualServiceNoHosts', vs(`  http:\n  - ${route().trimStart()}`), vs(`  hosts: [a.example.com]\n  http:\n  - ${route().trimStart()}`)],
-  ['DelegateVirtualServiceShape', vs(`  gateways: [mesh]\n  http:\n  - ${route().trimStart()}`), vs(`  http:\n  - ${route().trimStart()}`)],
-  ['WildcardHostForMesh', vs(`  hosts: ["*"]\n  http:\n  - ${route().trimStart()}`), vs(`  hosts: ["*"]\n  gateways: [istio-system/gw]\n  http:\n  - ${route().trimStart()}`)],
-  ['DuplicateVirtualServiceHosts', vs(`  hosts: ["*.example.com", a.example.com]\n  http:\n  - ${route().trimStart()}`), vs(`  hosts: [b.example.com, a.example.com]\n  http:\n  - ${route().trimStart()}`)],
-  ['VirtualServiceNoRoutes', vs('  hosts: [a.example.com]\n'), vs(`  hosts: [a.example.com]\n  http:\n  - ${route().trimStart()}`)],
-  ['HttpRouteAction', vs(`  hosts: [a.example.com]\n  http:\n  - redirect: {uri: /x}\n${route()}`), vs('  hosts: [a.example.com]\n  http:\n  - redirect: {uri: /x}\n')],
-  ['RedirectConflict', vs('  hosts: [a.example.com]\n  http:\n  - redirect: {uri: /x}\n    rewrite: {uri: /y}\n'), vs(`  hosts: [a.example.com]\n  http:\n  - rewrite: {uri: /y}\n${route()}`)],
-  ['InvalidWeight', vs('  hosts: [a.example.com]\n  http:\n  - route: [{destination: {host: a.example.com}}, {destination: {host: b.example.com}}]\n'), vs('  hosts: [a.example.com]\n  http:\n  - route: [{destination: {host: a.example.com}, weight: 90}, {destination: {host: b.example.com}, weight: 10}]\n')],
-  ['InvalidRegex', vs(`  hosts: [a.example.com]\n  http:\n  - match: [{uri: {regex: "/(a"}}]\n${route()}`), vs(`  hosts: [a.example.com]\n  http:\n  - match: [{uri: {regex: "/(?P<id>[0-9]+)"}}]\n${route()}`)],
-  ['InvalidHeaderName', vs(`  hosts: [a.example.com]\n  http:\n  - match: [{headers: {"x user": {exact: a}}}]\n${route()}`), vs(`  hosts: [a.example.com]\n  http:\n  - match: [{headers: {x-user: {exact: a}}}]\n${route()}`)],
-  ['InvalidGatewayReference', vs(`  hosts: [a.example.com]\n  gateways: [Bad_NS/gw]\n  http:\n  - ${route().trimStart()}`), vs(`  hosts: [a.example.com]\n  gateways: [istio-system/istio-egressgateway, mesh]\n  http:\n  - ${route().trimStart()}`)],
-  ['LegacyGatewayName', vs(`  hosts: [a.example.com]\n  gateways: [istio-egressgateway.istio-system]\n  http:\n  - ${route().trimStart()}`), vs(`  hosts: [a.example.com]\n  gateways: [istio-system/istio-egressgateway]\n  http:\n  - ${route().trimStart()}`)],
-  ['InvalidRedirect', vs('  hosts: [a.example.com]\n  http:\n  - redirect: {uri: /x, redirectCode: 200}\n'), vs('  hosts: [a.example.com]\n  http:\n  - redirect: {uri: /x, redirectCode: 308}\n')],
-  ['InvalidRewrite', vs(`  hosts: [a.example.com]\n  http:\n  - rewrite: {uri: /a, uriRegexRewrite: {match: a, rewrite: b}}\n${route()}`), vs(`  hosts: [a.example.com]\n  http:\n  - rewrite: {uriRegexRewrite: {match: "^/a", rewrite: /b}}\n${route()}`)],
-  ['InvalidRetry', vs(`  hosts: [a.example.com]\n  http:\n  - retries: {attempts: 2, retryOn: "5xx,sometimes"}\n${route()}`), vs(`  hosts: [a.example.com]\n  http:\n  - retries: {attempts: 2, retryOn: "5xx,503,connect-failure"}\n${route()}`)],
-  ['InvalidFault', vs(`  hosts: [a.example.com]\n  http:\n  - fault: {abort: {httpStatus: 700}}\n${route()}`), vs(`  hosts: [a.example.com]\n  http:\n  - fault: {abort: {httpStatus: 503, percentage: {value: 5}}}\n${route()}`)],
-  ['InvalidPercentage', vs(`  hosts: [a.example.com]\n  http:\n  - mirror: {host: b.example.com}\n    mirrorPercentage: {value: 150}\n${route()}`), vs(`  hosts: [a.example.com]\n  http:\n  - mirror: {host: b.example.com}\n    mirrorPercentage: {value: 50}\n${route()}`)],
-  ['InvalidTlsRouteMatch', vs('  hosts: [a.example.com]\n  tls:\n  - match: [{port: 443, sniHosts: [b.example.com]}]\n    route: [{destination: {host: a.example.com, port: {number: 443}}}]\n'), vs('  hosts: [a.example.com]\n  tls:\n  - match: [{port: 443, sniHosts: [a.example.com]}]\n    route: [{destination: {host: a.example.com, port: {number: 443}}}]\n')],
-  ['RouteMissing', vs('  hosts: [a.example.com]\n  tcp:\n  - match: [{port: 5432}]\n'), vs('  hosts: [a.example.com]\n  tcp:\n  - match: [{port: 5432}]\n    route: [{destination: {host: a.example.com}}]\n')],
-  ['InvalidDestination', vs(`  hosts: [a.example.com]\n  http:\n  - ${route('"*"').trimStart()}`), vs(`  hosts: [a.example.com]\n  http:\n  - ${route().trimStart()}`)],
-  ['InvalidDirectResponse', vs('  hosts: [a.example.com]\n  http:\n  - directResponse: {status: 99}\n'), vs('  hosts: [a.example.com]\n  http:\n  - directResponse: {status: 503, body: {string: unavailable}}\n')],
-  ['EmptyStringMatch', vs(`  hosts: [a.example.com]\n  http:\n  - match: [{uri: {prefix: ""}}]\n${route()}`), vs(`  hosts: [a.example.com]\n  http:\n  - match: [{uri: {prefix: /}}]\n${route()}`)],
-  ['InvalidHeaderOperation', vs(`  hosts: [a.example.com]\n  http:\n  - headers: {response: {set: {":status": "200"}}}\n${route()}`), vs(`  hosts: [a.example.com]\n  http:\n  - headers: {response: {set: {x-via: tollgate}}}\n${route()}`)],
-  ['InvalidSourceNamespace', vs(`  hosts: [a.example.com]\n  http:\n  - match: [{sourceNamespace: Bad_NS}]\n${route()}`), vs(`  hosts: [a.example.com]\n  http:\n  - match: [{sourceNamespace: team-a}]\n${route()}`)],
-  ['HeaderNameNotLowercase', vs(`  hosts: [a.example.com]\n  http:\n  - match: [{headers: {X-User: {exact: a}}}]\n${route()}`), vs(`  hosts: [a.example.com]\n  http:\n  - match: [{headers: {x-user: {exact: a}}}]\n${route()}`)],
+  [
+    'VirtualServiceNoHosts',
+    vs(`  http:\n  - ${route().trimStart()}`),
+    vs(`  hosts: [a.example.com]\n  http:\n  - ${route().trimStart()}`),
+  ],
+  [
+    'DelegateVirtualServiceShape',
+    vs(`  gateways: [mesh]\n  http:\n  - ${route().trimStart()}`),
+    vs(`  http:\n  - ${route().trimStart()}`),
+  ],
+  [
+    'WildcardHostForMesh',
+    vs(`  hosts: ["*"]\n  http:\n  - ${route().trimStart()}`),
+    vs(`  hosts: ["*"]\n  gateways: [istio-system/gw]\n  http:\n  - ${route().trimStart()}`),
+  ],
+  [
+    'DuplicateVirtualServiceHosts',
+    vs(`  hosts: ["*.example.com", a.example.com]\n  http:\n  - ${route().trimStart()}`),
+    vs(`  hosts: [b.example.com, a.example.com]\n  http:\n  - ${route().trimStart()}`),
+  ],
+  [
+    'VirtualServiceNoRoutes',
+    vs('  hosts: [a.example.com]\n'),
+    vs(`  hosts: [a.example.com]\n  http:\n  - ${route().trimStart()}`),
+  ],
+  [
+    'HttpRouteAction',
+    vs(`  hosts: [a.example.com]\n  http:\n  - redirect: {uri: /x}\n${route()}`),
+    vs('  hosts: [a.example.com]\n  http:\n  - redirect: {uri: /x}\n'),
+  ],
+  [
+    'RedirectConflict',
+    vs('  hosts: [a.example.com]\n  http:\n  - redirect: {uri: /x}\n    rewrite: {uri: /y}\n'),
+    vs(`  hosts: [a.example.com]\n  http:\n  - rewrite: {uri: /y}\n${route()}`),
+  ],
+  [
+    'InvalidWeight',
+    vs(
+      '  hosts: [a.example.com]\n  http:\n  - route: [{destination: {host: a.example.com}}, {destination: {host: b.example.com}}]\n',
+    ),
+    vs(
+      '  hosts: [a.example.com]\n  http:\n  - route: [{destination: {host: a.example.com}, weight: 90}, {destination: {host: b.example.com}, weight: 10}]\n',
+    ),
+  ],
+  [
+    'InvalidRegex',
+    vs(`  hosts: [a.example.com]\n  http:\n  - match: [{uri: {regex: "/(a"}}]\n${route()}`),
+    vs(`  hosts: [a.example.com]\n  http:\n  - match: [{uri: {regex: "/(?P<id>[0-9]+)"}}]\n${route()}`),
+  ],
+  [
+    'InvalidHeaderName',
+    vs(`  hosts: [a.example.com]\n  http:\n  - match: [{headers: {"x user": {exact: a}}}]\n${route()}`),
+    vs(`  hosts: [a.example.com]\n  http:\n  - match: [{headers: {x-user: {exact: a}}}]\n${route()}`),
+  ],
+  [
+    'InvalidGatewayReference',
+    vs(`  hosts: [a.example.com]\n  gateways: [Bad_NS/gw]\n  http:\n  - ${route().trimStart()}`),
+    vs(
+      `  hosts: [a.example.com]\n  gateways: [istio-system/istio-egressgateway, mesh]\n  http:\n  - ${route().trimStart()}`,
+    ),
+  ],
+  [
+    'LegacyGatewayName',
+    vs(`  hosts: [a.example.com]\n  gateways: [istio-egressgateway.istio-system]\n  http:\n  - ${route().trimStart()}`),
+    vs(`  hosts: [a.example.com]\n  gateways: [istio-system/istio-egressgateway]\n  http:\n  - ${route().trimStart()}`),
+  ],
+  [
+    'InvalidRedirect',
+    vs('  hosts: [a.example.com]\n  http:\n  - redirect: {uri: /x, redirectCode: 200}\n'),
+    vs('  hosts: [a.example.com]\n  http:\n  - redirect: {uri: /x, redirectCode: 308}\n'),
+  ],
+  [
+    'InvalidRewrite',
+    vs(
+      `  hosts: [a.example.com]\n  http:\n  - rewrite: {uri: /a, uriRegexRewrite: {match: a, rewrite: b}}\n${route()}`,
+    ),
+    vs(`  hosts: [a.example.com]\n  http:\n  - rewrite: {uriRegexRewrite: {match: "^/a", rewrite: /b}}\n${route()}`),
+  ],
+  [
+    'InvalidRetry',
+    vs(`  hosts: [a.example.com]\n  http:\n  - retries: {attempts: 2, retryOn: "5xx,sometimes"}\n${route()}`),
+    vs(`  hosts: [a.example.com]\n  http:\n  - retries: {attempts: 2, retryOn: "5xx,503,connect-failure"}\n${route()}`),
+  ],
+  [
+    'InvalidFault',
+    vs(`  hosts: [a.example.com]\n  http:\n  - fault: {abort: {httpStatus: 700}}\n${route()}`),
+    vs(`  hosts: [a.example.com]\n  http:\n  - fault: {abort: {httpStatus: 503, percentage: {value: 5}}}\n${route()}`),
+  ],
+  [
+    'InvalidPercentage',
+    vs(
+      `  hosts: [a.example.com]\n  http:\n  - mirror: {host: b.example.com}\n    mirrorPercentage: {value: 150}\n${route()}`,
+    ),
+    vs(
+      `  hosts: [a.example.com]\n  http:\n  - mirror: {host: b.example.com}\n    mirrorPercentage: {value: 50}\n${route()}`,
+    ),
+  ],
+  [
+    'InvalidTlsRouteMatch',
+    vs(
+      '  hosts: [a.example.com]\n  tls:\n  - match: [{port: 443, sniHosts: [b.example.com]}]\n    route: [{destination: {host: a.example.com, port: {number: 443}}}]\n',
+    ),
+    vs(
+      '  hosts: [a.example.com]\n  tls:\n  - match: [{port: 443, sniHosts: [a.example.com]}]\n    route: [{destination: {host: a.example.com, port: {number: 443}}}]\n',
+    ),
+  ],
+  [
+    'RouteMissing',
+    vs('  hosts: [a.example.com]\n  tcp:\n  - match: [{port: 5432}]\n'),
+    vs(
+      '  hosts: [a.example.com]\n  tcp:\n  - match: [{port: 5432}]\n    route: [{destination: {host: a.example.com}}]\n',
+    ),
+  ],
+  [
+    'InvalidDestination',
+    vs(`  hosts: [a.example.com]\n  http:\n  - ${route('"*"').trimStart()}`),
+    vs(`  hosts: [a.example.com]\n  http:\n  - ${route().trimStart()}`),
+  ],
+  [
+    'InvalidDirectResponse',
+    vs('  hosts: [a.example.com]\n  http:\n  - directResponse: {status: 99}\n'),
+    vs('  hosts: [a.example.com]\n  http:\n  - directResponse: {status: 503, body: {string: unavailable}}\n'),
+  ],
+  [
+    'EmptyStringMatch',
+    vs(`  hosts: [a.example.com]\n  http:\n  - match: [{uri: {prefix: ""}}]\n${route()}`),
+    vs(`  hosts: [a.example.com]\n  http:\n  - match: [{uri: {prefix: /}}]\n${route()}`),
+  ],
+  [
+    'InvalidHeaderOperation',
+    vs(`  hosts: [a.example.com]\n  http:\n  - headers: {response: {set: {":status": "200"}}}\n${route()}`),
+    vs(`  hosts: [a.example.com]\n  http:\n  - headers: {response: {set: {x-via: tollgate}}}\n${route()}`),
+  ],
+  [
+    'InvalidSourceNamespace',
+    vs(`  hosts: [a.example.com]\n  http:\n  - match: [{sourceNamespace: Bad_NS}]\n${route()}`),
+    vs(`  hosts: [a.example.com]\n  http:\n  - match: [{sourceNamespace: team-a}]\n${route()}`),
+  ],
+  [
+    'HeaderNameNotLowercase',
+    vs(`  hosts: [a.example.com]\n  http:\n  - match: [{headers: {X-User: {exact: a}}}]\n${route()}`),
+    vs(`  hosts: [a.example.com]\n  http:\n  - match: [{headers: {x-user: {exact: a}}}]\n${route()}`),
+  ],
 
   // DestinationRule
-  ['DuplicateSubsetName', dr('  host: a.example.com\n  subsets: [{name: v1}, {name: v1}]\n'), dr('  host: a.example.com\n  subsets: [{name: v1}, {name: v2}]\n')],
-  ['InvalidSubsetName', dr('  host: a.example.com\n  subsets: [{labels: {version: v1}}]\n'), dr('  host: a.example.com\n  subsets: [{name: v1, labels: {version: v1}}]\n')],
-  ['EmptyTrafficPolicy', dr('  host: a.example.com\n  trafficPolicy: {}\n'), dr('  host: a.example.com\n  trafficPolicy: {tls: {mode: SIMPLE}}\n')],
-  ['InvalidClientTls', dr('  host: a.example.com\n  trafficPolicy: {tls: {mode: MUTUAL}}\n'), dr('  host: a.example.com\n  trafficPolicy: {tls: {mode: MUTUAL, credentialName: client-cert}}\n')],
-  ['InvalidTrafficPolicyValue', dr('  host: a.example.com\n  trafficPolicy: {outlierDetection: {maxEjectionPercent: 120}}\n'), dr('  host: a.example.com\n  trafficPolicy: {outlierDetection: {maxEjectionPercent: 50}}\n')],
+  [
+    'DuplicateSubsetName',
+    dr('  host: a.example.com\n  subsets: [{name: v1}, {name: v1}]\n'),
+    dr('  host: a.example.com\n  subsets: [{name: v1}, {name: v2}]\n'),
+  ],
+  [
+    'InvalidSubsetName',
+    dr('  host: a.example.com\n  subsets: [{labels: {version: v1}}]\n'),
+    dr('  host: a.example.com\n  subsets: [{name: v1, labels: {version: v1}}]\n'),
+  ],
+  [
+    'EmptyTrafficPolicy',
+    dr('  host: a.example.com\n  trafficPolicy: {}\n'),
+    dr('  host: a.example.com\n  trafficPolicy: {tls: {mode: SIMPLE}}\n'),
+  ],
+  [
+    'InvalidClientTls',
+    dr('  host: a.example.com\n  trafficPolicy: {tls: {mode: MUTUAL}}\n'),
+    dr('  host: a.example.com\n  trafficPolicy: {tls: {mode: MUTUAL, credentialName: client-cert}}\n'),
+  ],
+  [
+    'InvalidTrafficPolicyValue',
+    dr('  host: a.example.com\n  trafficPolicy: {outlierDetection: {maxEjectionPercent: 120}}\n'),
+    dr('  host: a.example.com\n  trafficPolicy: {outlierDetection: {maxEjectionPercent: 50}}\n'),
+  ],
 
   // Sidecar
-  ['SidecarEmpty', sc('  workloadSelector: {labels: {app: a}}\n'), sc('  outboundTrafficPolicy: {mode: REGISTRY_ONLY}\n')],
-  ['SidecarEgressHostFormat', sc('  egress: [{hosts: [api.example.com]}]\n'), sc('  egress: [{hosts: ["*/api.example.com"]}]\n')],
-  ['SidecarEgressNoHosts', sc('  egress: [{port: {number: 80, name: http, protocol: HTTP}}]\n'), sc('  egress: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["./*"]}]\n')],
-  ['SidecarCatchAllEgress', sc('  egress:\n  - hosts: ["./*"]\n  - port: {number: 80, name: http, protocol: HTTP}\n    hosts: ["./*"]\n'), sc('  egress:\n  - port: {number: 80, name: http, protocol: HTTP}\n    hosts: ["./*"]\n  - hosts: ["./*"]\n')],
-  ['SidecarDuplicatePort', sc('  egress:\n  - port: {number: 80, name: http, protocol: HTTP}\n    hosts: ["./*"]\n  - port: {number: 80, name: http2, protocol: HTTP}\n    hosts: ["istio-system/*"]\n'), sc('  egress:\n  - port: {number: 80, name: http, protocol: HTTP}\n    hosts: ["./*"]\n  - port: {number: 81, name: http2, protocol: HTTP}\n    hosts: ["istio-system/*"]\n')],
-  ['SidecarDuplicateHost', sc('  egress: [{hosts: ["ns1/a.example.com", "./a.example.com"]}]\n'), sc('  egress: [{hosts: ["ns1/a.example.com", "./b.example.com"]}]\n')],
+  [
+    'SidecarEmpty',
+    sc('  workloadSelector: {labels: {app: a}}\n'),
+    sc('  outboundTrafficPolicy: {mode: REGISTRY_ONLY}\n'),
+  ],
+  [
+    'SidecarEgressHostFormat',
+    sc('  egress: [{hosts: [api.example.com]}]\n'),
+    sc('  egress: [{hosts: ["*/api.example.com"]}]\n'),
+  ],
+  [
+    'SidecarEgressNoHosts',
+    sc('  egress: [{port: {number: 80, name: http, protocol: HTTP}}]\n'),
+    sc('  egress: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["./*"]}]\n'),
+  ],
+  [
+    'SidecarCatchAllEgress',
+    sc('  egress:\n  - hosts: ["./*"]\n  - port: {number: 80, name: http, protocol: HTTP}\n    hosts: ["./*"]\n'),
+    sc('  egress:\n  - port: {number: 80, name: http, protocol: HTTP}\n    hosts: ["./*"]\n  - hosts: ["./*"]\n'),
+  ],
+  [
+    'SidecarDuplicatePort',
+    sc(
+      '  egress:\n  - port: {number: 80, name: http, protocol: HTTP}\n    hosts: ["./*"]\n  - port: {number: 80, name: http2, protocol: HTTP}\n    hosts: ["istio-system/*"]\n',
+    ),
+    sc(
+      '  egress:\n  - port: {number: 80, name: http, protocol: HTTP}\n    hosts: ["./*"]\n  - port: {number: 81, name: http2, protocol: HTTP}\n    hosts: ["istio-system/*"]\n',
+    ),
+  ],
+  [
+    'SidecarDuplicateHost',
+    sc('  egress: [{hosts: ["ns1/a.example.com", "./a.example.com"]}]\n'),
+    sc('  egress: [{hosts: ["ns1/a.example.com", "./b.example.com"]}]\n'),
+  ],
 
   // Kubernetes and install
   ['SelectorMismatch', deployment('{app: a}', '{app: b}'), deployment('{app: a}', '{app: a, version: v1}')],
   ['NoContainers', deployment('{app: a}', '{app: a}', '[]'), deployment('{app: a}', '{app: a}')],
-  ['InvalidReplicas', dep('  replicas: -1\n  selector: {matchLabels: {app: a}}\n  template: {metadata: {labels: {app: a}}, spec: {containers: [{name: c}]}}\n'), dep('  replicas: 0\n  selector: {matchLabels: {app: a}}\n  template: {metadata: {labels: {app: a}}, spec: {containers: [{name: c}]}}\n')],
-  ['DuplicateEgressGateway', 'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nmetadata: {name: i}\nspec:\n  components:\n    egressGateways: [{name: a}, {name: a}]\n', 'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nmetadata: {name: i}\nspec:\n  components:\n    egressGateways: [{name: a}, {name: b}]\n'],
+  [
+    'InvalidReplicas',
+    dep(
+      '  replicas: -1\n  selector: {matchLabels: {app: a}}\n  template: {metadata: {labels: {app: a}}, spec: {containers: [{name: c}]}}\n',
+    ),
+    dep(
+      '  replicas: 0\n  selector: {matchLabels: {app: a}}\n  template: {metadata: {labels: {app: a}}, spec: {containers: [{name: c}]}}\n',
+    ),
+  ],
+  [
+    'DuplicateEgressGateway',
+    'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nmetadata: {name: i}\nspec:\n  components:\n    egressGateways: [{name: a}, {name: a}]\n',
+    'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nmetadata: {name: i}\nspec:\n  components:\n    egressGateways: [{name: a}, {name: b}]\n',
+  ],
 ];
 
 describe('per-resource validation rules', () => {
@@ -120,15 +462,25 @@ describe('per-resource validation rules', () => {
     });
     it(`${code} ${name}: not reported for the passing fixture`, () => {
       const { diagnostics } = parseYaml(pass, 'pass.yaml');
-      assert.deepEqual(diagnostics.filter((d) => d.code === code).map((d) => d.message), []);
-      assert.deepEqual(diagnostics.filter((d) => d.code === CODES.YamlSyntaxError.code), [], 'the passing fixture parses');
+      assert.deepEqual(
+        diagnostics.filter((d) => d.code === code).map((d) => d.message),
+        [],
+      );
+      assert.deepEqual(
+        diagnostics.filter((d) => d.code === CODES.YamlSyntaxError.code),
+        [],
+        'the passing fixture parses',
+      );
     });
   }
 
   it('blocks the resource on error-level findings only', () => {
-    const warned = parseYaml(se('  hosts: [a.example.com]\n  ports: [{number: 5432, name: pg, protocol: TCP}]\n'), 'w.yaml');
+    const warned = parseYaml(
+      se('  hosts: [a.example.com]\n  ports: [{number: 5432, name: pg, protocol: TCP}]\n'),
+      'w.yaml',
+    );
     assert.equal(warned.resources.length, 1);
-    const failed = parseYaml(se('  hosts: ["*"]\n' + HTTP80), 'e.yaml');
+    const failed = parseYaml(se(`  hosts: ["*"]\n${HTTP80}`), 'e.yaml');
     assert.equal(failed.resources.length, 0);
   });
 

@@ -14,7 +14,13 @@ export function validateIstioOperator(r: Resource<'IstioOperator'>, f: Findings)
   r.spec.egressGateways.forEach((g, i) => {
     const field = `spec.components.egressGateways[${i}]`;
     const key = `${g.namespace}/${g.name}`;
-    if (seen.has(key)) f.add('DuplicateEgressGateway', `${field}.name`, `egress gateway ${key} is declared twice`, 'give each egress gateway a distinct name');
+    if (seen.has(key))
+      f.add(
+        'DuplicateEgressGateway',
+        `${field}.name`,
+        `egress gateway ${key} is declared twice`,
+        'give each egress gateway a distinct name',
+      );
     seen.add(key);
     checkGatewayPorts(f, `${field}.k8s.service.ports`, g);
   });
@@ -37,7 +43,12 @@ export function validateDeployment(r: Resource<'Deployment'>, f: Findings): void
   if (s.replicas < 0) f.add('InvalidReplicas', 'spec.replicas', `replicas must be non-negative, got ${s.replicas}`);
   const mismatched = Object.entries(s.selector).filter(([k, v]) => s.podLabels[k] !== v);
   if (Object.keys(s.selector).length === 0) {
-    f.add('SelectorMismatch', 'spec.selector', 'spec.selector.matchLabels is empty', 'select the pod template labels, e.g. matchLabels: {app: sleep}');
+    f.add(
+      'SelectorMismatch',
+      'spec.selector',
+      'spec.selector.matchLabels is empty',
+      'select the pod template labels, e.g. matchLabels: {app: sleep}',
+    );
   } else if (mismatched.length > 0) {
     f.add(
       'SelectorMismatch',
@@ -46,6 +57,11 @@ export function validateDeployment(r: Resource<'Deployment'>, f: Findings): void
       'make spec.template.metadata.labels contain every spec.selector.matchLabels entry',
     );
   }
-  if (s.containers.length === 0) f.add('NoContainers', 'spec.template.spec.containers', 'a Deployment needs at least one container');
-  s.containers.forEach((c, i) => c.ports.forEach((p, j) => checkPort(f, `spec.template.spec.containers[${i}].ports[${j}].containerPort`, p.containerPort)));
+  if (s.containers.length === 0)
+    f.add('NoContainers', 'spec.template.spec.containers', 'a Deployment needs at least one container');
+  s.containers.forEach((c, i) =>
+    c.ports.forEach((p, j) =>
+      checkPort(f, `spec.template.spec.containers[${i}].ports[${j}].containerPort`, p.containerPort),
+    ),
+  );
 }

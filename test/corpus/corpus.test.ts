@@ -13,7 +13,13 @@ import { nodeId, type NodeIdentity, type ProxyConfig } from '../../src/proxy-con
 import { analyze, buildSnapshot, type Snapshot } from '../../src/snapshot/index.js';
 import { translate } from '../../src/translation/index.js';
 import { simulate } from '../../src/translation/testing/index.js';
-import { readExpectation, type CaseExpectation, type ExpectedDiagnostic, type ExpectedOutcome, type ProxyRef } from './expect-file.js';
+import {
+  readExpectation,
+  type CaseExpectation,
+  type ExpectedDiagnostic,
+  type ExpectedOutcome,
+  type ProxyRef,
+} from './expect-file.js';
 
 // Compiled into dist/test/corpus/; tsc copies no YAML, so the cases are read from the source tree.
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -85,7 +91,11 @@ function matches(e: ExpectedDiagnostic, d: Diagnostic): boolean {
 
 function describeExpected(e: ExpectedDiagnostic): string {
   const res = e.kind ? ` ${e.kind} ${e.namespace}/${e.name}` : '';
-  const extra = [e.field, e.line !== undefined ? `line ${e.line}` : undefined, e.messageIncludes ? `"…${e.messageIncludes}…"` : undefined];
+  const extra = [
+    e.field,
+    e.line !== undefined ? `line ${e.line}` : undefined,
+    e.messageIncludes ? `"…${e.messageIncludes}…"` : undefined,
+  ];
   return `${e.level} ${e.code}${res} ${extra.filter((x) => x !== undefined).join(' ')}`.trimEnd();
 }
 
@@ -96,12 +106,19 @@ function diagnosticsDiff(expected: readonly ExpectedDiagnostic[], actual: readon
   const missing = expected.filter((e) => !actual.some((d) => matches(e, d)));
   return [
     ...missing.map((e) => `- ${describeExpected(e)}`),
-    ...extra.map((d) => `+ ${formatDiagnostic({ ...d, hint: undefined }).split(root + path.sep).join('')}`),
+    ...extra.map(
+      (d) =>
+        `+ ${formatDiagnostic({ ...d, hint: undefined })
+          .split(root + path.sep)
+          .join('')}`,
+    ),
   ];
 }
 
 function proxyFor(c: LoadedCase, ref: ProxyRef): NodeIdentity {
-  const inst = c.snapshot.instances.find((i) => i.type === ref.type && i.name === ref.name && i.namespace === ref.namespace);
+  const inst = c.snapshot.instances.find(
+    (i) => i.type === ref.type && i.name === ref.name && i.namespace === ref.namespace,
+  );
   const known = c.snapshot.instances.map((i) => `${i.type} ${i.name}.${i.namespace}`).join(', ');
   assert.ok(inst, `no ${ref.type} ${ref.name}.${ref.namespace} in this case (proxies: ${known})`);
   return inst;
@@ -159,7 +176,10 @@ for (const name of caseNames()) {
       for (const d of c.diagnostics) {
         const pos = d.position;
         assert.ok(pos, `no position: ${formatDiagnostic(d)}`);
-        assert.ok(c.files.some((f) => pos.file.endsWith(path.join(name, path.basename(f)))), `position outside the case: ${formatDiagnostic(d)}`);
+        assert.ok(
+          c.files.some((f) => pos.file.endsWith(path.join(name, path.basename(f)))),
+          `position outside the case: ${formatDiagnostic(d)}`,
+        );
         assert.ok(pos.line >= 1, `line ${pos.line}: ${formatDiagnostic(d)}`);
       }
     });
@@ -192,7 +212,11 @@ for (const name of caseNames()) {
         const found = cfg.clusters.find((x) => x.name === cl.name);
         assert.ok(found, `no cluster ${cl.name}; clusters: ${cfg.clusters.map((x) => x.name).join(', ')}`);
         if (cl.type !== undefined) assert.equal(found.type, cl.type);
-        if (cl.endpoints !== undefined) assert.deepEqual(found.endpoints.map((e) => ({ address: e.address, port: e.port })), cl.endpoints);
+        if (cl.endpoints !== undefined)
+          assert.deepEqual(
+            found.endpoints.map((e) => ({ address: e.address, port: e.port })),
+            cl.endpoints,
+          );
       });
     });
   });

@@ -73,7 +73,8 @@ function fail(where: string, msg: string): never {
 
 function obj(v: unknown, where: string, allowed: readonly string[]): Obj {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(where, 'expected a map');
-  for (const k of Object.keys(v)) if (!allowed.includes(k)) fail(where, `unknown key "${k}" (known: ${allowed.join(', ')})`);
+  for (const k of Object.keys(v))
+    if (!allowed.includes(k)) fail(where, `unknown key "${k}" (known: ${allowed.join(', ')})`);
   return v as Obj;
 }
 
@@ -98,7 +99,8 @@ function num(v: unknown, where: string): number {
 }
 
 function oneOf<T extends string>(v: unknown, values: readonly T[], where: string): T {
-  if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) fail(where, `expected one of ${values.join(', ')}`);
+  if (typeof v !== 'string' || !(values as readonly string[]).includes(v))
+    fail(where, `expected one of ${values.join(', ')}`);
   return v as T;
 }
 
@@ -116,7 +118,13 @@ function diagnostic(v: unknown, where: string): ExpectedDiagnostic {
   return {
     code: str(o.code, `${where}.code`),
     level: oneOf(o.level, ['error', 'warning', 'info'] as const, `${where}.level`),
-    ...(o.kind !== undefined ? { kind: str(o.kind, `${where}.kind`), namespace: str(o.namespace, `${where}.namespace`), name: str(o.name, `${where}.name`) } : {}),
+    ...(o.kind !== undefined
+      ? {
+          kind: str(o.kind, `${where}.kind`),
+          namespace: str(o.namespace, `${where}.namespace`),
+          name: str(o.name, `${where}.name`),
+        }
+      : {}),
     ...(o.field !== undefined ? { field: str(o.field, `${where}.field`) } : {}),
     ...(o.line !== undefined ? { line: num(o.line, `${where}.line`) } : {}),
     ...(o.messageIncludes !== undefined ? { messageIncludes: str(o.messageIncludes, `${where}.messageIncludes`) } : {}),
@@ -129,11 +137,24 @@ function endpoint(v: unknown, where: string): { address: string; port: number } 
 }
 
 function outcome(v: unknown, where: string): ExpectedOutcome {
-  const o = obj(v, where, ['outcome', 'status', 'flags', 'details', 'listener', 'routeConfig', 'vhost', 'route', 'cluster', 'upstream']);
+  const o = obj(v, where, [
+    'outcome',
+    'status',
+    'flags',
+    'details',
+    'listener',
+    'routeConfig',
+    'vhost',
+    'route',
+    'cluster',
+    'upstream',
+  ]);
   if (Object.keys(o).length === 0) fail(where, 'expect at least one thing');
   const s = (k: string): Obj => (o[k] !== undefined ? { [k]: str(o[k], `${where}.${k}`) } : {});
   return {
-    ...(o.outcome !== undefined ? { outcome: oneOf(o.outcome, ['forward', 'direct', 'redirect', 'refused'] as const, `${where}.outcome`) } : {}),
+    ...(o.outcome !== undefined
+      ? { outcome: oneOf(o.outcome, ['forward', 'direct', 'redirect', 'refused'] as const, `${where}.outcome`) }
+      : {}),
     ...(o.status !== undefined ? { status: num(o.status, `${where}.status`) } : {}),
     ...(o.flags !== undefined ? { flags: oneOf(o.flags, ['NR', 'NC', 'UH', '-'] as const, `${where}.flags`) } : {}),
     ...s('details'),
@@ -148,7 +169,8 @@ function outcome(v: unknown, where: string): ExpectedOutcome {
 
 function request(v: unknown, where: string): RequestCase {
   const o = obj(v, where, ['from', 'port', 'host', 'path', 'method', 'headers', 'expect', 'pending']);
-  const headers = o.headers === undefined ? undefined : obj(o.headers, `${where}.headers`, Object.keys(o.headers as Obj));
+  const headers =
+    o.headers === undefined ? undefined : obj(o.headers, `${where}.headers`, Object.keys(o.headers as Obj));
   const path = optStr(o.path, `${where}.path`);
   const method = optStr(o.method, `${where}.method`);
   const pending = optStr(o.pending, `${where}.pending`);
@@ -158,7 +180,9 @@ function request(v: unknown, where: string): RequestCase {
     host: str(o.host, `${where}.host`),
     ...(path !== undefined ? { path } : {}),
     ...(method !== undefined ? { method } : {}),
-    ...(headers ? { headers: Object.fromEntries(Object.entries(headers).map(([k, x]) => [k, str(x, `${where}.headers.${k}`)])) } : {}),
+    ...(headers
+      ? { headers: Object.fromEntries(Object.entries(headers).map(([k, x]) => [k, str(x, `${where}.headers.${k}`)])) }
+      : {}),
     expect: outcome(o.expect, `${where}.expect`),
     ...(pending !== undefined ? { pending } : {}),
   };
@@ -172,7 +196,9 @@ function cluster(v: unknown, where: string): ClusterCase {
     from: proxyRef(o.from, `${where}.from`),
     name: str(o.name, `${where}.name`),
     ...(type !== undefined ? { type } : {}),
-    ...(o.endpoints !== undefined ? { endpoints: list(o.endpoints, `${where}.endpoints`).map((e, i) => endpoint(e, `${where}.endpoints[${i}]`)) } : {}),
+    ...(o.endpoints !== undefined
+      ? { endpoints: list(o.endpoints, `${where}.endpoints`).map((e, i) => endpoint(e, `${where}.endpoints[${i}]`)) }
+      : {}),
     ...(pending !== undefined ? { pending } : {}),
   };
 }

@@ -23,24 +23,52 @@ interface Finding {
 
 describe('tollgate validate / analyze --offline', () => {
   test('the bundled examples are clean', async () => {
-    const r = await tollgate(['validate', '-f', EXAMPLES, '-f', path.join(EXAMPLES, '..', 'istio-egress-gateway')], NOWHERE);
+    const r = await tollgate(
+      ['validate', '-f', EXAMPLES, '-f', path.join(EXAMPLES, '..', 'istio-egress-gateway')],
+      NOWHERE,
+    );
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /^No validation issues found when analyzing 8 files\.$/m);
   });
 
   test('text: file:line:col, level, code, resource, field, message and a hint; exit 1 on an error', async () => {
     const r = await tollgate(
-      ['validate', '-f', example('sleep.yaml'), '-f', example('gateway.yaml'), '-f', example('virtualservice.yaml'), '-f', path.join(MISTAKES, 'serviceentry-typo.yaml')],
+      [
+        'validate',
+        '-f',
+        example('sleep.yaml'),
+        '-f',
+        example('gateway.yaml'),
+        '-f',
+        example('virtualservice.yaml'),
+        '-f',
+        path.join(MISTAKES, 'serviceentry-typo.yaml'),
+      ],
       NOWHERE,
     );
     assert.equal(r.code, 1);
-    assert.match(r.stdout, /serviceentry-typo\.yaml:15:3: warning TG0004 ServiceEntry default\/external-svc-http spec\.resolutoin: unknown field `resolutoin`, did you mean `resolution`\?\n {4}hint: /);
-    assert.match(r.stdout, /virtualservice\.yaml:\d+:\d+: error TG1002 VirtualService default\/egressgateway-vs spec\.http\[1\]\.route\[0\]\.destination\.host: .*503 UH/);
+    assert.match(
+      r.stdout,
+      /serviceentry-typo\.yaml:15:3: warning TG0004 ServiceEntry default\/external-svc-http spec\.resolutoin: unknown field `resolutoin`, did you mean `resolution`\?\n {4}hint: /,
+    );
+    assert.match(
+      r.stdout,
+      /virtualservice\.yaml:\d+:\d+: error TG1002 VirtualService default\/egressgateway-vs spec\.http\[1\]\.route\[0\]\.destination\.host: .*503 UH/,
+    );
     assert.match(r.stdout, /4 files: 1 errors, 1 warnings, 0 infos/);
   });
 
   test('json and yaml carry the same findings, with positions', async () => {
-    const args = ['analyze', '--offline', '-f', path.join(EXAMPLES, 'serviceentry.yaml'), '-f', example('gateway.yaml'), '-f', path.join(MISTAKES, 'virtualservice-wrong-gateway.yaml')];
+    const args = [
+      'analyze',
+      '--offline',
+      '-f',
+      path.join(EXAMPLES, 'serviceentry.yaml'),
+      '-f',
+      example('gateway.yaml'),
+      '-f',
+      path.join(MISTAKES, 'virtualservice-wrong-gateway.yaml'),
+    ];
     const json = await tollgate([...args, '-o', 'json'], NOWHERE);
     const yaml = await tollgate([...args, '-o', 'yaml'], NOWHERE);
     assert.equal(json.code, 1);

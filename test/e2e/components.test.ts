@@ -92,13 +92,32 @@ describe('controller and proxies as separate processes', () => {
     fs.writeFileSync(path.join(configDir, 'mesh.yaml'), CONFIG);
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
-    controller = await start(['controller', '--config-dir', configDir, '--listen', `127.0.0.1:${port}`], /controller \| ready/);
+    controller = await start(
+      ['controller', '--config-dir', configDir, '--listen', `127.0.0.1:${port}`],
+      /controller \| ready/,
+    );
     const common = ['--controller', url, 'proxy', '--dns-server', dns.server];
     gateway = await start(
-      [...common, 'gateway', '--name', 'istio-egressgateway', '-n', 'istio-system', '--ip', GATEWAY_IP, '--label', 'istio=egressgateway', '--label', 'app=istio-egressgateway'],
+      [
+        ...common,
+        'gateway',
+        '--name',
+        'istio-egressgateway',
+        '-n',
+        'istio-system',
+        '--ip',
+        GATEWAY_IP,
+        '--label',
+        'istio=egressgateway',
+        '--label',
+        'app=istio-egressgateway',
+      ],
       /gateway at/,
     );
-    sidecar = await start([...common, 'sidecar', '--name', 'sleep', '--ip', SLEEP_IP, '--label', 'app=sleep', '--service-account', 'sleep'], /sidecar at/);
+    sidecar = await start(
+      [...common, 'sidecar', '--name', 'sleep', '--ip', SLEEP_IP, '--label', 'app=sleep', '--service-account', 'sleep'],
+      /sidecar at/,
+    );
   });
 
   after(async () => {
@@ -112,7 +131,11 @@ describe('controller and proxies as separate processes', () => {
     assert.equal(await curl('http://httpbin.test:8000/get'), 301);
     assert.equal(await curl('http://unknown.test/'), 502, 'REGISTRY_ONLY blocks what is not registered');
     const line = await eventually(
-      async () => gateway.output().split('\n').find((l) => l.includes('"upstream_cluster":"outbound|8000||httpbin.test"')),
+      async () =>
+        gateway
+          .output()
+          .split('\n')
+          .find((l) => l.includes('"upstream_cluster":"outbound|8000||httpbin.test"')),
       5_000,
       'gateway access-log line',
     );
@@ -144,7 +167,11 @@ describe('controller and proxies as separate processes', () => {
     });
     assert.equal(echoed, 'echo:ping');
     const line = await eventually(
-      async () => gateway.output().split('\n').find((l) => l.includes('"path":"/ws"')),
+      async () =>
+        gateway
+          .output()
+          .split('\n')
+          .find((l) => l.includes('"path":"/ws"')),
       5_000,
       'gateway log line for the tunnel',
     );
@@ -162,7 +189,10 @@ describe('controller and proxies as separate processes', () => {
     assert.match(status.stderr, /cannot reach the controller/);
 
     const port = new URL(url).port;
-    controller = await start(['controller', '--config-dir', configDir, '--listen', `127.0.0.1:${port}`], /controller \| ready/);
+    controller = await start(
+      ['controller', '--config-dir', configDir, '--listen', `127.0.0.1:${port}`],
+      /controller \| ready/,
+    );
     await eventually(async () => ((await tollgate(['status'], url)).code === 0 ? true : undefined), 15_000, 'resynced');
     const applied = await tollgate(['delete', '--wait', 'virtualservice', 'httpbin-via-egress'], url);
     assert.equal(applied.code, 0, applied.stderr);

@@ -20,17 +20,26 @@ const SITE_IP = `127.${octet()}.${octet()}.20`;
 const POD_CIDR = `127.${octet()}.${octet()}.0/24`;
 const TASK = path.join(EXAMPLES, '..', 'istio-egress-gateway');
 
-describe("istio.io's egress gateway task", { skip: process.getuid?.() === 0 ? false : 'needs root for the stand-in on port 80' }, () => {
+describe("istio.io's egress gateway task", {
+  skip: process.getuid?.() === 0 ? false : 'needs root for the stand-in on port 80',
+}, () => {
   let dns: Awaited<ReturnType<typeof startDnsmasq>>;
   let site: Awaited<ReturnType<typeof startRedirectSite>>;
   let up: UpProcess;
   const cli = (...args: string[]) => tollgate(args, up.url);
 
   async function lastLine(proxy: string, namespace: string): Promise<Record<string, unknown>> {
-    return eventually(async () => {
-      const line = (await cli('logs', proxy, '-n', namespace)).stdout.split('\n').filter((l) => l.includes('edition.cnn.com')).at(-1);
-      return line ? (JSON.parse(line) as Record<string, unknown>) : undefined;
-    }, 3_000, `${proxy} log line`);
+    return eventually(
+      async () => {
+        const line = (await cli('logs', proxy, '-n', namespace)).stdout
+          .split('\n')
+          .filter((l) => l.includes('edition.cnn.com'))
+          .at(-1);
+        return line ? (JSON.parse(line) as Record<string, unknown>) : undefined;
+      },
+      3_000,
+      `${proxy} log line`,
+    );
   }
 
   before(async () => {
@@ -51,7 +60,20 @@ describe("istio.io's egress gateway task", { skip: process.getuid?.() === 0 ? fa
     assert.equal(applied.stderr, '', 'no findings on the published task');
     assert.match(applied.stdout, /destinationrule\.networking\.istio\.io\/egressgateway-for-cnn created/);
 
-    const curl = await cli('exec', 'sleep', '--', 'curl', '-sSL', '-o', '/dev/null', '-D', '-', '--max-redirs', '0', 'http://edition.cnn.com/politics');
+    const curl = await cli(
+      'exec',
+      'sleep',
+      '--',
+      'curl',
+      '-sSL',
+      '-o',
+      '/dev/null',
+      '-D',
+      '-',
+      '--max-redirs',
+      '0',
+      'http://edition.cnn.com/politics',
+    );
     assert.match(curl.stdout, /^HTTP\/1\.1 301/);
     assert.match(curl.stdout, /location: https:\/\/edition\.cnn\.com\//i);
 
@@ -68,13 +90,31 @@ describe("istio.io's egress gateway task", { skip: process.getuid?.() === 0 ? fa
     // Istio lets the delete happen; tollgate does too, and says what it breaks (IST0101: the route names subset cnn).
     const deleted = await cli('delete', '--wait', 'destinationrule', 'egressgateway-for-cnn');
     assert.equal(deleted.code, 0, deleted.stderr);
-    assert.match(deleted.stderr, /error IST0101 VirtualService default\/direct-cnn-through-egress-gateway/, 'delete says what it breaks');
-    const curl = await cli('exec', 'sleep', '--', 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', 'http://edition.cnn.com/politics');
+    assert.match(
+      deleted.stderr,
+      /error IST0101 VirtualService default\/direct-cnn-through-egress-gateway/,
+      'delete says what it breaks',
+    );
+    const curl = await cli(
+      'exec',
+      'sleep',
+      '--',
+      'curl',
+      '-s',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      'http://edition.cnn.com/politics',
+    );
     assert.equal(curl.stdout, '503');
     const sidecar = await lastLine('sleep', 'default');
     assert.equal(sidecar.response_flags, 'NC');
     const analysis = await cli('analyze');
     assert.notEqual(analysis.code, 0);
-    assert.match(analysis.stdout, /error IST0101 VirtualService default\/direct-cnn-through-egress-gateway spec\.http\[0\]\.route\[0\]\.destination\.subset/);
+    assert.match(
+      analysis.stdout,
+      /error IST0101 VirtualService default\/direct-cnn-through-egress-gateway spec\.http\[0\]\.route\[0\]\.destination\.subset/,
+    );
   });
 });

@@ -61,7 +61,9 @@ spec:
 `,
 );
 
-describe('Istio outcomes, end to end', { skip: process.getuid?.() === 0 ? false : 'needs root for dnsmasq on loopback aliases' }, () => {
+describe('Istio outcomes, end to end', {
+  skip: process.getuid?.() === 0 ? false : 'needs root for dnsmasq on loopback aliases',
+}, () => {
   let dns: Awaited<ReturnType<typeof startDnsmasq>>;
   let site: http.Server;
   let up: UpProcess;
@@ -72,22 +74,36 @@ describe('Istio outcomes, end to end', { skip: process.getuid?.() === 0 ? false 
 
   /** curl through the sleep sidecar: status code, body and elapsed seconds. */
   async function curl(url: string, extra: string[] = []): Promise<{ code: number; body: string; seconds: number }> {
-    const r = await run('curl', ['-sS', '--max-time', '10', '-w', '\n%{http_code} %{time_total}', ...extra, url], { http_proxy: sidecarProxy });
+    const r = await run('curl', ['-sS', '--max-time', '10', '-w', '\n%{http_code} %{time_total}', ...extra, url], {
+      http_proxy: sidecarProxy,
+    });
     const lines = r.stdout.split('\n');
     const [code, seconds] = lines.pop()!.split(' ');
     return { code: Number(code), body: lines.join('\n'), seconds: Number(seconds) };
   }
 
   async function lastLog(proxy: string, namespace: string, needle: string): Promise<Record<string, unknown>> {
-    return eventually(async () => {
-      const r = await cli('logs', proxy, '-n', namespace);
-      const line = r.stdout.split('\n').filter((l) => l.includes(needle)).at(-1);
-      return line ? (JSON.parse(line) as Record<string, unknown>) : undefined;
-    }, 3_000, `a ${proxy} log line with ${needle}`);
+    return eventually(
+      async () => {
+        const r = await cli('logs', proxy, '-n', namespace);
+        const line = r.stdout
+          .split('\n')
+          .filter((l) => l.includes(needle))
+          .at(-1);
+        return line ? (JSON.parse(line) as Record<string, unknown>) : undefined;
+      },
+      3_000,
+      `a ${proxy} log line with ${needle}`,
+    );
   }
 
   before(async () => {
-    dns = await startDnsmasq({ 'httpbin.test': SITE_IP, 'dead.test': DEAD_IP, 'subsets.test': SITE_IP, 'none.test': SITE_IP });
+    dns = await startDnsmasq({
+      'httpbin.test': SITE_IP,
+      'dead.test': DEAD_IP,
+      'subsets.test': SITE_IP,
+      'none.test': SITE_IP,
+    });
     site = http.createServer((req, res) => {
       const delay = /^\/delay\/(\d+)/.exec(req.url ?? '');
       const reply = (): void => {
@@ -176,7 +192,16 @@ describe('Istio outcomes, end to end', { skip: process.getuid?.() === 0 ? false 
   });
 
   test('a host the gateway does not bind: 404 NR at the gateway', async () => {
-    const r = await run('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '-H', 'Host: elsewhere.test', `http://${gatewayIp}:8080/`]);
+    const r = await run('curl', [
+      '-sS',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      '-H',
+      'Host: elsewhere.test',
+      `http://${gatewayIp}:8080/`,
+    ]);
     assert.equal(r.stdout, '404');
     const gw = await lastLog('istio-egressgateway', 'istio-system', 'elsewhere.test');
     assert.equal(gw.response_flags, 'NR');

@@ -170,11 +170,23 @@ describe('seed walkthrough', { skip: canBindPort80 ? false : 'needs root to run 
     const clean = await cli('analyze');
     assert.equal(clean.code, 0, clean.stdout);
     assert.match(clean.stdout, /No validation issues found when analyzing the live configuration\./);
-    const merged = await cli('analyze', '-f', path.join(EXAMPLES, '..', 'mistakes', 'virtualservice-wrong-gateway.yaml'));
+    const merged = await cli(
+      'analyze',
+      '-f',
+      path.join(EXAMPLES, '..', 'mistakes', 'virtualservice-wrong-gateway.yaml'),
+    );
     assert.equal(merged.code, 1);
-    assert.match(merged.stdout, /virtualservice-wrong-gateway\.yaml:11:5: error IST0101 VirtualService default\/egressgateway-vs/);
+    assert.match(
+      merged.stdout,
+      /virtualservice-wrong-gateway\.yaml:11:5: error IST0101 VirtualService default\/egressgateway-vs/,
+    );
     // The Gateway in force loses its VirtualService in the merged view: reported at its persisted file.
-    assert.match(merged.stdout, new RegExp(`${configDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/gateway\\.default\\.egress-gw\\.yaml:\\d+:\\d+: warning TG1005`));
+    assert.match(
+      merged.stdout,
+      new RegExp(
+        `${configDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/gateway\\.default\\.egress-gw\\.yaml:\\d+:\\d+: warning TG1005`,
+      ),
+    );
     assert.equal(await curlAliyun(), 301, 'analyze changed nothing');
   });
 
@@ -182,7 +194,15 @@ describe('seed walkthrough', { skip: canBindPort80 ? false : 'needs root to run 
     const bad = path.join(tempDir('bad'), 'broken.yaml');
     fs.writeFileSync(
       bad,
-      ['apiVersion: networking.istio.io/v1beta1', 'kind: ServiceEntry', 'metadata:', '  name: broken', 'spec:', '  hosts: [example.org', ''].join('\n'),
+      [
+        'apiVersion: networking.istio.io/v1beta1',
+        'kind: ServiceEntry',
+        'metadata:',
+        '  name: broken',
+        'spec:',
+        '  hosts: [example.org',
+        '',
+      ].join('\n'),
     );
     const r = await cli('apply', '--wait', '-f', bad);
     assert.notEqual(r.code, 0);
@@ -190,7 +210,18 @@ describe('seed walkthrough', { skip: canBindPort80 ? false : 'needs root to run 
     const invalid = path.join(path.dirname(bad), 'invalid.yaml');
     fs.writeFileSync(
       invalid,
-      ['apiVersion: networking.istio.io/v1beta1', 'kind: ServiceEntry', 'metadata:', '  name: no-hosts', 'spec:', '  ports:', '  - number: 80', '    name: http', '    protocol: HTTP', ''].join('\n'),
+      [
+        'apiVersion: networking.istio.io/v1beta1',
+        'kind: ServiceEntry',
+        'metadata:',
+        '  name: no-hosts',
+        'spec:',
+        '  ports:',
+        '  - number: 80',
+        '    name: http',
+        '    protocol: HTTP',
+        '',
+      ].join('\n'),
     );
     const r2 = await cli('apply', '-f', invalid);
     assert.notEqual(r2.code, 0);
@@ -203,7 +234,11 @@ describe('seed walkthrough', { skip: canBindPort80 ? false : 'needs root to run 
   test('a restart keeps every applied resource', async () => {
     await up.stop();
     up = await startUp(['--config-dir', configDir, '--pod-cidr', POD_CIDR, '--dns-server', dns.server]);
-    const w = await eventually(async () => ((await cli('status')).code === 0 ? true : undefined), 10_000, 'proxies in sync');
+    const w = await eventually(
+      async () => ((await cli('status')).code === 0 ? true : undefined),
+      10_000,
+      'proxies in sync',
+    );
     assert.ok(w);
     assert.equal(await curlAliyun(), 301);
     const gw = await lastLogLine('istio-egressgateway', 'istio-system');
@@ -229,8 +264,15 @@ describe('seed walkthrough', { skip: canBindPort80 ? false : 'needs root to run 
 
   test('a broken file in the config directory is reported with its line, and the last good config stays', async () => {
     const version = /controller config version (\d+)/.exec((await cli('status')).stdout)?.[1];
-    fs.writeFileSync(path.join(configDir, 'broken.yaml'), 'apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: x\n');
-    await eventually(async () => (/broken\.yaml:\d+:\d+: error TG0001/.test(up.output()) ? true : undefined), 5_000, 'the error printed by up');
+    fs.writeFileSync(
+      path.join(configDir, 'broken.yaml'),
+      'apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: x\n',
+    );
+    await eventually(
+      async () => (/broken\.yaml:\d+:\d+: error TG0001/.test(up.output()) ? true : undefined),
+      5_000,
+      'the error printed by up',
+    );
     assert.equal(await curlAliyun(), 502);
     const status = await cli('status');
     assert.equal(status.code, 0);

@@ -17,7 +17,12 @@ export interface RunResult {
   readonly stderr: string;
 }
 
-export function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<RunResult> {
+export function run(
+  cmd: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 30_000,
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -89,7 +94,9 @@ export async function startUp(args: readonly string[]): Promise<UpProcess> {
 }
 
 /** A real dnsmasq on 127.0.0.1 answering `records` (name -> address) and refusing everything else. */
-export async function startDnsmasq(records: Readonly<Record<string, string>>): Promise<{ server: string; stop: () => void }> {
+export async function startDnsmasq(
+  records: Readonly<Record<string, string>>,
+): Promise<{ server: string; stop: () => void }> {
   const port = await freeUdpPort();
   const args = [
     '--keep-in-foreground',
@@ -156,7 +163,11 @@ export async function startRedirectSite(
   const server = http.createServer((req, res) => {
     requests.push({ remote: req.socket.remoteAddress ?? '', host: req.headers.host ?? '', method: req.method ?? '' });
     const body = '<html><body>301 Moved Permanently</body></html>\n';
-    res.writeHead(301, { location: `https://${(req.headers.host ?? 'localhost').split(':')[0]}/`, 'content-type': 'text/html', 'content-length': Buffer.byteLength(body) });
+    res.writeHead(301, {
+      location: `https://${(req.headers.host ?? 'localhost').split(':')[0]}/`,
+      'content-type': 'text/html',
+      'content-length': Buffer.byteLength(body),
+    });
     res.end(req.method === 'HEAD' ? undefined : body);
   });
   // Upgrade requests (WebSocket) get a 101 and an echo of every byte, prefixed "echo:".
@@ -182,7 +193,11 @@ export async function startRedirectSite(
 }
 
 /** Polls `fn` until it returns a value, or throws after `timeoutMs` with the last failure. */
-export async function eventually<T>(fn: () => Promise<T | undefined>, timeoutMs = 5_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  fn: () => Promise<T | undefined>,
+  timeoutMs = 5_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -192,7 +207,8 @@ export async function eventually<T>(fn: () => Promise<T | undefined>, timeoutMs 
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`${what} not reached within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`${what} not reached within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

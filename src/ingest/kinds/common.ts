@@ -1,7 +1,19 @@
 import type { Kind, ObjectMeta, PortProtocol, SpecByKind, StringMatch } from '../../model/index.js';
 import { CLUSTER_DOMAIN } from '../../model/index.js';
 import type { DecodeContext } from '../decode-context.js';
-import { array, enumOf, int, map, number, object, oneOf, optional, string, type Infer, type Schema } from '../schema.js';
+import {
+  array,
+  enumOf,
+  int,
+  map,
+  number,
+  object,
+  oneOf,
+  optional,
+  string,
+  type Infer,
+  type Schema,
+} from '../schema.js';
 
 /** How one kind is read: its API group and versions, the external spec schema, and the normalization. */
 export interface KindCodec<K extends Kind, Ext = unknown> {
@@ -21,7 +33,17 @@ export function defineKind<K extends Kind, Ext>(codec: KindCodec<K, Ext>): KindC
   return codec;
 }
 
-export const PORT_PROTOCOLS = ['HTTP', 'HTTPS', 'GRPC', 'GRPC-WEB', 'HTTP2', 'MONGO', 'TCP', 'TLS', 'UDP'] as const satisfies readonly PortProtocol[];
+export const PORT_PROTOCOLS = [
+  'HTTP',
+  'HTTPS',
+  'GRPC',
+  'GRPC-WEB',
+  'HTTP2',
+  'MONGO',
+  'TCP',
+  'TLS',
+  'UDP',
+] as const satisfies readonly PortProtocol[];
 
 /** Istio parses port protocols case-insensitively (pkg/config/protocol Parse). */
 export const portProtocol = (): Schema<PortProtocol> => enumOf(PORT_PROTOCOLS, { caseInsensitive: true });

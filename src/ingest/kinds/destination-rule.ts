@@ -1,10 +1,24 @@
-import type { ClientTLSSettings, ConnectionPoolSettings, DestinationRuleSpec, LoadBalancerSettings, OutlierDetection, TrafficPolicy } from '../../model/index.js';
+import type {
+  ClientTLSSettings,
+  ConnectionPoolSettings,
+  DestinationRuleSpec,
+  LoadBalancerSettings,
+  OutlierDetection,
+  TrafficPolicy,
+} from '../../model/index.js';
 import { anything, array, bool, duration, enumOf, int, object, optional, string, type Infer } from '../schema.js';
 import { compact, defineKind, labels, optionalArray, portSelector, qualifyHost } from './common.js';
 
 const consistentHash = object({
   httpHeaderName: optional(string()),
-  httpCookie: optional(object({ name: optional(string()), path: optional(string()), ttl: optional(duration()), attributes: optional(anything()) })),
+  httpCookie: optional(
+    object({
+      name: optional(string()),
+      path: optional(string()),
+      ttl: optional(duration()),
+      attributes: optional(anything()),
+    }),
+  ),
   useSourceIp: optional(bool()),
   httpQueryParameterName: optional(string()),
   ringHash: optional(anything()),
@@ -85,7 +99,9 @@ const trafficPolicy = object({
 export const destinationRuleSpec = object({
   host: string(),
   trafficPolicy: optional(trafficPolicy),
-  subsets: optional(array(object({ name: optional(string()), labels: optional(labels()), trafficPolicy: optional(trafficPolicy) }))),
+  subsets: optional(
+    array(object({ name: optional(string()), labels: optional(labels()), trafficPolicy: optional(trafficPolicy) })),
+  ),
   exportTo: optionalArray(string()),
   workloadSelector: optional(object({ matchLabels: optional(labels()) })),
 });
@@ -100,7 +116,9 @@ function lb(l: Infer<typeof loadBalancer> | undefined): LoadBalancerSettings | u
     return compact({
       kind: 'consistentHash' as const,
       httpHeaderName: c.httpHeaderName,
-      httpCookie: c.httpCookie ? compact({ name: c.httpCookie.name ?? '', path: c.httpCookie.path, ttlMs: c.httpCookie.ttl }) : undefined,
+      httpCookie: c.httpCookie
+        ? compact({ name: c.httpCookie.name ?? '', path: c.httpCookie.path, ttlMs: c.httpCookie.ttl })
+        : undefined,
       useSourceIp: c.useSourceIp,
       httpQueryParameterName: c.httpQueryParameterName,
     });
@@ -113,7 +131,11 @@ function pool(p: Infer<typeof connectionPool> | undefined): ConnectionPoolSettin
   if (!p) return undefined;
   return compact({
     tcp: p.tcp
-      ? compact({ maxConnections: p.tcp.maxConnections, connectTimeoutMs: p.tcp.connectTimeout, idleTimeoutMs: p.tcp.idleTimeout })
+      ? compact({
+          maxConnections: p.tcp.maxConnections,
+          connectTimeoutMs: p.tcp.connectTimeout,
+          idleTimeoutMs: p.tcp.idleTimeout,
+        })
       : undefined,
     http: p.http
       ? compact({
@@ -192,4 +214,3 @@ export const destinationRuleCodec = defineKind({
     });
   },
 });
-

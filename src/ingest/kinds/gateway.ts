@@ -87,4 +87,3 @@ export const gatewayCodec = defineKind({
     };
   },
 });
-

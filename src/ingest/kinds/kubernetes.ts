@@ -25,7 +25,9 @@ const container = object(
   {
     name: string(),
     image: optional(string()),
-    ports: optional(array(object({ name: optional(string()), containerPort: int(), protocol: optional(kubeProtocol()) }, loose))),
+    ports: optional(
+      array(object({ name: optional(string()), containerPort: int(), protocol: optional(kubeProtocol()) }, loose)),
+    ),
   },
   loose,
 );
@@ -108,7 +110,9 @@ export const deploymentCodec = defineKind({
         compact({
           name: c.name,
           image: c.image,
-          ports: (c.ports ?? []).map((p) => compact({ name: p.name, containerPort: p.containerPort, protocol: p.protocol ?? 'TCP' })),
+          ports: (c.ports ?? []).map((p) =>
+            compact({ name: p.name, containerPort: p.containerPort, protocol: p.protocol ?? 'TCP' }),
+          ),
         }),
       ),
     };

@@ -51,7 +51,9 @@ export const sidecarCodec = defineKind({
         }),
       ),
       // The proto default of OutboundTrafficPolicy.mode is REGISTRY_ONLY (enum value 0).
-      outboundTrafficPolicy: ext?.outboundTrafficPolicy ? { mode: ext.outboundTrafficPolicy.mode ?? 'REGISTRY_ONLY' } : undefined,
+      outboundTrafficPolicy: ext?.outboundTrafficPolicy
+        ? { mode: ext.outboundTrafficPolicy.mode ?? 'REGISTRY_ONLY' }
+        : undefined,
     });
   },
 });

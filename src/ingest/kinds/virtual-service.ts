@@ -9,7 +9,20 @@ import type {
   VirtualServiceSpec,
 } from '../../model/index.js';
 import { childPath } from '../decode-context.js';
-import { anything, array, bool, duration, enumOf, int, map, object, oneOf, optional, string, type Infer } from '../schema.js';
+import {
+  anything,
+  array,
+  bool,
+  duration,
+  enumOf,
+  int,
+  map,
+  object,
+  oneOf,
+  optional,
+  string,
+  type Infer,
+} from '../schema.js';
 import {
   compact,
   defineKind,
@@ -152,7 +165,10 @@ type ExtHeaders = Infer<typeof headers>;
 type ExtDestination = Infer<ReturnType<typeof destination>>;
 type ExtHttpRoute = Infer<typeof httpRoute>;
 
-function matchMap(m: Readonly<Record<string, ExtStringMatch>> | undefined, lower: boolean): Record<string, StringMatch> {
+function matchMap(
+  m: Readonly<Record<string, ExtStringMatch>> | undefined,
+  lower: boolean,
+): Record<string, StringMatch> {
   const out: Record<string, StringMatch> = {};
   for (const [k, v] of Object.entries(m ?? {})) out[lower ? k.toLowerCase() : k] = toStringMatch(v);
   return out;
@@ -187,7 +203,10 @@ export const virtualServiceCodec = defineKind({
       compact({ host: qualifyHost(d.host, ns), subset: d.subset, port: d.port?.number });
 
     const match = (m: ExtHttpMatch, path: string): HTTPMatchRequest => {
-      for (const [field, record] of [['headers', m.headers], ['withoutHeaders', m.withoutHeaders]] as const) {
+      for (const [field, record] of [
+        ['headers', m.headers],
+        ['withoutHeaders', m.withoutHeaders],
+      ] as const) {
         for (const key of Object.keys(record ?? {})) {
           if (key !== key.toLowerCase()) {
             ctx.report(
@@ -278,7 +297,10 @@ export const virtualServiceCodec = defineKind({
                   }
                 : undefined,
               abort: r.fault.abort
-                ? { httpStatus: r.fault.abort.httpStatus ?? 0, percentage: percentage(r.fault.abort.percentage, undefined, 100) }
+                ? {
+                    httpStatus: r.fault.abort.httpStatus ?? 0,
+                    percentage: percentage(r.fault.abort.percentage, undefined, 100),
+                  }
                 : undefined,
             })
           : undefined,
@@ -310,7 +332,13 @@ export const virtualServiceCodec = defineKind({
     (e.gateways ?? []).forEach((g, i) => {
       if (!g.includes('/') && g.includes('.')) {
         const [name, gwNs] = g.split('.');
-        ctx.report('LegacyGatewayName', null, `spec.gateways[${i}]`, `using legacy gateway name format "${g}"`, `prefer the <namespace>/<name> format: "${gwNs}/${name}"`);
+        ctx.report(
+          'LegacyGatewayName',
+          null,
+          `spec.gateways[${i}]`,
+          `using legacy gateway name format "${g}"`,
+          `prefer the <namespace>/<name> format: "${gwNs}/${name}"`,
+        );
       }
     });
 
@@ -330,4 +358,3 @@ export const virtualServiceCodec = defineKind({
     };
   },
 });
-

@@ -20,7 +20,8 @@ import {
 } from '../testing/fixtures.js';
 import { analyze } from './index.js';
 
-const run = (resources: AnyResource[]) => analyze(buildSnapshot({ version: 'v1', resources, instances: [SLEEP, EGRESS_GW] }));
+const run = (resources: AnyResource[]) =>
+  analyze(buildSnapshot({ version: 'v1', resources, instances: [SLEEP, EGRESS_GW] }));
 const codes = (resources: AnyResource[]) => run(resources).map((d) => [d.code, d.field]);
 const GW_HOST = 'istio-egressgateway.istio-system.svc.cluster.local';
 const aliyun = serviceEntry('aliyun', { hosts: ['aliyun.com'], ports: [port(80, 'HTTP', 'http')] });
@@ -39,7 +40,10 @@ function walkthrough(): AnyResource[] {
       gateways: ['default/egress-gw', 'mesh'],
       http: [
         http({ match: [match({ gateways: ['mesh'], port: 80 })], route: [to(GW_HOST, { port: 80 })] }),
-        http({ match: [match({ gateways: ['default/egress-gw'], port: 80 })], route: [to('aliyun.com', { port: 80 })] }),
+        http({
+          match: [match({ gateways: ['default/egress-gw'], port: 80 })],
+          route: [to('aliyun.com', { port: 80 })],
+        }),
       ],
     }),
   ];
@@ -49,15 +53,27 @@ function walkthrough(): AnyResource[] {
 function cnnTask(clientNamespace = 'default'): AnyResource[] {
   return [
     deployment('sleep', { app: 'sleep' }, clientNamespace),
-    serviceEntry('cnn', { hosts: ['edition.cnn.com'], ports: [port(80, 'HTTP', 'http-port'), port(443, 'HTTPS', 'https')], resolution: 'DNS' }),
-    gateway('istio-egressgateway', [httpServer(80, ['edition.cnn.com'], 'http')], { istio: 'egressgateway' }, 'default'),
+    serviceEntry('cnn', {
+      hosts: ['edition.cnn.com'],
+      ports: [port(80, 'HTTP', 'http-port'), port(443, 'HTTPS', 'https')],
+      resolution: 'DNS',
+    }),
+    gateway(
+      'istio-egressgateway',
+      [httpServer(80, ['edition.cnn.com'], 'http')],
+      { istio: 'egressgateway' },
+      'default',
+    ),
     destinationRule('egressgateway-for-cnn', { host: GW_HOST, subsets: [{ name: 'cnn', labels: {} }] }),
     virtualService('direct-cnn-through-egress-gateway', {
       hosts: ['edition.cnn.com'],
       gateways: ['default/istio-egressgateway', 'mesh'],
       http: [
         http({ match: [match({ gateways: ['mesh'], port: 80 })], route: [to(GW_HOST, { subset: 'cnn', port: 80 })] }),
-        http({ match: [match({ gateways: ['default/istio-egressgateway'], port: 80 })], route: [to('edition.cnn.com', { port: 80 }, 100)] }),
+        http({
+          match: [match({ gateways: ['default/istio-egressgateway'], port: 80 })],
+          route: [to('edition.cnn.com', { port: 80 }, 100)],
+        }),
       ],
     }),
   ];
@@ -70,7 +86,10 @@ describe('analyze', () => {
       gateways: ['istio-system/egress-gw', 'mesh'],
       http: [
         http({ match: [match({ gateways: ['mesh'], port: 80 })], route: [to(GW_HOST, { port: 80 })] }),
-        http({ match: [match({ gateways: ['istio-system/egress-gw'], port: 80 })], route: [to('aliyun.com', { port: 80 })] }),
+        http({
+          match: [match({ gateways: ['istio-system/egress-gw'], port: 80 })],
+          route: [to('aliyun.com', { port: 80 })],
+        }),
       ],
     });
     assert.deepEqual(run([aliyun, egressGw, vs]), []);
@@ -86,14 +105,24 @@ describe('analyze', () => {
 
   it('the same task with the client in another namespace warns that subset cnn is out of its reach (TG1003)', () => {
     const ds = run(cnnTask('team-a'));
-    assert.deepEqual(ds.map((d) => [d.code, d.level, d.field]), [['TG1003', 'warning', 'spec.http[0].route[0].destination.subset']]);
+    assert.deepEqual(
+      ds.map((d) => [d.code, d.level, d.field]),
+      [['TG1003', 'warning', 'spec.http[0].route[0].destination.subset']],
+    );
     assert.match(ds[0]?.message ?? '', /team-a/);
     assert.match(ds[0]?.message ?? '', /default\/egressgateway-for-cnn/);
   });
 
   it('IST0101: a gateway that does not exist, with the field position', () => {
     const pos = { file: 'vs.yaml', line: 9, col: 5 };
-    const vs = { ...virtualService('v', { hosts: ['aliyun.com'], gateways: ['istio-system/nope', 'mesh'], http: [http({ route: [to('aliyun.com')] })] }), positions: new Map([['spec.gateways[0]', pos]]) };
+    const vs = {
+      ...virtualService('v', {
+        hosts: ['aliyun.com'],
+        gateways: ['istio-system/nope', 'mesh'],
+        http: [http({ route: [to('aliyun.com')] })],
+      }),
+      positions: new Map([['spec.gateways[0]', pos]]),
+    };
     const [d, ...rest] = run([aliyun, vs]);
     assert.equal(rest.length, 0);
     assert.equal(d?.code, 'IST0101');
@@ -106,7 +135,10 @@ describe('analyze', () => {
 
   it('a field that was not written points at its nearest written ancestor', () => {
     const pos = { file: 'vs.yaml', line: 12, col: 3 };
-    const vs = { ...virtualService('v', { hosts: ['aliyun.com'], http: [http({ route: [to('aliyun.cn')] })] }), positions: new Map([['spec.http[0].route[0]', pos]]) };
+    const vs = {
+      ...virtualService('v', { hosts: ['aliyun.com'], http: [http({ route: [to('aliyun.cn')] })] }),
+      positions: new Map([['spec.http[0].route[0]', pos]]),
+    };
     const [d] = run([aliyun, vs]);
     assert.equal(d?.field, 'spec.http[0].route[0].destination.host');
     assert.deepEqual(d?.position, pos);
@@ -118,7 +150,10 @@ describe('analyze', () => {
   });
 
   it('IST0101: a subset no DestinationRule anywhere defines; one in another namespace is TG1003 instead', () => {
-    const vs = virtualService('v', { hosts: ['aliyun.com'], http: [http({ route: [to('aliyun.com', { subset: 'v1' })] })] });
+    const vs = virtualService('v', {
+      hosts: ['aliyun.com'],
+      http: [http({ route: [to('aliyun.com', { subset: 'v1' })] })],
+    });
     const [d] = run([aliyun, vs]);
     assert.equal(d?.code, 'IST0101');
     assert.equal(d?.field, 'spec.http[0].route[0].destination.subset');
@@ -132,35 +167,80 @@ describe('analyze', () => {
   });
 
   it('IST0101: a Gateway selector matching no gateway workload', () => {
-    assert.deepEqual(codes([gateway('g', [httpServer(80, ['*'])], { istio: 'ingressgateway' })]), [['IST0101', 'spec.selector']]);
+    assert.deepEqual(codes([gateway('g', [httpServer(80, ['*'])], { istio: 'ingressgateway' })]), [
+      ['IST0101', 'spec.selector'],
+    ]);
   });
 
   it('IST0162: a Gateway port the gateway Service does not expose', () => {
-    const vs = virtualService('v', { hosts: ['aliyun.com'], gateways: ['istio-system/g'], http: [http({ route: [to('aliyun.com')] })] });
-    const ds = run([aliyun, gateway('g', [httpServer(80, ['aliyun.com']), httpServer(8081, ['aliyun.com'])]), vs]).filter((d) => d.code !== 'TG1001');
-    assert.deepEqual(ds.map((d) => [d.code, d.level, d.field]), [['IST0162', 'warning', 'spec.servers[1].port.number']]);
+    const vs = virtualService('v', {
+      hosts: ['aliyun.com'],
+      gateways: ['istio-system/g'],
+      http: [http({ route: [to('aliyun.com')] })],
+    });
+    const ds = run([
+      aliyun,
+      gateway('g', [httpServer(80, ['aliyun.com']), httpServer(8081, ['aliyun.com'])]),
+      vs,
+    ]).filter((d) => d.code !== 'TG1001');
+    assert.deepEqual(
+      ds.map((d) => [d.code, d.level, d.field]),
+      [['IST0162', 'warning', 'spec.servers[1].port.number']],
+    );
   });
 
   it('IST0132: a bound Gateway with no host in common', () => {
-    const vs = virtualService('v', { hosts: ['aliyun.com'], gateways: ['istio-system/g', 'mesh'], http: [http({ route: [to('aliyun.com')] })] });
+    const vs = virtualService('v', {
+      hosts: ['aliyun.com'],
+      gateways: ['istio-system/g', 'mesh'],
+      http: [http({ route: [to('aliyun.com')] })],
+    });
     const ds = run([aliyun, gateway('g', [httpServer(80, ['example.com'])]), vs]);
-    assert.deepEqual(ds.map((d) => d.code), ['TG1005', 'IST0132']);
+    assert.deepEqual(
+      ds.map((d) => d.code),
+      ['TG1005', 'IST0132'],
+    );
   });
 
   it('TG1001: bound to the gateway only, with no mesh rule for the host', () => {
-    const vs = virtualService('v', { hosts: ['aliyun.com'], gateways: ['istio-system/egress-gw'], http: [http({ route: [to('aliyun.com')] })] });
+    const vs = virtualService('v', {
+      hosts: ['aliyun.com'],
+      gateways: ['istio-system/egress-gw'],
+      http: [http({ route: [to('aliyun.com')] })],
+    });
     const ds = run([aliyun, egressGw, vs]);
-    assert.deepEqual(ds.map((d) => [d.code, d.level]), [['TG1001', 'info']]);
+    assert.deepEqual(
+      ds.map((d) => [d.code, d.level]),
+      [['TG1001', 'info']],
+    );
     const meshVs = virtualService('m', { hosts: ['aliyun.com'], http: [http({ route: [to(GW_HOST, { port: 80 })] })] });
     assert.deepEqual(run([aliyun, egressGw, vs, meshVs]), []);
   });
 
   it('findings come sorted by file and line, whatever the analyzer', () => {
     const at = (file: string, line: number) => ({ file, line, col: 1 });
-    const late = { ...virtualService('late', { hosts: ['aliyun.com'], http: [http({ route: [to('a.cn')] })] }), source: at('a.yaml', 40), positions: new Map([['spec.http[0].route[0].destination.host', at('a.yaml', 44)]]) };
-    const early = { ...gateway('g', [httpServer(80, ['*'])], { istio: 'nothing' }), source: at('a.yaml', 1), positions: new Map([['spec.selector', at('a.yaml', 6)]]) };
-    const other = { ...virtualService('first', { hosts: ['aliyun.com'], http: [http({ route: [to('b.cn')] })] }), source: at('0.yaml', 1) };
+    const late = {
+      ...virtualService('late', { hosts: ['aliyun.com'], http: [http({ route: [to('a.cn')] })] }),
+      source: at('a.yaml', 40),
+      positions: new Map([['spec.http[0].route[0].destination.host', at('a.yaml', 44)]]),
+    };
+    const early = {
+      ...gateway('g', [httpServer(80, ['*'])], { istio: 'nothing' }),
+      source: at('a.yaml', 1),
+      positions: new Map([['spec.selector', at('a.yaml', 6)]]),
+    };
+    const other = {
+      ...virtualService('first', { hosts: ['aliyun.com'], http: [http({ route: [to('b.cn')] })] }),
+      source: at('0.yaml', 1),
+    };
     const ds = run([aliyun, late, early, other]).filter((d) => d.code === 'IST0101');
-    assert.deepEqual(ds.map((d) => [d.position?.file, d.position?.line]), [['0.yaml', 1], ['a.yaml', 6], ['a.yaml', 44]]);
+    assert.deepEqual(
+      ds.map((d) => [d.position?.file, d.position?.line]),
+      [
+        ['0.yaml', 1],
+        ['a.yaml', 6],
+        ['a.yaml', 44],
+      ],
+    );
   });
 });

@@ -17,13 +17,19 @@ export function analyzeBindings(snapshot: Snapshot): Diagnostic[] {
       const gw = gateways.get(ref);
       if (!gw) return;
       const bound = vs.spec.hosts.some((h) =>
-        gw.spec.servers.some((s) => s.hosts.some((sh) => serverHostIntersection(sh, gw.meta.namespace, vs.meta.namespace, h))),
+        gw.spec.servers.some((s) =>
+          s.hosts.some((sh) => serverHostIntersection(sh, gw.meta.namespace, vs.meta.namespace, h)),
+        ),
       );
       if (!bound) {
         out.push(
-          finding('VirtualServiceHostNotFoundInGateway', vs, `spec.gateways[${i}]`,
+          finding(
+            'VirtualServiceHostNotFoundInGateway',
+            vs,
+            `spec.gateways[${i}]`,
             `VirtualService ${vs.meta.namespace}/${vs.meta.name} is bound to Gateway ${ref}, but none of its hosts [${vs.spec.hosts.join(', ')}] is served by that Gateway: nothing of it applies there.`,
-            `Add the host to a server of Gateway ${ref} (mind "namespace/" scoping), or fix the VirtualService hosts.`),
+            `Add the host to a server of Gateway ${ref} (mind "namespace/" scoping), or fix the VirtualService hosts.`,
+          ),
         );
       }
     });
@@ -32,9 +38,13 @@ export function analyzeBindings(snapshot: Snapshot): Diagnostic[] {
     const meshCovered = vs.spec.hosts.some((h) => snapshot.virtualServices.meshForHost(h).length > 0);
     if (meshCovered) continue;
     out.push(
-      finding('VirtualServiceNotBoundToMesh', vs, 'spec.gateways',
+      finding(
+        'VirtualServiceNotBoundToMesh',
+        vs,
+        'spec.gateways',
         `VirtualService is bound to gateway ${gatewayRefs.join(', ')} but not to mesh: sidecars will not send traffic for [${vs.spec.hosts.join(', ')}] to the gateway.`,
-        'Add "mesh" to spec.gateways with a rule (match gateways: [mesh]) routing to the egress gateway Service.'),
+        'Add "mesh" to spec.gateways with a rule (match gateways: [mesh]) routing to the egress gateway Service.',
+      ),
     );
   }
   return out;

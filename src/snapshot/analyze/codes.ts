@@ -6,25 +6,90 @@ import type { AnyResource, Diagnostic, DiagnosticLevel, SourcePosition } from '.
  */
 export const ANALYZER_CODES = {
   // istioctl analyze's codes, names and levels.
-  ReferencedResourceNotFound: { code: 'IST0101', level: 'error', summary: 'A reference to nothing: a gateway, a destination host, a subset, or a Gateway selector that matches no gateway workload.' },
-  ConflictingMeshGatewayVirtualServiceHosts: { code: 'IST0109', level: 'error', summary: 'Two VirtualServices bound to the mesh claim the same host; sidecars use only one of them.' },
-  VirtualServiceUnreachableRule: { code: 'IST0130', level: 'warning', summary: 'A rule that never matches: after a catch-all, or every match taken by earlier rules.' },
+  ReferencedResourceNotFound: {
+    code: 'IST0101',
+    level: 'error',
+    summary:
+      'A reference to nothing: a gateway, a destination host, a subset, or a Gateway selector that matches no gateway workload.',
+  },
+  ConflictingMeshGatewayVirtualServiceHosts: {
+    code: 'IST0109',
+    level: 'error',
+    summary: 'Two VirtualServices bound to the mesh claim the same host; sidecars use only one of them.',
+  },
+  VirtualServiceUnreachableRule: {
+    code: 'IST0130',
+    level: 'warning',
+    summary: 'A rule that never matches: after a catch-all, or every match taken by earlier rules.',
+  },
   VirtualServiceIneffectiveMatch: { code: 'IST0131', level: 'info', summary: 'A match that repeats an earlier one.' },
-  VirtualServiceHostNotFoundInGateway: { code: 'IST0132', level: 'warning', summary: 'A VirtualService bound to a Gateway that serves none of its hosts.' },
-  ServiceEntryAddressesRequired: { code: 'IST0134', level: 'warning', summary: 'A TCP port without addresses: it captures that port for every destination IP.' },
-  ConflictingGateways: { code: 'IST0145', level: 'error', summary: 'Two Gateways on the same workloads, port and host.' },
-  GatewayPortNotDefinedOnService: { code: 'IST0162', level: 'warning', summary: "A Gateway server port that the gateway's Service does not expose." },
+  VirtualServiceHostNotFoundInGateway: {
+    code: 'IST0132',
+    level: 'warning',
+    summary: 'A VirtualService bound to a Gateway that serves none of its hosts.',
+  },
+  ServiceEntryAddressesRequired: {
+    code: 'IST0134',
+    level: 'warning',
+    summary: 'A TCP port without addresses: it captures that port for every destination IP.',
+  },
+  ConflictingGateways: {
+    code: 'IST0145',
+    level: 'error',
+    summary: 'Two Gateways on the same workloads, port and host.',
+  },
+  GatewayPortNotDefinedOnService: {
+    code: 'IST0162',
+    level: 'warning',
+    summary: "A Gateway server port that the gateway's Service does not expose.",
+  },
   // tollgate's own, for the egress mistakes Istio users make most (resolution NONE behind a gateway, subsets out
   // of reach, VirtualServices that never reach the gateway, SNI and mTLS mismatches).
-  VirtualServiceNotBoundToMesh: { code: 'TG1001', level: 'info', summary: 'A VirtualService bound to a gateway but not to `mesh`: sidecars never send its hosts to the gateway.' },
-  GatewayDestinationWithoutEndpoints: { code: 'TG1002', level: 'error', summary: 'A gateway route to a ServiceEntry host with resolution NONE (or DNS on a wildcard): 503 UH.' },
-  SubsetNotVisibleToClient: { code: 'TG1003', level: 'warning', summary: "A subset whose DestinationRule is not on some client namespace's lookup path: 503 NC there." },
-  MeshRouteNeverMatches: { code: 'TG1004', level: 'warning', summary: "A mesh rule whose match.port is no port of the host's service: traffic never reaches the gateway." },
-  GatewayServerWithoutVirtualService: { code: 'TG1005', level: 'warning', summary: 'A Gateway server host that no VirtualService binds: 404 NR for every request.' },
-  IstioMutualSniMismatch: { code: 'TG1006', level: 'warning', summary: "ISTIO_MUTUAL to an HTTPS gateway server without a DestinationRule `sni` matching the server's hosts." },
-  TlsServerNeedsTcpRoutes: { code: 'TG1007', level: 'error', summary: 'A terminating TLS server (TLS + ISTIO_MUTUAL/SIMPLE) bound by `tls` routes: it needs `tcp` routes.' },
-  DuplicateSniHost: { code: 'TG1008', level: 'warning', summary: 'The same SNI host twice on one gateway port: the later rule is skipped.' },
-  SidecarScopeIsNotAFirewall: { code: 'TG1009', level: 'info', summary: 'Sidecar egress.hosts under ALLOW_ANY: scoping, not blocking; other hosts still pass through.' },
+  VirtualServiceNotBoundToMesh: {
+    code: 'TG1001',
+    level: 'info',
+    summary: 'A VirtualService bound to a gateway but not to `mesh`: sidecars never send its hosts to the gateway.',
+  },
+  GatewayDestinationWithoutEndpoints: {
+    code: 'TG1002',
+    level: 'error',
+    summary: 'A gateway route to a ServiceEntry host with resolution NONE (or DNS on a wildcard): 503 UH.',
+  },
+  SubsetNotVisibleToClient: {
+    code: 'TG1003',
+    level: 'warning',
+    summary: "A subset whose DestinationRule is not on some client namespace's lookup path: 503 NC there.",
+  },
+  MeshRouteNeverMatches: {
+    code: 'TG1004',
+    level: 'warning',
+    summary: "A mesh rule whose match.port is no port of the host's service: traffic never reaches the gateway.",
+  },
+  GatewayServerWithoutVirtualService: {
+    code: 'TG1005',
+    level: 'warning',
+    summary: 'A Gateway server host that no VirtualService binds: 404 NR for every request.',
+  },
+  IstioMutualSniMismatch: {
+    code: 'TG1006',
+    level: 'warning',
+    summary: "ISTIO_MUTUAL to an HTTPS gateway server without a DestinationRule `sni` matching the server's hosts.",
+  },
+  TlsServerNeedsTcpRoutes: {
+    code: 'TG1007',
+    level: 'error',
+    summary: 'A terminating TLS server (TLS + ISTIO_MUTUAL/SIMPLE) bound by `tls` routes: it needs `tcp` routes.',
+  },
+  DuplicateSniHost: {
+    code: 'TG1008',
+    level: 'warning',
+    summary: 'The same SNI host twice on one gateway port: the later rule is skipped.',
+  },
+  SidecarScopeIsNotAFirewall: {
+    code: 'TG1009',
+    level: 'info',
+    summary: 'Sidecar egress.hosts under ALLOW_ANY: scoping, not blocking; other hosts still pass through.',
+  },
 } as const satisfies Record<string, { code: string; level: DiagnosticLevel; summary: string }>;
 
 export type AnalyzerCodeName = keyof typeof ANALYZER_CODES;

@@ -24,7 +24,11 @@ export function analyzeConflictingGateways(snapshot: Snapshot): Diagnostic[] {
   const selected = new Map<Gateway, Set<string>>(
     gateways.map((gw) => [
       gw,
-      new Set(snapshot.egressGateways.filter((g) => labelsMatch(gw.spec.selector, g.labels)).map((g) => `${g.namespace}/${g.name}`)),
+      new Set(
+        snapshot.egressGateways
+          .filter((g) => labelsMatch(gw.spec.selector, g.labels))
+          .map((g) => `${g.namespace}/${g.name}`),
+      ),
     ]),
   );
   const sameWorkloads = (a: Gateway, b: Gateway): boolean => {
@@ -52,9 +56,13 @@ export function analyzeConflictingGateways(snapshot: Snapshot): Diagnostic[] {
       if (conflicts.size === 0) return;
       const names = [...conflicts].sort().join(', ');
       out.push(
-        finding('ConflictingGateways', gw, `spec.servers[${i}].hosts[${firstHost}]`,
+        finding(
+          'ConflictingGateways',
+          gw,
+          `spec.servers[${i}].hosts[${firstHost}]`,
           `Gateway ${gatewayKey(gw)} conflicts with ${names}: same workloads (selector ${selectorText(gw)}), port ${server.port.number}, host ${server.hosts[firstHost]}.`,
-          'Serve each host on a port from one Gateway only: merge the servers, or change the port or host of one of them.'),
+          'Serve each host on a port from one Gateway only: merge the servers, or change the port or host of one of them.',
+        ),
       );
     });
   }

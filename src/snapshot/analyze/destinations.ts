@@ -13,14 +13,20 @@ export interface DestinationRef {
 export function destinationsOf(vs: Resource<'VirtualService'>): DestinationRef[] {
   const out: DestinationRef[] = [];
   vs.spec.http.forEach((h, i) => {
-    h.route.forEach((r, j) => out.push({ destination: r.destination, field: `spec.http[${i}].route[${j}].destination`, match: h.match }));
+    h.route.forEach((r, j) =>
+      out.push({ destination: r.destination, field: `spec.http[${i}].route[${j}].destination`, match: h.match }),
+    );
     if (h.mirror) out.push({ destination: h.mirror, field: `spec.http[${i}].mirror`, match: h.match });
   });
   vs.spec.tls.forEach((t, i) =>
-    t.route.forEach((r, j) => out.push({ destination: r.destination, field: `spec.tls[${i}].route[${j}].destination`, match: t.match })),
+    t.route.forEach((r, j) =>
+      out.push({ destination: r.destination, field: `spec.tls[${i}].route[${j}].destination`, match: t.match }),
+    ),
   );
   vs.spec.tcp.forEach((t, i) =>
-    t.route.forEach((r, j) => out.push({ destination: r.destination, field: `spec.tcp[${i}].route[${j}].destination`, match: t.match })),
+    t.route.forEach((r, j) =>
+      out.push({ destination: r.destination, field: `spec.tcp[${i}].route[${j}].destination`, match: t.match }),
+    ),
   );
   return out;
 }

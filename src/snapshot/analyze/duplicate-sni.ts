@@ -50,11 +50,18 @@ export function analyzeDuplicateSni(snapshot: Snapshot): Diagnostic[] {
             }
             const sni = m.sniHosts[k] ?? '';
             const first = known.get(sni);
-            const where = first && first.vs === vs ? `tls rule #${first.rule}` : `VirtualService ${first?.vs.meta.namespace}/${first?.vs.meta.name} tls rule #${first?.rule}`;
+            const where =
+              first && first.vs === vs
+                ? `tls rule #${first.rule}`
+                : `VirtualService ${first?.vs.meta.namespace}/${first?.vs.meta.name} tls rule #${first?.rule}`;
             out.push(
-              finding('DuplicateSniHost', vs, `spec.tls[${i}].match[${j}].sniHosts[${k}]`,
+              finding(
+                'DuplicateSniHost',
+                vs,
+                `spec.tls[${i}].match[${j}].sniHosts[${k}]`,
                 `SNI host ${sni} on Gateway ${key} port ${port} is already routed by ${where}: this match is skipped.`,
-                'Route each SNI host once per gateway port: merge the two rules or drop the repeated SNI host.'),
+                'Route each SNI host once per gateway port: merge the two rules or drop the repeated SNI host.',
+              ),
             );
           });
         });

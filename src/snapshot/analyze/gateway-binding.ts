@@ -16,7 +16,9 @@ export function virtualServicesFor(snapshot: Snapshot, gw: Gateway): readonly Vi
 
 /** Whether one server host ("[ns/]dnsName") takes some host of the VirtualService. */
 export function serverHostBinds(gw: Gateway, serverHost: string, vs: VirtualService): boolean {
-  return vs.spec.hosts.some((h) => serverHostIntersection(serverHost, gw.meta.namespace, vs.meta.namespace, h) !== undefined);
+  return vs.spec.hosts.some(
+    (h) => serverHostIntersection(serverHost, gw.meta.namespace, vs.meta.namespace, h) !== undefined,
+  );
 }
 
 /** Whether the server takes some host of the VirtualService (the VirtualService binds to that server). */

@@ -10,7 +10,8 @@ import { ruleAppliesTo } from './rule-scope.js';
 /** Why a gateway cannot dial the service, or undefined when it can. */
 function withoutEndpoints(s: RegistryService): string | undefined {
   if (s.origin !== 'ServiceEntry' || s.endpoints.length > 0) return undefined;
-  if (s.resolution === 'NONE') return 'resolution NONE: a gateway has no original destination to fall back on, so the cluster has no endpoints';
+  if (s.resolution === 'NONE')
+    return 'resolution NONE: a gateway has no original destination to fall back on, so the cluster has no endpoints';
   if ((s.resolution === 'DNS' || s.resolution === 'DNS_ROUND_ROBIN') && isWildcardHost(s.host)) {
     return `resolution ${s.resolution} with the wildcard host ${s.host} and no endpoints: there is no name to resolve`;
   }
@@ -38,11 +39,15 @@ export function analyzeGatewayDestinations(snapshot: Snapshot): Diagnostic[] {
       if (!service || !why) continue;
       const se = service.declaredBy ? `${service.declaredBy.namespace}/${service.declaredBy.name}` : service.namespace;
       out.push(
-        finding('GatewayDestinationWithoutEndpoints', vs, `${field}.host`,
+        finding(
+          'GatewayDestinationWithoutEndpoints',
+          vs,
+          `${field}.host`,
           `Gateway ${gw} routes to ${destination.host}, declared by ServiceEntry ${se} with ${why}; requests get 503 UH.`,
           service.resolution === 'NONE'
             ? `Set resolution: DNS on ServiceEntry ${se} (or STATIC with endpoints) so that the gateway can resolve ${service.host}.`
-            : `Route the gateway to a concrete host declared with resolution DNS, or give ServiceEntry ${se} endpoints.`),
+            : `Route the gateway to a concrete host declared with resolution DNS, or give ServiceEntry ${se} endpoints.`,
+        ),
       );
     }
   }

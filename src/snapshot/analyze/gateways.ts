@@ -12,11 +12,18 @@ export function analyzeGateways(snapshot: Snapshot): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const gw of snapshot.byKind.Gateway) {
     const selected = snapshot.egressGateways.filter((g) => labelsMatch(gw.spec.selector, g.labels));
-    const selector = Object.entries(gw.spec.selector).map(([k, v]) => `${k}=${v}`).join(',');
+    const selector = Object.entries(gw.spec.selector)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
     if (selected.length === 0) {
       out.push(
-        finding('ReferencedResourceNotFound', gw, 'spec.selector', `no egress gateway workload has the labels ${selector}: this Gateway applies nowhere`,
-          'No egress gateway has these labels; fix the selector or declare the gateway (IstioOperator egressGateways).'),
+        finding(
+          'ReferencedResourceNotFound',
+          gw,
+          'spec.selector',
+          `no egress gateway workload has the labels ${selector}: this Gateway applies nowhere`,
+          'No egress gateway has these labels; fix the selector or declare the gateway (IstioOperator egressGateways).',
+        ),
       );
       continue;
     }
@@ -24,9 +31,13 @@ export function analyzeGateways(snapshot: Snapshot): Diagnostic[] {
       for (const g of selected) {
         if (g.ports.some((p) => p.port === server.port.number)) continue;
         out.push(
-          finding('GatewayPortNotDefinedOnService', gw, `spec.servers[${i}].port.number`,
+          finding(
+            'GatewayPortNotDefinedOnService',
+            gw,
+            `spec.servers[${i}].port.number`,
             `server port ${server.port.number} is not a port of the gateway's Service ${g.name}.${g.namespace} (selector ${selector}): no listener is opened for it`,
-            `Add port ${server.port.number} to the gateway's Service ports, or use one of: ${g.ports.map((p) => p.port).join(', ')}.`),
+            `Add port ${server.port.number} to the gateway's Service ports, or use one of: ${g.ports.map((p) => p.port).join(', ')}.`,
+          ),
         );
       }
     });

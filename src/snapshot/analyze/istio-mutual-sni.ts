@@ -16,7 +16,12 @@ interface PortTls {
 }
 
 /** The TLS settings a policy gives `port`: its portLevelSettings entry's tls, else its top-level tls. */
-function tlsForPort(policy: TrafficPolicy | undefined, path: string, port: number, subset?: string): PortTls | undefined {
+function tlsForPort(
+  policy: TrafficPolicy | undefined,
+  path: string,
+  port: number,
+  subset?: string,
+): PortTls | undefined {
   if (!policy) return undefined;
   const i = policy.portLevelSettings.findIndex((p) => p.port === port && p.tls);
   const level = policy.portLevelSettings[i];
@@ -52,9 +57,14 @@ export function analyzeIstioMutualSni(snapshot: Snapshot): Diagnostic[] {
     const hostsByPort = new Map<number, string[]>();
     for (const s of gw.spec.servers) {
       if (s.port.protocol !== 'HTTPS' || s.tls?.mode !== 'ISTIO_MUTUAL') continue;
-      hostsByPort.set(s.port.number, [...(hostsByPort.get(s.port.number) ?? []), ...s.hosts.map((h) => h.slice(h.indexOf('/') + 1))]);
+      hostsByPort.set(s.port.number, [
+        ...(hostsByPort.get(s.port.number) ?? []),
+        ...s.hosts.map((h) => h.slice(h.indexOf('/') + 1)),
+      ]);
     }
-    const services = snapshot.egressGateways.filter((g) => labelsMatch(gw.spec.selector, g.labels)).map((g) => kubeHost(g.name, g.namespace));
+    const services = snapshot.egressGateways
+      .filter((g) => labelsMatch(gw.spec.selector, g.labels))
+      .map((g) => kubeHost(g.name, g.namespace));
     for (const [port, hosts] of hostsByPort) {
       if (hosts.includes('*')) continue;
       for (const service of services) {
@@ -67,9 +77,13 @@ export function analyzeIstioMutualSni(snapshot: Snapshot): Diagnostic[] {
             reported.add(key);
             const sent = tls.sni ?? `outbound_.${port}_.${subset ?? ''}_.${service}`;
             out.push(
-              finding('IstioMutualSniMismatch', dr, tls.sni !== undefined ? `${field}.sni` : `${field}.mode`,
+              finding(
+                'IstioMutualSniMismatch',
+                dr,
+                tls.sni !== undefined ? `${field}.sni` : `${field}.mode`,
                 `Sidecars using DestinationRule ${dr.meta.namespace}/${dr.meta.name} send ISTIO_MUTUAL to ${service}:${port} with SNI ${sent}${tls.sni === undefined ? ' (no sni set)' : ''}, but Gateway ${gatewayKey(gw)} only accepts SNI [${hosts.join(', ')}] on port ${port}: connections are closed (filter_chain_not_found).`,
-                `Set sni to the external host the gateway serves (${hosts[0] ?? ''}) in this tls block.`),
+                `Set sni to the external host the gateway serves (${hosts[0] ?? ''}) in this tls block.`,
+              ),
             );
           }
         }

@@ -57,9 +57,13 @@ export function analyzeMeshHostConflicts(snapshot: Snapshot): Diagnostic[] {
         if (reported.has(c.vs)) continue;
         reported.add(c.vs);
         out.push(
-          finding('ConflictingMeshGatewayVirtualServiceHosts', c.vs, `spec.hosts[${c.hostIndex}]`,
+          finding(
+            'ConflictingMeshGatewayVirtualServiceHosts',
+            c.vs,
+            `spec.hosts[${c.hostIndex}]`,
             `VirtualServices ${names} are all bound to the mesh and claim host ${c.vs.spec.hosts[c.hostIndex]} (scope ${scope === ALL ? 'all namespaces' : `namespace ${scope}`}); sidecars use only the first and ignore the others' rules.`,
-            'Merge the rules into one VirtualService for this host, or narrow exportTo so that the scopes do not overlap.'),
+            'Merge the rules into one VirtualService for this host, or narrow exportTo so that the scopes do not overlap.',
+          ),
         );
       }
     }

@@ -17,14 +17,20 @@ function hostPorts(snapshot: Snapshot, vs: VirtualService, host: string, kind: R
   const exact = snapshot.registry.resolve(host, ns) ?? snapshot.registry.lookup(host, ns);
   if (exact) ports.push(...exact.ports.map((p) => p.number));
   if (isWildcardHost(host)) {
-    for (const s of snapshot.registry.visibleTo(ns)) if (hostCovers(host, s.host)) ports.push(...s.ports.map((p) => p.number));
+    for (const s of snapshot.registry.visibleTo(ns))
+      if (hostCovers(host, s.host)) ports.push(...s.ports.map((p) => p.number));
   }
   if (kind === 'http' && (!exact || isWildcardHost(host))) ports.push(UNDECLARED_HTTP_PORT);
   return ports;
 }
 
 function destinationPorts(snapshot: Snapshot, vs: VirtualService, rule: RuleRef): number[] {
-  const spec = rule.kind === 'http' ? vs.spec.http[rule.index] : rule.kind === 'tls' ? vs.spec.tls[rule.index] : vs.spec.tcp[rule.index];
+  const spec =
+    rule.kind === 'http'
+      ? vs.spec.http[rule.index]
+      : rule.kind === 'tls'
+        ? vs.spec.tls[rule.index]
+        : vs.spec.tcp[rule.index];
   const ns = vs.meta.namespace;
   return (spec?.route ?? []).flatMap((r) => {
     const s = snapshot.registry.resolve(r.destination.host, ns) ?? snapshot.registry.lookup(r.destination.host, ns);
@@ -46,14 +52,20 @@ export function analyzeMeshRoutePorts(snapshot: Snapshot): Diagnostic[] {
     for (const rule of rulesOf(vs)) {
       rule.match.forEach((m, j) => {
         if (m.port === undefined || !matchGateways(vs, m).includes(MESH_GATEWAY)) return;
-        const hostSide = [...new Set(vs.spec.hosts.flatMap((h) => hostPorts(snapshot, vs, h, rule.kind)))].sort((a, b) => a - b);
+        const hostSide = [...new Set(vs.spec.hosts.flatMap((h) => hostPorts(snapshot, vs, h, rule.kind)))].sort(
+          (a, b) => a - b,
+        );
         if (hostSide.includes(m.port) || destinationPorts(snapshot, vs, rule).includes(m.port)) return;
         out.push(
-          finding('MeshRouteNeverMatches', vs, `${rule.field}.match[${j}].port`,
+          finding(
+            'MeshRouteNeverMatches',
+            vs,
+            `${rule.field}.match[${j}].port`,
             `${rule.kind} rule #${rule.index} matches port ${m.port} for sidecars, but [${vs.spec.hosts.join(', ')}] ${hostSide.length > 0 ? `are only declared on port${hostSide.length > 1 ? 's' : ''} ${hostSide.join(', ')}` : 'are not declared on any port'}: sidecars never see traffic for these hosts on port ${m.port}, so the rule never matches.`,
             hostSide.length > 0
               ? `Set match.port to the port clients call (${hostSide.join(' or ')}), or add port ${m.port} to the ServiceEntry of the host.`
-              : `Declare the host with a ServiceEntry that has port ${m.port}.`),
+              : `Declare the host with a ServiceEntry that has port ${m.port}.`,
+          ),
         );
       });
     }

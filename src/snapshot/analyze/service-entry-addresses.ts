@@ -15,9 +15,13 @@ export function analyzeServiceEntryAddresses(snapshot: Snapshot): Diagnostic[] {
     se.spec.ports.forEach((p, i) => {
       if (p.protocol !== 'TCP') return;
       out.push(
-        finding('ServiceEntryAddressesRequired', se, `spec.ports[${i}]`,
+        finding(
+          'ServiceEntryAddressesRequired',
+          se,
+          `spec.ports[${i}]`,
           `ServiceEntry ${se.meta.namespace}/${se.meta.name} has TCP port ${p.number} (${p.name || 'unnamed'}) but no addresses: every TCP connection to port ${p.number} is sent to [${se.spec.hosts.join(', ')}], whatever its destination IP.`,
-          'Add the service\'s IPs or CIDRs to spec.addresses, or use protocol TLS (routed by SNI) or HTTP (routed by Host) if the traffic is.'),
+          "Add the service's IPs or CIDRs to spec.addresses, or use protocol TLS (routed by SNI) or HTTP (routed by Host) if the traffic is.",
+        ),
       );
     });
   }

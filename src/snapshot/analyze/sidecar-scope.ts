@@ -18,9 +18,13 @@ export function analyzeSidecarScope(snapshot: Snapshot): Diagnostic[] {
     if (mode !== 'ALLOW_ANY') continue;
     const source = own ? 'set by its own outboundTrafficPolicy' : 'from meshConfig.outboundTrafficPolicy';
     out.push(
-      finding('SidecarScopeIsNotAFirewall', sc, `spec.egress[${i}].hosts`,
+      finding(
+        'SidecarScopeIsNotAFirewall',
+        sc,
+        `spec.egress[${i}].hosts`,
         `Sidecar ${sc.meta.namespace}/${sc.meta.name} limits egress hosts to [${sc.spec.egress[i]?.hosts.join(', ')}], but the outbound policy is ALLOW_ANY (${source}): traffic to hosts outside the list still passes through.`,
-        'Set outboundTrafficPolicy.mode: REGISTRY_ONLY on this Sidecar (or in meshConfig) if hosts outside the list must be blocked.'),
+        'Set outboundTrafficPolicy.mode: REGISTRY_ONLY on this Sidecar (or in meshConfig) if hosts outside the list must be blocked.',
+      ),
     );
   }
   return out;

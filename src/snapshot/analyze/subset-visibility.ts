@@ -31,9 +31,10 @@ function meshClients(snapshot: Snapshot, vs: VirtualService, matches: readonly S
   const named = [ns, ...vs.spec.exportTo.filter((e) => e !== '*' && e !== '.' && e !== '~')];
   const candidates: Client[] = [
     ...named.filter((n) => isExportedTo(vs.spec.exportTo, ns, n)).map((n) => ({ namespace: n, labels: {} })),
-    ...snapshot.byKind.Deployment
-      .filter((d) => isExportedTo(vs.spec.exportTo, ns, d.meta.namespace))
-      .map((d) => ({ namespace: d.meta.namespace, labels: d.spec.podLabels })),
+    ...snapshot.byKind.Deployment.filter((d) => isExportedTo(vs.spec.exportTo, ns, d.meta.namespace)).map((d) => ({
+      namespace: d.meta.namespace,
+      labels: d.spec.podLabels,
+    })),
   ];
   return candidates.filter((c) => matches.some((m) => sourceAllows(m, c)));
 }
@@ -77,7 +78,9 @@ export function analyzeSubsetVisibility(snapshot: Snapshot): Diagnostic[] {
       const missing = new Set<string>();
       let declared: ReturnType<typeof snapshot.registry.lookup>;
       for (const c of clientsByRule.get(match) ?? []) {
-        const service = snapshot.registry.resolve(destination.host, c.namespace) ?? snapshot.registry.lookup(destination.host, c.namespace);
+        const service =
+          snapshot.registry.resolve(destination.host, c.namespace) ??
+          snapshot.registry.lookup(destination.host, c.namespace);
         if (!service) continue;
         declared ??= service;
         if (subsets.owners(service.host, subset).length === 0) continue;
@@ -89,9 +92,13 @@ export function analyzeSubsetVisibility(snapshot: Snapshot): Diagnostic[] {
       const namespaces = [...missing].sort();
       const homes = [...new Set([declared.namespace, root])];
       out.push(
-        finding('SubsetNotVisibleToClient', vs, `${field}.subset`,
+        finding(
+          'SubsetNotVisibleToClient',
+          vs,
+          `${field}.subset`,
           `Subset "${subset}" of ${declared.host} is defined by DestinationRule ${owners.join(', ')}, which proxies in namespace${namespaces.length > 1 ? 's' : ''} ${namespaces.join(', ')} do not look up (they search their own namespace, then ${homes.join(', then ')}); their requests on this route get 503 NC.`,
-          `Define the subset in a DestinationRule in namespace ${homes.join(' or ')} (exported to those namespaces), or in each client namespace.`),
+          `Define the subset in a DestinationRule in namespace ${homes.join(' or ')} (exported to those namespaces), or in each client namespace.`,
+        ),
       );
     }
   }

@@ -30,9 +30,13 @@ export function analyzeTlsServerRoutes(snapshot: Snapshot): Diagnostic[] {
         if (tlsRule < 0 || vs.spec.tcp.some((r) => ruleAppliesTo(vs, r.match, key))) continue;
         reported.add(vs);
         out.push(
-          finding('TlsServerNeedsTcpRoutes', vs, `spec.tls[${tlsRule}]`,
+          finding(
+            'TlsServerNeedsTcpRoutes',
+            vs,
+            `spec.tls[${tlsRule}]`,
             `Gateway ${key} terminates TLS on port ${server.port.number} (protocol TLS, tls.mode ${server.tls?.mode}), so its traffic is routed by tcp rules only; VirtualService ${vs.meta.namespace}/${vs.meta.name} has only tls rules for it and the gateway will close the connections.`,
-            'Write the route as a tcp rule (match gateways/port, route to the destination), or set the server\'s tls.mode to PASSTHROUGH if the gateway should route by SNI without terminating.'),
+            "Write the route as a tcp rule (match gateways/port, route to the destination), or set the server's tls.mode to PASSTHROUGH if the gateway should route by SNI without terminating.",
+          ),
         );
       }
     });

@@ -22,9 +22,13 @@ export function analyzeUnboundServerHosts(snapshot: Snapshot): Diagnostic[] {
       server.hosts.forEach((host, j) => {
         if (bound.some((vs) => serverHostBinds(gw, host, vs))) return;
         out.push(
-          finding('GatewayServerWithoutVirtualService', gw, `spec.servers[${i}].hosts[${j}]`,
+          finding(
+            'GatewayServerWithoutVirtualService',
+            gw,
+            `spec.servers[${i}].hosts[${j}]`,
             `No VirtualService bound to Gateway ${gatewayKey(gw)} has a host matching ${host} on port ${server.port.number}: the gateway has no route for it (HTTP 404 NR, TLS connections closed).`,
-            `Add a VirtualService with host ${host.slice(host.indexOf('/') + 1)} and gateways: [${gatewayKey(gw)}], or remove the host from the server.`),
+            `Add a VirtualService with host ${host.slice(host.indexOf('/') + 1)} and gateways: [${gatewayKey(gw)}], or remove the host from the server.`,
+          ),
         );
       });
     });

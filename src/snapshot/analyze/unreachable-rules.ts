@@ -40,12 +40,24 @@ function checkRules(out: Diagnostic[], vs: VirtualService, kind: 'http' | 'tls' 
     const label = ruleLabel(rule, i);
     if (catchAll >= 0) {
       const first = ruleLabel(rules[catchAll] ?? rule, catchAll);
-      const [reason, hint] = rule.match.length === 0
-        ? ['only the last rule can have no matches', `Give ${kind} rule ${first} or this one a match, or remove one of them.`]
-        : [`${kind} rule ${first} before it has no matches and takes all traffic`, `Move this rule before ${kind} rule ${first}, or give that rule a match.`];
+      const [reason, hint] =
+        rule.match.length === 0
+          ? [
+              'only the last rule can have no matches',
+              `Give ${kind} rule ${first} or this one a match, or remove one of them.`,
+            ]
+          : [
+              `${kind} rule ${first} before it has no matches and takes all traffic`,
+              `Move this rule before ${kind} rule ${first}, or give that rule a match.`,
+            ];
       out.push(
-        finding('VirtualServiceUnreachableRule', vs, field,
-          `${kind} rule ${label} of VirtualService ${vs.meta.namespace}/${vs.meta.name} is never used: ${reason}.`, hint),
+        finding(
+          'VirtualServiceUnreachableRule',
+          vs,
+          field,
+          `${kind} rule ${label} of VirtualService ${vs.meta.namespace}/${vs.meta.name} is never used: ${reason}.`,
+          hint,
+        ),
       );
       if (rule.match.length === 0) catchAll = i;
       return;
@@ -66,15 +78,24 @@ function checkRules(out: Diagnostic[], vs: VirtualService, kind: 'http' | 'tls' 
       const priorLabel = ruleLabel(rules[prior] ?? rule, prior);
       const matchLabel = 'name' in m && typeof m.name === 'string' && m.name ? `"${m.name}"` : `#${j}`;
       out.push(
-        finding('VirtualServiceIneffectiveMatch', vs, `${field}.match[${j}]`,
+        finding(
+          'VirtualServiceIneffectiveMatch',
+          vs,
+          `${field}.match[${j}]`,
           `Match ${matchLabel} of ${kind} rule ${label} is never used: ${kind} rule ${priorLabel} has the same match and comes first.`,
-          `Remove the repeated match, or make it differ from the one in ${kind} rule ${priorLabel}.`),
+          `Remove the repeated match, or make it differ from the one in ${kind} rule ${priorLabel}.`,
+        ),
       );
     });
     if (repeated === rule.match.length) {
       out.push(
-        finding('VirtualServiceUnreachableRule', vs, field, `${kind} rule ${label} of VirtualService ${vs.meta.namespace}/${vs.meta.name} is never used: every one of its matches is taken by an earlier rule.`,
-          'Remove the rule, or change its matches so that earlier rules do not take the same traffic.'),
+        finding(
+          'VirtualServiceUnreachableRule',
+          vs,
+          field,
+          `${kind} rule ${label} of VirtualService ${vs.meta.namespace}/${vs.meta.name} is never used: every one of its matches is taken by an earlier rule.`,
+          'Remove the rule, or change its matches so that earlier rules do not take the same traffic.',
+        ),
       );
     }
   });

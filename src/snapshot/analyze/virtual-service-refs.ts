@@ -19,13 +19,20 @@ export function analyzeVirtualServiceRefs(snapshot: Snapshot): Diagnostic[] {
     const checkGateway = (gw: string, field: string): void => {
       if (gw === MESH_GATEWAY || gateways.has(gw)) return;
       out.push(
-        finding('ReferencedResourceNotFound', vs, field, `gateway ${gw} does not exist`,
-          `Create Gateway ${gw}, or fix the reference ("namespace/name"; a bare name means the VirtualService's namespace).`),
+        finding(
+          'ReferencedResourceNotFound',
+          vs,
+          field,
+          `gateway ${gw} does not exist`,
+          `Create Gateway ${gw}, or fix the reference ("namespace/name"; a bare name means the VirtualService's namespace).`,
+        ),
       );
     };
     vs.spec.gateways.forEach((gw, i) => checkGateway(gw, `spec.gateways[${i}]`));
     for (const rule of rulesOf(vs)) {
-      rule.match.forEach((m, j) => m.gateways.forEach((gw, k) => checkGateway(gw, `${rule.field}.match[${j}].gateways[${k}]`)));
+      rule.match.forEach((m, j) =>
+        m.gateways.forEach((gw, k) => checkGateway(gw, `${rule.field}.match[${j}].gateways[${k}]`)),
+      );
     }
 
     for (const { destination, field } of destinationsOf(vs)) {
@@ -33,16 +40,25 @@ export function analyzeVirtualServiceRefs(snapshot: Snapshot): Diagnostic[] {
       const service = snapshot.registry.resolve(destination.host, ns) ?? snapshot.registry.lookup(destination.host, ns);
       if (!service) {
         out.push(
-          finding('ReferencedResourceNotFound', vs, `${field}.host`, `destination host ${destination.host} is not a known service (no ServiceEntry, Service or gateway declares it)`,
-            'Declare the host with a ServiceEntry (or a Kubernetes Service) visible to this namespace; requests routed here get 503 NC.'),
+          finding(
+            'ReferencedResourceNotFound',
+            vs,
+            `${field}.host`,
+            `destination host ${destination.host} is not a known service (no ServiceEntry, Service or gateway declares it)`,
+            'Declare the host with a ServiceEntry (or a Kubernetes Service) visible to this namespace; requests routed here get 503 NC.',
+          ),
         );
         continue;
       }
       if (destination.subset === undefined || subsets.owners(service.host, destination.subset).length > 0) continue;
       out.push(
-        finding('ReferencedResourceNotFound', vs, `${field}.subset`,
+        finding(
+          'ReferencedResourceNotFound',
+          vs,
+          `${field}.subset`,
           `no DestinationRule defines subset ${destination.subset} for ${service.host}`,
-          `Define subset "${destination.subset}" in a DestinationRule for ${service.host}; requests routed here get 503 NC until then.`),
+          `Define subset "${destination.subset}" in a DestinationRule for ${service.host}; requests routed here get 503 NC until then.`,
+        ),
       );
     }
   }

@@ -58,8 +58,18 @@ export function resource<K extends Kind>(
   };
 }
 
-export function port(number: number, protocol: ServicePort['protocol'] = 'HTTP', name?: string, targetPort?: number): ServicePort {
-  return { number, protocol, name: name ?? `${protocol.toLowerCase()}-${number}`, ...(targetPort !== undefined ? { targetPort } : {}) };
+export function port(
+  number: number,
+  protocol: ServicePort['protocol'] = 'HTTP',
+  name?: string,
+  targetPort?: number,
+): ServicePort {
+  return {
+    number,
+    protocol,
+    name: name ?? `${protocol.toLowerCase()}-${number}`,
+    ...(targetPort !== undefined ? { targetPort } : {}),
+  };
 }
 
 export function serviceEntry(
@@ -94,12 +104,25 @@ export function tlsServer(
   return { port: { number, protocol, name }, hosts, tls: { mode, httpsRedirect: false, subjectAltNames: [] } };
 }
 
-export function gateway(name: string, servers: GatewayServer[], selector: Labels = { istio: 'egressgateway' }, namespace = 'istio-system'): Resource<'Gateway'> {
+export function gateway(
+  name: string,
+  servers: GatewayServer[],
+  selector: Labels = { istio: 'egressgateway' },
+  namespace = 'istio-system',
+): Resource<'Gateway'> {
   return resource('Gateway', name, namespace, { selector, servers });
 }
 
 export function match(m: Partial<HTTPMatchRequest> = {}): HTTPMatchRequest {
-  return { headers: {}, withoutHeaders: {}, queryParams: {}, ignoreUriCase: false, gateways: [], sourceLabels: {}, ...m };
+  return {
+    headers: {},
+    withoutHeaders: {},
+    queryParams: {},
+    ignoreUriCase: false,
+    gateways: [],
+    sourceLabels: {},
+    ...m,
+  };
 }
 
 export function to(host: string, extra: Partial<Destination> = {}, weight = 100): HTTPRouteDestination {
@@ -135,7 +158,14 @@ export function virtualService(
   spec: Partial<VirtualServiceSpec> & Pick<VirtualServiceSpec, 'hosts'>,
   namespace = 'default',
 ): Resource<'VirtualService'> {
-  return resource('VirtualService', name, namespace, { gateways: ['mesh'], http: [], tls: [], tcp: [], exportTo: [], ...spec });
+  return resource('VirtualService', name, namespace, {
+    gateways: ['mesh'],
+    http: [],
+    tls: [],
+    tcp: [],
+    exportTo: [],
+    ...spec,
+  });
 }
 
 export function destinationRule(
@@ -150,7 +180,11 @@ export function sidecarResource(name: string, spec: Partial<SidecarSpec>, namesp
   return resource('Sidecar', name, namespace, { egress: [], ...spec });
 }
 
-export function istioOperator(name: string, spec: Partial<IstioOperatorSpec>, namespace = 'istio-system'): Resource<'IstioOperator'> {
+export function istioOperator(
+  name: string,
+  spec: Partial<IstioOperatorSpec>,
+  namespace = 'istio-system',
+): Resource<'IstioOperator'> {
   return resource('IstioOperator', name, namespace, { meshConfig: {}, egressGateways: [], ...spec });
 }
 
@@ -158,11 +192,21 @@ export function registryOnly(): Resource<'IstioOperator'> {
   return istioOperator('mesh', { meshConfig: { outboundTrafficPolicy: 'REGISTRY_ONLY' } });
 }
 
-export function kubeService(name: string, selector: Labels, ports: KubeServicePort[], namespace = 'default'): Resource<'Service'> {
+export function kubeService(
+  name: string,
+  selector: Labels,
+  ports: KubeServicePort[],
+  namespace = 'default',
+): Resource<'Service'> {
   return resource('Service', name, namespace, { selector, ports });
 }
 
-export function deployment(name: string, podLabels: Labels, namespace = 'default', extra: Partial<DeploymentSpec> = {}): Resource<'Deployment'> {
+export function deployment(
+  name: string,
+  podLabels: Labels,
+  namespace = 'default',
+  extra: Partial<DeploymentSpec> = {},
+): Resource<'Deployment'> {
   return resource('Deployment', name, namespace, {
     replicas: 1,
     selector: podLabels,
@@ -173,13 +217,27 @@ export function deployment(name: string, podLabels: Labels, namespace = 'default
   });
 }
 
-export function node(type: ProxyType, name: string, namespace: string, ip: string, labels: Labels, serviceAccount = name): NodeIdentity {
+export function node(
+  type: ProxyType,
+  name: string,
+  namespace: string,
+  ip: string,
+  labels: Labels,
+  serviceAccount = name,
+): NodeIdentity {
   return { id: nodeId(type, ip, name, namespace), type, name, namespace, ip, labels, serviceAccount };
 }
 
 /** The sleep workload of the walkthrough and the default egress gateway's instance. */
 export const SLEEP = node('sidecar', 'sleep', 'default', '127.0.1.2', { app: 'sleep' });
-export const EGRESS_GW = node('router', 'istio-egressgateway', 'istio-system', '127.0.2.2', {
-  istio: 'egressgateway',
-  app: 'istio-egressgateway',
-}, 'istio-egressgateway-service-account');
+export const EGRESS_GW = node(
+  'router',
+  'istio-egressgateway',
+  'istio-system',
+  '127.0.2.2',
+  {
+    istio: 'egressgateway',
+    app: 'istio-egressgateway',
+  },
+  'istio-egressgateway-service-account',
+);

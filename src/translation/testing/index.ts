@@ -1,1 +1,8 @@
-export { simulate, selectVirtualHost, routeMatches, type SimRequest, type SimResult, type SimOutcome } from './simulate.js';
+export {
+  simulate,
+  selectVirtualHost,
+  routeMatches,
+  type SimRequest,
+  type SimResult,
+  type SimOutcome,
+} from './simulate.js';

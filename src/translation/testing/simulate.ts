@@ -60,7 +60,8 @@ export function selectVirtualHost(rc: RouteConfig, host: string): VirtualHost | 
     for (const d of vh.domains) {
       if (d === '*' || !d.startsWith('*')) continue;
       const suffix = d.slice(1);
-      if (h.length > suffix.length && h.endsWith(suffix) && (!best || suffix.length > best.len)) best = { vh, len: suffix.length };
+      if (h.length > suffix.length && h.endsWith(suffix) && (!best || suffix.length > best.len))
+        best = { vh, len: suffix.length };
     }
   }
   return best?.vh ?? rc.virtualHosts.find((vh) => vh.domains.includes('*'));
@@ -120,7 +121,13 @@ function forward(config: ProxyConfig, route: Route, req: SimRequest, base: Parti
   const at = { ...base, route: route.name, ...(name !== undefined ? { cluster: name } : {}) };
   if (!cluster) return { ...at, outcome: 'direct', status: 503, responseFlags: 'NC', details: 'cluster_not_found' };
   if (cluster.type === 'ORIGINAL_DST') {
-    return { ...at, outcome: 'forward', responseFlags: '-', details: 'via_upstream', upstream: { address: hostOnly(req.host), port: req.port } };
+    return {
+      ...at,
+      outcome: 'forward',
+      responseFlags: '-',
+      details: 'via_upstream',
+      upstream: { address: hostOnly(req.host), port: req.port },
+    };
   }
   const ep = cluster.endpoints[0];
   if (!ep) return { ...at, outcome: 'direct', status: 503, responseFlags: 'UH', details: 'no_healthy_upstream' };
@@ -133,12 +140,27 @@ function runRoute(config: ProxyConfig, route: Route, req: SimRequest, base: Part
     case 'cluster':
       return forward(config, route, req, base);
     case 'direct':
-      return { ...base, route: route.name, outcome: 'direct', status: a.status, responseFlags: '-', details: 'direct_response' };
+      return {
+        ...base,
+        route: route.name,
+        outcome: 'direct',
+        status: a.status,
+        responseFlags: '-',
+        details: 'direct_response',
+      };
     case 'redirect': {
       const scheme = a.scheme ?? req.scheme ?? 'http';
       const host = a.host ?? hostOnly(req.host);
       const location = `${scheme}://${host}${a.port !== undefined ? `:${a.port}` : ''}${a.path ?? req.path ?? '/'}`;
-      return { ...base, route: route.name, outcome: 'redirect', status: a.status, responseFlags: '-', details: 'direct_response', location };
+      return {
+        ...base,
+        route: route.name,
+        outcome: 'redirect',
+        status: a.status,
+        responseFlags: '-',
+        details: 'direct_response',
+        location,
+      };
     }
   }
 }
@@ -155,7 +177,7 @@ export function simulate(config: ProxyConfig, req: SimRequest): SimResult {
     if (!rc) return runRoute(config, sidecar.defaultRoute, req, { listener: listenerName });
   } else {
     const l = config.listeners.find((x) => x.kind === 'gateway-http' && x.port === req.port);
-    if (!l || l.kind !== 'gateway-http') return { outcome: 'refused', responseFlags: '-', details: 'no_listener' };
+    if (l?.kind !== 'gateway-http') return { outcome: 'refused', responseFlags: '-', details: 'no_listener' };
     listenerName = l.name;
     rc = config.routeConfigs.find((r) => r.name === l.routeConfigName);
     if (!rc) return { ...NOT_FOUND, listener: listenerName };
