@@ -7,14 +7,16 @@ const allowed = {
   model: [],
   'proxy-config': [],
   observability: [],
+  // Certificates and keys: a leaf that imports nothing of ours.
+  pki: [],
   validation: ['model'],
   ingest: ['model', 'validation'],
   snapshot: ['model', 'proxy-config'],
   translation: ['model', 'snapshot', 'proxy-config'],
   distribution: ['proxy-config'],
   dataplane: ['proxy-config', 'observability'],
-  controller: ['model', 'ingest', 'validation', 'snapshot', 'translation', 'proxy-config', 'distribution'],
-  runtime: ['model', 'controller', 'dataplane', 'distribution', 'proxy-config', 'snapshot'],
+  controller: ['model', 'ingest', 'validation', 'snapshot', 'translation', 'proxy-config', 'distribution', 'pki'],
+  runtime: ['model', 'controller', 'dataplane', 'distribution', 'proxy-config', 'snapshot', 'pki'],
   cli: [
     'model',
     'ingest',
@@ -26,6 +28,7 @@ const allowed = {
     'dataplane',
     'proxy-config',
     'distribution',
+    'pki',
   ],
 };
 
@@ -46,6 +49,8 @@ function check(file) {
     if (target === from || target.startsWith('..')) continue;
     // Validation's tests feed real YAML through ingest; the module itself stays upstream of it.
     if (file.endsWith('.test.ts') && from === 'validation' && target === 'ingest') continue;
+    // The data plane's tests make the certificates their TLS peers present.
+    if ((file.endsWith('.test.ts') || file.includes(`${path.sep}testing${path.sep}`)) && target === 'pki') continue;
     if (!(allowed[from] ?? []).includes(target))
       problems.push(`${path.relative(root, file)} imports ${m[1]} (${from} -> ${target} is against the flow)`);
   }

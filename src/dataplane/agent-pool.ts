@@ -1,27 +1,42 @@
 // One keep-alive connection pool per cluster, kept across config pushes while the cluster exists (so a push
 // does not drop warm connections) and retired when a push removes it.
 import { Agent } from 'node:http';
+import { Agent as TlsAgent } from 'node:https';
 import type { Socket } from 'node:net';
 import type { CompiledCluster } from './compile-clusters.js';
 
 interface Pooled {
   readonly agent: Agent;
   readonly maxConnections: number | undefined;
+  /** The TLS settings the pool's connections were made with: a push that changes them starts a new pool. */
+  readonly tls: CompiledCluster['tls'];
 }
 
 export class AgentPool {
   private readonly pools = new Map<string, Pooled>();
 
+  /** The cluster's pool: TLS connections (with the cluster's CA and client certificate) when it originates TLS. */
   get(cluster: CompiledCluster): Agent {
     const existing = this.pools.get(cluster.name);
-    if (existing && existing.maxConnections === cluster.maxConnections) return existing.agent;
+    if (existing && existing.maxConnections === cluster.maxConnections && sameTls(existing.tls, cluster.tls)) {
+      return existing.agent;
+    }
     if (existing) retire(existing.agent);
-    const agent = new Agent({
+    const options = {
       keepAlive: true,
       maxTotalSockets: cluster.maxConnections ?? Infinity,
       scheduling: 'lifo',
-    });
-    this.pools.set(cluster.name, { agent, maxConnections: cluster.maxConnections });
+    } as const;
+    const tls = cluster.tls?.ok ? cluster.tls : undefined;
+    const agent = tls
+      ? new TlsAgent({
+          ...options,
+          ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
+          ...(tls.cert !== undefined ? { cert: tls.cert, key: tls.key } : {}),
+          rejectUnauthorized: tls.rejectUnauthorized,
+        })
+      : new Agent(options);
+    this.pools.set(cluster.name, { agent, maxConnections: cluster.maxConnections, tls: cluster.tls });
     return agent;
   }
 
@@ -38,6 +53,12 @@ export class AgentPool {
     for (const pooled of this.pools.values()) pooled.agent.destroy();
     this.pools.clear();
   }
+}
+
+function sameTls(a: CompiledCluster['tls'], b: CompiledCluster['tls']): boolean {
+  if (a === b) return true;
+  if (!a?.ok || !b?.ok) return false;
+  return a.ca === b.ca && a.cert === b.cert && a.key === b.key && a.rejectUnauthorized === b.rejectUnauthorized;
 }
 
 /** Closes idle sockets now and busy ones as soon as their request ends. */

@@ -5,6 +5,7 @@ import { CircuitBreaker } from './cluster-limits.js';
 import { createPicker, type EndpointPicker, type Target } from './cluster-lb.js';
 import { ConfigError } from './errors.js';
 import { compileHashKey, type HashKey } from './hash-key.js';
+import { compileUpstreamTls, type CompiledUpstreamTls, type TlsMaterials } from './network/tls-contexts.js';
 import { OutlierDetector } from './outlier.js';
 
 export interface CompiledCluster {
@@ -23,6 +24,8 @@ export interface CompiledCluster {
   readonly hashKey: HashKey | undefined;
   /** STATIC/EDS targets never change for a config: resolved once, reused by every request. */
   readonly memo: { targets?: readonly Target[] };
+  /** TLS originated to the endpoints; undefined for plain connections. */
+  readonly tls: CompiledUpstreamTls | undefined;
 }
 
 const CLUSTER_TYPES: Readonly<Record<ClusterType, { ipEndpoints: boolean }>> = {
@@ -33,7 +36,12 @@ const CLUSTER_TYPES: Readonly<Record<ClusterType, { ipEndpoints: boolean }>> = {
   LOGICAL_DNS: { ipEndpoints: false },
 };
 
-export function compileCluster(c: Cluster, field: string, now: () => number = Date.now): CompiledCluster {
+export function compileCluster(
+  c: Cluster,
+  field: string,
+  now: () => number = Date.now,
+  materials: TlsMaterials = {},
+): CompiledCluster {
   const kind = CLUSTER_TYPES[c.type];
   if (!kind) throw new ConfigError(`${field}.type`, `unknown cluster type ${JSON.stringify(c.type)}`);
   if (!['ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM'].includes(c.lbPolicy)) {
@@ -70,5 +78,6 @@ export function compileCluster(c: Cluster, field: string, now: () => number = Da
     outlier: od ? new OutlierDetector(od, now) : undefined,
     hashKey,
     memo: {},
+    tls: c.tls ? compileUpstreamTls(c.tls, `${field}.tls`, materials) : undefined,
   });
 }

@@ -6,6 +6,8 @@ import { compileCluster, type CompiledCluster } from './compile-clusters.js';
 import { compileRoute, compileRouteConfig, type CompiledRoute, type CompiledRouteConfig } from './compile-routes.js';
 import { ConfigError } from './errors.js';
 import { assertNever } from './matchers.js';
+import { compileFilterChain, FilterChainTable } from './network/filter-chains.js';
+import type { TlsMaterials } from './network/tls-contexts.js';
 
 export type CompiledListener =
   | {
@@ -14,6 +16,8 @@ export type CompiledListener =
       readonly address: string;
       readonly port: number;
       readonly defaultRoute: CompiledRoute;
+      /** CONNECT tunnels, by destination port, destination, SNI and transport; the default chain takes the rest. */
+      readonly chains: FilterChainTable;
     }
   | {
       readonly kind: 'gateway-http';
@@ -22,6 +26,14 @@ export type CompiledListener =
       readonly port: number;
       readonly servicePort: number;
       readonly routeConfigName: string;
+    }
+  | {
+      readonly kind: 'gateway-network';
+      readonly name: string;
+      readonly address: string;
+      readonly port: number;
+      readonly servicePort: number;
+      readonly chains: FilterChainTable;
     };
 
 export interface CompiledConfig {
@@ -32,13 +44,21 @@ export interface CompiledConfig {
   readonly clusters: ReadonlyMap<string, CompiledCluster>;
 }
 
-/** `now`: the clock outlier detection reads. */
-export function compileConfig(config: ProxyConfig, now: () => number = Date.now): CompiledConfig {
+/**
+ * `now`: the clock outlier detection reads. `privateKey`: the key of the proxy's mesh identity, which the proxy
+ * holds itself and joins here with the certificate the config carries.
+ */
+export function compileConfig(config: ProxyConfig, now: () => number = Date.now, privateKey?: string): CompiledConfig {
   if (typeof config.version !== 'string') throw new ConfigError('version', 'must be a string');
   const encoding = config.accessLog?.encoding;
   if (encoding !== 'JSON' && encoding !== 'TEXT') {
     throw new ConfigError('accessLog.encoding', `must be JSON or TEXT, not ${JSON.stringify(encoding)}`);
   }
+  const id = config.identity;
+  const materials: TlsMaterials =
+    id && privateKey !== undefined
+      ? { identity: { certificateChain: id.certificateChain, trustedCa: id.trustedCa, privateKey } }
+      : {};
   const listeners = new Map<string, CompiledListener>();
   const bound = new Map<string, string>();
   config.listeners.forEach((l, i) => {
@@ -51,7 +71,7 @@ export function compileConfig(config: ProxyConfig, now: () => number = Date.now)
       throw new ConfigError(`${field}.port`, `${key} is also bound by listener ${bound.get(key)}`);
     }
     bound.set(key, l.name);
-    listeners.set(l.name, compileListener(l, field));
+    listeners.set(l.name, compileListener(l, field, materials));
   });
 
   const routeConfigs = new Map<string, CompiledRouteConfig>();
@@ -65,7 +85,7 @@ export function compileConfig(config: ProxyConfig, now: () => number = Date.now)
   config.clusters.forEach((c, i) => {
     const field = `clusters[${i}] (${c.name})`;
     if (clusters.has(c.name)) throw new ConfigError(`${field}.name`, 'duplicate cluster name');
-    clusters.set(c.name, compileCluster(c, field, now));
+    clusters.set(c.name, compileCluster(c, field, now, materials));
   });
 
   return Object.freeze({
@@ -77,15 +97,28 @@ export function compileConfig(config: ProxyConfig, now: () => number = Date.now)
   });
 }
 
-function compileListener(l: Listener, field: string): CompiledListener {
+function compileListener(l: Listener, field: string, materials: TlsMaterials): CompiledListener {
   switch (l.kind) {
-    case 'sidecar-outbound':
+    case 'sidecar-outbound': {
+      const fallback = compileFilterChain(l.defaultFilterChain, `${field}.defaultFilterChain`, materials);
       return Object.freeze({
         kind: l.kind,
         name: l.name,
         address: l.address,
         port: l.port,
         defaultRoute: compileRoute(l.defaultRoute, `${field}.defaultRoute`),
+        chains: new FilterChainTable(l.filterChains, `${field}.filterChains`, materials, fallback),
+      });
+    }
+    case 'gateway-network':
+      checkPort(l.servicePort, `${field}.servicePort`, false);
+      return Object.freeze({
+        kind: l.kind,
+        name: l.name,
+        address: l.address,
+        port: l.port,
+        servicePort: l.servicePort,
+        chains: new FilterChainTable(l.filterChains, `${field}.filterChains`, materials, undefined),
       });
     case 'gateway-http':
       checkPort(l.servicePort, `${field}.servicePort`, false);

@@ -166,7 +166,7 @@ function checkStatus(status: number, min: number, max: number, field: string): v
   }
 }
 
-function compileClusterPicker(clusters: readonly WeightedCluster[], field: string): () => WeightedCluster {
+export function compileClusterPicker(clusters: readonly WeightedCluster[], field: string): () => WeightedCluster {
   const live = clusters.filter((c) => c.weight > 0);
   if (clusters.length === 1) {
     const only = clusters[0]!;

@@ -1,60 +1,52 @@
-// Requests that never reach the router: CONNECT (no tunnelling yet) and bytes Node's HTTP parser rejects.
-// Both get a local reply on the raw socket and an access-log line, like every other request.
+// Requests that never reach the router: bytes Node's HTTP parser rejects, and CONNECT where no tunnel may open
+// (a gateway, or a CONNECT inside a tunnel). Each gets a local reply on the raw socket and an access-log line.
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
 import type { CompiledConfig } from './compile-config.js';
 import { ERROR_CATALOG, type ProxyErrorCode } from './errors.js';
-import { writeRawReply } from './local-reply.js';
+import { connectStreamInfo } from './network/connect.js';
+import { writeRawReply } from './network/raw-reply.js';
 import type { PlaneContext } from './request-handler.js';
 import { formatAddress, StreamInfo } from './stream-info.js';
 
-const REASONS: Readonly<Record<number, string>> = {
-  400: 'Bad Request',
-  408: 'Request Timeout',
-  431: 'Request Header Fields Too Large',
-  501: 'Not Implemented',
-};
-
-/** CONNECT is answered 501 until HTTPS egress lands; the structure (own handler, own log line) stays. */
-export function handleConnect(
+/** CONNECT where no tunnel may open: Envoy's router finds no route for it (404 NR). */
+export function refuseConnect(
   ctx: PlaneContext,
   config: CompiledConfig | undefined,
   req: IncomingMessage,
-  socket: Duplex,
+  socket: Socket,
 ): void {
-  const info = streamInfoFor(ctx, socket as Socket);
-  info.method = 'CONNECT';
-  info.protocol = `HTTP/${req.httpVersion}`;
-  info.authority = req.url;
-  info.userAgent = req.headers['user-agent'];
-  reply(ctx, config, info, socket as Socket, 'connect_not_supported');
+  reply(ctx, config, connectStreamInfo(ctx, req, socket), socket, 'route_not_found');
 }
 
-/** Node's clientError: a malformed request or oversize headers. Nothing is logged for a client that just left. */
+/** Node's clientError: a malformed request, oversize headers, or a request that took too long to arrive. */
 export function handleClientError(
   ctx: PlaneContext,
   config: CompiledConfig | undefined,
   err: NodeJS.ErrnoException,
-  socket: Duplex,
+  socket: Socket,
 ): void {
-  const s = socket as Socket;
-  if (err.code === 'ECONNRESET' || !s.writable) {
-    s.destroy();
+  // Nothing is logged for a client that just left.
+  if (err.code === 'ECONNRESET' || err.code === 'EPIPE' || !socket.writable) {
+    socket.destroy();
     return;
   }
-  const info = streamInfoFor(ctx, s);
-  info.protocol = 'HTTP/1.1';
-  const code: ProxyErrorCode =
-    err.code === 'HPE_HEADER_OVERFLOW' ? 'downstream_headers_too_large' : 'downstream_protocol_error';
-  reply(ctx, config, info, s, code);
-}
-
-function streamInfoFor(ctx: PlaneContext, socket: Socket): StreamInfo {
   const info = new StreamInfo(ctx.now());
   info.downstreamLocalAddress = formatAddress(socket.localAddress, socket.localPort);
   info.downstreamRemoteAddress = formatAddress(socket.remoteAddress, socket.remotePort);
-  return info;
+  info.protocol = 'HTTP/1.1';
+  reply(ctx, config, info, socket, clientErrorCode(err));
+}
+
+function clientErrorCode(err: NodeJS.ErrnoException): ProxyErrorCode {
+  switch (err.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return 'downstream_headers_too_large';
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return 'downstream_request_timeout';
+    default:
+      return 'downstream_protocol_error';
+  }
 }
 
 function reply(
@@ -68,6 +60,6 @@ function reply(
   if (spec.flag) info.flags.add(spec.flag);
   info.details = spec.details;
   info.responseCode = spec.status;
-  info.bytesSent = writeRawReply(socket, spec.status, REASONS[spec.status] ?? 'Error', spec.body);
+  info.bytesSent = writeRawReply(socket, spec.status, spec.body);
   if (config) ctx.completeStream(info, config);
 }

@@ -4,7 +4,7 @@ import type { NodeIdentity, ProxyConfig } from '../proxy-config/types.js';
 import { AgentPool } from './agent-pool.js';
 import { compileConfig, type CompiledConfig } from './compile-config.js';
 import type { ConnectToRule } from './connect-to.js';
-import { ListenerHandle, type ListenerHost } from './http-listener.js';
+import { ListenerHandle, type ListenerHost } from './listener.js';
 import { MirrorCounters } from './mirror.js';
 import type { PlaneContext } from './request-handler.js';
 import type { HostResolver } from './resolver.js';

@@ -22,8 +22,13 @@ export type ProxyErrorCode =
   | 'fault_abort'
   | 'downstream_protocol_error'
   | 'downstream_headers_too_large'
+  | 'downstream_request_timeout'
   | 'missing_host_header'
-  | 'connect_not_supported'
+  | 'connect_refused_by_policy'
+  | 'connect_bad_authority'
+  | 'filter_chain_not_found'
+  | 'upstream_tls_failure'
+  | 'downstream_tls_failure'
   | 'internal_error';
 
 export interface ErrorSpec {
@@ -101,15 +106,32 @@ export const ERROR_CATALOG: Readonly<Record<ProxyErrorCode, ErrorSpec>> = Object
     'Request Header Fields Too Large',
     'downstream',
   ),
+  // The request headers did not arrive in time (Envoy's request_headers_timeout; Node's headersTimeout).
+  downstream_request_timeout: spec(408, undefined, 'request_headers_timeout', 'request timeout', 'downstream'),
   missing_host_header: spec(400, 'DPE', 'missing_host_header', 'Bad Request', 'downstream'),
-  // Not Envoy's: CONNECT needs a tunnel (roadmap item 3); until then it is refused explicitly.
-  connect_not_supported: spec(
-    501,
+  // A CONNECT whose destination the mesh does not know under REGISTRY_ONLY: answered like block_all (502, no
+  // flag) before the tunnel opens, so the client learns why instead of seeing a closed connection.
+  connect_refused_by_policy: spec(
+    502,
     undefined,
-    'connect_not_supported',
-    'CONNECT tunnelling is not supported yet',
-    'internal',
+    'direct_response',
+    'CONNECT refused: the destination is not registered in the mesh and the outbound traffic policy is REGISTRY_ONLY',
+    'config',
   ),
+  connect_bad_authority: spec(400, 'DPE', 'http1.invalid_connect_authority', 'Bad Request', 'downstream'),
+  // No filter chain takes the connection: closed with nothing sent (Envoy: NR, filter_chain_not_found).
+  filter_chain_not_found: spec(0, 'NR', 'filter_chain_not_found', '', 'config'),
+  upstream_tls_failure: spec(
+    503,
+    'UF',
+    'upstream_reset_before_response_started{connection_failure,TLS_error}',
+    `${RESET_BODY}connection failure, transport failure reason: TLS error`,
+    'upstream',
+    CONNECT_RETRY_ON,
+  ),
+  // The client's TLS handshake with a terminating chain failed (bad or missing client certificate, no shared
+  // protocol): the connection is closed.
+  downstream_tls_failure: spec(0, undefined, 'downstream_tls_handshake_failed', '', 'downstream'),
   internal_error: spec(500, undefined, 'internal_error', 'internal error', 'internal'),
 });
 
@@ -130,12 +152,19 @@ export class ProxyError extends Error {
   readonly status: number | undefined;
   /** True once part of the downstream request body was sent upstream: the attempt cannot be replayed. */
   bodySent = false;
+  /** Envoy's %UPSTREAM_TRANSPORT_FAILURE_REASON%, for TLS that could not be originated. */
+  readonly transportFailureReason: string | undefined;
 
-  constructor(code: ProxyErrorCode, message?: string, options?: { cause?: unknown; status?: number }) {
+  constructor(
+    code: ProxyErrorCode,
+    message?: string,
+    options?: { cause?: unknown; status?: number; transportFailureReason?: string },
+  ) {
     super(message ?? code, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ProxyError';
     this.code = code;
     this.status = options?.status;
+    this.transportFailureReason = options?.transportFailureReason;
   }
 
   get spec(): ErrorSpec {

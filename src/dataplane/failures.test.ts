@@ -251,19 +251,4 @@ describe('requests that never reach the router', () => {
       await h.close();
     }
   });
-
-  it('refuses CONNECT with 501 for now', async () => {
-    const h = await startPlane(sidecarConfig());
-    try {
-      const answer = await raw(h.port(), 'CONNECT aliyun.com:443 HTTP/1.1\r\nHost: aliyun.com:443\r\n\r\n');
-      assert.match(answer, /^HTTP\/1\.1 501 Not Implemented\r\n/);
-      assert.match(answer, /CONNECT tunnelling is not supported yet$/);
-      await h.waitForLogs(1);
-      assert.equal(h.logs[0]!.record.method, 'CONNECT');
-      assert.equal(h.logs[0]!.record.authority, 'aliyun.com:443');
-      assert.equal(h.logs[0]!.record.response_code, 501);
-    } finally {
-      await h.close();
-    }
-  });
 });

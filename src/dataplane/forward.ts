@@ -14,7 +14,7 @@ import { applyHeaderMutation, withoutHopByHop } from './headers.js';
 import type { RequestView } from './request-view.js';
 import { backoffMs, errorIsRetriable, responseIsRetriable } from './retry.js';
 import { formatAddress, type StreamInfo } from './stream-info.js';
-import { startAttempt, type Attempt } from './upstream.js';
+import { attemptTlsFor, startAttempt, type Attempt } from './upstream.js';
 import { localAddressFor } from './local-address.js';
 import { startMirror, type MirrorCounters, type MirrorTap } from './mirror.js';
 import type { AttemptOutcome } from './outlier.js';
@@ -152,6 +152,8 @@ async function attemptWithRetries(
   const policy = f.action.retry;
   const maxRetries = policy?.numRetries ?? 0;
   const agent = deps.agents.get(cluster);
+  const hostHeader = headers.host;
+  const tls = attemptTlsFor(cluster, typeof hostHeader === 'string' ? hostHeader : undefined);
   let retriesUsed = 0;
 
   // The route timeout spans every attempt and back-off, up to the response headers.
@@ -198,6 +200,7 @@ async function attemptWithRetries(
         body: f.req,
         hasBody: f.hasBody,
         onBodyChunk,
+        tls,
       });
       let response: IncomingMessage;
       try {

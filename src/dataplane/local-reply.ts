@@ -1,6 +1,5 @@
 // Responses the proxy writes itself (Envoy's local replies): direct responses, redirects and errors.
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import type { CompiledRoute } from './compile-routes.js';
 import { applyHeaderMutation } from './headers.js';
 import type { StreamInfo } from './stream-info.js';
@@ -29,15 +28,4 @@ export function sendLocalReply(
   if (res.req.method !== 'HEAD') info.bytesSent += body.length;
   res.writeHead(reply.status, headers);
   res.end(body);
-}
-
-/** A local reply on a socket that has no usable HTTP request (parse errors, CONNECT). Closes the connection. */
-export function writeRawReply(socket: Socket, status: number, reason: string, body: string): number {
-  const bytes = Buffer.from(body);
-  const head =
-    `HTTP/1.1 ${status} ${reason}\r\ncontent-length: ${bytes.length}\r\n` +
-    (bytes.length > 0 ? 'content-type: text/plain\r\n' : '') +
-    'server: envoy\r\nconnection: close\r\n\r\n';
-  socket.end(Buffer.concat([Buffer.from(head, 'latin1'), bytes]));
-  return bytes.length;
 }

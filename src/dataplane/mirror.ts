@@ -1,13 +1,14 @@
 // Request mirroring (Envoy's request_mirror_policies): a fire-and-forget copy of the request to the mirror
 // cluster. Nothing here can touch the client's response: the copy is sent on its own connection, its response is
 // drained and dropped, and its failures only count.
-import { request, type OutgoingHttpHeaders } from 'node:http';
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { Route } from '../proxy-config/types.js';
 import type { AgentPool } from './agent-pool.js';
 import { resolveTargets, type EndpointDeps, type OriginalDestination } from './cluster-endpoints.js';
 import type { CompiledConfig } from './compile-config.js';
 import { localAddressFor } from './local-address.js';
 import { splitAuthority } from './request-view.js';
+import { attemptTlsFor, upstreamRequest } from './upstream.js';
 
 /** Bodies up to this size are buffered and mirrored; a larger request is not mirrored at all. */
 export const MIRROR_BODY_LIMIT = 64 * 1024;
@@ -107,18 +108,22 @@ async function send(m: MirrorRequest, deps: MirrorDeps, body: Buffer | undefined
       if (typeof headers.host === 'string') headers.host = shadowHost(headers.host);
       if (body) headers['content-length'] = String(body.length);
       const local = localAddressFor(deps.nodeIp, t.ip);
+      const tls = attemptTlsFor(cluster, typeof headers.host === 'string' ? headers.host : undefined);
       await new Promise<void>((resolve) => {
-        const req = request({
-          host: t.ip,
-          port: t.port,
-          method: m.method,
-          path: m.path,
-          headers,
-          agent: deps.agents.get(cluster),
-          setHost: false,
-          timeout: MIRROR_TIMEOUT_MS,
-          ...(local ? { localAddress: local } : {}),
-        });
+        const req = upstreamRequest(
+          {
+            host: t.ip,
+            port: t.port,
+            method: m.method,
+            path: m.path,
+            headers,
+            agent: deps.agents.get(cluster),
+            setHost: false,
+            timeout: MIRROR_TIMEOUT_MS,
+            ...(local ? { localAddress: local } : {}),
+          },
+          tls,
+        );
         req.on('response', (res) => {
           res.on('error', () => {});
           res.on('end', () => deps.mirrors.sent++);

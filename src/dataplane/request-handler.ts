@@ -21,13 +21,25 @@ export interface PlaneContext extends ForwardDeps {
   completeStream(info: StreamInfo, config: CompiledConfig): void;
 }
 
+/** The listeners requests are routed on: the sidecar's, and a gateway's HTTP route config. */
+export type HttpListener = Exclude<CompiledListener, { kind: 'gateway-network' }>;
+
+/** What the connection a request came on adds to it. */
+export interface RequestScope {
+  /** A CONNECT tunnel's authority: the destination port and the original destination, whatever the Host says. */
+  readonly tunnel?: { readonly host: string; readonly port: number };
+  /** The gateway terminated TLS for this connection. */
+  readonly secure?: boolean;
+}
+
 export function handleRequest(
   ctx: PlaneContext,
   config: CompiledConfig,
-  listener: CompiledListener,
+  listener: HttpListener,
   req: IncomingMessage,
   res: ServerResponse,
   upgrade?: { readonly socket: Socket; readonly head: Buffer },
+  scope: RequestScope = {},
 ): void {
   const info = new StreamInfo(ctx.now());
   info.method = req.method;
@@ -60,16 +72,18 @@ export function handleRequest(
     if (target.authority === undefined) throw new ProxyError('missing_host_header');
 
     const { host, port } = splitAuthority(target.authority);
+    const scheme = scope.secure ? 'https' : 'http';
     const view: RequestView = {
       method: req.method ?? 'GET',
       path: target.path,
       query: target.query,
       authority: target.authority,
       host,
-      scheme: 'http',
+      scheme,
       headers: req.headers,
     };
-    const destinationPort = listener.kind === 'sidecar-outbound' ? (port ?? 80) : listener.servicePort;
+    const tunnel = scope.tunnel;
+    const destinationPort = listener.kind === 'sidecar-outbound' ? (tunnel?.port ?? port ?? 80) : listener.servicePort;
     route = selectRoute(config, listener, view, destinationPort);
     if (!route) throw new ProxyError('route_not_found', `no route for ${host} on ${listener.name}`);
     info.routeName = route.name;
@@ -107,7 +121,7 @@ export function handleRequest(
         headers['x-request-id'] = requestId;
         if (info.xForwardedFor !== undefined) headers['x-forwarded-for'] = info.xForwardedFor;
         if (listener.kind === 'gateway-http' || headers['x-forwarded-proto'] === undefined) {
-          headers['x-forwarded-proto'] = 'http';
+          headers['x-forwarded-proto'] = scheme;
         }
         // An upgrade (WebSocket) keeps the two hop-by-hop headers that ask for it, for the next hop.
         if (upgrade && req.headers.upgrade !== undefined) {
@@ -126,7 +140,7 @@ export function handleRequest(
             route,
             action,
             config,
-            original: { host, port: destinationPort },
+            original: { host: tunnel?.host ?? host, port: destinationPort },
             headers,
             hasBody,
             downstreamGone: downstreamGone.signal,
@@ -140,6 +154,9 @@ export function handleRequest(
   };
 
   const onError = (err: unknown): void => {
+    if (err instanceof ProxyError && err.transportFailureReason !== undefined) {
+      info.transportFailureReason = err.transportFailureReason;
+    }
     const r = rescue(err, res.headersSent || res.destroyed);
     if (r.unexpected !== undefined) ctx.warn(`unexpected error on ${listener.name}: ${describe(r.unexpected)}`);
     for (const f of r.flags) info.flags.add(f);

@@ -11,7 +11,7 @@ export interface RequestView {
   readonly authority: string;
   /** The authority lower-cased and without its port: what virtual hosts match. */
   readonly host: string;
-  readonly scheme: 'http';
+  readonly scheme: 'http' | 'https';
   readonly headers: IncomingHttpHeaders;
 }
 

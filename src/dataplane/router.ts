@@ -1,6 +1,7 @@
 // Listener -> route config -> virtual host -> first matching route.
-import type { CompiledConfig, CompiledListener } from './compile-config.js';
+import type { CompiledConfig } from './compile-config.js';
 import type { CompiledRoute } from './compile-routes.js';
+import type { HttpListener } from './request-handler.js';
 import type { RequestView } from './request-view.js';
 
 /**
@@ -9,7 +10,7 @@ import type { RequestView } from './request-view.js';
  */
 export function selectRoute(
   config: CompiledConfig,
-  listener: CompiledListener,
+  listener: HttpListener,
   req: RequestView,
   destinationPort: number,
 ): CompiledRoute | undefined {

@@ -30,6 +30,8 @@ export class StreamInfo {
   details: string | undefined;
   terminationDetails: string | undefined;
   transportFailureReason: string | undefined;
+  /** The TLS server name (SNI) the client asked for. */
+  requestedServerName: string | undefined;
   responseCode = 0;
   bytesReceived = 0;
   bytesSent = 0;
@@ -63,7 +65,7 @@ export class StreamInfo {
       upstream_local_address: this.upstreamLocalAddress,
       downstream_local_address: this.downstreamLocalAddress,
       downstream_remote_address: this.downstreamRemoteAddress,
-      requested_server_name: undefined,
+      requested_server_name: this.requestedServerName,
       upstream_transport_failure_reason: this.transportFailureReason,
     };
   }

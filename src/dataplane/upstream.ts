@@ -1,10 +1,29 @@
 // One attempt at one upstream endpoint: dial (through the cluster's pool), send the request, wait for response
 // headers. Every failure rejects with a ProxyError; nothing here writes to the client.
-import { request, type Agent, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
-import type { Socket } from 'node:net';
+import {
+  type Agent,
+  type ClientRequest,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type RequestOptions,
+  request,
+} from 'node:http';
+import { request as tlsRequest } from 'node:https';
+import { isIP, type Socket } from 'node:net';
+import type { PeerCertificate, TLSSocket } from 'node:tls';
 import type { Target } from './cluster-lb.js';
+import type { CompiledCluster } from './compile-clusters.js';
 import { ProxyError } from './errors.js';
+import { transportFailureReason } from './network/tls-failure.js';
+import { splitAuthority } from './request-view.js';
 import { formatAddress } from './stream-info.js';
+
+/** TLS originated on this attempt: the server name to send and how to check the certificate against it. */
+export interface AttemptTls {
+  /** Undefined when the request's host is an IP address and no SNI is configured: none is sent. */
+  readonly servername: string | undefined;
+  checkServerIdentity(servername: string, cert: PeerCertificate): Error | undefined;
+}
 
 export interface AttemptOptions {
   readonly target: Target;
@@ -20,6 +39,8 @@ export interface AttemptOptions {
   readonly hasBody: boolean;
   /** Each body chunk as it goes upstream (byte counts, the mirror's copy). */
   readonly onBodyChunk: (chunk: Buffer) => void;
+  /** Present when the cluster originates TLS (the agent is then a TLS one). */
+  readonly tls: AttemptTls | undefined;
 }
 
 export interface Attempt {
@@ -35,9 +56,40 @@ export interface Attempt {
   upgraded(): { socket: Socket; head: Buffer } | undefined;
 }
 
+/** An HTTP request upstream, over TLS when the cluster originates it (the agent is then a TLS agent). */
+export function upstreamRequest(options: RequestOptions, tls: AttemptTls | undefined): ClientRequest {
+  if (!tls) return request(options);
+  return tlsRequest({
+    ...options,
+    // An empty servername sends no SNI (an IP address must not be sent as one).
+    servername: tls.servername ?? '',
+    checkServerIdentity: (host: string, cert: PeerCertificate) => tls.checkServerIdentity(tls.servername ?? host, cert),
+  });
+}
+
+/**
+ * The TLS an attempt to this cluster originates, undefined for plain clusters. Without a configured SNI the host
+ * the request goes upstream with is sent (Envoy's auto SNI), unless it is an IP address. Throws (503 UF, with the
+ * reason as the transport failure) when the cluster's certificates could not be loaded.
+ */
+export function attemptTlsFor(cluster: CompiledCluster, upstreamHost: string | undefined): AttemptTls | undefined {
+  const tls = cluster.tls;
+  if (!tls) return undefined;
+  if (!tls.ok) throw new ProxyError('upstream_tls_failure', tls.reason, { transportFailureReason: tls.reason });
+  let servername = tls.sni;
+  if (servername === undefined && upstreamHost !== undefined) {
+    const { host } = splitAuthority(upstreamHost);
+    const bare = host.startsWith('[') ? host.slice(1, -1) : host;
+    if (isIP(bare) === 0) servername = bare;
+  }
+  return { servername, checkServerIdentity: tls.checkServerIdentity };
+}
+
 export function startAttempt(o: AttemptOptions): Attempt {
   let settled = false;
   let connected = false;
+  /** TCP is up but the TLS handshake is not done: a failure now is a transport failure. */
+  let handshaking = false;
   let bodyStarted = false;
   let local: string | undefined;
   let upgraded: { socket: Socket; head: Buffer } | undefined;
@@ -45,7 +97,7 @@ export function startAttempt(o: AttemptOptions): Attempt {
   let perTryTimer: NodeJS.Timeout | undefined;
   let fail: (err: ProxyError) => void = () => {};
 
-  const req = request({
+  const common = {
     host: o.target.ip,
     port: o.target.port,
     method: o.method,
@@ -54,7 +106,9 @@ export function startAttempt(o: AttemptOptions): Attempt {
     agent: o.agent,
     setHost: false,
     ...(o.localAddress ? { localAddress: o.localAddress } : {}),
-  });
+  };
+  const tls = o.tls;
+  const req = upstreamRequest(common, tls);
 
   const response = new Promise<IncomingMessage>((resolve, reject) => {
     fail = (err) => {
@@ -79,14 +133,25 @@ export function startAttempt(o: AttemptOptions): Attempt {
       } else req.end();
     };
     req.on('socket', (socket: Socket) => {
-      if (socket.connecting) {
-        connectTimer = setTimeout(
-          () =>
-            fail(new ProxyError('upstream_connect_timeout', `connect to ${o.target.ip}:${o.target.port} timed out`)),
-          o.connectTimeoutMs,
-        );
-        socket.once('connect', () => onConnected(socket));
-      } else onConnected(socket);
+      // A pooled connection is ready (and, for TLS, already verified); a new one must connect first.
+      if (req.reusedSocket) {
+        onConnected(socket);
+        return;
+      }
+      connectTimer = setTimeout(
+        () => fail(new ProxyError('upstream_connect_timeout', `connect to ${o.target.ip}:${o.target.port} timed out`)),
+        o.connectTimeoutMs,
+      );
+      if (tls) {
+        socket.once('connect', () => {
+          handshaking = true;
+        });
+        (socket as TLSSocket).once('secureConnect', () => {
+          handshaking = false;
+          onConnected(socket);
+        });
+      } else if (socket.connecting) socket.once('connect', () => onConnected(socket));
+      else onConnected(socket);
     });
     req.on('response', (res) => {
       if (settled) {
@@ -111,6 +176,16 @@ export function startAttempt(o: AttemptOptions): Attempt {
       resolve(res);
     });
     req.on('error', (err: NodeJS.ErrnoException) => {
+      if (handshaking) {
+        const reason = transportFailureReason(err);
+        fail(
+          new ProxyError('upstream_tls_failure', `${o.target.ip}:${o.target.port}: ${reason}`, {
+            cause: err,
+            transportFailureReason: reason,
+          }),
+        );
+        return;
+      }
       const code = connected ? 'upstream_connection_termination' : 'upstream_connection_failure';
       fail(new ProxyError(code, `${o.target.ip}:${o.target.port}: ${err.code ?? err.message}`, { cause: err }));
     });

@@ -31,6 +31,11 @@ export interface ProxyConfig {
   readonly routeConfigs: readonly RouteConfig[];
   readonly clusters: readonly Cluster[];
   readonly accessLog: AccessLogConfig;
+  /**
+   * The proxy's mesh identity (ISTIO_MUTUAL): its certificate chain, issued by the controller for the key the
+   * proxy holds, and the mesh root that peers' certificates must chain to. Absent: no mesh TLS.
+   */
+  readonly identity?: { readonly certificateChain: string; readonly trustedCa: string };
 }
 
 export interface AccessLogConfig {
@@ -42,15 +47,20 @@ export interface AccessLogConfig {
 }
 
 /**
- * An HTTP listener.
+ * A listener.
  * - Sidecar: one listener "virtualOutbound" on the capture port (15001). It serves as an explicit proxy
- *   (absolute-form) and as a transparent one (origin-form, routed by Host). The route config is chosen by the
- *   request's destination port: the one named String(port); with none, `defaultRoute` applies (allow_any or
- *   block_all, as Istio's PassthroughFilterChain would).
- * - Gateway: one listener per Service target port that has bound servers, e.g. "0.0.0.0_8080", with the fixed
- *   route config "http.<servicePort>".
+ *   (absolute-form) and as a transparent one (origin-form, routed by Host): the route config is chosen by the
+ *   request's destination port, the one named String(port); with none, `defaultRoute` applies (allow_any or
+ *   block_all). A CONNECT request stands in for an intercepted connection to its authority: the connection is
+ *   dispatched by `filterChains` (destination port, then destination, then TLS SNI or plain bytes), as Envoy's
+ *   outbound listeners dispatch by original destination, and `defaultFilterChain` takes the rest
+ *   (PassthroughCluster or BlackHoleCluster, Istio's PassthroughFilterChain).
+ * - Gateway, plain HTTP servers: one listener per Service target port, e.g. "0.0.0.0_8080", with the fixed route
+ *   config "http.<servicePort>".
+ * - Gateway, TLS/HTTPS/TCP servers: one listener per target port whose connections are dispatched by filter chain
+ *   (SNI): passed through as bytes, or terminated and then routed as HTTP or TCP.
  */
-export type Listener = SidecarOutboundListener | GatewayListener;
+export type Listener = SidecarOutboundListener | GatewayListener | GatewayNetworkListener;
 
 export interface SidecarOutboundListener {
   readonly kind: 'sidecar-outbound';
@@ -58,6 +68,8 @@ export interface SidecarOutboundListener {
   readonly address: string;
   readonly port: number;
   readonly defaultRoute: Route;
+  readonly filterChains: readonly FilterChain[];
+  readonly defaultFilterChain: FilterChain;
 }
 
 export interface GatewayListener {
@@ -69,6 +81,82 @@ export interface GatewayListener {
   /** The Service port it stands for (e.g. 80): the destination port for routing and clusters. */
   readonly servicePort: number;
   readonly routeConfigName: string;
+}
+
+export interface GatewayNetworkListener {
+  readonly kind: 'gateway-network';
+  readonly name: string;
+  readonly address: string;
+  readonly port: number;
+  readonly servicePort: number;
+  /** No chain matching a connection closes it (NR, filter_chain_not_found). */
+  readonly filterChains: readonly FilterChain[];
+}
+
+/**
+ * Which connections a filter chain takes (Envoy's FilterChainMatch). Every field present must match; among the
+ * chains that match, the most specific wins in Envoy's order: destination port, destination, server name (exact
+ * before the longest wildcard), transport protocol.
+ */
+export interface FilterChainMatch {
+  /** Sidecar: the port the connection is for. Absent: any. */
+  readonly destinationPort?: number;
+  /** Sidecar: host names, IPs or CIDR blocks the connection's destination must be. Absent: any. */
+  readonly destinations?: readonly string[];
+  /** TLS server names (SNI), lower-case, exact or "*.suffix". Absent: any, and connections without SNI. */
+  readonly serverNames?: readonly string[];
+  /** "tls": the connection starts with a TLS ClientHello; "raw_buffer": it does not. Absent: either. */
+  readonly transportProtocol?: 'tls' | 'raw_buffer';
+}
+
+/** A certificate, key or CA bundle: PEM text, or a file the proxy reads (paths on the proxy's own host). */
+export type PemSource = { readonly pem: string } | { readonly file: string };
+
+/** TLS terminated by the proxy (a Gateway HTTPS server, or a TLS server that is not PASSTHROUGH). */
+export interface DownstreamTls {
+  /** ISTIO_MUTUAL: the proxy's mesh certificate, client certificates checked against the mesh root. */
+  readonly mode: 'SIMPLE' | 'MUTUAL' | 'OPTIONAL_MUTUAL' | 'ISTIO_MUTUAL';
+  readonly certificateChain?: PemSource;
+  readonly privateKey?: PemSource;
+  /** MUTUAL/OPTIONAL_MUTUAL: the CA client certificates must chain to. */
+  readonly trustedCa?: PemSource;
+  /** Client certificate SANs accepted (MUTUAL); empty: any certificate from the CA. */
+  readonly subjectAltNames: readonly string[];
+  readonly minProtocolVersion?: 'TLSv1.2' | 'TLSv1.3';
+  readonly maxProtocolVersion?: 'TLSv1.2' | 'TLSv1.3';
+  /** Set when the certificate material could not be found (a credentialName with no secret): why. */
+  readonly unavailable?: string;
+}
+
+/** TLS originated by the proxy towards a cluster's endpoints (DestinationRule trafficPolicy.tls). */
+export interface UpstreamTls {
+  readonly mode: 'SIMPLE' | 'MUTUAL' | 'ISTIO_MUTUAL';
+  /** Absent: the request's host (HTTP), else the cluster's service host. */
+  readonly sni?: string;
+  /** Absent: the system trust store (ISTIO_MUTUAL: the mesh root). */
+  readonly trustedCa?: PemSource;
+  readonly certificateChain?: PemSource;
+  readonly privateKey?: PemSource;
+  /** Accepted server certificate SANs; empty: the SNI name must be on the certificate. */
+  readonly subjectAltNames: readonly string[];
+  readonly insecureSkipVerify: boolean;
+  /** Set when the certificate material could not be found (a credentialName with no secret): why. */
+  readonly unavailable?: string;
+}
+
+/** What a filter chain does with the connection (Envoy's network filters). */
+export type NetworkFilter =
+  /** HTTP: requests routed by the named route config. */
+  | { readonly kind: 'http'; readonly routeConfigName: string }
+  /** Bytes proxied to a cluster endpoint (Envoy's tcp_proxy), the cluster picked by weight. */
+  | { readonly kind: 'tcp-proxy'; readonly clusters: readonly WeightedCluster[] };
+
+export interface FilterChain {
+  readonly name: string;
+  readonly match: FilterChainMatch;
+  /** Present: the proxy terminates TLS on this chain before the filter sees the bytes. */
+  readonly tls?: DownstreamTls;
+  readonly filter: NetworkFilter;
 }
 
 export interface RouteConfig {
@@ -232,6 +320,8 @@ export interface Cluster {
    * `lbPolicy`. Absent: `lbPolicy` alone.
    */
   readonly hashPolicy?: HashPolicy;
+  /** Present: connections to the endpoints are TLS, originated by the proxy. */
+  readonly tls?: UpstreamTls;
   readonly metadata: ClusterMetadata;
 }
 

@@ -48,6 +48,7 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
     destinationRules: sealed(new DestinationRuleIndex(byKind.DestinationRule, mesh.rootNamespace)),
     virtualServices: sealed(new VirtualServiceIndex(byKind.VirtualService)),
     sidecars: sealed(new SidecarIndex(byKind.Sidecar, mesh.rootNamespace)),
+    secrets: input.secrets ?? new Map(),
   };
   return deepFreeze(snapshot);
 }

@@ -1,4 +1,4 @@
-export type { ProxyDeclaration, Snapshot, SnapshotInput } from './types.js';
+export type { ProxyDeclaration, Snapshot, SnapshotInput, TlsSecret } from './types.js';
 export { buildSnapshot } from './build.js';
 export { analyze, ANALYZER_CODES, type AnalyzerCodeName } from './analyze/index.js';
 export { DEFAULT_EGRESS_GATEWAY, DEFAULT_MESH_CONFIG } from './mesh.js';

@@ -62,6 +62,7 @@ function fromServiceEntry(se: Resource<'ServiceEntry'>): RegistryService[] {
     endpoints,
     exportTo: se.spec.exportTo,
     location: se.spec.location,
+    subjectAltNames: se.spec.subjectAltNames,
   }));
 }
 
@@ -125,6 +126,7 @@ function fromKubeService(
     endpoints: sortEndpoints(endpoints),
     exportTo: exportToAnnotation(svc.meta.annotations),
     location: 'MESH_INTERNAL',
+    subjectAltNames: [],
     shortName: svc.meta.name,
   };
 }
@@ -150,6 +152,7 @@ function fromGateway(g: EgressGatewayDeclaration, instances: readonly NodeIdenti
     endpoints: sortEndpoints(endpoints),
     exportTo: [],
     location: 'MESH_INTERNAL',
+    subjectAltNames: [],
     shortName: g.name,
   };
 }

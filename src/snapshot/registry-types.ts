@@ -38,6 +38,8 @@ export interface RegistryService {
   /** Empty means everywhere. */
   readonly exportTo: readonly string[];
   readonly location: 'MESH_EXTERNAL' | 'MESH_INTERNAL';
+  /** A ServiceEntry's subjectAltNames: what its endpoints' certificates must carry when TLS is originated. */
+  readonly subjectAltNames: readonly string[];
   /** For Kubernetes and gateway services: the Service's own name, for short-name domains. */
   readonly shortName?: string;
 }

@@ -14,8 +14,22 @@ export interface ProxyDeclaration {
   readonly serviceAccount: string;
 }
 
+/**
+ * A credential in the config directory's secrets folder (Kubernetes' TLS and generic secrets, which Istio's
+ * credentialName names): PEM text for each part present.
+ */
+export interface TlsSecret {
+  readonly certificateChain?: string;
+  readonly privateKey?: string;
+  readonly trustedCa?: string;
+  /** Where it was read from, for messages. */
+  readonly source: string;
+}
+
 export interface SnapshotInput {
   readonly version: string;
+  /** Credentials by "namespace/name". Absent: none. */
+  readonly secrets?: ReadonlyMap<string, TlsSecret>;
   /** Accepted resources only: each passed per-resource validation. */
   readonly resources: readonly AnyResource[];
   /** Live proxies (registered when they connect): the endpoints of Kubernetes Services and gateways. */
@@ -44,4 +58,6 @@ export interface Snapshot {
   readonly virtualServices: VirtualServiceIndex;
   /** Sidecar resources, resolved per workload. */
   readonly sidecars: SidecarIndex;
+  /** Credentials by "namespace/name" (credentialName). */
+  readonly secrets: ReadonlyMap<string, TlsSecret>;
 }

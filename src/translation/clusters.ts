@@ -7,11 +7,13 @@ import {
   type ClusterType,
   type Endpoint,
   type HashPolicy,
+  type NodeIdentity,
   type ProxyType,
 } from '../proxy-config/types.js';
-import type { EffectiveDestinationRule, RegistryPort, RegistryService } from '../snapshot/index.js';
+import type { EffectiveDestinationRule, RegistryPort, RegistryService, Snapshot } from '../snapshot/index.js';
 import { isWildcardHost, labelsMatch } from '../snapshot/index.js';
 import { outboundClusterName } from './names.js';
+import { clientTls } from './tls-settings.js';
 import { effectivePolicy, type PolicyFields } from './traffic-policy.js';
 
 /**
@@ -110,19 +112,27 @@ function outlierDetection(p: PolicyFields): Cluster['outlierDetection'] {
   };
 }
 
+/** Who the clusters are built for: the proxy (its type and namespace) and the snapshot (its secrets). */
+export interface ClusterContext {
+  readonly node: NodeIdentity;
+  readonly snapshot: Snapshot;
+}
+
 function cluster(
+  ctx: ClusterContext,
   svc: RegistryService,
   port: RegistryPort,
-  proxy: ProxyType,
   dr: EffectiveDestinationRule | undefined,
   subset: Subset | undefined,
 ): Cluster {
+  const proxy = ctx.node.type;
   const policy = effectivePolicy(dr?.trafficPolicy, subset, port.number);
   const passthroughLb = policy.loadBalancer?.kind === 'simple' && policy.loadBalancer.simple === 'PASSTHROUGH';
   const type = passthroughLb ? 'ORIGINAL_DST' : clusterType(svc, proxy);
   const cb = circuitBreakers(policy);
   const od = outlierDetection(policy);
   const hash = hashPolicy(policy);
+  const tls = policy.tls ? clientTls(policy.tls, ctx.node.namespace, svc.subjectAltNames, ctx.snapshot) : undefined;
   return {
     name: outboundClusterName(port.number, subset?.name, svc.host),
     type,
@@ -132,6 +142,7 @@ function cluster(
     ...(cb ? { circuitBreakers: cb } : {}),
     ...(od ? { outlierDetection: od } : {}),
     ...(hash ? { hashPolicy: hash } : {}),
+    ...(tls ? { tls } : {}),
     metadata: {
       serviceName: svc.host,
       serviceNamespace: svc.namespace,
@@ -143,15 +154,12 @@ function cluster(
 
 /** The default cluster of a service port plus one per subset of the DestinationRule the client sees. */
 export function serviceClusters(
+  ctx: ClusterContext,
   svc: RegistryService,
   port: RegistryPort,
-  proxy: ProxyType,
   dr: EffectiveDestinationRule | undefined,
 ): Cluster[] {
-  return [
-    cluster(svc, port, proxy, dr, undefined),
-    ...(dr?.subsets ?? []).map((s) => cluster(svc, port, proxy, dr, s)),
-  ];
+  return [cluster(ctx, svc, port, dr, undefined), ...(dr?.subsets ?? []).map((s) => cluster(ctx, svc, port, dr, s))];
 }
 
 export function passthroughCluster(): Cluster {

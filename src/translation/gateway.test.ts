@@ -153,7 +153,7 @@ describe('gateway translation', () => {
     assert.equal(r.status, 252);
   });
 
-  it('binds Service target ports of a declared gateway; skips non-HTTP servers', () => {
+  it('binds Service target ports of a declared gateway; TLS servers get a filter-chain listener', () => {
     const op = istioOperator('install', {
       egressGateways: [
         {
@@ -182,10 +182,18 @@ describe('gateway translation', () => {
     const inst = node('router', 'egress-a', 'egress', '127.0.5.5', { gw: 'a' });
     const cfg = translate(inst, buildSnapshot({ version: 'v1', resources: [op, g], instances: [inst] }));
     assert.deepEqual(
-      cfg.listeners.map((l) => (l.kind === 'gateway-http' ? [l.name, l.port, l.servicePort, l.routeConfigName] : [])),
+      cfg.listeners.map((l) =>
+        l.kind === 'gateway-http'
+          ? [l.kind, l.name, l.port, l.servicePort, l.routeConfigName]
+          : l.kind === 'gateway-network'
+            ? [l.kind, l.name, l.port, l.servicePort, l.filterChains.length]
+            : [],
+      ),
       [
-        ['0.0.0.0_10080', 10080, 80, 'http.80'],
-        ['0.0.0.0_9000', 9000, 9000, 'http.9000'],
+        ['gateway-http', '0.0.0.0_10080', 10080, 80, 'http.80'],
+        // No VirtualService routes the passthrough server: no chain, every connection is closed (NR).
+        ['gateway-network', '0.0.0.0_443', 443, 443, 0],
+        ['gateway-http', '0.0.0.0_9000', 9000, 9000, 'http.9000'],
       ],
     );
   });

@@ -1,19 +1,12 @@
 import type { GatewayServer, PortProtocol, Resource } from '../model/index.js';
-import type {
-  Cluster,
-  GatewayListener,
-  Listener,
-  NodeIdentity,
-  Route,
-  RouteConfig,
-  VirtualHost,
-} from '../proxy-config/types.js';
+import type { Cluster, Listener, NodeIdentity, Route, RouteConfig, VirtualHost } from '../proxy-config/types.js';
 import type { Snapshot } from '../snapshot/index.js';
 import { isExportedTo, labelsMatch, serverHostIntersection } from '../snapshot/index.js';
 import { byName, serviceClusters } from './clusters.js';
 import type { RouteContext } from './context.js';
 import { translateHttpRoutes } from './http-route.js';
 import { isCatchAll } from './match.js';
+import { gatewayNetworkChains } from './gateway-chains.js';
 import {
   blackholeVirtualHostName,
   gatewayListenerName,
@@ -22,10 +15,10 @@ import {
   virtualHostName,
 } from './names.js';
 
-// Plain-text HTTP servers only for now; HTTPS/TLS servers (termination, SNI passthrough) are skipped.
+// Plain-text servers are served by the HTTP connection manager; HTTPS, TLS and TCP servers by filter chains.
 const HTTP_SERVER_PROTOCOLS: ReadonlySet<PortProtocol> = new Set(['HTTP', 'HTTP2', 'GRPC', 'GRPC-WEB']);
 
-interface BoundServer {
+export interface BoundServer {
   readonly gateway: Resource<'Gateway'>;
   readonly server: GatewayServer;
 }
@@ -35,7 +28,6 @@ function boundServersByPort(node: NodeIdentity, snapshot: Snapshot): Map<number,
   for (const gateway of snapshot.byKind.Gateway) {
     if (!labelsMatch(gateway.spec.selector, node.labels)) continue;
     for (const server of gateway.spec.servers) {
-      if (!HTTP_SERVER_PROTOCOLS.has(server.port.protocol)) continue;
       const list = out.get(server.port.number);
       if (list) list.push({ gateway, server });
       else out.set(server.port.number, [{ gateway, server }]);
@@ -48,11 +40,12 @@ function boundServersByPort(node: NodeIdentity, snapshot: Snapshot): Map<number,
  * Route config "http.<port>": per effective host (server host ∩ VirtualService host), the routes of every bound
  * VirtualService concatenated with catch-alls moved last. Nothing bound: the blackhole vhost (404 NR for all).
  */
-function routeConfig(
+export function gatewayRouteConfig(
   node: NodeIdentity,
   snapshot: Snapshot,
   port: number,
   servers: readonly BoundServer[],
+  name = gatewayRouteConfigName(port),
 ): RouteConfig {
   const routesByHost = new Map<string, { routes: Route[]; catchAlls: Route[] }>();
   const seen = new Set<string>();
@@ -82,10 +75,10 @@ function routeConfig(
   }
   vhosts.sort(byName);
   if (vhosts.length === 0) vhosts.push({ name: blackholeVirtualHostName(port), domains: ['*'], routes: [] });
-  return { name: gatewayRouteConfigName(port), virtualHosts: vhosts };
+  return { name, virtualHosts: vhosts };
 }
 
-function referencedClusters(configs: readonly RouteConfig[]): Set<string> {
+function referencedClusters(configs: readonly RouteConfig[], listeners: readonly Listener[]): Set<string> {
   const names = new Set<string>();
   for (const rc of configs) {
     for (const vh of rc.virtualHosts) {
@@ -95,14 +88,25 @@ function referencedClusters(configs: readonly RouteConfig[]): Set<string> {
       }
     }
   }
+  for (const l of listeners) {
+    if (l.kind !== 'gateway-network') continue;
+    for (const chain of l.filterChains) {
+      if (chain.filter.kind === 'tcp-proxy') for (const wc of chain.filter.clusters) names.add(wc.cluster);
+    }
+  }
   return names;
 }
 
 /** The clusters the routes name (each with its siblings: the default and every subset of that service port). */
-function clusters(node: NodeIdentity, snapshot: Snapshot, configs: readonly RouteConfig[]): Cluster[] {
+function clusters(
+  node: NodeIdentity,
+  snapshot: Snapshot,
+  configs: readonly RouteConfig[],
+  listeners: readonly Listener[],
+): Cluster[] {
   const out = new Map<string, Cluster>();
   const done = new Set<string>();
-  for (const name of referencedClusters(configs)) {
+  for (const name of referencedClusters(configs, listeners)) {
     const parsed = parseOutboundClusterName(name);
     if (!parsed) continue;
     const svc = snapshot.registry.exact(parsed.host, node.namespace);
@@ -112,7 +116,7 @@ function clusters(node: NodeIdentity, snapshot: Snapshot, configs: readonly Rout
     if (done.has(key)) continue;
     done.add(key);
     const dr = snapshot.destinationRules.lookup(svc.host, svc.namespace, node);
-    for (const c of serviceClusters(svc, port, 'router', dr)) out.set(c.name, c);
+    for (const c of serviceClusters({ node, snapshot }, svc, port, dr)) out.set(c.name, c);
   }
   return [...out.values()].sort(byName);
 }
@@ -123,20 +127,36 @@ export function translateGateway(
 ): { listeners: Listener[]; routeConfigs: RouteConfig[]; clusters: Cluster[] } {
   const decl = snapshot.egressGateways.find((g) => g.name === node.name && g.namespace === node.namespace);
   const byPort = boundServersByPort(node, snapshot);
-  const listeners: GatewayListener[] = [];
+  const listeners: Listener[] = [];
   const routeConfigs: RouteConfig[] = [];
   for (const port of [...byPort.keys()].sort((a, b) => a - b)) {
     // The server port is a Service port; the pod listens on its targetPort. Undeclared: the number itself.
     const target = decl?.ports.find((p) => p.port === port)?.targetPort ?? port;
+    const servers = byPort.get(port) ?? [];
+    const http = servers.filter((b) => HTTP_SERVER_PROTOCOLS.has(b.server.port.protocol));
+    // Istio refuses plain-text and TLS servers on one port (TG0139); the plain-text ones win here.
+    if (http.length > 0) {
+      listeners.push({
+        kind: 'gateway-http',
+        name: gatewayListenerName(target),
+        address: node.ip,
+        port: target,
+        servicePort: port,
+        routeConfigName: gatewayRouteConfigName(port),
+      });
+      routeConfigs.push(gatewayRouteConfig(node, snapshot, port, http));
+      continue;
+    }
+    const network = gatewayNetworkChains(node, snapshot, port, servers);
+    routeConfigs.push(...network.routeConfigs);
     listeners.push({
-      kind: 'gateway-http',
+      kind: 'gateway-network',
       name: gatewayListenerName(target),
       address: node.ip,
       port: target,
       servicePort: port,
-      routeConfigName: gatewayRouteConfigName(port),
+      filterChains: network.chains,
     });
-    routeConfigs.push(routeConfig(node, snapshot, port, byPort.get(port) ?? []));
   }
-  return { listeners, routeConfigs, clusters: clusters(node, snapshot, routeConfigs) };
+  return { listeners, routeConfigs, clusters: clusters(node, snapshot, routeConfigs, listeners) };
 }

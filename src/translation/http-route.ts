@@ -12,7 +12,10 @@ import { retryPolicy } from './retry.js';
  * route config's; match-level gateways, when given, must name this proxy's gateway and then source selectors are
  * not evaluated; otherwise sourceLabels/sourceNamespace must select this proxy.
  */
-function matchApplies(m: HTTPMatchRequest, ctx: RouteContext): boolean {
+export function matchApplies(
+  m: Pick<HTTPMatchRequest, 'port' | 'gateways' | 'sourceLabels' | 'sourceNamespace'>,
+  ctx: RouteContext,
+): boolean {
   if (m.port !== undefined && m.port !== ctx.port) return false;
   if (m.gateways.length > 0) return m.gateways.includes(ctx.gateway);
   if (!labelsMatch(m.sourceLabels, ctx.node.labels)) return false;

@@ -4,6 +4,7 @@ export const VIRTUAL_OUTBOUND_LISTENER = 'virtualOutbound';
 export const ALLOW_ANY = 'allow_any';
 export const BLOCK_ALL = 'block_all';
 export const DEFAULT_ROUTE = 'default';
+export const PASSTHROUGH_FILTER_CHAIN = 'PassthroughFilterChain';
 
 /** "outbound|80||aliyun.com", "outbound|80|v1|reviews.default.svc.cluster.local". */
 export function outboundClusterName(port: number, subset: string | undefined, host: string): string {
@@ -32,6 +33,16 @@ export function gatewayRouteConfigName(servicePort: number): string {
 
 export function gatewayListenerName(boundPort: number): string {
   return `0.0.0.0_${boundPort}`;
+}
+
+/** Istio's gatewayRDSRouteName for a terminating HTTPS server: "https.443.https-port.my-gateway.istio-system". */
+export function gatewayHttpsRouteConfigName(
+  servicePort: number,
+  portName: string,
+  gatewayName: string,
+  gatewayNamespace: string,
+): string {
+  return `https.${servicePort}.${portName}.${gatewayName}.${gatewayNamespace}`;
 }
 
 export function blackholeVirtualHostName(servicePort: number): string {

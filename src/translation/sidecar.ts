@@ -24,6 +24,7 @@ import {
   virtualHostName,
   VIRTUAL_OUTBOUND_LISTENER,
 } from './names.js';
+import { defaultFilterChain, sidecarFilterChains } from './sidecar-chains.js';
 import { sidecarScope, type EgressScope, type SidecarScope } from './sidecar-scope.js';
 
 /** Istio: a VirtualService whose hosts match no service can only be reached on port 80. */
@@ -125,7 +126,7 @@ function clusters(node: NodeIdentity, snapshot: Snapshot, scope: SidecarScope): 
   const out: Cluster[] = [passthroughCluster(), blackholeCluster()];
   for (const s of scope.services) {
     const dr = snapshot.destinationRules.lookup(s.host, s.namespace, node);
-    for (const port of s.ports) out.push(...serviceClusters(s, port, 'sidecar', dr));
+    for (const port of s.ports) out.push(...serviceClusters({ node, snapshot }, s, port, dr));
   }
   return out.sort(byName);
 }
@@ -135,16 +136,20 @@ export function translateSidecar(
   snapshot: Snapshot,
 ): { listeners: Listener[]; routeConfigs: RouteConfig[]; clusters: Cluster[] } {
   const scope = sidecarScope(node, snapshot);
+  const configs = routeConfigs(node, snapshot, scope);
   const listener: Listener = {
     kind: 'sidecar-outbound',
     name: VIRTUAL_OUTBOUND_LISTENER,
     address: node.ip,
     port: SIDECAR_CAPTURE_PORT,
     defaultRoute: catchAllRoute(scope.mode),
+    filterChains: sidecarFilterChains(
+      node,
+      snapshot,
+      scope,
+      configs.map((rc) => Number(rc.name)),
+    ),
+    defaultFilterChain: defaultFilterChain(scope.mode),
   };
-  return {
-    listeners: [listener],
-    routeConfigs: routeConfigs(node, snapshot, scope),
-    clusters: clusters(node, snapshot, scope),
-  };
+  return { listeners: [listener], routeConfigs: configs, clusters: clusters(node, snapshot, scope) };
 }

@@ -5,6 +5,8 @@ import type {
   Cluster,
   ClusterType,
   Endpoint,
+  FilterChain,
+  FilterChainMatch,
   NodeIdentity,
   ProxyConfig,
   Route,
@@ -64,6 +66,13 @@ export function cluster(
 }
 
 export const passthroughCluster = cluster('PassthroughCluster', 'ORIGINAL_DST');
+
+export function tcpChain(name: string, match: FilterChainMatch, clusterName: string): FilterChain {
+  return { name, match, filter: { kind: 'tcp-proxy', clusters: [{ cluster: clusterName, weight: 100 }] } };
+}
+
+export const passthroughChain = tcpChain('PassthroughFilterChain', {}, 'PassthroughCluster');
+export const blackholeChain = tcpChain('PassthroughFilterChain', {}, 'BlackHoleCluster');
 export const blackholeCluster = cluster('BlackHoleCluster', 'STATIC');
 
 export interface ConfigParts {
@@ -75,6 +84,8 @@ export interface ConfigParts {
   logEnabled?: boolean;
   address?: string;
   port?: number;
+  filterChains?: FilterChain[];
+  defaultFilterChain?: FilterChain;
 }
 
 export function sidecarConfig(p: ConfigParts = {}, node = testNode()): ProxyConfig {
@@ -88,6 +99,8 @@ export function sidecarConfig(p: ConfigParts = {}, node = testNode()): ProxyConf
         address: p.address ?? '127.0.0.1',
         port: p.port ?? 0,
         defaultRoute: p.defaultRoute ?? allowAny,
+        filterChains: p.filterChains ?? [],
+        defaultFilterChain: p.defaultFilterChain ?? passthroughChain,
       },
     ],
     routeConfigs: p.routeConfigs ?? [],
