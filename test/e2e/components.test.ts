@@ -145,6 +145,17 @@ describe('controller and proxies as separate processes', () => {
     assert.equal(log.path, '/get');
   });
 
+  test('tollgate logs reads a proxy run on its own, from its pod address', async () => {
+    const r = await tollgate(['logs', 'istio-egressgateway', '-n', 'istio-system', '--tail', '1'], url);
+    assert.equal(r.code, 0, r.stderr);
+    const log = JSON.parse(r.stdout) as Record<string, string>;
+    assert.equal(log.upstream_cluster, 'outbound|8000||httpbin.test');
+    const missing = await tollgate(['logs', 'nope', '-n', 'istio-system'], url);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^error: no connected proxy nope in namespace istio-system; connected: /);
+    assert.doesNotMatch(missing.stderr, /no such endpoint/);
+  });
+
   test('a WebSocket upgrade crosses sidecar and gateway, and echoes', async () => {
     const echoed = await new Promise<string>((resolve, reject) => {
       const req = http.request({
@@ -200,5 +211,84 @@ describe('controller and proxies as separate processes', () => {
     assert.equal(await curl('http://httpbin.test:8000/direct'), 301);
     await new Promise((r) => setTimeout(r, 200));
     assert.doesNotMatch(gateway.output().slice(before), /"path":"\/direct"/, 'no longer through the gateway');
+  });
+});
+
+describe('a gateway proxy run on its own without every label of its Service', () => {
+  let controller: Proc;
+  let gateway: Proc;
+  let sidecar: Proc;
+  let dns: Awaited<ReturnType<typeof startDnsmasq>>;
+  let url: string;
+  const subnet = `127.${octet()}.${octet()}`;
+
+  before(async () => {
+    dns = await startDnsmasq({ 'httpbin.test': `${subnet}.10` });
+    const configDir = tempDir('components-labels');
+    fs.writeFileSync(path.join(configDir, 'mesh.yaml'), CONFIG);
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    controller = await start(
+      ['controller', '--config-dir', configDir, '--listen', `127.0.0.1:${port}`],
+      /controller \| ready/,
+    );
+    const common = ['--controller', url, 'proxy', '--dns-server', dns.server];
+    // The Gateway's selector label only: it gets the Gateway's config, yet the Service selects app= too.
+    gateway = await start(
+      [
+        ...common,
+        'gateway',
+        '--name',
+        'istio-egressgateway',
+        '-n',
+        'istio-system',
+        '--ip',
+        `${subnet}.1`,
+        '--label',
+        'istio=egressgateway',
+      ],
+      /gateway at/,
+    );
+    sidecar = await start(
+      [
+        ...common,
+        'sidecar',
+        '--name',
+        'sleep',
+        '--ip',
+        `${subnet}.2`,
+        '--label',
+        'app=sleep',
+        '--service-account',
+        'sleep',
+      ],
+      /sidecar at/,
+    );
+  });
+
+  after(async () => {
+    await Promise.all([sidecar?.stop(), gateway?.stop(), controller?.stop()]);
+    dns?.stop();
+  });
+
+  test('traffic gets 503 UH while status is SYNCED; status and analyze name the missing label', async () => {
+    await eventually(async () => ((await tollgate(['status'], url)).code === 0 ? true : undefined), 10_000, 'in sync');
+    const r = await run(
+      'curl',
+      ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '10', 'http://httpbin.test:8000/'],
+      {
+        http_proxy: `http://${subnet}.2:15001`,
+      },
+    );
+    assert.equal(r.stdout, '503');
+
+    const finding =
+      /warning TG1010 Gateway default\/egress spec\.selector: gateway proxy istio-egressgateway\.istio-system \(labels istio=egressgateway\) takes this Gateway's config but is not an endpoint of Service istio-egressgateway\.istio-system \(selector istio=egressgateway,app=istio-egressgateway\): requests routed to that Service get 503 UH\n\s+hint: Restart the proxy with the Service's labels: --label app=istio-egressgateway/;
+    const status = await tollgate(['status'], url);
+    assert.equal(status.code, 0, 'every proxy is in sync');
+    assert.match(status.stdout, /istio-egressgateway\.istio-system\s+gateway\s+\S+\s+\d+\s+SYNCED/);
+    assert.match(status.stderr, finding);
+    const analyze = await tollgate(['analyze'], url);
+    assert.match(analyze.stdout, finding);
   });
 });
