@@ -1,7 +1,8 @@
 // `tollgate logs`: a proxy's access log.
 import type { ProxyStatus } from '../controller/index.js';
 import { PROXY_ADMIN_PORT } from '../runtime/proxy-admin.js';
-import type { AdminClient } from './client.js';
+import type http from 'node:http';
+import { readText, send, type AdminClient } from './client.js';
 import type { Io } from './io.js';
 
 /**
@@ -19,10 +20,10 @@ export async function logsCommand(
   if (opts.follow) params.set('follow', '1');
   if (opts.tail !== undefined) params.set('tail', String(opts.tail));
   const res = await client.stream(`/v1/logs/${encodeURIComponent(namespace)}/${encodeURIComponent(proxy)}?${params}`);
-  if (res.status === 200) return copyToStdout(res);
-  const body = (await res.json().catch(() => ({}))) as { error?: string };
-  if (res.status !== 404 || !body.error?.startsWith('no such endpoint')) {
-    io.err(`error: ${body.error ?? `controller answered ${res.status}`}`);
+  if (res.statusCode === 200) return copyToStdout(res);
+  const body = errorBody(await readText(res));
+  if (res.statusCode !== 404 || !body.error?.startsWith('no such endpoint')) {
+    io.err(`error: ${body.error ?? `controller answered ${res.statusCode}`}`);
     return 1;
   }
   // Not local mode: the proxies run as their own processes.
@@ -34,29 +35,34 @@ export async function logsCommand(
     return 1;
   }
   const url = `http://${found.ip!.includes(':') ? `[${found.ip}]` : found.ip}:${PROXY_ADMIN_PORT}/logs?${params}`;
-  let direct: Response;
+  let direct: http.IncomingMessage;
   try {
-    direct = await fetch(url);
+    direct = await send('GET', new URL(url));
   } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+    const cause = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     io.err(
       `error: cannot reach the access log of ${proxy}.${namespace} at ${url} (${cause}); ` +
         'a proxy started with `tollgate proxy` serves it there while it runs',
     );
     return 1;
   }
-  if (direct.status !== 200) {
-    io.err(`error: ${proxy}.${namespace} answered ${direct.status} at ${url}`);
+  if (direct.statusCode !== 200) {
+    io.err(`error: ${proxy}.${namespace} answered ${direct.statusCode} at ${url}`);
     return 1;
   }
   return copyToStdout(direct);
 }
 
-async function copyToStdout(res: Response): Promise<number> {
-  if (!res.body) return 0;
-  const decoder = new TextDecoder();
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    process.stdout.write(decoder.decode(chunk, { stream: true }));
-  }
+async function copyToStdout(res: http.IncomingMessage): Promise<number> {
+  for await (const chunk of res) process.stdout.write(chunk as Buffer);
   return 0;
+}
+
+function errorBody(text: string): { error?: string } {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null ? (parsed as { error?: string }) : {};
+  } catch {
+    return {};
+  }
 }
