@@ -3,7 +3,13 @@
 import { isIP } from 'node:net';
 import type { AccessLogConfig, Listener, ProxyConfig } from '../proxy-config/types.js';
 import { compileCluster, type CompiledCluster } from './compile-clusters.js';
-import { compileRoute, compileRouteConfig, type CompiledRoute, type CompiledRouteConfig } from './compile-routes.js';
+import {
+  compileRoute,
+  compileRouteConfig,
+  type CompiledRoute,
+  type CompiledRouteConfig,
+  type Random,
+} from './compile-routes.js';
 import { ConfigError } from './errors.js';
 import { assertNever } from './matchers.js';
 
@@ -32,8 +38,15 @@ export interface CompiledConfig {
   readonly clusters: ReadonlyMap<string, CompiledCluster>;
 }
 
-/** `now`: the clock outlier detection reads. */
-export function compileConfig(config: ProxyConfig, now: () => number = Date.now): CompiledConfig {
+/**
+ * `now`: the clock outlier detection reads. `random`: the draws of weighted cluster picks and of fault and mirror
+ * percentages, injected beside the clock so that tests (and `routeRequest`) are deterministic.
+ */
+export function compileConfig(
+  config: ProxyConfig,
+  now: () => number = Date.now,
+  random: Random = Math.random,
+): CompiledConfig {
   if (typeof config.version !== 'string') throw new ConfigError('version', 'must be a string');
   const encoding = config.accessLog?.encoding;
   if (encoding !== 'JSON' && encoding !== 'TEXT') {
@@ -51,14 +64,14 @@ export function compileConfig(config: ProxyConfig, now: () => number = Date.now)
       throw new ConfigError(`${field}.port`, `${key} is also bound by listener ${bound.get(key)}`);
     }
     bound.set(key, l.name);
-    listeners.set(l.name, compileListener(l, field));
+    listeners.set(l.name, compileListener(l, field, random));
   });
 
   const routeConfigs = new Map<string, CompiledRouteConfig>();
   config.routeConfigs.forEach((rc, i) => {
     const field = `routeConfigs[${i}] (${rc.name})`;
     if (routeConfigs.has(rc.name)) throw new ConfigError(`${field}.name`, 'duplicate route config name');
-    routeConfigs.set(rc.name, compileRouteConfig(rc, field));
+    routeConfigs.set(rc.name, compileRouteConfig(rc, field, random));
   });
 
   const clusters = new Map<string, CompiledCluster>();
@@ -77,7 +90,7 @@ export function compileConfig(config: ProxyConfig, now: () => number = Date.now)
   });
 }
 
-function compileListener(l: Listener, field: string): CompiledListener {
+function compileListener(l: Listener, field: string, random: Random): CompiledListener {
   switch (l.kind) {
     case 'sidecar-outbound':
       return Object.freeze({
@@ -85,7 +98,7 @@ function compileListener(l: Listener, field: string): CompiledListener {
         name: l.name,
         address: l.address,
         port: l.port,
-        defaultRoute: compileRoute(l.defaultRoute, `${field}.defaultRoute`),
+        defaultRoute: compileRoute(l.defaultRoute, `${field}.defaultRoute`, random),
       });
     case 'gateway-http':
       checkPort(l.servicePort, `${field}.servicePort`, false);

@@ -212,3 +212,19 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/**
+ * The skip option of a suite that needs root (port 80, DNS on loopback aliases). Off root it says so loudly in the
+ * test output, not only in a skip count; with TOLLGATE_E2E_ROOT=required (as CI sets it) a missing root is a
+ * failure, so CI can never pass by skipping them.
+ */
+export function rootOnly(suite: string, why: string): false | string {
+  if (process.getuid?.() === 0) return false;
+  if (process.env.TOLLGATE_E2E_ROOT === 'required') {
+    throw new Error(`${suite} needs root (${why}) and TOLLGATE_E2E_ROOT=required: run the tests as root`);
+  }
+  process.stderr.write(
+    `\n*** SKIPPED: ${suite}: needs root (${why}). It runs in CI (.ci/run runs as root); run \`sudo npm test\` to run it here. ***\n\n`,
+  );
+  return `needs root: ${why}`;
+}
