@@ -209,7 +209,17 @@ describe('controller and proxies as separate processes', () => {
     assert.equal(applied.code, 0, applied.stderr);
     const before = gateway.output().length;
     assert.equal(await curl('http://httpbin.test:8000/direct'), 301);
-    await new Promise((r) => setTimeout(r, 200));
+    // The sidecar logs a request once it is over; had it gone through the gateway, the gateway's line came first.
+    const line = await eventually(
+      async () =>
+        sidecar
+          .output()
+          .split('\n')
+          .find((l) => l.includes('"path":"/direct"')),
+      5_000,
+      "the sidecar's line for /direct",
+    );
+    assert.equal((JSON.parse(line) as Record<string, string>).upstream_cluster, 'outbound|8000||httpbin.test');
     assert.doesNotMatch(gateway.output().slice(before), /"path":"\/direct"/, 'no longer through the gateway');
   });
 });

@@ -192,26 +192,7 @@ export async function startRedirectSite(
   };
 }
 
-/** Polls `fn` until it returns a value, or throws after `timeoutMs` with the last failure. */
-export async function eventually<T>(
-  fn: () => Promise<T | undefined>,
-  timeoutMs = 5_000,
-  what = 'condition',
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await fn();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`${what} not reached within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+export { eventually } from './eventually.js';
 
 /**
  * The skip option of a suite that needs root (port 80, DNS on loopback aliases). Off root it says so loudly in the
