@@ -14,7 +14,6 @@ import { BIN, eventually, run, startDnsmasq, startRedirectSite, tempDir, tollgat
 const octet = (): number => 2 + Math.floor(Math.random() * 250);
 const SUBNET = `127.${octet()}.${octet()}`;
 const SITE_IP = `${SUBNET}.10`;
-const GATEWAY_IP = `${SUBNET}.1`;
 const SLEEP_IP = `${SUBNET}.2`;
 
 const CONFIG = documents(
@@ -69,6 +68,48 @@ function freePort(): Promise<number> {
   });
 }
 
+interface Layout {
+  readonly url: string;
+  readonly configDir: string;
+  controller: Proc;
+  readonly gateway: Proc;
+  readonly sidecar: Proc;
+}
+
+/** `tollgate controller` on CONFIG, then a gateway with `gatewayLabels` at SUBNET.1 and the sleep sidecar at .2. */
+async function startLayout(dnsServer: string, subnet: string, gatewayLabels: readonly string[]): Promise<Layout> {
+  const configDir = tempDir('components');
+  fs.writeFileSync(path.join(configDir, 'mesh.yaml'), CONFIG);
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const controller = await start(
+    ['controller', '--config-dir', configDir, '--listen', `127.0.0.1:${port}`],
+    /controller \| ready/,
+  );
+  const common = ['--controller', url, 'proxy', '--dns-server', dnsServer];
+  const labels = gatewayLabels.flatMap((l) => ['--label', l]);
+  const gateway = await start(
+    [...common, 'gateway', '--name', 'istio-egressgateway', '-n', 'istio-system', '--ip', `${subnet}.1`, ...labels],
+    /gateway at/,
+  );
+  const sidecar = await start(
+    [
+      ...common,
+      'sidecar',
+      '--name',
+      'sleep',
+      '--ip',
+      `${subnet}.2`,
+      '--label',
+      'app=sleep',
+      '--service-account',
+      'sleep',
+    ],
+    /sidecar at/,
+  );
+  return { url, configDir, controller, gateway, sidecar };
+}
+
 describe('controller and proxies as separate processes', () => {
   let dns: Awaited<ReturnType<typeof startDnsmasq>>;
   let site: Awaited<ReturnType<typeof startRedirectSite>>;
@@ -88,36 +129,10 @@ describe('controller and proxies as separate processes', () => {
   before(async () => {
     dns = await startDnsmasq({ 'httpbin.test': SITE_IP });
     site = await startRedirectSite(SITE_IP, 8000);
-    configDir = tempDir('components');
-    fs.writeFileSync(path.join(configDir, 'mesh.yaml'), CONFIG);
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    controller = await start(
-      ['controller', '--config-dir', configDir, '--listen', `127.0.0.1:${port}`],
-      /controller \| ready/,
-    );
-    const common = ['--controller', url, 'proxy', '--dns-server', dns.server];
-    gateway = await start(
-      [
-        ...common,
-        'gateway',
-        '--name',
-        'istio-egressgateway',
-        '-n',
-        'istio-system',
-        '--ip',
-        GATEWAY_IP,
-        '--label',
-        'istio=egressgateway',
-        '--label',
-        'app=istio-egressgateway',
-      ],
-      /gateway at/,
-    );
-    sidecar = await start(
-      [...common, 'sidecar', '--name', 'sleep', '--ip', SLEEP_IP, '--label', 'app=sleep', '--service-account', 'sleep'],
-      /sidecar at/,
-    );
+    ({ url, configDir, controller, gateway, sidecar } = await startLayout(dns.server, SUBNET, [
+      'istio=egressgateway',
+      'app=istio-egressgateway',
+    ]));
   });
 
   after(async () => {
@@ -234,46 +249,8 @@ describe('a gateway proxy run on its own without every label of its Service', ()
 
   before(async () => {
     dns = await startDnsmasq({ 'httpbin.test': `${subnet}.10` });
-    const configDir = tempDir('components-labels');
-    fs.writeFileSync(path.join(configDir, 'mesh.yaml'), CONFIG);
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    controller = await start(
-      ['controller', '--config-dir', configDir, '--listen', `127.0.0.1:${port}`],
-      /controller \| ready/,
-    );
-    const common = ['--controller', url, 'proxy', '--dns-server', dns.server];
     // The Gateway's selector label only: it gets the Gateway's config, yet the Service selects app= too.
-    gateway = await start(
-      [
-        ...common,
-        'gateway',
-        '--name',
-        'istio-egressgateway',
-        '-n',
-        'istio-system',
-        '--ip',
-        `${subnet}.1`,
-        '--label',
-        'istio=egressgateway',
-      ],
-      /gateway at/,
-    );
-    sidecar = await start(
-      [
-        ...common,
-        'sidecar',
-        '--name',
-        'sleep',
-        '--ip',
-        `${subnet}.2`,
-        '--label',
-        'app=sleep',
-        '--service-account',
-        'sleep',
-      ],
-      /sidecar at/,
-    );
+    ({ url, controller, gateway, sidecar } = await startLayout(dns.server, subnet, ['istio=egressgateway']));
   });
 
   after(async () => {
