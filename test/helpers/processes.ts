@@ -97,7 +97,20 @@ export async function startUp(args: readonly string[]): Promise<UpProcess> {
 export async function startDnsmasq(
   records: Readonly<Record<string, string>>,
 ): Promise<{ server: string; stop: () => void }> {
-  const port = await freeUdpPort();
+  // The port is free for UDP when chosen; dnsmasq also binds it for TCP, where something else may hold it.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDnsmasqOn(await freeUdpPort(), records);
+    } catch (err) {
+      if (attempt >= 3 || !/Address already in use/.test(String(err))) throw err;
+    }
+  }
+}
+
+async function startDnsmasqOn(
+  port: number,
+  records: Readonly<Record<string, string>>,
+): Promise<{ server: string; stop: () => void }> {
   const args = [
     '--keep-in-foreground',
     '--no-resolv',
