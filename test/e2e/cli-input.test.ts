@@ -1,10 +1,11 @@
 // What a newcomer types wrong, through the real CLI: directories without -R, no -f, empty files, several mistakes
 // in one resource, an unreachable controller. Each answer says what to do, in the CLI's words, and changes nothing.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { EXAMPLES, startUp, tempDir, tollgate, type UpProcess } from '../helpers/processes.js';
+import { BIN, EXAMPLES, eventually, startUp, tempDir, tollgate, type UpProcess } from '../helpers/processes.js';
 
 const ALL_EXAMPLES = path.dirname(EXAMPLES);
 const NOWHERE = 'http://127.0.0.1:9';
@@ -75,6 +76,29 @@ describe('files: -f, -R and what no file means', () => {
     assert.equal(r.code, 0);
     assert.match(r.stdout, /empty\.yaml:1:1: warning TG0011: no resources in this file/);
     assert.match(r.stdout, /: 0 errors, 1 warning, 0 infos$/m);
+  });
+
+  test('an admin API beyond loopback gets our own one-line warning, not a Node process warning', async () => {
+    const child = spawn(
+      process.execPath,
+      [BIN, 'controller', '--config-dir', tempDir('exposed'), '--listen', '0.0.0.0:0'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    try {
+      await eventually(() => (output.includes('controller | ready') ? true : undefined), 10_000, `ready: ${output}`);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    assert.match(
+      output,
+      /^controller \| warning: the admin API on 0\.0\.0\.0:\d+ has no authentication: anyone who can reach it can change the mesh$/m,
+    );
+    assert.doesNotMatch(output, /\(node:\d+\)|--trace-warnings|TOLLGATE_ADMIN_EXPOSED/);
   });
 
   test('client errors start with "error:", as kubectl prints them', async () => {
