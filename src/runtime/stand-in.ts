@@ -3,8 +3,8 @@
 // gets a 301 to the same URL over https. Traffic reaches it through a connect-to rule (HOST:80 -> address:port),
 // so names, Host headers, routing and access logs stay those of the real site; nothing is resolved.
 //
-// A site is a set of listeners, one per service port and protocol. Plain HTTP on port 80 is the one served now;
-// HTTPS on 443 (with a certificate from a local CA that `up` creates) is a second entry in `listenersFor`.
+// A site is a set of listeners, one per service port and protocol (LISTENERS). Plain HTTP on port 80 is the one
+// served now; HTTPS on 443, with a certificate for the site from a local CA that `up` creates, is a second entry.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ConnectToRule } from '../dataplane/index.js';
@@ -27,13 +27,24 @@ export interface StandInSite {
   close(): Promise<void>;
 }
 
+/** What a stand-in site serves: each entry opens one listener. */
+const LISTENERS: readonly { readonly servicePort: number; readonly protocol: 'http' }[] = [
+  { servicePort: 80, protocol: 'http' },
+];
+
 /** `host` must be a DNS name: the stand-in answers for it on `address`, its own loopback address. */
 export async function startStandIn(host: string, address: string): Promise<StandInSite> {
   const name = host.toLowerCase();
   if (!/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/.test(name)) {
     throw new Error(`--stand-in ${host}: expected a DNS name such as aliyun.com`);
   }
-  const listeners = [await listenHttp(address, 80)];
+  const listeners: StandInListener[] = [];
+  try {
+    for (const l of LISTENERS) listeners.push(await listenHttp(address, l.servicePort));
+  } catch (err) {
+    await Promise.all(listeners.map((l) => l.close()));
+    throw err;
+  }
   const connectTo = listeners.map((l) => ({ host1: name, port1: l.servicePort, host2: address, port2: l.port }));
   return {
     host: name,
