@@ -2,9 +2,9 @@
 // the same checks `apply` runs, printed as file:line:col, level, code, resource, field, message and a hint.
 import { stringify as toYaml } from 'yaml';
 import { formatDiagnostic, type Diagnostic, type DiagnosticLevel } from '../model/index.js';
-import { analyzeFiles } from '../controller/index.js';
+import { analyzeFiles } from '../controller/analysis.js';
 import type { AdminClient } from './client.js';
-import type { Io } from './cmd-config.js';
+import { plural, type Io } from './io.js';
 import { readInputFiles, type InputFile } from './files.js';
 
 const RANK: Record<DiagnosticLevel, number> = { info: 0, warning: 1, error: 2 };
@@ -15,11 +15,13 @@ export interface ReportOptions {
   readonly outputThreshold: DiagnosticLevel;
   /** Findings at or above this level make the exit code 1. */
   readonly failureThreshold: DiagnosticLevel;
+  /** Directories given with -f are read with their subdirectories. */
+  readonly recursive: boolean;
 }
 
 /** Offline: the files alone. */
 export async function validateCommand(io: Io, files: readonly string[], opts: ReportOptions): Promise<number> {
-  const inputs = await readInputFiles(files);
+  const inputs = await readInputFiles(files, opts);
   return report(io, analyzeFiles(inputs), describe(inputs), opts);
 }
 
@@ -33,9 +35,9 @@ export async function analyzeCommand(
   files: readonly string[],
   opts: ReportOptions & { offline: boolean },
 ): Promise<number> {
-  const inputs = await readInputFiles(files);
+  if (opts.offline && files.length === 0) throw new Error('analyze --offline: give the files to analyze with -f FILE');
+  const inputs = files.length > 0 ? await readInputFiles(files, opts) : [];
   if (opts.offline) {
-    if (inputs.length === 0) throw new Error('analyze --offline needs -f FILE...');
     return report(io, analyzeFiles(inputs), describe(inputs), opts);
   }
   let diagnostics: Diagnostic[];
@@ -72,7 +74,9 @@ function report(io: Io, all: readonly Diagnostic[], what: string, opts: ReportOp
       }
       for (const d of shown) io.out(formatDiagnostic(d));
       const count = (level: DiagnosticLevel): number => shown.filter((d) => d.level === level).length;
-      io.out(`\n${what}: ${count('error')} errors, ${count('warning')} warnings, ${count('info')} infos`);
+      io.out(
+        `\n${what}: ${plural(count('error'), 'error')}, ${plural(count('warning'), 'warning')}, ${plural(count('info'), 'info')}`,
+      );
       break;
     }
   }

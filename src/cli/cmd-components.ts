@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Controller, reportDiagnostics, startAdminServer } from '../controller/index.js';
 import { dnsServerResolver, parseConnectTo, systemResolver } from '../dataplane/index.js';
 import { nodeId, type ProxyType } from '../proxy-config/types.js';
-import { ProxyRunner } from '../runtime/index.js';
+import { ProxyRunner, startProxyAdmin } from '../runtime/index.js';
 import { parseListen, untilSignal } from './cmd-up.js';
 
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -64,12 +64,14 @@ export async function proxyCommand(opts: ProxyOptions, controller: string): Prom
     stdout: out,
     event: (message) => process.stderr.write(`${prefix} | ${message}\n`),
   });
+  const admin = await startProxyAdmin(runner.logs, opts.ip);
   runner.start();
   process.stderr.write(
-    `${prefix} | ${type === 'router' ? 'gateway' : 'sidecar'} at ${opts.ip}, controller ${controller}\n`,
+    `${prefix} | ${type === 'router' ? 'gateway' : 'sidecar'} at ${opts.ip}, controller ${controller}, access log at ${admin.url}/logs\n`,
   );
   await untilSignal();
   await runner.stop();
+  await admin.close();
   return 0;
 }
 

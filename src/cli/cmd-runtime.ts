@@ -1,10 +1,9 @@
-// exec, logs, status: commands about running proxies.
+// exec: run a command as a workload.
 import { spawn } from 'node:child_process';
 import type { ProxyStatus } from '../controller/index.js';
 import { SIDECAR_CAPTURE_PORT } from '../proxy-config/types.js';
 import type { AdminClient } from './client.js';
-import { table, type Io } from './cmd-config.js';
-import { describeLag } from './wait.js';
+import type { Io } from './io.js';
 
 /** Runs CMD as the workload: its HTTP traffic goes through the workload's sidecar. Exits with CMD's code. */
 export async function execCommand(
@@ -37,45 +36,4 @@ export async function execCommand(
     });
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 + 1 : 1)));
   });
-}
-
-export async function logsCommand(
-  client: AdminClient,
-  io: Io,
-  proxy: string,
-  namespace: string,
-  opts: { follow: boolean; tail?: number },
-): Promise<number> {
-  const params = new URLSearchParams();
-  if (opts.follow) params.set('follow', '1');
-  if (opts.tail !== undefined) params.set('tail', String(opts.tail));
-  const res = await client.stream(`/v1/logs/${encodeURIComponent(namespace)}/${encodeURIComponent(proxy)}?${params}`);
-  if (res.status !== 200) {
-    const body = (await res.json().catch(() => ({}))) as { error?: string };
-    io.err(`error: ${body.error ?? `controller answered ${res.status}`}`);
-    return 1;
-  }
-  if (!res.body) return 0;
-  const decoder = new TextDecoder();
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    process.stdout.write(decoder.decode(chunk, { stream: true }));
-  }
-  return 0;
-}
-
-/** Each proxy with its config version and whether it is in sync; exit 0 only when all are. */
-export async function statusCommand(client: AdminClient, io: Io): Promise<number> {
-  const { body } = await client.get<{ version: string; proxies: ProxyStatus[] }>('/v1/status');
-  const rows = body.proxies.map((p) => [
-    `${p.name}.${p.namespace}`,
-    p.type === 'router' ? 'gateway' : 'sidecar',
-    p.ip ?? '-',
-    p.acked ?? '-',
-    p.synced ? 'SYNCED' : p.nack ? 'REJECTED' : p.connected ? 'STALE' : 'NOT CONNECTED',
-  ]);
-  io.out(table([['PROXY', 'TYPE', 'ADDRESS', 'VERSION', 'STATUS'], ...rows]));
-  io.out(`controller config version ${body.version}`);
-  const lagging = body.proxies.filter((p) => !p.synced);
-  for (const p of lagging) io.err(describeLag(p, body.version));
-  return lagging.length === 0 ? 0 : 1;
 }

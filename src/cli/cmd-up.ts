@@ -8,9 +8,10 @@ import { readInputFiles } from './files.js';
 export interface UpOptions {
   readonly configDir: string;
   readonly listen?: string;
-  readonly podCidr: string;
+  readonly podCidr?: string;
   readonly dnsServer: readonly string[];
   readonly connectTo: readonly string[];
+  readonly standIn: readonly string[];
   readonly seed: readonly string[];
 }
 
@@ -25,7 +26,8 @@ export async function upCommand(opts: UpOptions, controllerOption: string | unde
     podCidr: opts.podCidr,
     resolver: opts.dnsServer.length > 0 ? dnsServerResolver([...opts.dnsServer]) : systemResolver(),
     connectTo: opts.connectTo.map(parseConnectTo),
-    seeds: await readInputFiles(opts.seed),
+    standIns: opts.standIn,
+    seeds: opts.seed.length > 0 ? await readInputFiles(opts.seed) : [],
     out,
   });
   await mesh.start();

@@ -6,8 +6,18 @@ export interface InputFile {
   readonly content: string;
 }
 
-/** Reads `-f` arguments: files, directories (their *.yaml / *.yml, sorted) or "-" for standard input. */
-export async function readInputFiles(args: readonly string[]): Promise<InputFile[]> {
+const YAML_FILE = /\.ya?ml$/i;
+
+/**
+ * Reads `-f` arguments as kubectl does: files, directories (their *.yaml / *.yml, sorted; subdirectories too with
+ * `recursive`) or "-" for standard input. Giving no file, or directories that hold none, is an error: a check or an
+ * apply of nothing would report success for the wrong reason.
+ */
+export async function readInputFiles(
+  args: readonly string[],
+  opts: { readonly recursive?: boolean } = {},
+): Promise<InputFile[]> {
+  if (args.length === 0) throw new Error('no files given: use -f FILE (a YAML file, a directory, or - for stdin)');
   const out: InputFile[] = [];
   for (const arg of args) {
     if (arg === '-') {
@@ -22,15 +32,35 @@ export async function readInputFiles(args: readonly string[]): Promise<InputFile
     } catch {
       throw new Error(`${arg}: no such file or directory`);
     }
-    if (stat.isDirectory()) {
-      const names = (await fsp.readdir(arg)).filter((n) => /\.ya?ml$/i.test(n)).sort();
-      for (const n of names)
-        out.push({ name: path.join(arg, n), content: await fsp.readFile(path.join(arg, n), 'utf8') });
-    } else {
+    if (!stat.isDirectory()) {
       out.push({ name: arg, content: await fsp.readFile(arg, 'utf8') });
+      continue;
     }
+    const names = await yamlFilesIn(arg, opts.recursive === true);
+    if (names.length === 0) throw new Error(await noYamlIn(arg, opts.recursive === true));
+    for (const name of names) out.push({ name, content: await fsp.readFile(name, 'utf8') });
   }
   return out;
+}
+
+/** The YAML files of `dir`, sorted by path; with `recursive`, those of its subdirectories too. */
+async function yamlFilesIn(dir: string, recursive: boolean): Promise<string[]> {
+  const found: string[] = [];
+  const entries = (await fsp.readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) {
+      if (recursive) found.push(...(await yamlFilesIn(p, true)));
+    } else if (YAML_FILE.test(e.name)) found.push(p);
+  }
+  return found;
+}
+
+async function noYamlIn(dir: string, recursive: boolean): Promise<string> {
+  if (recursive) return `${dir}: no YAML files (*.yaml, *.yml) in this directory or below it`;
+  const subdirs = (await fsp.readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
+  const hint = subdirs.length > 0 ? `; add -R to read its subdirectories (${subdirs.sort().join(', ')})` : '';
+  return `${dir}: no YAML files (*.yaml, *.yml) in this directory${hint}`;
 }
 
 /** "30s", "2m", "500ms", "10" (seconds) -> milliseconds. */

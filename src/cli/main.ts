@@ -1,11 +1,10 @@
-// The `tollgate` command line.
+// The `tollgate` command line. Each command loads its own modules when it runs (dynamic imports), so a client
+// command such as `status` does not pay for the YAML parser, the analyzers or the data plane.
 import { Command, Option } from 'commander';
 import { AdminClient, controllerUrl, DEFAULT_CONTROLLER } from './client.js';
-import { applyCommand, deleteCommand, getCommand, type Io } from './cmd-config.js';
-import { execCommand, logsCommand, statusCommand } from './cmd-runtime.js';
-import { controllerCommand, proxyCommand, type ProxyOptions } from './cmd-components.js';
-import { upCommand } from './cmd-up.js';
-import { analyzeCommand, validateCommand, type ReportOptions } from './cmd-analyze.js';
+import type { ReportOptions } from './cmd-analyze.js';
+import type { ProxyOptions } from './cmd-components.js';
+import type { Io } from './io.js';
 import { parseTimeout } from './files.js';
 
 const io: Io = {
@@ -21,28 +20,43 @@ export async function main(argv: readonly string[]): Promise<void> {
     .option('--controller <url>', `the controller's admin URL (env TOLLGATE_CONTROLLER, default ${DEFAULT_CONTROLLER})`)
     .enablePositionalOptions()
     .showHelpAfterError();
-  const client = (): AdminClient => new AdminClient(controllerUrl(program.opts<{ controller?: string }>().controller));
+  const controllerOption = (): string | undefined => program.opts<{ controller?: string }>().controller;
+  const client = (): AdminClient => new AdminClient(controllerUrl(controllerOption()));
   const done = (code: number): void => {
     process.exitCode = code;
   };
+  const filenameHelp = 'a YAML file, a directory, or - for stdin (repeatable)';
+  const recursiveHelp = 'process the directories given with -f recursively';
 
   program
     .command('up')
     .description('run the controller, the egress gateways and one sidecar per workload, from a config directory')
     .option('--config-dir <dir>', 'the config directory (created if missing)', './mesh')
     .option('--listen <host:port>', "the controller's address (default: the --controller address)")
-    .option('--pod-cidr <cidr>', 'loopback range for pod addresses', '127.0.100.0/24')
+    .option('--pod-cidr <cidr>', 'loopback range for pod addresses (default: the first free 127.0.N.0/24 from N=100)')
     .option('--dns-server <host:port>', 'resolve external names through this DNS server (repeatable)', collect, [])
     .option('--connect-to <h1:p1:h2:p2>', "dial h2:p2 instead of h1:p1, as curl's option (repeatable)", collect, [])
+    .option(
+      '--stand-in <host>',
+      'serve a local stand-in for this external site and send its traffic there (repeatable)',
+      collect,
+      [],
+    )
     .option('--seed <file>', 'apply this file at start (repeatable)', collect, [])
-    .action(async (opts) => done(await upCommand(opts, program.opts<{ controller?: string }>().controller)));
+    .action(async (opts) => {
+      const { upCommand } = await import('./cmd-up.js');
+      done(await upCommand(opts, controllerOption()));
+    });
 
   program
     .command('controller')
     .description('run the controller alone (the components of `up` as separate processes)')
     .option('--config-dir <dir>', 'the config directory (created if missing)', './mesh')
     .option('--listen <host:port>', "the controller's address", '127.0.0.1:15010')
-    .action(async (opts: { configDir: string; listen: string }) => done(await controllerCommand(opts)));
+    .action(async (opts: { configDir: string; listen: string }) => {
+      const { controllerCommand } = await import('./cmd-components.js');
+      done(await controllerCommand(opts));
+    });
 
   program
     .command('proxy')
@@ -55,25 +69,31 @@ export async function main(argv: readonly string[]): Promise<void> {
     .option('--service-account <name>', 'the service account')
     .option('--dns-server <host:port>', 'resolve external names through this DNS server (repeatable)', collect, [])
     .option('--connect-to <h1:p1:h2:p2>', "dial h2:p2 instead of h1:p1, as curl's option (repeatable)", collect, [])
-    .action(async (type: string, opts: Omit<ProxyOptions, 'type'>) =>
-      done(await proxyCommand({ ...opts, type }, controllerUrl(program.opts<{ controller?: string }>().controller))),
-    );
+    .action(async (type: string, opts: Omit<ProxyOptions, 'type'>) => {
+      const { proxyCommand } = await import('./cmd-components.js');
+      done(await proxyCommand({ ...opts, type }, controllerUrl(controllerOption())));
+    });
 
   program
     .command('apply')
     .description('validate resources and add or update them in the mesh')
-    .requiredOption('-f, --filename <file>', 'a YAML file, a directory, or - for stdin (repeatable)', collect, [])
+    .option('-f, --filename <file>', filenameHelp, collect, [])
+    .option('-R, --recursive', recursiveHelp)
     .option('--wait', 'return once every proxy has acknowledged the change')
     .option('--timeout <duration>', 'how long --wait waits', '30s')
     .option('--dry-run', 'validate only')
-    .action(async (opts: { filename: string[]; wait?: boolean; timeout: string; dryRun?: boolean }) =>
-      done(
-        await applyCommand(client(), io, opts.filename, {
-          wait: opts.wait === true,
-          timeoutMs: parseTimeout(opts.timeout),
-          dryRun: opts.dryRun === true,
-        }),
-      ),
+    .action(
+      async (opts: { filename: string[]; recursive?: boolean; wait?: boolean; timeout: string; dryRun?: boolean }) => {
+        const { applyCommand } = await import('./cmd-config.js');
+        done(
+          await applyCommand(client(), io, opts.filename, {
+            recursive: opts.recursive === true,
+            wait: opts.wait === true,
+            timeoutMs: parseTimeout(opts.timeout),
+            dryRun: opts.dryRun === true,
+          }),
+        );
+      },
     );
 
   program
@@ -81,7 +101,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     .description('remove resources: delete -f FILE... or delete KIND NAME [-n NS]')
     .argument('[kind]')
     .argument('[name]')
-    .option('-f, --filename <file>', 'the resources of this file (repeatable)', collect, [])
+    .option('-f, --filename <file>', 'the resources of this file or directory (repeatable)', collect, [])
+    .option('-R, --recursive', recursiveHelp)
     .option('-n, --namespace <ns>', 'namespace', 'default')
     .option('--wait', 'return once every proxy has acknowledged the change')
     .option('--timeout <duration>', 'how long --wait waits', '30s')
@@ -89,16 +110,18 @@ export async function main(argv: readonly string[]): Promise<void> {
       async (
         kind: string | undefined,
         name: string | undefined,
-        opts: { filename: string[]; namespace: string; wait?: boolean; timeout: string },
-      ) =>
+        opts: { filename: string[]; recursive?: boolean; namespace: string; wait?: boolean; timeout: string },
+      ) => {
+        const { deleteCommand } = await import('./cmd-config.js');
         done(
           await deleteCommand(
             client(),
             io,
-            { files: opts.filename, kind, name, namespace: opts.namespace },
+            { files: opts.filename, recursive: opts.recursive === true, kind, name, namespace: opts.namespace },
             { wait: opts.wait === true, timeoutMs: parseTimeout(opts.timeout) },
           ),
-        ),
+        );
+      },
     );
 
   program
@@ -108,32 +131,35 @@ export async function main(argv: readonly string[]): Promise<void> {
     .argument('[name]')
     .option('-n, --namespace <ns>', 'namespace', 'default')
     .option('-A, --all-namespaces', 'every namespace')
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['yaml', 'json', 'wide']))
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['yaml', 'json', 'wide', 'name']))
     .action(
       async (
         kind: string,
         name: string | undefined,
-        opts: { namespace: string; allNamespaces?: boolean; output?: string },
-      ) =>
+        opts: { namespace: string; allNamespaces?: boolean; output?: 'yaml' | 'json' | 'wide' | 'name' },
+      ) => {
+        const { getCommand } = await import('./cmd-get.js');
         done(
           await getCommand(client(), io, kind, name, {
             namespace: opts.namespace,
             allNamespaces: opts.allNamespaces === true,
             output: opts.output,
           }),
-        ),
+        );
+      },
     );
 
   program
     .command('exec')
     .description("run a command as a workload: its HTTP traffic goes through the workload's sidecar")
+    .usage('WORKLOAD [-n NS] -- COMMAND [ARGS...]')
     .argument('<workload>')
     .argument('<command...>')
     .option('-n, --namespace <ns>', 'namespace', 'default')
-    .passThroughOptions()
-    .action(async (workload: string, command: string[], opts: { namespace: string }) =>
-      done(await execCommand(client(), io, workload, opts.namespace, command[0] === '--' ? command.slice(1) : command)),
-    );
+    .action(async (workload: string, command: string[], opts: { namespace: string }) => {
+      const { execCommand } = await import('./cmd-runtime.js');
+      done(await execCommand(client(), io, workload, opts.namespace, command));
+    });
 
   program
     .command('logs')
@@ -142,22 +168,27 @@ export async function main(argv: readonly string[]): Promise<void> {
     .option('-n, --namespace <ns>', 'namespace', 'default')
     .option('-f, --follow', 'keep printing new lines')
     .option('--tail <n>', 'only the last n lines')
-    .action(async (proxy: string, opts: { namespace: string; follow?: boolean; tail?: string }) =>
+    .action(async (proxy: string, opts: { namespace: string; follow?: boolean; tail?: string }) => {
+      const { logsCommand } = await import('./cmd-logs.js');
       done(
         await logsCommand(client(), io, proxy, opts.namespace, {
           follow: opts.follow === true,
           tail: opts.tail === undefined ? undefined : Number(opts.tail),
         }),
-      ),
-    );
+      );
+    });
 
   program
     .command('status')
     .description('each proxy with its config version; exit 0 only when all are in sync')
-    .action(async () => done(await statusCommand(client(), io)));
+    .action(async () => {
+      const { statusCommand } = await import('./cmd-status.js');
+      done(await statusCommand(client(), io));
+    });
 
   const reportOptions = (cmd: Command): Command =>
     cmd
+      .option('-R, --recursive', recursiveHelp)
       .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json', 'yaml']).default('text'))
       .addOption(
         new Option('--output-threshold <level>', 'hide findings below this level')
@@ -174,10 +205,11 @@ export async function main(argv: readonly string[]): Promise<void> {
     program
       .command('validate')
       .description('check files offline with the checks apply runs; exit 1 on errors')
-      .requiredOption('-f, --filename <file>', 'a YAML file or directory (repeatable)', collect, []),
-  ).action(async (opts: ReportOptions & { filename: string[] }) =>
-    done(await validateCommand(io, opts.filename, opts)),
-  );
+      .option('-f, --filename <file>', 'a YAML file or directory (repeatable)', collect, []),
+  ).action(async (opts: ReportOptions & { filename: string[]; recursive?: boolean }) => {
+    const { validateCommand } = await import('./cmd-analyze.js');
+    done(await validateCommand(io, opts.filename, { ...opts, recursive: opts.recursive === true }));
+  });
 
   reportOptions(
     program
@@ -190,9 +222,16 @@ export async function main(argv: readonly string[]): Promise<void> {
         [],
       )
       .option('--offline', 'analyze the files alone, without the controller'),
-  ).action(async (opts: ReportOptions & { filename: string[]; offline?: boolean }) =>
-    done(await analyzeCommand(client(), io, opts.filename, { ...opts, offline: opts.offline === true })),
-  );
+  ).action(async (opts: ReportOptions & { filename: string[]; recursive?: boolean; offline?: boolean }) => {
+    const { analyzeCommand } = await import('./cmd-analyze.js');
+    done(
+      await analyzeCommand(client(), io, opts.filename, {
+        ...opts,
+        recursive: opts.recursive === true,
+        offline: opts.offline === true,
+      }),
+    );
+  });
 
   await program.parseAsync([...argv]);
 }

@@ -1,6 +1,6 @@
 import type { ProxyStatus } from '../controller/index.js';
 import type { AdminClient } from './client.js';
-import type { Io } from './cmd-config.js';
+import type { Io } from './io.js';
 
 /** Waits until every proxy has ACKed `version`; names the ones that did not, and why. */
 export async function waitForSync(client: AdminClient, io: Io, version: string, timeoutMs: number): Promise<number> {

@@ -66,9 +66,9 @@ export async function startAdminServer(
   });
   const address = server.address() as AddressInfo;
   if (!isLoopback(address.address)) {
-    process.emitWarning(
-      `the controller's admin API on ${address.address}:${address.port} has no authentication: anyone who can reach it can change the mesh`,
-      { code: 'TOLLGATE_ADMIN_EXPOSED' },
+    controller.emit(
+      'warning',
+      `the admin API on ${address.address}:${address.port} has no authentication: anyone who can reach it can change the mesh`,
     );
   }
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -128,6 +128,7 @@ async function handle(
           namespace: r.meta.namespace,
           name: r.meta.name,
           source: r.source,
+          created: controller.createdAt(r),
           text: r.text,
         }));
       return sendJson(res, 200, { version: controller.snapshot.version, resources });

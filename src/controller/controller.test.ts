@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { eventually } from '../../test/helpers/eventually.js';
 import { DiscoveryClient, type DiscoveryEvent } from '../distribution/index.js';
 import { nodeId, type NodeIdentity, type ProxyConfig } from '../proxy-config/types.js';
 import { startAdminServer } from './admin-server.js';
@@ -195,13 +196,8 @@ test('a proxy keeps its config while the controller is away and resyncs when it 
   }
 });
 
-async function waitFor(cond: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const waitFor = (cond: () => boolean, timeoutMs = 5_000): Promise<true> =>
+  eventually(() => (cond() ? true : undefined), timeoutMs, 'condition');
 
 test('an apply that breaks another resource is refused, naming both', async () => {
   const { controller, close } = await setup();

@@ -8,6 +8,7 @@ import { translate } from '../translation/index.js';
 import { makeDiagnostic } from '../validation/index.js';
 import { analysisOf, analyzeFiles, mergeOver, parseFiles, type SubmittedFile } from './analysis.js';
 import { ConfigDirectory } from './config-dir.js';
+import { FirstSeen } from './first-seen.js';
 
 export interface ProxyStream {
   send(version: string, config: ProxyConfig): void;
@@ -62,6 +63,7 @@ export interface ResourceRef {
 
 export class Controller extends EventEmitter {
   private readonly store: ConfigDirectory;
+  private readonly firstSeen: FirstSeen;
   private readonly proxies = new Map<string, ProxyState>();
   private generation = 0;
   private current!: Snapshot;
@@ -78,6 +80,7 @@ export class Controller extends EventEmitter {
       this.scheduleRebuild();
       this.emit('directory-changed');
     });
+    this.firstSeen = new FirstSeen(configDir);
   }
 
   get snapshot(): Snapshot {
@@ -90,6 +93,7 @@ export class Controller extends EventEmitter {
 
   async start(): Promise<void> {
     await this.store.load();
+    this.firstSeen.load();
     this.rebuild();
     this.store.watch();
   }
@@ -107,6 +111,11 @@ export class Controller extends EventEmitter {
 
   resources(): AnyResource[] {
     return this.store.resources();
+  }
+
+  /** When this controller (or an earlier run on the same config directory) first had the resource in force. */
+  createdAt(r: AnyResource): string | undefined {
+    return this.firstSeen.get(resourceKey(r));
   }
 
   /**
@@ -377,6 +386,7 @@ export class Controller extends EventEmitter {
     const fingerprint = JSON.stringify([resources.map((r) => [resourceKey(r), r.text]), instances]);
     if (!force && this.current && fingerprint === this.fingerprint) return;
     this.fingerprint = fingerprint;
+    this.firstSeen.observe(resources.map(resourceKey));
     this.generation += 1;
     this.current = buildSnapshot({ version: String(this.generation), resources, instances });
     this.emit('snapshot', this.current);

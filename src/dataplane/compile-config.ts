@@ -3,7 +3,13 @@
 import { isIP } from 'node:net';
 import type { AccessLogConfig, Listener, ProxyConfig } from '../proxy-config/types.js';
 import { compileCluster, type CompiledCluster } from './compile-clusters.js';
-import { compileRoute, compileRouteConfig, type CompiledRoute, type CompiledRouteConfig } from './compile-routes.js';
+import {
+  compileRoute,
+  compileRouteConfig,
+  type CompiledRoute,
+  type CompiledRouteConfig,
+  type Random,
+} from './compile-routes.js';
 import { ConfigError } from './errors.js';
 import { assertNever } from './matchers.js';
 import { compileFilterChain, FilterChainTable } from './network/filter-chains.js';
@@ -45,10 +51,17 @@ export interface CompiledConfig {
 }
 
 /**
- * `now`: the clock outlier detection reads. `privateKey`: the key of the proxy's mesh identity, which the proxy
- * holds itself and joins here with the certificate the config carries.
+ * `now`: the clock outlier detection reads. `random`: the draws of weighted cluster picks and of fault and mirror
+ * percentages, injected beside the clock so that tests (and `routeRequest`) are deterministic. `privateKey`: the
+ * key of the proxy's mesh identity, which the proxy holds itself and joins here with the certificate the config
+ * carries.
  */
-export function compileConfig(config: ProxyConfig, now: () => number = Date.now, privateKey?: string): CompiledConfig {
+export function compileConfig(
+  config: ProxyConfig,
+  now: () => number = Date.now,
+  random: Random = Math.random,
+  privateKey?: string,
+): CompiledConfig {
   if (typeof config.version !== 'string') throw new ConfigError('version', 'must be a string');
   const encoding = config.accessLog?.encoding;
   if (encoding !== 'JSON' && encoding !== 'TEXT') {
@@ -71,14 +84,14 @@ export function compileConfig(config: ProxyConfig, now: () => number = Date.now,
       throw new ConfigError(`${field}.port`, `${key} is also bound by listener ${bound.get(key)}`);
     }
     bound.set(key, l.name);
-    listeners.set(l.name, compileListener(l, field, materials));
+    listeners.set(l.name, compileListener(l, field, random, materials));
   });
 
   const routeConfigs = new Map<string, CompiledRouteConfig>();
   config.routeConfigs.forEach((rc, i) => {
     const field = `routeConfigs[${i}] (${rc.name})`;
     if (routeConfigs.has(rc.name)) throw new ConfigError(`${field}.name`, 'duplicate route config name');
-    routeConfigs.set(rc.name, compileRouteConfig(rc, field));
+    routeConfigs.set(rc.name, compileRouteConfig(rc, field, random));
   });
 
   const clusters = new Map<string, CompiledCluster>();
@@ -97,17 +110,17 @@ export function compileConfig(config: ProxyConfig, now: () => number = Date.now,
   });
 }
 
-function compileListener(l: Listener, field: string, materials: TlsMaterials): CompiledListener {
+function compileListener(l: Listener, field: string, random: Random, materials: TlsMaterials): CompiledListener {
   switch (l.kind) {
     case 'sidecar-outbound': {
-      const fallback = compileFilterChain(l.defaultFilterChain, `${field}.defaultFilterChain`, materials);
+      const fallback = compileFilterChain(l.defaultFilterChain, `${field}.defaultFilterChain`, materials, random);
       return Object.freeze({
         kind: l.kind,
         name: l.name,
         address: l.address,
         port: l.port,
-        defaultRoute: compileRoute(l.defaultRoute, `${field}.defaultRoute`),
-        chains: new FilterChainTable(l.filterChains, `${field}.filterChains`, materials, fallback),
+        defaultRoute: compileRoute(l.defaultRoute, `${field}.defaultRoute`, random),
+        chains: new FilterChainTable(l.filterChains, `${field}.filterChains`, materials, fallback, random),
       });
     }
     case 'gateway-network':
@@ -118,7 +131,7 @@ function compileListener(l: Listener, field: string, materials: TlsMaterials): C
         address: l.address,
         port: l.port,
         servicePort: l.servicePort,
-        chains: new FilterChainTable(l.filterChains, `${field}.filterChains`, materials, undefined),
+        chains: new FilterChainTable(l.filterChains, `${field}.filterChains`, materials, undefined, random),
       });
     case 'gateway-http':
       checkPort(l.servicePort, `${field}.servicePort`, false);

@@ -23,21 +23,36 @@ export interface CompiledVirtualHost {
   readonly routes: readonly CompiledRoute[];
 }
 
+/** A source of randomness in [0, 1): Math.random, or a fixed sequence in tests and explanations. */
+export type Random = () => number;
+
 export interface CompiledRoute {
   readonly name: string;
   readonly matches: RequestTest;
   readonly action: CompiledAction;
   readonly requestHeaders: HeaderMutation | undefined;
   readonly responseHeaders: HeaderMutation | undefined;
-  readonly fault: Route['fault'];
-  readonly mirror: Route['mirror'];
+  readonly fault: CompiledFault | undefined;
+  readonly mirror: CompiledMirror | undefined;
+}
+
+/** Each part `fires()` for its percentage of requests, drawn from the config's Random. */
+export interface CompiledFault {
+  readonly delay?: { readonly fixedDelayMs: number; readonly percentage: number; fires(): boolean };
+  readonly abort?: { readonly httpStatus: number; readonly percentage: number; fires(): boolean };
+}
+
+export interface CompiledMirror {
+  readonly cluster: string;
+  readonly percentage: number;
+  fires(): boolean;
 }
 
 export type CompiledAction = CompiledClusterAction | CompiledDirectAction | CompiledRedirectAction;
 
 export interface CompiledClusterAction {
   readonly kind: 'cluster';
-  /** Picks a weighted cluster: random by weight, deterministic when there is one. */
+  /** Picks a weighted cluster: by weight with the config's Random, deterministic when there is one. */
   pickCluster(): WeightedCluster;
   readonly timeoutMs: number | undefined;
   readonly retry: RetryPolicy | undefined;
@@ -61,14 +76,14 @@ export interface CompiledRedirectAction {
   readonly path: string | undefined;
 }
 
-export function compileRouteConfig(rc: RouteConfig, field: string): CompiledRouteConfig {
+export function compileRouteConfig(rc: RouteConfig, field: string, random: Random = Math.random): CompiledRouteConfig {
   const exact = new Map<string, CompiledVirtualHost>();
   /** "*.example.com" is keyed ".example.com". */
   const wildcards = new Map<string, CompiledVirtualHost>();
   let catchAll: CompiledVirtualHost | undefined;
   rc.virtualHosts.forEach((vh, i) => {
     const vhField = `${field}.virtualHosts[${i}] (${vh.name})`;
-    const compiled = compileVirtualHost(vh, vhField);
+    const compiled = compileVirtualHost(vh, vhField, random);
     if (vh.domains.length === 0) throw new ConfigError(`${vhField}.domains`, 'must not be empty');
     for (const raw of vh.domains) {
       const domain = raw.toLowerCase();
@@ -101,31 +116,46 @@ export function compileRouteConfig(rc: RouteConfig, field: string): CompiledRout
   });
 }
 
-function compileVirtualHost(vh: VirtualHost, field: string): CompiledVirtualHost {
-  const routes = vh.routes.map((r, i) => compileRoute(r, `${field}.routes[${i}] (${r.name})`));
+function compileVirtualHost(vh: VirtualHost, field: string, random: Random): CompiledVirtualHost {
+  const routes = vh.routes.map((r, i) => compileRoute(r, `${field}.routes[${i}] (${r.name})`, random));
   return Object.freeze({ name: vh.name, routes: Object.freeze(routes) });
 }
 
-export function compileRoute(route: Route, field: string): CompiledRoute {
+export function compileRoute(route: Route, field: string, random: Random = Math.random): CompiledRoute {
   return Object.freeze({
     name: route.name,
     matches: compileRouteMatch(route.match, `${field}.match`),
-    action: compileAction(route, `${field}.action`),
+    action: compileAction(route, `${field}.action`, random),
     requestHeaders: route.requestHeaders,
     responseHeaders: route.responseHeaders,
-    fault: route.fault,
-    mirror: compileMirror(route.mirror, `${field}.mirror`),
+    fault: compileFault(route.fault, random),
+    mirror: compileMirror(route.mirror, `${field}.mirror`, random),
   });
 }
 
-function compileMirror(m: Route['mirror'], field: string): Route['mirror'] {
+/** True for `percentage` (0-100) of calls; no draw at all for 0 or 100. */
+function gate(percentage: number, random: Random): () => boolean {
+  if (percentage >= 100) return () => true;
+  if (!(percentage > 0)) return () => false;
+  return () => random() * 100 < percentage;
+}
+
+function compileFault(f: Route['fault'], random: Random): CompiledFault | undefined {
+  if (!f || (!f.delay && !f.abort)) return undefined;
+  return Object.freeze({
+    ...(f.delay ? { delay: Object.freeze({ ...f.delay, fires: gate(f.delay.percentage, random) }) } : {}),
+    ...(f.abort ? { abort: Object.freeze({ ...f.abort, fires: gate(f.abort.percentage, random) }) } : {}),
+  });
+}
+
+function compileMirror(m: Route['mirror'], field: string, random: Random): CompiledMirror | undefined {
   if (!m) return undefined;
   if (!m.cluster) throw new ConfigError(`${field}.cluster`, 'must not be empty');
   if (!(m.percentage >= 0 && m.percentage <= 100)) throw new ConfigError(`${field}.percentage`, 'must be within 0-100');
-  return m.percentage > 0 ? Object.freeze({ ...m }) : undefined;
+  return m.percentage > 0 ? Object.freeze({ ...m, fires: gate(m.percentage, random) }) : undefined;
 }
 
-function compileAction(route: Route, field: string): CompiledAction {
+function compileAction(route: Route, field: string, random: Random): CompiledAction {
   const a: RouteAction = route.action;
   switch (a.kind) {
     case 'direct':
@@ -147,7 +177,7 @@ function compileAction(route: Route, field: string): CompiledAction {
       }
       return Object.freeze({
         kind: 'cluster',
-        pickCluster: compileClusterPicker(a.clusters, `${field}.clusters`),
+        pickCluster: compileClusterPicker(a.clusters, `${field}.clusters`, random),
         // Envoy: a timeout of 0 disables the route timeout.
         timeoutMs: a.timeoutMs ? a.timeoutMs : undefined,
         retry: a.retry,
@@ -166,7 +196,11 @@ function checkStatus(status: number, min: number, max: number, field: string): v
   }
 }
 
-export function compileClusterPicker(clusters: readonly WeightedCluster[], field: string): () => WeightedCluster {
+export function compileClusterPicker(
+  clusters: readonly WeightedCluster[],
+  field: string,
+  random: Random,
+): () => WeightedCluster {
   const live = clusters.filter((c) => c.weight > 0);
   if (clusters.length === 1) {
     const only = clusters[0]!;
@@ -187,7 +221,7 @@ export function compileClusterPicker(clusters: readonly WeightedCluster[], field
     )(0),
   );
   return () => {
-    const r = Math.random() * total;
+    const r = random() * total;
     for (let i = 0; i < cumulative.length; i++) if (r < cumulative[i]!) return live[i]!;
     return live[live.length - 1]!;
   };

@@ -21,6 +21,8 @@ export interface DataPlaneOptions {
   onWarning?: (message: string) => void;
   /** Injectable clock (ms); default Date.now. */
   now?: () => number;
+  /** Injectable randomness in [0, 1) for weighted picks and fault and mirror percentages; default Math.random. */
+  random?: () => number;
 }
 
 export type ApplyResult = { ok: true } | { ok: false; error: string };
@@ -38,9 +40,11 @@ export class DataPlane {
   private readonly host: ListenerHost;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private readonly random: () => number;
 
   constructor(node: NodeIdentity, options: DataPlaneOptions) {
     const now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
     const warn = (message: string): void => {
       try {
         options.onWarning?.(message);
@@ -96,7 +100,7 @@ export class DataPlane {
     if (this.closed) return { ok: false, error: 'the data plane is closed' };
     let compiled: CompiledConfig;
     try {
-      compiled = compileConfig(config, this.host.ctx.now);
+      compiled = compileConfig(config, this.host.ctx.now, this.random);
     } catch (err) {
       return { ok: false, error: `config ${String(config?.version)} rejected: ${(err as Error).message}` };
     }

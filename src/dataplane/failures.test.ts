@@ -167,11 +167,9 @@ describe('local replies for failures', () => {
       oneHost(route, [cluster('c', 'STATIC', [{ address: '127.0.0.1', port: upstream.port }])]),
     );
     try {
-      const started = Date.now();
       const reply = await send(h.port(), 'http://svc.test/');
       assert.equal(reply.status, 504);
       assert.equal(reply.body, 'upstream request timeout');
-      assert.ok(Date.now() - started < 350);
       await h.waitForLogs(1);
       assert.equal(h.logs[0]!.record.response_flags, 'UT');
       assert.equal(h.logs[0]!.record.response_code_details, 'response_timeout');

@@ -7,3 +7,8 @@ export type { ConnectToRule } from './connect-to.js';
 export { ERROR_CATALOG, ProxyError, ConfigError } from './errors.js';
 export type { ErrorSource, ErrorSpec, ProxyErrorCode } from './errors.js';
 export type { AccessLogRecord } from '../observability/index.js';
+export { compileConfig } from './compile-config.js';
+export type { CompiledConfig } from './compile-config.js';
+export type { Random } from './compile-routes.js';
+export { explainRequest, routeRequest } from './route-request.js';
+export type { RouteDecision, RouteOutcome, RouteQuery } from './route-request.js';

@@ -2,10 +2,10 @@
 // cluster. Nothing here can touch the client's response: the copy is sent on its own connection, its response is
 // drained and dropped, and its failures only count.
 import type { OutgoingHttpHeaders } from 'node:http';
-import type { Route } from '../proxy-config/types.js';
 import type { AgentPool } from './agent-pool.js';
 import { resolveTargets, type EndpointDeps, type OriginalDestination } from './cluster-endpoints.js';
 import type { CompiledConfig } from './compile-config.js';
+import type { CompiledMirror } from './compile-routes.js';
 import { localAddressFor } from './local-address.js';
 import { splitAuthority } from './request-view.js';
 import { attemptTlsFor, upstreamRequest } from './upstream.js';
@@ -30,7 +30,7 @@ export interface MirrorDeps extends EndpointDeps {
 }
 
 export interface MirrorRequest {
-  readonly mirror: NonNullable<Route['mirror']>;
+  readonly mirror: CompiledMirror;
   readonly config: CompiledConfig;
   readonly method: string;
   readonly path: string;
@@ -62,8 +62,7 @@ export function shadowHost(authority: string): string {
  * one it goes when the body is complete, if it stayed within MIRROR_BODY_LIMIT.
  */
 export function startMirror(m: MirrorRequest, deps: MirrorDeps): MirrorTap {
-  const pct = m.mirror.percentage;
-  if (!(pct >= 100 || Math.random() * 100 < pct)) return NOOP_TAP;
+  if (!m.mirror.fires()) return NOOP_TAP;
   if (!m.hasBody) {
     void send(m, deps, undefined);
     return NOOP_TAP;

@@ -5,11 +5,12 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { CompiledConfig, CompiledListener } from './compile-config.js';
-import type { CompiledRedirectAction, CompiledRoute } from './compile-routes.js';
+import type { CompiledRoute } from './compile-routes.js';
 import { ProxyError } from './errors.js';
 import { forward, type ForwardDeps } from './forward.js';
 import { withoutHopByHop } from './headers.js';
 import { sendLocalReply } from './local-reply.js';
+import { redirectLocation } from './redirect-location.js';
 import { parseRequestTarget } from './request-target.js';
 import { splitAuthority, type RequestView } from './request-view.js';
 import { rescue } from './rescue.js';
@@ -89,11 +90,11 @@ export function handleRequest(
     info.routeName = route.name;
 
     const fault = route.fault;
-    if (fault?.delay && chance(fault.delay.percentage)) {
+    if (fault?.delay?.fires()) {
       info.flags.add('DI');
       await sleepUnlessGone(fault.delay.fixedDelayMs, downstreamGone.signal);
     }
-    if (fault?.abort && chance(fault.abort.percentage)) {
+    if (fault?.abort?.fires()) {
       throw new ProxyError('fault_abort', 'fault injected', { status: fault.abort.httpStatus });
     }
 
@@ -191,10 +192,6 @@ function firstValue(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-function chance(percentage: number): boolean {
-  return percentage >= 100 || Math.random() * 100 < percentage;
-}
-
 function sleepUnlessGone(ms: number, gone: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(done, ms);
@@ -209,20 +206,6 @@ function sleepUnlessGone(ms: number, gone: AbortSignal): Promise<void> {
     if (gone.aborted) abort();
     else gone.addEventListener('abort', abort, { once: true });
   });
-}
-
-/** Envoy's redirect: each configured part replaces the request's; the query survives a path without one. */
-function redirectLocation(a: CompiledRedirectAction, view: RequestView): string {
-  const scheme = a.scheme ?? view.scheme;
-  const { host: reqHost, port: reqPort } = splitAuthority(view.authority);
-  let host = a.host ?? reqHost;
-  let port = a.port ?? (a.host !== undefined ? undefined : reqPort);
-  // A scheme change drops the old scheme's default port.
-  if (a.scheme !== undefined && a.port === undefined && port === 80) port = undefined;
-  if (port !== undefined) host = `${host}:${port}`;
-  let path = a.path ?? view.path;
-  if (!path.includes('?') && view.query !== '') path = `${path}?${view.query}`;
-  return `${scheme}://${host}${path}`;
 }
 
 function describe(err: unknown): string {

@@ -112,7 +112,7 @@ describe('upgrades (WebSocket)', () => {
       assert.equal(reply.status, 101);
       const started = Date.now();
       reply.socket!.end();
-      for (let i = 0; i < 60 && h.logs.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      await h.waitForLogs(1);
       assert.equal(h.logs.length, 1, 'the tunnel was closed and logged');
       assert.ok(Date.now() - started >= 900, 'not before the grace period');
     } finally {

@@ -12,6 +12,11 @@ export interface ResourceRef {
 export class DecodeContext {
   readonly diagnostics: Diagnostic[] = [];
   readonly positions = new Map<string, SourcePosition>();
+  /**
+   * The path of an object decoded leniently: its optional fields that fail to decode are left out instead of
+   * invalidating it, so the per-resource rules can still check the rest (see parse-yaml's second pass).
+   */
+  partialAt: string | undefined;
 
   constructor(
     readonly file: string,
@@ -53,7 +58,9 @@ export class DecodeContext {
 
   /** A context that shares file and positions source but collects into fresh buffers (for trial decodes). */
   scratch(): DecodeContext {
-    return new DecodeContext(this.file, this.lineCounter, this.doc, this.resource);
+    const scratch = new DecodeContext(this.file, this.lineCounter, this.doc, this.resource);
+    scratch.partialAt = this.partialAt;
+    return scratch;
   }
 
   absorb(other: DecodeContext): void {

@@ -493,3 +493,55 @@ metadata: {name: sleep}
     assert.match(err!.message, /hosts must be FQDN if no endpoints are provided/);
   });
 });
+
+describe('parseYaml: every problem of a resource at once', () => {
+  const codes = (text: string): string[] =>
+    parseYaml(text, 'x.yaml').diagnostics.map((d) => `${d.code} ${d.field ?? ''}`.trim());
+
+  it('rules still check a resource whose schema has errors: a bad value and a missing host together', () => {
+    const se = `apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: se}
+spec:
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  resolution: DNSS
+`;
+    assert.deepEqual(codes(se), ['TG0008 spec.resolution', 'TG0110 spec.hosts']);
+    assert.deepEqual(parseYaml(se, 'x.yaml').resources, [], 'the resource is still rejected');
+  });
+
+  it('a rule about a field that already has an error is not repeated', () => {
+    const se = `apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: se}
+spec:
+  hosts: [42]
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  resolution: DNSS
+`;
+    const found = codes(se);
+    assert.ok(found.includes('TG0008 spec.resolution'), found.join(', '));
+    assert.ok(!found.some((c) => c.startsWith('TG0110')), `no "needs a host" on top of the bad host: ${found}`);
+  });
+
+  it('a missing required field of the spec leaves the rules out (nothing sound to check)', () => {
+    const dr = `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: dr}
+spec:
+  trafficPolicy: {loadBalancer: {simple: ROUND_ROBINN}}
+`;
+    assert.deepEqual(codes(dr), ['TG0006 spec.host', 'TG0008 spec.trafficPolicy.loadBalancer.simple']);
+  });
+
+  it('a file with no resources gets a warning; a file with resources does not', () => {
+    for (const text of ['', '# only a comment\n', '---\n---\n']) {
+      const r = parseYaml(text, 'empty.yaml');
+      assert.deepEqual(
+        r.diagnostics.map((d) => [d.code, d.level, d.position?.line]),
+        [['TG0011', 'warning', 1]],
+      );
+    }
+    assert.deepEqual(parseYaml(SLEEP_YAML, 'sleep.yaml').diagnostics, []);
+  });
+});

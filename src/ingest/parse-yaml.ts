@@ -1,4 +1,13 @@
-import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type YAMLError } from 'yaml';
+import {
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseAllDocuments,
+  type Document,
+  type YAMLError,
+  type YAMLMap,
+} from 'yaml';
 import type { AnyResource, Diagnostic, Kind, ObjectMeta } from '../model/index.js';
 import { DEFAULT_NAMESPACE, KINDS } from '../model/index.js';
 import { makeDiagnostic } from '../validation/codes.js';
@@ -98,15 +107,27 @@ export function parseYaml(text: string, file: string): IngestResult {
     return { resources, diagnostics };
   }
 
+  let empty = true;
   for (const doc of docs) {
     for (const w of doc.warnings) diagnostics.push(syntaxDiagnostic(file, w, 'warning'));
     if (doc.errors.length > 0) {
+      empty = false;
       for (const e of doc.errors) diagnostics.push(syntaxDiagnostic(file, e, 'error'));
       continue;
     }
     const root = doc.contents;
     if (root === null || (isScalar(root) && (root.value === null || root.value === ''))) continue;
+    empty = false;
     readObject(root, doc, text, file, lineCounter, resources, diagnostics, '');
+  }
+  if (empty) {
+    diagnostics.push(
+      makeDiagnostic('EmptyFile', {
+        message: 'no resources in this file (it is empty or holds only comments)',
+        position: { file, line: 1, col: 1 },
+        hint: 'check that this is the file you meant',
+      }),
+    );
   }
   return { resources, diagnostics };
 }
@@ -213,10 +234,25 @@ function readObject(
   ctx.record('apiVersion', apiField.node);
   const top = decodeAt(topSchema(codec), node, ctx, '');
   if (top === INVALID || ctx.hasErrors()) {
-    diagnostics.push(...ctx.diagnostics);
+    diagnostics.push(...ctx.diagnostics, ...rulesDespiteErrors(codec, node, text, apiVersion, ctx));
     return;
   }
+  const resource = buildResource(codec, top, node, text, apiVersion, ctx);
+  const findings = validateResource(resource);
+  diagnostics.push(...ctx.diagnostics, ...findings);
+  if (!ctx.hasErrors() && !findings.some((d) => d.level === 'error')) resources.push(resource);
+}
 
+type TopLevel = Exclude<ReturnType<ReturnType<typeof topSchema>['decode']>, typeof INVALID>;
+
+function buildResource(
+  codec: KindCodec<Kind, unknown>,
+  top: TopLevel,
+  node: YAMLMap,
+  text: string,
+  apiVersion: string,
+  ctx: DecodeContext,
+): AnyResource {
   const meta: ObjectMeta = {
     name: top.metadata.name,
     namespace: top.metadata.namespace || DEFAULT_NAMESPACE,
@@ -225,8 +261,8 @@ function readObject(
   };
   const spec = codec.normalize(top.spec, meta, ctx);
   const range = node.range;
-  const source = ctx.positionOf(node) ?? { file, line: 1, col: 1 };
-  const resource = {
+  const source = ctx.positionOf(node) ?? { file: ctx.file, line: 1, col: 1 };
+  return {
     kind: codec.kind,
     apiVersion,
     meta,
@@ -235,8 +271,33 @@ function readObject(
     text: range ? text.slice(range[0], range[2]) : '',
     positions: ctx.positions,
   } as AnyResource;
+}
 
-  const findings = validateResource(resource);
-  diagnostics.push(...ctx.diagnostics, ...findings);
-  if (!ctx.hasErrors() && !findings.some((d) => d.level === 'error')) resources.push(resource);
+/**
+ * A resource with schema errors is not used, but the per-resource rules still check the rest of it, so that every
+ * problem shows at once (a missing host is reported together with a misspelt resolution, not after it is fixed).
+ * The spec is decoded again leaving out its optional fields that failed; findings about a field that already has
+ * an error (or about a field above or below it) are dropped, since they would only restate it.
+ */
+function rulesDespiteErrors(
+  codec: KindCodec<Kind, unknown>,
+  node: YAMLMap,
+  text: string,
+  apiVersion: string,
+  failed: DecodeContext,
+): Diagnostic[] {
+  const lenient = failed.scratch();
+  lenient.partialAt = 'spec';
+  const top = decodeAt(topSchema(codec), node, lenient, '');
+  if (top === INVALID) return [];
+  const resource = buildResource(codec, top, node, text, apiVersion, lenient);
+  const errorFields = failed.diagnostics.filter((d) => d.level === 'error').map((d) => d.field ?? '');
+  const overlaps = (field: string, other: string): boolean =>
+    field === other || isBelow(field, other) || isBelow(other, field);
+  return validateResource(resource).filter((d) => !errorFields.some((f) => overlaps(d.field ?? '', f)));
+}
+
+/** "spec.hosts[0]" is below "spec.hosts"; "spec.hostsX" is not. */
+function isBelow(path: string, parent: string): boolean {
+  return parent === '' || (path.startsWith(parent) && (path[parent.length] === '.' || path[parent.length] === '['));
 }

@@ -262,6 +262,7 @@ export function object<S extends Shape>(shape: S, opts: ObjectOptions = {}): Sch
       }
       const out: Record<string, unknown> = {};
       let ok = true;
+      let requiredOk = true;
       for (const key of keys) {
         const schema = shape[key]!;
         const pair = present.get(key);
@@ -274,15 +275,18 @@ export function object<S extends Shape>(shape: S, opts: ObjectOptions = {}): Sch
               fieldPath,
               `missing required field \`${key}\` (${schema.expected})`,
             );
-            ok = false;
+            ok = requiredOk = false;
           }
           continue;
         }
         const v = decodeAt(schema, pair.value, ctx, fieldPath);
-        if (v === INVALID) ok = false;
-        else out[key] = v;
+        if (v === INVALID) {
+          ok = false;
+          if (!('optional' in schema)) requiredOk = false;
+        } else out[key] = v;
       }
-      return ok ? (out as InferShape<S>) : INVALID;
+      if (ok || (requiredOk && ctx.partialAt === path)) return out as InferShape<S>;
+      return INVALID;
     },
   };
 }

@@ -15,14 +15,20 @@ import { formatDiagnostic } from '../model/index.js';
 import { nodeId, type NodeIdentity } from '../proxy-config/types.js';
 import type { ProxyDeclaration, Snapshot } from '../snapshot/index.js';
 import { PodAddressPool } from './pod-addresses.js';
+import { claimPodRange, type PodRangeClaim } from './pod-range.js';
+import { serveLogs } from './proxy-admin.js';
 import { ProxyRunner } from './proxy-runner.js';
+import { startStandIn, type StandInSite } from './stand-in.js';
 
 export interface LocalMeshOptions {
   readonly configDir: string;
   readonly listen: { readonly host: string; readonly port: number };
-  readonly podCidr: string;
+  /** Undefined: the first range no other local mesh holds (see pod-range.ts). */
+  readonly podCidr: string | undefined;
   readonly resolver: HostResolver;
   readonly connectTo: readonly ConnectToRule[];
+  /** External sites to serve locally (`--stand-in aliyun.com`). */
+  readonly standIns: readonly string[];
   /** Files applied once at start (like `tollgate apply`), e.g. the example workload. */
   readonly seeds: readonly SubmittedFile[];
   /** One line of output (no newline). */
@@ -31,14 +37,23 @@ export interface LocalMeshOptions {
 
 export class LocalMesh {
   private readonly controller: Controller;
-  private readonly pool: PodAddressPool;
+  private pool!: PodAddressPool;
+  private claim: PodRangeClaim | undefined;
+  private readonly standIns: StandInSite[] = [];
+  private connectTo: readonly ConnectToRule[];
   private readonly runners = new Map<string, ProxyRunner>();
   private admin: AdminServer | undefined;
   private reconciling: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: LocalMeshOptions) {
     this.controller = new Controller(options.configDir);
-    this.pool = new PodAddressPool(options.podCidr);
+    this.connectTo = options.connectTo;
+  }
+
+  /** The pod address range this mesh holds. */
+  get podCidr(): string {
+    if (!this.claim) throw new Error('local mesh not started');
+    return this.claim.cidr;
   }
 
   get url(): string {
@@ -48,6 +63,18 @@ export class LocalMesh {
 
   async start(): Promise<void> {
     const { out } = this.options;
+    this.claim = await claimPodRange(this.options.podCidr, () => this.admin?.url ?? 'starting');
+    for (const { cidr, holder } of this.claim.skipped) out(`tollgate | pod addresses ${cidr} are in use (${holder})`);
+    out(`tollgate | pod addresses ${this.claim.cidr}`);
+    this.pool = new PodAddressPool(this.claim.cidr);
+    for (const host of this.options.standIns) {
+      const site = await startStandIn(host, this.pool.acquireFromTop(`stand-in/${host}`));
+      this.standIns.push(site);
+      // Explicit --connect-to rules come first: the first matching rule wins, as in curl.
+      this.connectTo = [...this.connectTo, ...site.connectTo];
+      const ports = site.listeners.map((l) => `${l.protocol} ${l.servicePort} on port ${l.port}`).join(', ');
+      out(`tollgate | stand-in for ${site.host} at ${site.address} (${ports})`);
+    }
     this.controller.on('warning', (message: string) => out(`tollgate | warning: ${message}`));
     await this.controller.start();
     reportDiagnostics(this.controller, (line) => out(`tollgate | ${line}`));
@@ -71,6 +98,8 @@ export class LocalMesh {
     this.runners.clear();
     this.controller.stop();
     await this.admin?.close();
+    await Promise.all(this.standIns.map((s) => s.close()));
+    await this.claim?.release();
   }
 
   private scheduleReconcile(snapshot: Snapshot): void {
@@ -107,7 +136,7 @@ export class LocalMesh {
         controller: this.url,
         node,
         resolver: this.options.resolver,
-        connectTo: this.options.connectTo,
+        connectTo: this.connectTo,
         stdout: (line) => this.options.out(`${prefix} | ${line}`),
         event: (message) => this.options.out(`tollgate | ${prefix}: ${message}`),
       });
@@ -129,16 +158,7 @@ export class LocalMesh {
       sendJson(res, 404, { error: `no proxy ${name} in namespace ${namespace}; running: ${known || 'none'}` });
       return true;
     }
-    const tailParam = url.searchParams.get('tail');
-    const tail = tailParam === null ? undefined : Math.max(0, Number(tailParam));
-    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
-    for (const line of runner.logs.tail(tail)) res.write(`${line}\n`);
-    if (url.searchParams.get('follow') !== '1') {
-      res.end();
-      return true;
-    }
-    const unfollow = runner.logs.follow((line) => res.write(`${line}\n`));
-    res.on('close', unfollow);
+    serveLogs(runner.logs, url, res);
     return true;
   }
 }

@@ -18,3 +18,11 @@ test('skips 127.0.0.1 and refuses ranges outside loopback or exhausted', () => {
   assert.throws(() => new PodAddressPool('10.0.0.0/24'), /loopback/);
   assert.throws(() => new PodAddressPool('127.0.0.1'), /CIDR/);
 });
+
+test('stand-in sites take addresses from the top of the range, apart from the pods', () => {
+  const pool = new PodAddressPool('127.0.100.0/24');
+  assert.equal(pool.acquireFromTop('stand-in/aliyun.com'), '127.0.100.254');
+  assert.equal(pool.acquireFromTop('stand-in/example.com'), '127.0.100.253');
+  assert.equal(pool.acquire('gw'), '127.0.100.1');
+  assert.equal(pool.acquireFromTop('stand-in/aliyun.com'), '127.0.100.254');
+});

@@ -10,24 +10,23 @@ export class PodAddressPool {
 
   /** `cidr` like "127.0.100.0/24"; must lie in 127.0.0.0/8. The network and broadcast addresses are skipped. */
   constructor(cidr: string) {
-    const match = /^(\d+\.\d+\.\d+\.\d+)\/(\d+)$/.exec(cidr);
-    if (!match || !net.isIPv4(match[1]!))
-      throw new Error(`--pod-cidr ${cidr}: expected an IPv4 CIDR such as 127.0.100.0/24`);
-    const bits = Number(match[2]);
-    if (bits < 8 || bits > 30) throw new Error(`--pod-cidr ${cidr}: prefix length must be between 8 and 30`);
-    const ip = toInt(match[1]!);
-    if (ip >>> 24 !== 127)
-      throw new Error(`--pod-cidr ${cidr}: pod addresses must be loopback addresses (127.0.0.0/8)`);
-    const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-    this.base = (ip & mask) >>> 0;
-    this.size = 2 ** (32 - bits);
+    ({ base: this.base, size: this.size } = parsePodCidr(cidr));
   }
 
   /** The same key keeps its address while it is held. */
   acquire(key: string): string {
+    return this.take(key, 1, 1);
+  }
+
+  /** Like acquire, from the top of the range down: for addresses that are not pods (stand-in sites). */
+  acquireFromTop(key: string): string {
+    return this.take(key, this.size - 2, -1);
+  }
+
+  private take(key: string, first: number, step: 1 | -1): string {
     const held = this.byKey.get(key);
     if (held) return held;
-    for (let i = 1; i < this.size - 1; i++) {
+    for (let i = first; i >= 1 && i < this.size - 1; i += step) {
       const candidate = toIp(this.base + i);
       if (candidate === '127.0.0.1' || this.inUse.has(candidate)) continue;
       this.byKey.set(key, candidate);
@@ -45,10 +44,23 @@ export class PodAddressPool {
   }
 }
 
+/** "127.0.100.0/24" -> its first address as a number and its size; only loopback ranges are pod ranges. */
+export function parsePodCidr(cidr: string): { base: number; size: number } {
+  const match = /^(\d+\.\d+\.\d+\.\d+)\/(\d+)$/.exec(cidr);
+  if (!match || !net.isIPv4(match[1]!))
+    throw new Error(`--pod-cidr ${cidr}: expected an IPv4 CIDR such as 127.0.100.0/24`);
+  const bits = Number(match[2]);
+  if (bits < 8 || bits > 30) throw new Error(`--pod-cidr ${cidr}: prefix length must be between 8 and 30`);
+  const ip = toInt(match[1]!);
+  if (ip >>> 24 !== 127) throw new Error(`--pod-cidr ${cidr}: pod addresses must be loopback addresses (127.0.0.0/8)`);
+  const mask = (~0 << (32 - bits)) >>> 0;
+  return { base: (ip & mask) >>> 0, size: 2 ** (32 - bits) };
+}
+
 function toInt(ip: string): number {
   return ip.split('.').reduce((acc, octet) => ((acc << 8) | Number(octet)) >>> 0, 0);
 }
 
-function toIp(n: number): string {
+export function toIp(n: number): string {
   return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 }

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { AnyResource } from '../model/index.js';
 import { buildSnapshot } from '../snapshot/index.js';
 import { http, match, port, serviceEntry, SLEEP, to, virtualService } from '../snapshot/testing/fixtures.js';
-import { simulate, type SimRequest } from './testing/index.js';
+import { explainRequest, type RouteQuery } from '../dataplane/index.js';
 import { translate } from './translate.js';
 
 const se = (host: string) =>
@@ -15,9 +15,9 @@ const services = [
   serviceEntry('a', { hosts: ['a.team.svc.cluster.local'], ports: [port(80, 'HTTP', 'http')] }, 'team'),
 ];
 
-function run(resources: AnyResource[], req: Partial<SimRequest>) {
+function run(resources: AnyResource[], req: Partial<RouteQuery>) {
   const s = buildSnapshot({ version: 'v1', resources: [...services, ...resources], instances: [SLEEP] });
-  return simulate(translate(SLEEP, s), { port: 80, host: 'shop.example.com', ...req });
+  return explainRequest(translate(SLEEP, s), { port: 80, host: 'shop.example.com', ...req });
 }
 
 function routesOf(resources: AnyResource[]) {

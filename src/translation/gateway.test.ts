@@ -15,12 +15,12 @@ import {
   to,
   virtualService,
 } from '../snapshot/testing/fixtures.js';
-import { simulate, type SimRequest } from './testing/index.js';
+import { explainRequest, type RouteQuery } from '../dataplane/index.js';
 import { translate } from './translate.js';
 
-function gw(resources: AnyResource[], req: SimRequest) {
+function gw(resources: AnyResource[], req: RouteQuery) {
   const cfg = translate(EGRESS_GW, buildSnapshot({ version: 'v1', resources, instances: [EGRESS_GW] }));
-  return { cfg, r: simulate(cfg, req) };
+  return { cfg, r: explainRequest(cfg, req) };
 }
 
 const bound = (
@@ -72,9 +72,15 @@ describe('gateway translation', () => {
       '*.wikipedia.org:80',
       'www.wikipedia.org:80',
     ]);
-    assert.equal(simulate(cfg, { port: 8080, host: 'www.wikipedia.org' }).cluster, 'outbound|80||www.wikipedia.org');
-    assert.equal(simulate(cfg, { port: 8080, host: 'de.wikipedia.org' }).cluster, 'outbound|80||en.wikipedia.org');
-    assert.equal(simulate(cfg, { port: 8080, host: 'example.com' }).responseFlags, 'NR');
+    assert.equal(
+      explainRequest(cfg, { port: 8080, host: 'www.wikipedia.org' }).cluster,
+      'outbound|80||www.wikipedia.org',
+    );
+    assert.equal(
+      explainRequest(cfg, { port: 8080, host: 'de.wikipedia.org' }).cluster,
+      'outbound|80||en.wikipedia.org',
+    );
+    assert.equal(explainRequest(cfg, { port: 8080, host: 'example.com' }).responseFlags, 'NR');
   });
 
   it('server host namespaces scope which VirtualServices bind', () => {
@@ -123,7 +129,7 @@ describe('gateway translation', () => {
       cfg.routeConfigs[0]?.virtualHosts[0]?.routes.map((r) => r.name),
       ['api', 'all'],
     );
-    assert.equal(simulate(cfg, { port: 8080, host: 'a.example.com', path: '/api/x' }).status, 201);
+    assert.equal(explainRequest(cfg, { port: 8080, host: 'a.example.com', path: '/api/x' }).status, 201);
   });
 
   it('match gateways and port filter the gateway rules; mesh rules stay out', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildSnapshot } from '../snapshot/index.js';
 import { http, match, serviceEntry, SLEEP, virtualService } from '../snapshot/testing/fixtures.js';
-import { simulate, type SimRequest } from './testing/index.js';
+import { explainRequest, type RouteQuery } from '../dataplane/index.js';
 import { translate } from './translate.js';
 
 const se = serviceEntry('m', { hosts: ['m.test'] });
@@ -44,7 +44,7 @@ const vs = virtualService('m', {
   ],
 });
 const cfg = translate(SLEEP, buildSnapshot({ version: 'v1', resources: [se, vs], instances: [SLEEP] }));
-const at = (req: Partial<SimRequest>) => simulate(cfg, { port: 80, host: 'm.test', ...req }).route;
+const at = (req: Partial<RouteQuery>) => explainRequest(cfg, { port: 80, host: 'm.test', ...req }).route;
 
 describe('HTTPMatchRequest fields through translation', () => {
   it('ignoreUriCase on an exact uri', () => {
@@ -56,16 +56,21 @@ describe('HTTPMatchRequest fields through translation', () => {
     assert.notEqual(at({ path: '/p?id=4x' }), 'q-regex');
     assert.equal(at({ path: '/p?tag=beta1' }), 'q-prefix');
   });
-  it('authority against the Host as sent', () => {
-    assert.equal(at({ path: '/a', host: 'm.test:8080' }), 'authority');
+  it('authority against the Host as sent, port included', () => {
+    assert.equal(at({ path: '/a', host: 'm.test:80' }), 'authority');
     assert.notEqual(at({ path: '/a' }), 'authority');
   });
   it('withoutHeaders inverts the match', () => {
     assert.equal(at({ path: '/w' }), 'without');
     assert.notEqual(at({ path: '/w', headers: { 'x-debug': '1' } }), 'without');
   });
-  it('scheme', () => {
-    assert.equal(at({ path: '/s', scheme: 'https' }), 'scheme');
-    assert.equal(simulate(cfg, { port: 80, host: 'm.test', path: '/s' }).status, 404);
+  it('scheme: translated to a :scheme header match, which a plain-HTTP request does not pass', () => {
+    const route = cfg.routeConfigs
+      .flatMap((rc) => rc.virtualHosts.flatMap((vh) => vh.routes))
+      .find((r) => r.name === 'scheme');
+    assert.deepEqual(route?.match.headers, [
+      { name: ':scheme', match: { kind: 'exact', value: 'https' }, invert: false },
+    ]);
+    assert.equal(explainRequest(cfg, { port: 80, host: 'm.test', path: '/s' }).status, 404);
   });
 });

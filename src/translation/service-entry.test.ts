@@ -13,14 +13,14 @@ import {
   to,
   virtualService,
 } from '../snapshot/testing/fixtures.js';
-import { simulate, type SimRequest } from './testing/index.js';
+import { explainRequest, type RouteQuery } from '../dataplane/index.js';
 import { translate } from './translate.js';
 
 function config(resources: AnyResource[]) {
   return translate(SLEEP, buildSnapshot({ version: 'v1', resources, instances: [SLEEP] }));
 }
-function run(resources: AnyResource[], req: SimRequest) {
-  return simulate(config(resources), req);
+function run(resources: AnyResource[], req: RouteQuery) {
+  return explainRequest(config(resources), req);
 }
 
 describe('ServiceEntry details', () => {

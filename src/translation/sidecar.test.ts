@@ -19,14 +19,15 @@ import {
   to,
   virtualService,
 } from '../snapshot/testing/fixtures.js';
-import { simulate, type SimRequest } from './testing/index.js';
+import { explainRequest, type RouteQuery } from '../dataplane/index.js';
 import { translate } from './translate.js';
 
 const OTHER = node('sidecar', 'other', 'team-b', '127.0.1.3', { app: 'other' });
 
-function run(resources: AnyResource[], req: SimRequest, who: NodeIdentity = SLEEP) {
+/** `draw`: the weighted pick's random draw in [0, 1). */
+function run(resources: AnyResource[], req: RouteQuery, who: NodeIdentity = SLEEP, draw = 0) {
   const s = buildSnapshot({ version: 'v1', resources, instances: [SLEEP, OTHER, EGRESS_GW] });
-  return simulate(translate(who, s), req);
+  return explainRequest(translate(who, s), req, () => draw);
 }
 
 const httpbin = serviceEntry('httpbin', {
@@ -52,10 +53,10 @@ describe('sidecar routing', () => {
         { name: 'v2', labels: { version: 'v2' } },
       ],
     });
-    const low = run([httpbin, vs, dr], { port: 80, host: 'httpbin.org', pick: 10 });
+    const low = run([httpbin, vs, dr], { port: 80, host: 'httpbin.org' }, SLEEP, 0.1);
     assert.equal(low.cluster, 'outbound|80|v1|httpbin.org');
     assert.deepEqual(low.upstream, { address: '127.0.9.1', port: 80 });
-    const high = run([httpbin, vs, dr], { port: 80, host: 'httpbin.org', pick: 85 });
+    const high = run([httpbin, vs, dr], { port: 80, host: 'httpbin.org' }, SLEEP, 0.85);
     assert.equal(high.cluster, 'outbound|80|v2|httpbin.org');
     assert.deepEqual(high.upstream, { address: '127.0.9.2', port: 8081 });
   });
@@ -114,7 +115,7 @@ describe('sidecar routing', () => {
         }),
       ],
     });
-    const at = (req: Partial<SimRequest>) => run([httpbin, vs], { port: 80, host: 'httpbin.org', ...req });
+    const at = (req: Partial<RouteQuery>) => run([httpbin, vs], { port: 80, host: 'httpbin.org', ...req });
     assert.equal(at({ path: '/status/418' }).status, 418);
     assert.equal(at({ path: '/status/418', method: 'POST' }).status, 418);
     const post = at({ path: '/x', method: 'POST' });
@@ -220,7 +221,7 @@ describe('sidecar routing', () => {
     const s = buildSnapshot({ version: 'v1', resources: [dep, svc], instances: [SLEEP, web] });
     const cfg = translate(SLEEP, s);
     for (const host of ['web', 'web.default', 'web.default.svc.cluster.local']) {
-      const r = simulate(cfg, { port: 80, host });
+      const r = explainRequest(cfg, { port: 80, host });
       assert.equal(r.cluster, 'outbound|80||web.default.svc.cluster.local', host);
       assert.deepEqual(r.upstream, { address: '127.0.3.4', port: 9090 });
     }

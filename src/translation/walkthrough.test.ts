@@ -1,4 +1,4 @@
-// The seed walkthrough, step by step, as simulation: configuration in, a request through the proxy's config out.
+// The seed walkthrough, step by step, through the data plane's own router: configuration in, where a request goes out.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AnyResource } from '../model/index.js';
@@ -16,7 +16,7 @@ import {
   to,
   virtualService,
 } from '../snapshot/testing/fixtures.js';
-import { simulate } from './testing/index.js';
+import { explainRequest } from '../dataplane/index.js';
 import { translate } from './translate.js';
 
 const GW_HOST = 'istio-egressgateway.istio-system.svc.cluster.local';
@@ -45,7 +45,7 @@ const egressVs = virtualService('egressgateway-vs', {
 
 describe('seed walkthrough', () => {
   it('ALLOW_ANY: an unknown host passes through', () => {
-    const r = simulate(translate(SLEEP, snapshot([])), { port: 80, host: 'aliyun.com' });
+    const r = explainRequest(translate(SLEEP, snapshot([])), { port: 80, host: 'aliyun.com' });
     assert.equal(r.outcome, 'forward');
     assert.equal(r.route, 'allow_any');
     assert.equal(r.cluster, 'PassthroughCluster');
@@ -53,7 +53,7 @@ describe('seed walkthrough', () => {
   });
 
   it('REGISTRY_ONLY: an unknown host gets 502 from block_all', () => {
-    const r = simulate(translate(SLEEP, snapshot([registryOnly()])), { port: 80, host: 'aliyun.com' });
+    const r = explainRequest(translate(SLEEP, snapshot([registryOnly()])), { port: 80, host: 'aliyun.com' });
     assert.equal(r.outcome, 'direct');
     assert.equal(r.route, 'block_all');
     assert.equal(r.status, 502);
@@ -63,7 +63,7 @@ describe('seed walkthrough', () => {
 
   it('REGISTRY_ONLY with a ServiceEntry: route default to outbound|80||aliyun.com, STRICT_DNS', () => {
     const cfg = translate(SLEEP, snapshot([registryOnly(), aliyunSE]));
-    const r = simulate(cfg, { port: 80, host: 'aliyun.com' });
+    const r = explainRequest(cfg, { port: 80, host: 'aliyun.com' });
     assert.equal(r.virtualHost, 'aliyun.com:80');
     assert.equal(r.route, 'default');
     assert.equal(r.cluster, 'outbound|80||aliyun.com');
@@ -83,7 +83,7 @@ describe('seed walkthrough', () => {
 
   it('with the Gateway and VirtualService: the sidecar sends aliyun.com to the egress gateway', () => {
     const cfg = translate(SLEEP, snapshot([registryOnly(), aliyunSE, egressGw, egressVs]));
-    const r = simulate(cfg, { port: 80, host: 'aliyun.com' });
+    const r = explainRequest(cfg, { port: 80, host: 'aliyun.com' });
     assert.equal(r.route, '');
     assert.equal(r.cluster, `outbound|80||${GW_HOST}`);
     assert.deepEqual(r.upstream, { address: EGRESS_GW.ip, port: 8080 });
@@ -96,7 +96,7 @@ describe('seed walkthrough', () => {
       cfg.listeners.map((l) => l.name),
       ['0.0.0.0_8080'],
     );
-    const r = simulate(cfg, { port: 8080, host: 'aliyun.com' });
+    const r = explainRequest(cfg, { port: 8080, host: 'aliyun.com' });
     assert.equal(r.listener, '0.0.0.0_8080');
     assert.equal(r.routeConfig, 'http.80');
     assert.equal(r.virtualHost, 'aliyun.com:80');
@@ -107,7 +107,7 @@ describe('seed walkthrough', () => {
 
   it('an unknown host at the gateway gets 404 NR', () => {
     const cfg = translate(EGRESS_GW, snapshot([aliyunSE, egressGw, egressVs]));
-    const r = simulate(cfg, { port: 8080, host: 'example.org' });
+    const r = explainRequest(cfg, { port: 8080, host: 'example.org' });
     assert.equal(r.status, 404);
     assert.equal(r.responseFlags, 'NR');
     assert.equal(r.details, 'route_not_found');
@@ -116,11 +116,11 @@ describe('seed walkthrough', () => {
   it('a sidecar reaches the gateway service by its short mesh names', () => {
     const cfg = translate(SLEEP, snapshot([aliyunSE]));
     for (const host of [GW_HOST, 'istio-egressgateway.istio-system', 'istio-egressgateway.istio-system.svc']) {
-      const r = simulate(cfg, { port: 80, host });
+      const r = explainRequest(cfg, { port: 80, host });
       assert.equal(r.cluster, `outbound|80||${GW_HOST}`, host);
     }
     // The bare name only resolves from the gateway's own namespace.
-    assert.equal(simulate(cfg, { port: 80, host: 'istio-egressgateway' }).cluster, 'PassthroughCluster');
+    assert.equal(explainRequest(cfg, { port: 80, host: 'istio-egressgateway' }).cluster, 'PassthroughCluster');
   });
 
   it('translation is deterministic', () => {

@@ -35,6 +35,11 @@ export const CODES = {
   InvalidEnumValue: { code: 'TG0008', level: 'error', summary: 'A value outside the allowed set.' },
   ConflictingFields: { code: 'TG0009', level: 'error', summary: 'Fields that exclude each other are set together.' },
   HeaderNameNotLowercase: { code: 'TG0010', level: 'warning', summary: 'A header match key is not lower-case.' },
+  EmptyFile: {
+    code: 'TG0011',
+    level: 'warning',
+    summary: 'A file with no resources in it (empty, or only comments); applying it changes nothing.',
+  },
 
   // Shared by several kinds.
   InvalidHostname: { code: 'TG0100', level: 'error', summary: 'A host that is not a valid (wildcard) DNS name.' },

@@ -1,7 +1,7 @@
 // The egress corpus: every directory next to this file is one configuration as users write it (istio.io's egress
 // tasks, Alibaba Cloud ASM's docs, and broken variants of them) with an expect.yaml holding the exact set of
 // findings and the outcome of requests through the proxies. One table-driven runner for all of them:
-// ingest -> analyze -> translate -> simulate, the same path the controller and the data plane take.
+// ingest -> analyze -> translate -> the data plane's compiled config and router, the path a live request takes.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,7 +12,7 @@ import { parseYaml } from '../../src/ingest/index.js';
 import { nodeId, type NodeIdentity, type ProxyConfig } from '../../src/proxy-config/types.js';
 import { analyze, buildSnapshot, type Snapshot } from '../../src/snapshot/index.js';
 import { translate } from '../../src/translation/index.js';
-import { simulate } from '../../src/translation/testing/index.js';
+import { explainRequest, type RouteDecision } from '../../src/dataplane/index.js';
 import {
   readExpectation,
   type CaseExpectation,
@@ -131,7 +131,7 @@ function configFor(c: LoadedCase, ref: ProxyRef, cache: Map<string, ProxyConfig>
   return cfg;
 }
 
-const OUTCOME_FIELDS: Record<keyof ExpectedOutcome, (r: ReturnType<typeof simulate>) => unknown> = {
+const OUTCOME_FIELDS: Record<keyof ExpectedOutcome, (r: RouteDecision) => unknown> = {
   outcome: (r) => r.outcome,
   status: (r) => r.status,
   flags: (r) => r.responseFlags,
@@ -193,7 +193,7 @@ for (const name of caseNames()) {
       const title = `request ${i + 1}: ${fromLabel(req.from)} -> ${req.method ?? 'GET'} ${req.host}:${req.port}${req.path ?? '/'}`;
       check(title, req.pending, () => {
         const cfg = configFor(c, req.from, configs);
-        const result = simulate(cfg, {
+        const result = explainRequest(cfg, {
           port: req.port,
           host: req.host,
           ...(req.path !== undefined ? { path: req.path } : {}),

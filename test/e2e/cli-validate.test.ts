@@ -55,7 +55,7 @@ describe('tollgate validate / analyze --offline', () => {
       r.stdout,
       /virtualservice\.yaml:\d+:\d+: error TG1002 VirtualService default\/egressgateway-vs spec\.http\[1\]\.route\[0\]\.destination\.host: .*503 UH/,
     );
-    assert.match(r.stdout, /4 files: 1 errors, 1 warnings, 0 infos/);
+    assert.match(r.stdout, /4 files: 1 error, 1 warning, 0 infos/);
   });
 
   test('json and yaml carry the same findings, with positions', async () => {

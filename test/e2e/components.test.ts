@@ -14,7 +14,6 @@ import { BIN, eventually, run, startDnsmasq, startRedirectSite, tempDir, tollgat
 const octet = (): number => 2 + Math.floor(Math.random() * 250);
 const SUBNET = `127.${octet()}.${octet()}`;
 const SITE_IP = `${SUBNET}.10`;
-const GATEWAY_IP = `${SUBNET}.1`;
 const SLEEP_IP = `${SUBNET}.2`;
 
 const CONFIG = documents(
@@ -69,6 +68,48 @@ function freePort(): Promise<number> {
   });
 }
 
+interface Layout {
+  readonly url: string;
+  readonly configDir: string;
+  controller: Proc;
+  readonly gateway: Proc;
+  readonly sidecar: Proc;
+}
+
+/** `tollgate controller` on CONFIG, then a gateway with `gatewayLabels` at SUBNET.1 and the sleep sidecar at .2. */
+async function startLayout(dnsServer: string, subnet: string, gatewayLabels: readonly string[]): Promise<Layout> {
+  const configDir = tempDir('components');
+  fs.writeFileSync(path.join(configDir, 'mesh.yaml'), CONFIG);
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const controller = await start(
+    ['controller', '--config-dir', configDir, '--listen', `127.0.0.1:${port}`],
+    /controller \| ready/,
+  );
+  const common = ['--controller', url, 'proxy', '--dns-server', dnsServer];
+  const labels = gatewayLabels.flatMap((l) => ['--label', l]);
+  const gateway = await start(
+    [...common, 'gateway', '--name', 'istio-egressgateway', '-n', 'istio-system', '--ip', `${subnet}.1`, ...labels],
+    /gateway at/,
+  );
+  const sidecar = await start(
+    [
+      ...common,
+      'sidecar',
+      '--name',
+      'sleep',
+      '--ip',
+      `${subnet}.2`,
+      '--label',
+      'app=sleep',
+      '--service-account',
+      'sleep',
+    ],
+    /sidecar at/,
+  );
+  return { url, configDir, controller, gateway, sidecar };
+}
+
 describe('controller and proxies as separate processes', () => {
   let dns: Awaited<ReturnType<typeof startDnsmasq>>;
   let site: Awaited<ReturnType<typeof startRedirectSite>>;
@@ -88,36 +129,10 @@ describe('controller and proxies as separate processes', () => {
   before(async () => {
     dns = await startDnsmasq({ 'httpbin.test': SITE_IP });
     site = await startRedirectSite(SITE_IP, 8000);
-    configDir = tempDir('components');
-    fs.writeFileSync(path.join(configDir, 'mesh.yaml'), CONFIG);
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    controller = await start(
-      ['controller', '--config-dir', configDir, '--listen', `127.0.0.1:${port}`],
-      /controller \| ready/,
-    );
-    const common = ['--controller', url, 'proxy', '--dns-server', dns.server];
-    gateway = await start(
-      [
-        ...common,
-        'gateway',
-        '--name',
-        'istio-egressgateway',
-        '-n',
-        'istio-system',
-        '--ip',
-        GATEWAY_IP,
-        '--label',
-        'istio=egressgateway',
-        '--label',
-        'app=istio-egressgateway',
-      ],
-      /gateway at/,
-    );
-    sidecar = await start(
-      [...common, 'sidecar', '--name', 'sleep', '--ip', SLEEP_IP, '--label', 'app=sleep', '--service-account', 'sleep'],
-      /sidecar at/,
-    );
+    ({ url, configDir, controller, gateway, sidecar } = await startLayout(dns.server, SUBNET, [
+      'istio=egressgateway',
+      'app=istio-egressgateway',
+    ]));
   });
 
   after(async () => {
@@ -143,6 +158,17 @@ describe('controller and proxies as separate processes', () => {
     assert.match(log.downstream_remote_address!, new RegExp(`^${SLEEP_IP.replace(/\./g, '\\.')}:`));
     assert.equal(log.upstream_host, `${SITE_IP}:8000`);
     assert.equal(log.path, '/get');
+  });
+
+  test('tollgate logs reads a proxy run on its own, from its pod address', async () => {
+    const r = await tollgate(['logs', 'istio-egressgateway', '-n', 'istio-system', '--tail', '1'], url);
+    assert.equal(r.code, 0, r.stderr);
+    const log = JSON.parse(r.stdout) as Record<string, string>;
+    assert.equal(log.upstream_cluster, 'outbound|8000||httpbin.test');
+    const missing = await tollgate(['logs', 'nope', '-n', 'istio-system'], url);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^error: no connected proxy nope in namespace istio-system; connected: /);
+    assert.doesNotMatch(missing.stderr, /no such endpoint/);
   });
 
   test('a WebSocket upgrade crosses sidecar and gateway, and echoes', async () => {
@@ -198,7 +224,58 @@ describe('controller and proxies as separate processes', () => {
     assert.equal(applied.code, 0, applied.stderr);
     const before = gateway.output().length;
     assert.equal(await curl('http://httpbin.test:8000/direct'), 301);
-    await new Promise((r) => setTimeout(r, 200));
+    // The sidecar logs a request once it is over; had it gone through the gateway, the gateway's line came first.
+    const line = await eventually(
+      async () =>
+        sidecar
+          .output()
+          .split('\n')
+          .find((l) => l.includes('"path":"/direct"')),
+      5_000,
+      "the sidecar's line for /direct",
+    );
+    assert.equal((JSON.parse(line) as Record<string, string>).upstream_cluster, 'outbound|8000||httpbin.test');
     assert.doesNotMatch(gateway.output().slice(before), /"path":"\/direct"/, 'no longer through the gateway');
+  });
+});
+
+describe('a gateway proxy run on its own without every label of its Service', () => {
+  let controller: Proc;
+  let gateway: Proc;
+  let sidecar: Proc;
+  let dns: Awaited<ReturnType<typeof startDnsmasq>>;
+  let url: string;
+  const subnet = `127.${octet()}.${octet()}`;
+
+  before(async () => {
+    dns = await startDnsmasq({ 'httpbin.test': `${subnet}.10` });
+    // The Gateway's selector label only: it gets the Gateway's config, yet the Service selects app= too.
+    ({ url, controller, gateway, sidecar } = await startLayout(dns.server, subnet, ['istio=egressgateway']));
+  });
+
+  after(async () => {
+    await Promise.all([sidecar?.stop(), gateway?.stop(), controller?.stop()]);
+    dns?.stop();
+  });
+
+  test('traffic gets 503 UH while status is SYNCED; status and analyze name the missing label', async () => {
+    await eventually(async () => ((await tollgate(['status'], url)).code === 0 ? true : undefined), 10_000, 'in sync');
+    const r = await run(
+      'curl',
+      ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '10', 'http://httpbin.test:8000/'],
+      {
+        http_proxy: `http://${subnet}.2:15001`,
+      },
+    );
+    assert.equal(r.stdout, '503');
+
+    const finding =
+      /warning TG1010 Gateway default\/egress spec\.selector: gateway proxy istio-egressgateway\.istio-system \(labels istio=egressgateway\) takes this Gateway's config but is not an endpoint of Service istio-egressgateway\.istio-system \(selector istio=egressgateway,app=istio-egressgateway\): requests routed to that Service get 503 UH\n\s+hint: Restart the proxy with the Service's labels: --label app=istio-egressgateway/;
+    const status = await tollgate(['status'], url);
+    assert.equal(status.code, 0, 'every proxy is in sync');
+    assert.match(status.stdout, /istio-egressgateway\.istio-system\s+gateway\s+\S+\s+\d+\s+SYNCED/);
+    assert.match(status.stderr, finding);
+    const analyze = await tollgate(['analyze'], url);
+    assert.match(analyze.stdout, finding);
   });
 });

@@ -12,6 +12,7 @@ import {
   startUp,
   tempDir,
   tollgate,
+  rootOnly,
   type UpProcess,
 } from '../helpers/processes.js';
 
@@ -21,7 +22,7 @@ const POD_CIDR = `127.${octet()}.${octet()}.0/24`;
 const TASK = path.join(EXAMPLES, '..', 'istio-egress-gateway');
 
 describe("istio.io's egress gateway task", {
-  skip: process.getuid?.() === 0 ? false : 'needs root for the stand-in on port 80',
+  skip: rootOnly("istio.io's egress gateway task", 'its stand-in site listens on port 80'),
 }, () => {
   let dns: Awaited<ReturnType<typeof startDnsmasq>>;
   let site: Awaited<ReturnType<typeof startRedirectSite>>;

@@ -8,7 +8,16 @@ import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { documents, egressGateway, httpServiceEntry, REGISTRY_ONLY, SLEEP_DEPLOYMENT } from '../helpers/fixtures.js';
-import { eventually, run, startDnsmasq, startUp, tempDir, tollgate, type UpProcess } from '../helpers/processes.js';
+import {
+  eventually,
+  rootOnly,
+  run,
+  startDnsmasq,
+  startUp,
+  tempDir,
+  tollgate,
+  type UpProcess,
+} from '../helpers/processes.js';
 
 const octet = (): number => 2 + Math.floor(Math.random() * 250);
 const SUBNET = `127.${octet()}.${octet()}`;
@@ -62,7 +71,7 @@ spec:
 );
 
 describe('Istio outcomes, end to end', {
-  skip: process.getuid?.() === 0 ? false : 'needs root for dnsmasq on loopback aliases',
+  skip: rootOnly('Istio outcomes, end to end', 'dnsmasq on loopback aliases'),
 }, () => {
   let dns: Awaited<ReturnType<typeof startDnsmasq>>;
   let site: http.Server;

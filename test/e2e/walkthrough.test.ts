@@ -12,6 +12,7 @@ import {
   startUp,
   tempDir,
   tollgate,
+  rootOnly,
   type UpProcess,
 } from '../helpers/processes.js';
 
@@ -48,9 +49,7 @@ const ACCESS_LOG_KEYS = [
   'upstream_transport_failure_reason',
 ];
 
-const canBindPort80 = process.getuid?.() === 0;
-
-describe('seed walkthrough', { skip: canBindPort80 ? false : 'needs root to run the stand-in site on port 80' }, () => {
+describe('seed walkthrough', { skip: rootOnly('the seed walkthrough', 'its stand-in site listens on port 80') }, () => {
   let dns: Awaited<ReturnType<typeof startDnsmasq>>;
   let site: Awaited<ReturnType<typeof startRedirectSite>>;
   let up: UpProcess;

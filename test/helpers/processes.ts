@@ -97,7 +97,20 @@ export async function startUp(args: readonly string[]): Promise<UpProcess> {
 export async function startDnsmasq(
   records: Readonly<Record<string, string>>,
 ): Promise<{ server: string; stop: () => void }> {
-  const port = await freeUdpPort();
+  // The port is free for UDP when chosen; dnsmasq also binds it for TCP, where something else may hold it.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDnsmasqOn(await freeUdpPort(), records);
+    } catch (err) {
+      if (attempt >= 3 || !/Address already in use/.test(String(err))) throw err;
+    }
+  }
+}
+
+async function startDnsmasqOn(
+  port: number,
+  records: Readonly<Record<string, string>>,
+): Promise<{ server: string; stop: () => void }> {
   const args = [
     '--keep-in-foreground',
     '--no-resolv',
@@ -192,23 +205,20 @@ export async function startRedirectSite(
   };
 }
 
-/** Polls `fn` until it returns a value, or throws after `timeoutMs` with the last failure. */
-export async function eventually<T>(
-  fn: () => Promise<T | undefined>,
-  timeoutMs = 5_000,
-  what = 'condition',
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await fn();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`${what} not reached within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
+export { eventually } from './eventually.js';
+
+/**
+ * The skip option of a suite that needs root (port 80, DNS on loopback aliases). Off root it says so loudly in the
+ * test output, not only in a skip count; with TOLLGATE_E2E_ROOT=required (as CI sets it) a missing root is a
+ * failure, so CI can never pass by skipping them.
+ */
+export function rootOnly(suite: string, why: string): false | string {
+  if (process.getuid?.() === 0) return false;
+  if (process.env.TOLLGATE_E2E_ROOT === 'required') {
+    throw new Error(`${suite} needs root (${why}) and TOLLGATE_E2E_ROOT=required: run the tests as root`);
   }
+  process.stderr.write(
+    `\n*** SKIPPED: ${suite}: needs root (${why}). It runs in CI (.ci/run runs as root); run \`sudo npm test\` to run it here. ***\n\n`,
+  );
+  return `needs root: ${why}`;
 }

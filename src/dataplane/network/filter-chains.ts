@@ -4,7 +4,7 @@
 // finds nothing: the connection then gets the listener's default chain, if it has one.
 import { BlockList, isIP } from 'node:net';
 import type { FilterChain, NetworkFilter, WeightedCluster } from '../../proxy-config/types.js';
-import { compileClusterPicker } from '../compile-routes.js';
+import { compileClusterPicker, type Random } from '../compile-routes.js';
 import { ConfigError } from '../errors.js';
 import { assertNever } from '../matchers.js';
 import { compileDownstreamTls, type CompiledDownstreamTls, type TlsMaterials } from './tls-contexts.js';
@@ -59,13 +59,14 @@ export class FilterChainTable {
     materials: TlsMaterials,
     /** A connection no chain takes; undefined closes it (filter_chain_not_found). */
     readonly defaultChain: CompiledFilterChain | undefined,
+    random: Random,
   ) {
     const names = new Set<string>();
     chains.forEach((chain, i) => {
       const f = `${field}[${i}] (${chain.name})`;
       if (names.has(chain.name)) throw new ConfigError(`${f}.name`, 'duplicate filter chain name');
       names.add(chain.name);
-      this.add(chain, compileFilterChain(chain, f, materials), f);
+      this.add(chain, compileFilterChain(chain, f, materials, random), f);
     });
     for (const d of [this.anyPort, ...this.byPort.values()]) d?.blocks.sort((a, b) => b.bits - a.bits);
   }
@@ -206,15 +207,20 @@ function newSniLevel(): SniLevel {
   return { exact: new Map(), wildcard: new Map() };
 }
 
-export function compileFilterChain(chain: FilterChain, field: string, materials: TlsMaterials): CompiledFilterChain {
+export function compileFilterChain(
+  chain: FilterChain,
+  field: string,
+  materials: TlsMaterials,
+  random: Random,
+): CompiledFilterChain {
   return Object.freeze({
     name: chain.name,
     tls: chain.tls ? compileDownstreamTls(chain.tls, `${field}.tls`, materials) : undefined,
-    filter: compileNetworkFilter(chain.filter, `${field}.filter`),
+    filter: compileNetworkFilter(chain.filter, `${field}.filter`, random),
   });
 }
 
-function compileNetworkFilter(f: NetworkFilter, field: string): CompiledNetworkFilter {
+function compileNetworkFilter(f: NetworkFilter, field: string, random: Random): CompiledNetworkFilter {
   switch (f.kind) {
     case 'http':
       if (!f.routeConfigName) throw new ConfigError(`${field}.routeConfigName`, 'must not be empty');
@@ -223,7 +229,7 @@ function compileNetworkFilter(f: NetworkFilter, field: string): CompiledNetworkF
       return Object.freeze({
         kind: 'tcp-proxy',
         clusterNames: Object.freeze(f.clusters.map((c) => c.cluster)),
-        pickCluster: compileClusterPicker(f.clusters, `${field}.clusters`),
+        pickCluster: compileClusterPicker(f.clusters, `${field}.clusters`, random),
       });
     default:
       return assertNever(f, `${field}.kind`);

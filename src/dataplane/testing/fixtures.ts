@@ -15,6 +15,7 @@ import type {
   VirtualHost,
 } from '../../proxy-config/types.js';
 import type { AccessLogRecord } from '../../observability/index.js';
+import { eventually } from '../../../test/helpers/eventually.js';
 import { DataPlane, type DataPlaneOptions } from '../data-plane.js';
 import type { HostResolver } from '../resolver.js';
 
@@ -245,8 +246,11 @@ export async function startPlane(
       return l.port;
     },
     async waitForLogs(n) {
-      for (let i = 0; i < 200 && logs.length < n; i++) await new Promise((r) => setTimeout(r, 5));
-      if (logs.length < n) throw new Error(`expected ${n} access-log lines, got ${logs.length}`);
+      await eventually(
+        () => (logs.length >= n ? true : undefined),
+        2_000,
+        `${n} access-log lines (got ${logs.length})`,
+      );
     },
     close: () => plane.close(),
   };

@@ -90,6 +90,12 @@ export const ANALYZER_CODES = {
     level: 'info',
     summary: 'Sidecar egress.hosts under ALLOW_ANY: scoping, not blocking; other hosts still pass through.',
   },
+  GatewayProxyNotInService: {
+    code: 'TG1010',
+    level: 'warning',
+    summary:
+      "A running gateway proxy that a Gateway selects but that lacks labels of its gateway Service's selector: 503 UH.",
+  },
 } as const satisfies Record<string, { code: string; level: DiagnosticLevel; summary: string }>;
 
 export type AnalyzerCodeName = keyof typeof ANALYZER_CODES;

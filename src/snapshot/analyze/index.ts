@@ -4,6 +4,7 @@ import { analyzeBindings } from './bindings.js';
 import { analyzeConflictingGateways } from './conflicting-gateways.js';
 import { analyzeDuplicateSni } from './duplicate-sni.js';
 import { analyzeGatewayDestinations } from './gateway-destinations.js';
+import { analyzeGatewayProxies } from './gateway-proxies.js';
 import { analyzeGateways } from './gateways.js';
 import { analyzeIstioMutualSni } from './istio-mutual-sni.js';
 import { analyzeMeshHostConflicts } from './mesh-host-conflicts.js';
@@ -27,6 +28,7 @@ const ANALYZERS: readonly ((s: Snapshot) => Diagnostic[])[] = [
   analyzeServiceEntryAddresses,
   analyzeConflictingGateways,
   analyzeGatewayDestinations,
+  analyzeGatewayProxies,
   analyzeSubsetVisibility,
   analyzeMeshRoutePorts,
   analyzeUnboundServerHosts,
