@@ -151,14 +151,15 @@ export async function main(argv: readonly string[]): Promise<void> {
 
   program
     .command('exec')
-    .description("run a command as a workload: its HTTP traffic goes through the workload's sidecar")
-    .usage('WORKLOAD [-n NS] -- COMMAND [ARGS...]')
+    .description("run a command as a workload: its HTTP and HTTPS traffic goes through the workload's sidecar")
+    .usage('WORKLOAD [-n NS] [--isolate] -- COMMAND [ARGS...]')
     .argument('<workload>')
     .argument('<command...>')
     .option('-n, --namespace <ns>', 'namespace', 'default')
-    .action(async (workload: string, command: string[], opts: { namespace: string }) => {
+    .option('--isolate', 'run the command in its own network namespace whose only way out is the sidecar (root, Linux)')
+    .action(async (workload: string, command: string[], opts: { namespace: string; isolate?: boolean }) => {
       const { execCommand } = await import('./cmd-runtime.js');
-      done(await execCommand(client(), io, workload, opts.namespace, command));
+      done(await execCommand(client(), io, workload, opts.namespace, command, { isolate: opts.isolate === true }));
     });
 
   program
