@@ -35,6 +35,23 @@ export const CODES = {
   InvalidEnumValue: { code: 'TG0008', level: 'error', summary: 'A value outside the allowed set.' },
   ConflictingFields: { code: 'TG0009', level: 'error', summary: 'Fields that exclude each other are set together.' },
   HeaderNameNotLowercase: { code: 'TG0010', level: 'warning', summary: 'A header match key is not lower-case.' },
+  YamlLimitExceeded: {
+    code: 'TG0011',
+    level: 'error',
+    summary:
+      "YAML over tollgate's limits (file size, documents, nesting depth, aliases or alias expansion); refused unread.",
+  },
+  InvalidResourceName: {
+    code: 'TG0012',
+    level: 'error',
+    summary: 'metadata.name is not a DNS-1123 subdomain (or, where the kind needs one, a DNS-1123 or DNS-1035 label).',
+  },
+  InvalidNamespace: { code: 'TG0013', level: 'error', summary: 'metadata.namespace is not a DNS-1123 label.' },
+  IngestInternalError: {
+    code: 'TG0014',
+    level: 'error',
+    summary: 'tollgate failed to read a document (a bug); the document is refused.',
+  },
 
   // Shared by several kinds.
   InvalidHostname: { code: 'TG0100', level: 'error', summary: 'A host that is not a valid (wildcard) DNS name.' },
