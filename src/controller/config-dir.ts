@@ -161,8 +161,10 @@ export class ConfigDirectory {
           contentOf(file).replace(old.text, () => text.trimEnd() + trailing),
         );
       } else {
+        // A file of that name written by hand for something else is added to, never overwritten.
         const target = path.join(this.dir, fileNameFor(r));
-        edits.set(target, text);
+        const existing = contentOf(target);
+        edits.set(target, isEffectivelyEmpty(existing) ? text : `${existing.replace(/\n*$/, '\n')}---\n${text}`);
       }
     }
     for (const key of deletes) {
@@ -233,9 +235,15 @@ async function listYamlFiles(dir: string): Promise<string[]> {
   return out.sort();
 }
 
-function fileNameFor(r: AnyResource): string {
-  const safe = (s: string): string => s.replace(/[^a-zA-Z0-9_.-]/g, '_');
-  return `${r.kind.toLowerCase()}.${safe(r.meta.namespace)}.${safe(r.meta.name)}.yaml`;
+/**
+ * "kind.namespace.name.yaml", one file per resource, different for every kind/namespace/name by construction: the
+ * kind has no dot, the namespace's dots and the name's unusual characters are %-escaped (valid names need none),
+ * so the three parts always read back unambiguously.
+ */
+export function fileNameFor(r: { kind: string; meta: { namespace: string; name: string } }): string {
+  const encode = (s: string, keep: RegExp): string =>
+    [...s].map((c) => (keep.test(c) ? c : Buffer.from(c).toString('hex').toUpperCase().replace(/../g, '%$&'))).join('');
+  return `${r.kind.toLowerCase()}.${encode(r.meta.namespace, /[a-z0-9-]/)}.${encode(r.meta.name, /[a-z0-9.-]/)}.yaml`;
 }
 
 /** Removes one document's text and the separator that went with it. */

@@ -257,3 +257,23 @@ spec:
     await close();
   }
 });
+
+test('names that would collide on disk are refused before anything is written', async () => {
+  const { controller, dir, close } = await setup();
+  try {
+    const before = fs.readdirSync(dir).sort();
+    for (const [name, namespace] of [
+      ['x/y', 'default'],
+      ['x_y', 'default'],
+      ['c', 'a.b'],
+    ]) {
+      const text = SE.replace('name: httpbin', `name: ${JSON.stringify(name)}\n  namespace: ${namespace}`);
+      const result = await controller.apply([{ name: 'se.yaml', content: text }]);
+      assert.equal(result.ok, false, `${namespace}/${name}`);
+      assert.ok(result.diagnostics.some((d) => d.code === 'TG0012' || d.code === 'TG0013'));
+    }
+    assert.deepEqual(fs.readdirSync(dir).sort(), before);
+  } finally {
+    await close();
+  }
+});
