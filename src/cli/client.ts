@@ -1,12 +1,61 @@
-// The admin API client the CLI commands share.
+// The admin API client the CLI commands share, and how it finds the controller and its admin token.
+import fs from 'node:fs';
+import { BODY_LIMITS, tokenPath } from '../controller/index.js';
+
 export const DEFAULT_CONTROLLER = 'http://127.0.0.1:15010';
+export const DEFAULT_CONFIG_DIR = './mesh';
 
 export function controllerUrl(option: string | undefined): string {
   return option ?? process.env.TOLLGATE_CONTROLLER ?? DEFAULT_CONTROLLER;
 }
 
+/** The config directory: --config-dir, else TOLLGATE_CONFIG_DIR, else ./mesh (what `tollgate up` uses by default). */
+export function configDir(option: string | undefined): string {
+  return option ?? process.env.TOLLGATE_CONFIG_DIR ?? DEFAULT_CONFIG_DIR;
+}
+
+export interface TokenSource {
+  readonly path: string;
+  /** How the path was chosen, for messages. */
+  readonly from: string;
+}
+
+/**
+ * Where a token is looked for, as kubectl looks for its kubeconfig: the flag, then the environment, then the config
+ * directory (the same default as `tollgate up`, so that the CLI run from where `up` runs needs no flags).
+ */
+export function tokenSource(
+  role: 'admin' | 'proxy',
+  opts: { tokenFile?: string; configDir?: string },
+  env: { tokenFile?: string } = { tokenFile: process.env.TOLLGATE_TOKEN_FILE },
+): TokenSource {
+  if (opts.tokenFile) return { path: opts.tokenFile, from: '--token-file' };
+  if (env.tokenFile) return { path: env.tokenFile, from: 'TOLLGATE_TOKEN_FILE' };
+  const from = opts.configDir
+    ? '--config-dir'
+    : process.env.TOLLGATE_CONFIG_DIR
+      ? 'TOLLGATE_CONFIG_DIR'
+      : `the default config directory ${DEFAULT_CONFIG_DIR}`;
+  return { path: tokenPath(configDir(opts.configDir), role), from };
+}
+
+/** The token in the file, or undefined when there is none to read. */
+export function readToken(source: TokenSource): string | undefined {
+  try {
+    const token = fs.readFileSync(source.path, 'utf8').trim();
+    return token.length > 0 ? token : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export class AdminClient {
-  constructor(readonly base: string) {}
+  private token: string | undefined | null = null;
+
+  constructor(
+    readonly base: string,
+    private readonly tokens: TokenSource,
+  ) {}
 
   async get<T>(path: string): Promise<{ status: number; body: T }> {
     return this.request<T>('GET', path);
@@ -18,31 +67,60 @@ export class AdminClient {
 
   /** A streaming GET (logs -f): the raw response. */
   async stream(path: string): Promise<Response> {
-    return this.fetch('GET', path);
+    const res = await this.fetch('GET', path);
+    if (res.status === 401 || res.status === 403) throw new Error(this.refused(res.status, await res.text()));
+    return res;
   }
 
   private async request<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
     const res = await this.fetch(method, path, body);
     const text = await res.text();
+    if (res.status === 401 || res.status === 403) throw new Error(this.refused(res.status, text));
     let parsed: unknown;
     try {
       parsed = text.length > 0 ? JSON.parse(text) : {};
     } catch {
       throw new Error(`controller at ${this.base} answered ${res.status} with a body that is not JSON`);
     }
-    if (res.status >= 500 || res.status === 400 || (res.status === 404 && isError(parsed))) {
+    if (res.status >= 500 || res.status === 400 || res.status === 413 || (res.status === 404 && isError(parsed))) {
       throw new Error(isError(parsed) ? parsed.error : `controller answered ${res.status}`);
     }
     return { status: res.status, body: parsed as T };
   }
 
-  private async fetch(method: string, path: string, body?: unknown): Promise<Response> {
+  /** What to do about a refused credential: which file was read (or missing), and how to point at the right one. */
+  private refused(status: number, text: string): string {
+    let said = '';
     try {
-      return await fetch(new URL(path, this.base), {
-        method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
+      const body: unknown = JSON.parse(text);
+      if (isError(body)) said = `: ${body.error}`;
+    } catch {
+      // no message from the controller
+    }
+    const fix =
+      "run the command from the directory where `tollgate up` runs, or pass --config-dir DIR (the controller's " +
+      '--config-dir) or --token-file FILE (or set TOLLGATE_CONFIG_DIR / TOLLGATE_TOKEN_FILE)';
+    const read =
+      this.token === undefined
+        ? `no admin token found at ${this.tokens.path} (from ${this.tokens.from})`
+        : `the admin token from ${this.tokens.path} (from ${this.tokens.from}) was not accepted`;
+    return `the controller at ${this.base} refused the request (${status}${said}).\n  ${read};\n  ${fix}`;
+  }
+
+  private async fetch(method: string, path: string, body?: unknown): Promise<Response> {
+    if (this.token === null) this.token = readToken(this.tokens);
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    if (payload !== undefined && Buffer.byteLength(payload) > BODY_LIMITS.admin) {
+      throw new Error(
+        `the request is ${(Buffer.byteLength(payload) / 1024 / 1024).toFixed(1)} MB; the controller takes at most ` +
+          `${BODY_LIMITS.admin / 1024 / 1024} MB at a time: apply the files in smaller groups`,
+      );
+    }
+    const headers: Record<string, string> = {};
+    if (payload !== undefined) headers['content-type'] = 'application/json';
+    if (this.token !== undefined) headers.authorization = `Bearer ${this.token}`;
+    try {
+      return await fetch(new URL(path, this.base), { method, headers, body: payload });
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       throw new Error(

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { DiscoveryClient, type DiscoveryEvent } from '../distribution/index.js';
 import { nodeId, type NodeIdentity, type ProxyConfig } from '../proxy-config/types.js';
 import { startAdminServer } from './admin-server.js';
+import { loadOrCreateTokens, TokenAuthenticator } from './credentials.js';
 import { Controller } from './controller.js';
 
 const SE = `apiVersion: networking.istio.io/v1beta1
@@ -52,13 +53,23 @@ const node: NodeIdentity = {
   serviceAccount: 'sleep',
 };
 
+/** The admin server as `tollgate controller` runs it, with the tokens of `dir`. */
+function serve(controller: Controller, dir: string, port = 0) {
+  return startAdminServer(controller, {
+    listen: { host: '127.0.0.1', port },
+    auth: new TokenAuthenticator(loadOrCreateTokens(dir), dir),
+  });
+}
+
+const proxyToken = (dir: string): string => loadOrCreateTokens(dir).proxy;
+
 async function setup(): Promise<{ controller: Controller; url: string; dir: string; close: () => Promise<void> }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-ctl-'));
   fs.writeFileSync(path.join(dir, 'sleep.yaml'), DEPLOYMENT);
   fs.writeFileSync(path.join(dir, 'mesh.yaml'), NO_GATEWAYS);
   const controller = new Controller(dir);
   await controller.start();
-  const admin = await startAdminServer(controller, { host: '127.0.0.1', port: 0 });
+  const admin = await serve(controller, dir);
   return {
     controller,
     url: admin.url,
@@ -75,10 +86,11 @@ function hasVhost(config: ProxyConfig, name: string): boolean {
 }
 
 test('a proxy connects, gets its config, ACKs; apply --wait semantics follow the ACKs', async () => {
-  const { controller, url, close } = await setup();
+  const { controller, url, dir, close } = await setup();
   const configs: ProxyConfig[] = [];
   const client = new DiscoveryClient({
     controller: url,
+    token: proxyToken(dir),
     node,
     apply: async (config) => {
       configs.push(config);
@@ -114,10 +126,11 @@ test('a proxy connects, gets its config, ACKs; apply --wait semantics follow the
 });
 
 test('a NACK is reported by waitForSync with the proxy and its reason', async () => {
-  const { controller, url, close } = await setup();
+  const { controller, url, dir, close } = await setup();
   let reject = false;
   const client = new DiscoveryClient({
     controller: url,
+    token: proxyToken(dir),
     node,
     apply: async () => (reject ? { ok: false, error: 'listener 0.0.0.0_8080: address in use' } : { ok: true }),
   });
@@ -163,12 +176,13 @@ test('a proxy keeps its config while the controller is away and resyncs when it 
   fs.writeFileSync(path.join(dir, 'mesh.yaml'), NO_GATEWAYS);
   let controller = new Controller(dir);
   await controller.start();
-  let admin = await startAdminServer(controller, { host: '127.0.0.1', port: 0 });
+  let admin = await serve(controller, dir);
   const port = Number(new URL(admin.url).port);
   const events: DiscoveryEvent['type'][] = [];
   let applied = 0;
   const client = new DiscoveryClient({
     controller: admin.url,
+    token: proxyToken(dir),
     node,
     apply: async () => {
       applied += 1;
@@ -185,7 +199,7 @@ test('a proxy keeps its config while the controller is away and resyncs when it 
     await waitFor(() => events.includes('disconnected'));
     controller = new Controller(dir);
     await controller.start();
-    admin = await startAdminServer(controller, { host: '127.0.0.1', port });
+    admin = await serve(controller, dir, port);
     assert.equal((await controller.waitForSync(controller.snapshot.version, 10_000)).ok, true);
     assert.ok(applied > appliedBefore, 'the proxy was pushed again after reconnecting');
   } finally {

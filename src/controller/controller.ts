@@ -1,5 +1,6 @@
 // The controller (istiod's role): owns the resources in force, builds an immutable snapshot when they or the
 // live proxies change, translates it per proxy and pushes it; tracks what each proxy acknowledged.
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { hasErrors, resourceKey, type AnyResource, type Diagnostic, type Kind } from '../model/index.js';
 import type { NodeIdentity, ProxyConfig } from '../proxy-config/types.js';
@@ -10,13 +11,21 @@ import { analysisOf, analyzeFiles, mergeOver, parseFiles, type SubmittedFile } f
 import { ConfigDirectory } from './config-dir.js';
 
 export interface ProxyStream {
+  /** First on every stream: the session that the proxy's ACKs must carry. */
+  open(session: string): void;
   send(version: string, config: ProxyConfig): void;
   close(): void;
 }
 
+export type ConnectResult = { readonly ok: true } | { readonly ok: false; readonly error: string };
+
+/** accepted; no such proxy connected; or a session that is not the one of its stream (someone else's ACK). */
+export type AckResult = 'accepted' | 'unknown-proxy' | 'wrong-session';
+
 interface ProxyState {
   node: NodeIdentity;
   stream: ProxyStream;
+  session: string;
   connectedAt: number;
   sent?: string;
   acked?: string;
@@ -60,6 +69,11 @@ export interface ResourceRef {
   readonly name: string;
 }
 
+export interface ControllerOptions {
+  /** Where stream sessions come from (injected in tests, like the clock). */
+  readonly newSession?: () => string;
+}
+
 export class Controller extends EventEmitter {
   private readonly store: ConfigDirectory;
   private readonly proxies = new Map<string, ProxyState>();
@@ -72,8 +86,11 @@ export class Controller extends EventEmitter {
   /** Serializes apply/delete so each validates against the state it will change. */
   private mutations: Promise<unknown> = Promise.resolve();
 
-  constructor(configDir: string) {
+  private readonly newSession: () => string;
+
+  constructor(configDir: string, options: ControllerOptions = {}) {
     super();
+    this.newSession = options.newSession ?? (() => randomBytes(24).toString('base64url'));
     this.store = new ConfigDirectory(configDir, () => {
       this.scheduleRebuild();
       this.emit('directory-changed');
@@ -119,12 +136,31 @@ export class Controller extends EventEmitter {
 
   // -- proxies --------------------------------------------------------------------------------------------------
 
-  connect(node: NodeIdentity, stream: ProxyStream): void {
+  /**
+   * Registers a proxy's stream. An id is bound to the stream that holds it: a second stream for a connected id is
+   * refused, unless it presents the first one's session (the same proxy reconnecting before its old stream was
+   * seen to close). A proxy that already holds a newer version than ours (we restarted and lost count) moves the
+   * count past it, so that versions still only grow from its point of view.
+   */
+  connect(
+    node: NodeIdentity,
+    stream: ProxyStream,
+    opts: { resume?: string; currentVersion?: string } = {},
+  ): ConnectResult {
     const previous = this.proxies.get(node.id);
-    previous?.stream.close();
-    this.proxies.set(node.id, { node, stream, connectedAt: Date.now() });
+    if (previous) {
+      if (opts.resume === undefined || !sameSecret(opts.resume, previous.session))
+        return { ok: false, error: `a proxy with id ${node.id} is already connected; its stream is not replaced` };
+      previous.stream.close();
+    }
+    const held = Number(opts.currentVersion ?? 0);
+    if (Number.isSafeInteger(held) && held > this.generation) this.generation = held;
+    const session = this.newSession();
+    stream.open(session);
+    this.proxies.set(node.id, { node, stream, session, connectedAt: Date.now() });
     // A new instance changes endpoints (e.g. the gateway's): every proxy gets a new version, this one included.
     this.rebuild(true);
+    return { ok: true };
   }
 
   disconnect(nodeId: string, stream: ProxyStream): void {
@@ -134,9 +170,10 @@ export class Controller extends EventEmitter {
     this.scheduleRebuild(true);
   }
 
-  ack(nodeId: string, version: string, ok: boolean, error?: string): void {
+  ack(nodeId: string, session: string, version: string, ok: boolean, error?: string): AckResult {
     const state = this.proxies.get(nodeId);
-    if (!state) return;
+    if (!state) return 'unknown-proxy';
+    if (!sameSecret(session, state.session)) return 'wrong-session';
     if (ok) {
       state.acked = version;
       if (state.nack && Number(state.nack.version) <= Number(version)) state.nack = undefined;
@@ -144,6 +181,7 @@ export class Controller extends EventEmitter {
       state.nack = { version, error: error ?? 'rejected' };
     }
     this.emit('ack', state);
+    return 'accepted';
   }
 
   status(): { version: string; proxies: ProxyStatus[] } {
@@ -398,4 +436,10 @@ export class Controller extends EventEmitter {
     state.sent = this.current.version;
     state.stream.send(this.current.version, config);
   }
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
 }

@@ -1,2 +1,3 @@
 export * from './protocol.js';
 export * from './discovery-client.js';
+export * from './decode.js';

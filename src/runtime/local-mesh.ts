@@ -4,13 +4,19 @@
 import type http from 'node:http';
 import {
   Controller,
+  decodeParam,
+  loadOrCreateTokens,
+  pathSegment,
   reportDiagnostics,
-  startAdminServer,
   sendJson,
+  startAdminServer,
+  TokenAuthenticator,
   type AdminServer,
+  type Role,
   type SubmittedFile,
 } from '../controller/index.js';
 import type { ConnectToRule, HostResolver } from '../dataplane/index.js';
+import { integer } from '../distribution/index.js';
 import { formatDiagnostic } from '../model/index.js';
 import { nodeId, type NodeIdentity } from '../proxy-config/types.js';
 import type { ProxyDeclaration, Snapshot } from '../snapshot/index.js';
@@ -34,6 +40,7 @@ export class LocalMesh {
   private readonly pool: PodAddressPool;
   private readonly runners = new Map<string, ProxyRunner>();
   private admin: AdminServer | undefined;
+  private tokens: Record<Role, string> | undefined;
   private reconciling: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: LocalMeshOptions) {
@@ -51,9 +58,14 @@ export class LocalMesh {
     this.controller.on('warning', (message: string) => out(`tollgate | warning: ${message}`));
     await this.controller.start();
     reportDiagnostics(this.controller, (line) => out(`tollgate | ${line}`));
-    this.admin = await startAdminServer(this.controller, this.options.listen, [
-      (req, res, url) => this.logsRoute(req, res, url),
-    ]);
+    // The in-process proxies get the join token directly; the CLI reads the admin token from the config directory.
+    const tokens = loadOrCreateTokens(this.options.configDir);
+    this.tokens = tokens;
+    this.admin = await startAdminServer(this.controller, {
+      listen: this.options.listen,
+      auth: new TokenAuthenticator(tokens, this.options.configDir),
+      extraRoutes: [(req, res, url) => this.logsRoute(req, res, url)],
+    });
     this.controller.on('snapshot', (s: Snapshot) => this.scheduleReconcile(s));
     this.scheduleReconcile(this.controller.snapshot);
     if (this.options.seeds.length > 0) {
@@ -105,6 +117,7 @@ export class LocalMesh {
       const prefix = `${d.name}.${d.namespace}`;
       const runner = new ProxyRunner({
         controller: this.url,
+        token: this.tokens!.proxy,
         node,
         resolver: this.options.resolver,
         connectTo: this.options.connectTo,
@@ -121,8 +134,8 @@ export class LocalMesh {
   private logsRoute(req: http.IncomingMessage, res: http.ServerResponse, url: URL): boolean {
     const match = /^\/v1\/logs\/([^/]+)\/([^/]+)$/.exec(url.pathname);
     if (req.method !== 'GET' || !match) return false;
-    const namespace = decodeURIComponent(match[1]!);
-    const name = decodeURIComponent(match[2]!);
+    const namespace = pathSegment(match[1]!, 'namespace');
+    const name = pathSegment(match[2]!, 'name');
     const runner = [...this.runners.values()].find((r) => r.node.name === name && r.node.namespace === namespace);
     if (!runner) {
       const known = [...this.runners.values()].map((r) => `${r.node.name} -n ${r.node.namespace}`).join(', ');
@@ -130,7 +143,7 @@ export class LocalMesh {
       return true;
     }
     const tailParam = url.searchParams.get('tail');
-    const tail = tailParam === null ? undefined : Math.max(0, Number(tailParam));
+    const tail = tailParam === null ? undefined : decodeParam(integer(0, 1_000_000), Number(tailParam), 'tail');
     res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
     for (const line of runner.logs.tail(tail)) res.write(`${line}\n`);
     if (url.searchParams.get('follow') !== '1') {

@@ -77,6 +77,7 @@ describe('controller and proxies as separate processes', () => {
   let sidecar: Proc;
   let url: string;
   let configDir: string;
+  const ref = () => ({ url, configDir });
 
   const curl = async (target: string): Promise<number> => {
     const r = await run('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '10', target], {
@@ -96,7 +97,9 @@ describe('controller and proxies as separate processes', () => {
       ['controller', '--config-dir', configDir, '--listen', `127.0.0.1:${port}`],
       /controller \| ready/,
     );
-    const common = ['--controller', url, 'proxy', '--dns-server', dns.server];
+    // The proxies join with the bootstrap token the controller created in its config directory.
+    const token = path.join(configDir, '.tollgate', 'proxy-token');
+    const common = ['--controller', url, 'proxy', '--token-file', token, '--dns-server', dns.server];
     gateway = await start(
       [
         ...common,
@@ -127,7 +130,11 @@ describe('controller and proxies as separate processes', () => {
   });
 
   test('the proxies sync and route through the gateway; its stdout carries the access log', async () => {
-    await eventually(async () => ((await tollgate(['status'], url)).code === 0 ? true : undefined), 10_000, 'in sync');
+    await eventually(
+      async () => ((await tollgate(['status'], ref())).code === 0 ? true : undefined),
+      10_000,
+      'in sync',
+    );
     assert.equal(await curl('http://httpbin.test:8000/get'), 301);
     assert.equal(await curl('http://unknown.test/'), 502, 'REGISTRY_ONLY blocks what is not registered');
     const line = await eventually(
@@ -184,7 +191,7 @@ describe('controller and proxies as separate processes', () => {
     await controller.stop();
     assert.equal(await curl('http://httpbin.test:8000/'), 301);
     assert.equal(await curl('http://unknown.test/'), 502);
-    const status = await tollgate(['status'], url);
+    const status = await tollgate(['status'], ref());
     assert.notEqual(status.code, 0);
     assert.match(status.stderr, /cannot reach the controller/);
 
@@ -193,8 +200,12 @@ describe('controller and proxies as separate processes', () => {
       ['controller', '--config-dir', configDir, '--listen', `127.0.0.1:${port}`],
       /controller \| ready/,
     );
-    await eventually(async () => ((await tollgate(['status'], url)).code === 0 ? true : undefined), 15_000, 'resynced');
-    const applied = await tollgate(['delete', '--wait', 'virtualservice', 'httpbin-via-egress'], url);
+    await eventually(
+      async () => ((await tollgate(['status'], ref())).code === 0 ? true : undefined),
+      15_000,
+      'resynced',
+    );
+    const applied = await tollgate(['delete', '--wait', 'virtualservice', 'httpbin-via-egress'], ref());
     assert.equal(applied.code, 0, applied.stderr);
     const before = gateway.output().length;
     assert.equal(await curl('http://httpbin.test:8000/direct'), 301);

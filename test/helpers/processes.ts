@@ -41,15 +41,23 @@ export function run(
   });
 }
 
-export function tollgate(args: readonly string[], controller: string): Promise<RunResult> {
-  return run(process.execPath, [BIN, ...args], { TOLLGATE_CONTROLLER: controller });
+/** A running controller as clients find it: its URL, and the config directory that holds its admin token. */
+export interface ControllerRef {
+  readonly url: string;
+  readonly configDir: string;
+}
+
+/** Runs the CLI against `controller`; a bare URL (offline commands, or a controller that is not there) sends no token. */
+export function tollgate(args: readonly string[], controller: string | ControllerRef): Promise<RunResult> {
+  const ref = typeof controller === 'string' ? { url: controller, configDir: '/nonexistent' } : controller;
+  return run(process.execPath, [BIN, ...args], { TOLLGATE_CONTROLLER: ref.url, TOLLGATE_CONFIG_DIR: ref.configDir });
 }
 
 export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `tollgate-${prefix}-`));
 }
 
-export interface UpProcess {
+export interface UpProcess extends ControllerRef {
   readonly url: string;
   readonly child: ChildProcess;
   output(): string;
@@ -79,8 +87,10 @@ export async function startUp(args: readonly string[]): Promise<UpProcess> {
       reject(new Error(`tollgate up exited with ${code}:\n${output}`));
     });
   });
+  const at = args.indexOf('--config-dir');
   return {
     url,
+    configDir: path.resolve(at >= 0 ? args[at + 1]! : 'mesh'),
     child,
     output: () => output,
     stop: () =>
