@@ -1,10 +1,10 @@
 // exec, logs, status: commands about running proxies.
 import { spawn } from 'node:child_process';
-import type { ProxyStatus } from '../controller/index.js';
+import type { ConfigState, ProxyStatus } from '../controller/index.js';
 import { SIDECAR_CAPTURE_PORT } from '../proxy-config/types.js';
 import type { AdminClient } from './client.js';
 import { table, type Io } from './cmd-config.js';
-import { describeLag } from './wait.js';
+import { describeConfigState, describeLag } from './wait.js';
 
 /** Runs CMD as the workload: its HTTP traffic goes through the workload's sidecar. Exits with CMD's code. */
 export async function execCommand(
@@ -65,7 +65,7 @@ export async function logsCommand(
 
 /** Each proxy with its config version and whether it is in sync; exit 0 only when all are. */
 export async function statusCommand(client: AdminClient, io: Io): Promise<number> {
-  const { body } = await client.get<{ version: string; proxies: ProxyStatus[] }>('/v1/status');
+  const { body } = await client.get<{ version: string; config?: ConfigState; proxies: ProxyStatus[] }>('/v1/status');
   const rows = body.proxies.map((p) => [
     `${p.name}.${p.namespace}`,
     p.type === 'router' ? 'gateway' : 'sidecar',
@@ -77,5 +77,6 @@ export async function statusCommand(client: AdminClient, io: Io): Promise<number
   io.out(`controller config version ${body.version}`);
   const lagging = body.proxies.filter((p) => !p.synced);
   for (const p of lagging) io.err(describeLag(p, body.version));
-  return lagging.length === 0 ? 0 : 1;
+  const degraded = describeConfigState(io, body.config);
+  return lagging.length === 0 && !degraded ? 0 : 1;
 }

@@ -107,7 +107,7 @@ test('persist writes new resources to their own file, replaces in place, deletes
     ['c'],
   );
   assert.deepEqual(
-    fs.readdirSync(dir).filter((f) => f.includes('.tmp')),
+    fs.readdirSync(dir).filter((f) => f.includes('tmp')),
     [],
     'no temporary files left',
   );

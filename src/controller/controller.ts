@@ -9,6 +9,7 @@ import { translate } from '../translation/index.js';
 import { makeDiagnostic } from '../validation/index.js';
 import { analysisOf, analyzeFiles, mergeOver, parseFiles, type SubmittedFile } from './analysis.js';
 import { ConfigDirectory } from './config-dir.js';
+import { readGeneration, writeGeneration } from './generation.js';
 
 export interface ProxyStream {
   /** First on every stream: the session that the proxy's ACKs must carry. */
@@ -46,6 +47,11 @@ export interface ProxyStatus {
 }
 
 export type { SubmittedFile } from './analysis.js';
+
+export interface ConfigState {
+  readonly state: 'current' | 'last-good' | 'withheld';
+  readonly problems: readonly Diagnostic[];
+}
 
 export type ChangeAction = 'created' | 'configured' | 'unchanged' | 'deleted';
 
@@ -106,9 +112,19 @@ export class Controller extends EventEmitter {
   }
 
   async start(): Promise<void> {
+    this.generation = readGeneration(this.store.dir);
     await this.store.load();
+    for (const notice of this.store.notices) this.emit('warning', notice);
     this.rebuild();
     this.store.watch();
+  }
+
+  /** Rereads the config directory now (it is also watched), and pushes what changed. */
+  async reload(): Promise<void> {
+    if (await this.store.scan()) {
+      this.rebuild();
+      this.emit('directory-changed');
+    }
   }
 
   stop(): void {
@@ -184,7 +200,19 @@ export class Controller extends EventEmitter {
     return 'accepted';
   }
 
-  status(): { version: string; proxies: ProxyStatus[] } {
+  /**
+   * Whether the configuration in force is what the config directory says: `current`; or, for some files, their
+   * last good version (`last-good`); or nothing at all, because a start found errors and no last good record
+   * (`withheld`: proxies get no config).
+   */
+  configState(): ConfigState {
+    const withheld = this.store.withheld();
+    if (withheld) return { state: 'withheld', problems: [withheld] };
+    const degraded = this.store.degraded();
+    return degraded.length > 0 ? { state: 'last-good', problems: degraded } : { state: 'current', problems: [] };
+  }
+
+  status(): { version: string; config: ConfigState; proxies: ProxyStatus[] } {
     const version = this.current.version;
     const out: ProxyStatus[] = [];
     const connected = [...this.proxies.values()];
@@ -199,7 +227,7 @@ export class Controller extends EventEmitter {
         continue;
       out.push(this.proxyStatus(p.node.name, p.node.namespace, p.node.type, false, p, version));
     }
-    return { version, proxies: out };
+    return { version, config: this.configState(), proxies: out };
   }
 
   private proxyStatus(
@@ -272,6 +300,9 @@ export class Controller extends EventEmitter {
       const { resources: incoming, diagnostics } = parseFiles(files);
       const version = this.current.version;
       if (hasErrors(diagnostics)) return { ok: false, version, changes: [], diagnostics };
+      // Nothing is served until the directory reads cleanly; a change on top of it would be taken for good.
+      const withheld = this.store.withheld();
+      if (withheld && !dryRun) return { ok: false, version, changes: [], diagnostics: [...diagnostics, withheld] };
 
       const inForce = new Map(this.store.resources().map((r) => [resourceKey(r), r] as const));
       const batch = new Map(incoming.map((r) => [resourceKey(r), r] as const));
@@ -295,7 +326,7 @@ export class Controller extends EventEmitter {
       }));
       const toWrite = planned.filter((p) => p.action !== 'unchanged').map((p) => p.resource);
       if (!dryRun && toWrite.length > 0) {
-        await this.store.persist(toWrite, []);
+        await this.persist(toWrite, []);
         this.rebuild();
       }
       return { ok: true, version: this.current.version, changes, diagnostics: [...diagnostics, ...analysis] };
@@ -328,7 +359,7 @@ export class Controller extends EventEmitter {
           this.store.resources().filter((r) => !gone.has(resourceKey(r))),
           new Set(),
         );
-        await this.store.persist([], found.map(resourceKey));
+        await this.persist([], found.map(resourceKey));
         this.rebuild();
       }
       const remaining = this.store.resources();
@@ -359,6 +390,17 @@ export class Controller extends EventEmitter {
         notFound,
       };
     });
+  }
+
+  /** A failed write changes nothing (the journal rolls it back); the caller hears what failed. */
+  private async persist(upserts: readonly AnyResource[], deletes: readonly string[]): Promise<void> {
+    try {
+      await this.store.persist(upserts, deletes);
+    } catch (err) {
+      throw new Error(
+        `nothing changed: the config directory could not be written (${(err as Error).message}); the configuration in force is as before`,
+      );
+    }
   }
 
   private serialize<T>(work: () => Promise<T>): Promise<T> {
@@ -412,12 +454,19 @@ export class Controller extends EventEmitter {
   private rebuild(force = false): void {
     const resources = this.store.resources();
     const instances = this.instances();
-    const fingerprint = JSON.stringify([resources.map((r) => [resourceKey(r), r.text]), instances]);
+    const fingerprint = JSON.stringify([
+      resources.map((r) => [resourceKey(r), r.text]),
+      instances,
+      !!this.store.withheld(),
+    ]);
     if (!force && this.current && fingerprint === this.fingerprint) return;
     this.fingerprint = fingerprint;
     this.generation += 1;
+    writeGeneration(this.store.dir, this.generation, (message) => this.emit('warning', message));
     this.current = buildSnapshot({ version: String(this.generation), resources, instances });
     this.emit('snapshot', this.current);
+    // Withheld: the proxies get nothing rather than a config built from what happened to be readable.
+    if (this.store.withheld()) return;
     for (const state of this.proxies.values()) this.push(state);
   }
 

@@ -287,6 +287,27 @@ export const CODES = {
     summary: 'A file or resource in error; its last good version stays in force.',
   },
   DeleteFailed: { code: 'TG0303', level: 'error', summary: 'A resource could not be removed from its file.' },
+  ConfigWithheld: {
+    code: 'TG0304',
+    level: 'error',
+    summary:
+      'At a start with no last good configuration, the config directory has errors: no configuration is served until it reads cleanly.',
+  },
+  ConfigFileUnreadable: {
+    code: 'TG0305',
+    level: 'error',
+    summary: 'A file in the config directory cannot be read (permissions, not UTF-8); its last good version stays.',
+  },
+  ConfigFileTruncated: {
+    code: 'TG0306',
+    level: 'error',
+    summary: 'A file is its last good content cut short mid-document (a partial write); its last good version stays.',
+  },
+  ProxyCapacityExceeded: {
+    code: 'TG0307',
+    level: 'error',
+    summary: 'More proxies are declared than the local mesh has pod addresses for (--pod-cidr).',
+  },
 } as const satisfies Record<string, CodeInfo>;
 
 export type CodeName = keyof typeof CODES;
