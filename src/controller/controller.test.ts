@@ -291,3 +291,36 @@ test('names that would collide on disk are refused before anything is written', 
     await close();
   }
 });
+
+test('more Deployments than pod addresses: apply refuses, naming each that does not fit and the limit', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-ctl-'));
+  const controller = new Controller(dir, { proxyCapacity: { limit: 3, setting: '--pod-cidr 127.0.100.0/30' } });
+  await controller.start();
+  const deployment = (name: string) => DEPLOYMENT.replace(/sleep/g, name);
+  try {
+    // The default egress gateway and two sidecars fill the three addresses.
+    const fits = await controller.apply([{ name: 'a.yaml', content: `${deployment('a')}---\n${deployment('b')}` }]);
+    assert.equal(fits.ok, true, JSON.stringify(fits.diagnostics));
+    for (const dryRun of [true, false]) {
+      const refused = await controller.apply([{ name: 'c.yaml', content: deployment('c') }], dryRun);
+      assert.equal(refused.ok, false);
+      const d = refused.diagnostics.find((x) => x.code === 'TG0307');
+      assert.equal(d?.resource?.name, 'c');
+      assert.equal(d?.position?.file, 'c.yaml');
+      assert.match(d?.message ?? '', /--pod-cidr 127\.0\.100\.0\/30 has 3 and the mesh declares 4 proxies/);
+      assert.match(d?.hint ?? '', /wider --pod-cidr/);
+    }
+    assert.equal(controller.snapshot.proxies.length, 3, 'nothing of the refused apply is in force');
+    // A directory edited by hand past the limit is reported, not refused (run what fits).
+    fs.writeFileSync(path.join(dir, 'extra.yaml'), `${deployment('d')}---\n${deployment('e')}`);
+    await controller.reload();
+    const over = controller.diagnostics().filter((x) => x.code === 'TG0307');
+    assert.deepEqual(
+      over.map((x) => x.resource?.name),
+      ['d', 'e'],
+      'the gateway and the first sidecars keep their places',
+    );
+  } finally {
+    controller.stop();
+  }
+});

@@ -8,6 +8,7 @@ import { buildSnapshot, type Snapshot } from '../snapshot/index.js';
 import { translate } from '../translation/index.js';
 import { makeDiagnostic } from '../validation/index.js';
 import { analysisOf, analyzeFiles, mergeOver, parseFiles, type SubmittedFile } from './analysis.js';
+import { capacityFindings, overCapacity, type ProxyCapacity, proxyKey } from './capacity.js';
 import { ConfigDirectory } from './config-dir.js';
 import { readGeneration, writeGeneration } from './generation.js';
 
@@ -78,6 +79,8 @@ export interface ResourceRef {
 export interface ControllerOptions {
   /** Where stream sessions come from (injected in tests, like the clock). */
   readonly newSession?: () => string;
+  /** How many proxies can run (local mode: the pod addresses of --pod-cidr); unbounded when absent. */
+  readonly proxyCapacity?: ProxyCapacity;
 }
 
 export class Controller extends EventEmitter {
@@ -93,9 +96,11 @@ export class Controller extends EventEmitter {
   private mutations: Promise<unknown> = Promise.resolve();
 
   private readonly newSession: () => string;
+  private readonly capacity: ProxyCapacity | undefined;
 
   constructor(configDir: string, options: ControllerOptions = {}) {
     super();
+    this.capacity = options.proxyCapacity;
     this.newSession = options.newSession ?? (() => randomBytes(24).toString('base64url'));
     this.store = new ConfigDirectory(configDir, () => {
       this.scheduleRebuild();
@@ -135,7 +140,14 @@ export class Controller extends EventEmitter {
 
   /** Diagnostics of the resources in force: ingest and validation of the directory, and the analyzers. */
   diagnostics(): Diagnostic[] {
-    return [...this.store.diagnostics(), ...analysisOf(this.current)];
+    return [...this.store.diagnostics(), ...analysisOf(this.current), ...this.capacityFindings()];
+  }
+
+  /** Proxies of the configuration in force that cannot run; those running keep their place. */
+  private capacityFindings(): Diagnostic[] {
+    if (!this.capacity) return [];
+    const running = new Set([...this.proxies.values()].map((p) => proxyKey(p.node)));
+    return capacityFindings(this.current, overCapacity(this.current.proxies, running, this.capacity), this.capacity);
   }
 
   resources(): AnyResource[] {
@@ -306,10 +318,8 @@ export class Controller extends EventEmitter {
 
       const inForce = new Map(this.store.resources().map((r) => [resourceKey(r), r] as const));
       const batch = new Map(incoming.map((r) => [resourceKey(r), r] as const));
-      const analysis = this.analyzeCandidate(
-        mergeOver([...inForce.values()], [...batch.values()]),
-        new Set(batch.keys()),
-      );
+      const candidate = mergeOver([...inForce.values()], [...batch.values()]);
+      const analysis = [...this.analyzeCandidate(candidate, new Set(batch.keys())), ...this.capacityOf(candidate)];
       if (hasErrors(analysis)) return { ok: false, version, changes: [], diagnostics: [...diagnostics, ...analysis] };
 
       const planned = [...batch.entries()].map(([key, r]) => {
@@ -407,6 +417,15 @@ export class Controller extends EventEmitter {
     const run = this.mutations.then(work, work);
     this.mutations = run.catch(() => undefined);
     return run;
+  }
+
+  /** A candidate that declares more new proxies than there is room for: one error per proxy left out. */
+  private capacityOf(candidate: readonly AnyResource[]): Diagnostic[] {
+    if (!this.capacity) return [];
+    const snapshot = buildSnapshot({ version: 'candidate', resources: candidate, instances: [] });
+    const declared = new Set(this.current.proxies.map(proxyKey));
+    const left = overCapacity(snapshot.proxies, declared, this.capacity).filter((p) => !declared.has(proxyKey(p)));
+    return capacityFindings(snapshot, left, this.capacity);
   }
 
   /**

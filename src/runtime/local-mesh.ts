@@ -41,11 +41,15 @@ export class LocalMesh {
   private readonly runners = new Map<string, ProxyRunner>();
   private admin: AdminServer | undefined;
   private tokens: Record<Role, string> | undefined;
+  /** Declared proxies with no pod address (each reported once). */
+  private readonly unplaced = new Set<string>();
   private reconciling: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: LocalMeshOptions) {
-    this.controller = new Controller(options.configDir);
     this.pool = new PodAddressPool(options.podCidr);
+    this.controller = new Controller(options.configDir, {
+      proxyCapacity: { limit: this.pool.capacity, setting: `--pod-cidr ${options.podCidr}` },
+    });
   }
 
   get url(): string {
@@ -86,7 +90,11 @@ export class LocalMesh {
   }
 
   private scheduleReconcile(snapshot: Snapshot): void {
-    this.reconciling = this.reconciling.then(() => this.reconcile(snapshot.proxies));
+    this.reconciling = this.reconciling
+      .then(() => this.reconcile(snapshot.proxies))
+      .catch((err: unknown) =>
+        this.options.out(`tollgate | warning: proxies not reconciled: ${err instanceof Error ? err.message : err}`),
+      );
   }
 
   /** Starts the proxies that are declared and not running; stops those no longer declared or changed. */
@@ -102,9 +110,21 @@ export class LocalMesh {
         `tollgate | ${runner.node.type === 'router' ? 'gateway' : 'sidecar'} ${runner.node.name}.${runner.node.namespace} stopped`,
       );
     }
+    for (const key of this.unplaced) if (!wanted.has(key)) this.unplaced.delete(key);
     for (const [key, d] of wanted) {
       if (this.runners.has(key)) continue;
-      const ip = this.pool.acquire(key);
+      const ip = this.pool.tryAcquire(key);
+      if (ip === undefined) {
+        // More proxies than addresses (a directory edited by hand; apply refuses this): run what fits, say the rest.
+        if (!this.unplaced.has(key))
+          this.options.out(
+            `tollgate | ${d.type === 'router' ? 'gateway' : 'sidecar'} ${d.name}.${d.namespace} not started: no pod ` +
+              `address left in --pod-cidr ${this.options.podCidr} (${this.pool.capacity} addresses); widen --pod-cidr or remove a Deployment`,
+          );
+        this.unplaced.add(key);
+        continue;
+      }
+      this.unplaced.delete(key);
       const node: NodeIdentity = {
         id: nodeId(d.type, ip, d.name, d.namespace),
         type: d.type,

@@ -23,8 +23,14 @@ export class PodAddressPool {
     this.size = 2 ** (32 - bits);
   }
 
-  /** The same key keeps its address while it is held. */
-  acquire(key: string): string {
+  /** How many addresses the range hands out (network, broadcast and 127.0.0.1 excluded). */
+  get capacity(): number {
+    const hasLocalhost = this.base <= LOCALHOST && LOCALHOST < this.base + this.size - 1 && LOCALHOST > this.base;
+    return this.size - 2 - (hasLocalhost ? 1 : 0);
+  }
+
+  /** The same key keeps its address while it is held; undefined when none is left. */
+  tryAcquire(key: string): string | undefined {
     const held = this.byKey.get(key);
     if (held) return held;
     for (let i = 1; i < this.size - 1; i++) {
@@ -34,7 +40,14 @@ export class PodAddressPool {
       this.inUse.add(candidate);
       return candidate;
     }
-    throw new Error('no pod address left in --pod-cidr');
+    return undefined;
+  }
+
+  /** The same key keeps its address while it is held. */
+  acquire(key: string): string {
+    const ip = this.tryAcquire(key);
+    if (ip === undefined) throw new Error('no pod address left in --pod-cidr');
+    return ip;
   }
 
   release(key: string): void {
@@ -44,6 +57,8 @@ export class PodAddressPool {
     this.inUse.delete(held);
   }
 }
+
+const LOCALHOST = toInt('127.0.0.1');
 
 function toInt(ip: string): number {
   return ip.split('.').reduce((acc, octet) => ((acc << 8) | Number(octet)) >>> 0, 0);
