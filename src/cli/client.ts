@@ -11,7 +11,7 @@ export function controllerUrl(option: string | undefined): string {
 
 /** The config directory: --config-dir, else TOLLGATE_CONFIG_DIR, else ./mesh (what `tollgate up` uses by default). */
 export function configDir(option: string | undefined): string {
-  return option ?? process.env.TOLLGATE_CONFIG_DIR ?? DEFAULT_CONFIG_DIR;
+  return option || process.env.TOLLGATE_CONFIG_DIR || DEFAULT_CONFIG_DIR;
 }
 
 export interface TokenSource {

@@ -73,9 +73,11 @@ export class ConfigDirectory {
     return this.withholding;
   }
 
-  /** Files whose last good version is in force instead of what they hold now. */
+  /** Files whose last good version is in force instead of what they hold now: why, and what stays. */
   degraded(): Diagnostic[] {
-    return [...this.files.values()].flatMap((f) => f.diagnostics.filter((d) => d.name === 'LastGoodConfigInForce'));
+    return [...this.files.values()]
+      .filter((f) => f.diagnostics.some((d) => d.name === 'LastGoodConfigInForce'))
+      .flatMap((f) => f.diagnostics.filter((d) => d.level === 'error' || d.name === 'LastGoodConfigInForce'));
   }
 
   /** Errors of the files themselves (not the withholding notice). */

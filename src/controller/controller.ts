@@ -159,7 +159,11 @@ export class Controller extends EventEmitter {
    * files' resources merged over it (a file's resource replaces the one in force with the same kind/ns/name).
    */
   analyzeWith(files: readonly SubmittedFile[]): Diagnostic[] {
-    return [...this.store.diagnostics(), ...analyzeFiles(files, this.store.resources(), this.instances())];
+    return [
+      ...this.store.diagnostics(),
+      ...analyzeFiles(files, this.store.resources(), this.instances()),
+      ...this.capacityFindings(),
+    ];
   }
 
   // -- proxies --------------------------------------------------------------------------------------------------

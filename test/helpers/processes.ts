@@ -22,9 +22,10 @@ export function run(
   args: readonly string[],
   env: NodeJS.ProcessEnv = {},
   timeoutMs = 30_000,
+  cwd?: string,
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], cwd });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -64,10 +65,11 @@ export interface UpProcess extends ControllerRef {
   stop(): Promise<void>;
 }
 
-/** Starts `tollgate up` and waits for its "ready" line. */
-export async function startUp(args: readonly string[]): Promise<UpProcess> {
+/** Starts `tollgate up` (in `cwd`, by default this process's) and waits for its "ready" line. */
+export async function startUp(args: readonly string[], cwd?: string): Promise<UpProcess> {
   const child = spawn(process.execPath, [BIN, 'up', '--listen', '127.0.0.1:0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    cwd,
   });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
@@ -90,7 +92,7 @@ export async function startUp(args: readonly string[]): Promise<UpProcess> {
   const at = args.indexOf('--config-dir');
   return {
     url,
-    configDir: path.resolve(at >= 0 ? args[at + 1]! : 'mesh'),
+    configDir: path.resolve(cwd ?? '.', at >= 0 ? args[at + 1]! : 'mesh'),
     child,
     output: () => output,
     stop: () =>
