@@ -324,3 +324,26 @@ test('more Deployments than pod addresses: apply refuses, naming each that does 
     controller.stop();
   }
 });
+
+test('a proxy that reconnects holding a higher version than ours moves the count past it', async () => {
+  const { controller, url, dir, close } = await setup();
+  const seen: string[] = [];
+  const client = new DiscoveryClient({
+    controller: url,
+    token: proxyToken(dir),
+    node,
+    currentVersion: () => '1000',
+    apply: async (config) => {
+      seen.push(config.version);
+      return { ok: true };
+    },
+  });
+  client.start();
+  try {
+    assert.equal((await controller.waitForSync('1001', 5_000)).ok, true);
+    assert.ok(Number(seen[0]) > 1000, `pushed ${seen[0]}`);
+  } finally {
+    client.close();
+    await close();
+  }
+});
