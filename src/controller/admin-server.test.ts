@@ -5,9 +5,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { nodeId } from '../proxy-config/types.js';
-import { startAdminServer, type AdminServer } from './admin-server.js';
+import type { AdminServer } from './admin-server.js';
 import { Controller } from './controller.js';
-import { loadOrCreateTokens, TokenAuthenticator, tokenPath, type Role } from './credentials.js';
+import { serve } from './testing/serve.js';
+import { loadOrCreateTokens, tokenPath, type Role } from './credentials.js';
 
 describe('admin API', () => {
   let controller: Controller;
@@ -19,11 +20,7 @@ describe('admin API', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-admin-'));
     controller = new Controller(dir);
     await controller.start();
-    tokens = loadOrCreateTokens(dir);
-    admin = await startAdminServer(controller, {
-      listen: { host: '127.0.0.1', port: 0 },
-      auth: new TokenAuthenticator(tokens, dir),
-    });
+    ({ admin, tokens } = await serve(controller));
   });
 
   after(async () => {

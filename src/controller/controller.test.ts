@@ -5,8 +5,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { DiscoveryClient, type DiscoveryEvent } from '../distribution/index.js';
 import { nodeId, type NodeIdentity, type ProxyConfig } from '../proxy-config/types.js';
-import { startAdminServer } from './admin-server.js';
-import { loadOrCreateTokens, TokenAuthenticator } from './credentials.js';
+import { loadOrCreateTokens } from './credentials.js';
+import { serve } from './testing/serve.js';
 import { Controller } from './controller.js';
 
 const SE = `apiVersion: networking.istio.io/v1beta1
@@ -53,14 +53,6 @@ const node: NodeIdentity = {
   serviceAccount: 'sleep',
 };
 
-/** The admin server as `tollgate controller` runs it, with the tokens of `dir`. */
-function serve(controller: Controller, dir: string, port = 0) {
-  return startAdminServer(controller, {
-    listen: { host: '127.0.0.1', port },
-    auth: new TokenAuthenticator(loadOrCreateTokens(dir), dir),
-  });
-}
-
 const proxyToken = (dir: string): string => loadOrCreateTokens(dir).proxy;
 
 async function setup(): Promise<{ controller: Controller; url: string; dir: string; close: () => Promise<void> }> {
@@ -69,7 +61,7 @@ async function setup(): Promise<{ controller: Controller; url: string; dir: stri
   fs.writeFileSync(path.join(dir, 'mesh.yaml'), NO_GATEWAYS);
   const controller = new Controller(dir);
   await controller.start();
-  const admin = await serve(controller, dir);
+  const { admin } = await serve(controller);
   return {
     controller,
     url: admin.url,
@@ -176,7 +168,7 @@ test('a proxy keeps its config while the controller is away and resyncs when it 
   fs.writeFileSync(path.join(dir, 'mesh.yaml'), NO_GATEWAYS);
   let controller = new Controller(dir);
   await controller.start();
-  let admin = await serve(controller, dir);
+  let { admin } = await serve(controller);
   const port = Number(new URL(admin.url).port);
   const events: DiscoveryEvent['type'][] = [];
   let applied = 0;
@@ -199,7 +191,7 @@ test('a proxy keeps its config while the controller is away and resyncs when it 
     await waitFor(() => events.includes('disconnected'));
     controller = new Controller(dir);
     await controller.start();
-    admin = await serve(controller, dir, port);
+    ({ admin } = await serve(controller, port));
     assert.equal((await controller.waitForSync(controller.snapshot.version, 10_000)).ok, true);
     assert.ok(applied > appliedBefore, 'the proxy was pushed again after reconnecting');
   } finally {

@@ -6,9 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { nodeId, type NodeIdentity } from '../proxy-config/types.js';
-import { startAdminServer, type AdminServer } from './admin-server.js';
+import type { AdminServer } from './admin-server.js';
 import { Controller } from './controller.js';
-import { loadOrCreateTokens, TokenAuthenticator, type Role } from './credentials.js';
+import { serve } from './testing/serve.js';
+import type { Role } from './credentials.js';
 
 interface Stream {
   readonly status: number;
@@ -77,11 +78,7 @@ describe('discovery streams', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-discovery-'));
     controller = new Controller(dir, { newSession: () => `session-${++sessions}` });
     await controller.start();
-    tokens = loadOrCreateTokens(dir);
-    admin = await startAdminServer(controller, {
-      listen: { host: '127.0.0.1', port: 0 },
-      auth: new TokenAuthenticator(tokens, dir),
-    });
+    ({ admin, tokens } = await serve(controller));
   });
 
   after(async () => {

@@ -14,6 +14,7 @@ import { readYaml } from '../../src/ingest/read-yaml.js';
 import { KINDS, resourceKey, type AnyResource, type Diagnostic } from '../../src/model/index.js';
 import { nodeId, type NodeIdentity } from '../../src/proxy-config/types.js';
 import { ANALYZER_CODES, analyze, buildSnapshot } from '../../src/snapshot/index.js';
+import { API } from '../../src/snapshot/testing/fixtures.js';
 import { translate } from '../../src/translation/index.js';
 import { CODES } from '../../src/validation/codes.js';
 
@@ -160,18 +161,6 @@ const KEYS = [
   'gatewayType',
   'gateway',
 ];
-const API_VERSIONS: Record<string, string> = {
-  ServiceEntry: 'networking.istio.io/v1',
-  Gateway: 'networking.istio.io/v1',
-  VirtualService: 'networking.istio.io/v1',
-  DestinationRule: 'networking.istio.io/v1',
-  Sidecar: 'networking.istio.io/v1',
-  IstioOperator: 'install.istio.io/v1alpha1',
-  IstioGateway: 'istio.alibabacloud.com/v1beta1',
-  ServiceAccount: 'v1',
-  Service: 'v1',
-  Deployment: 'apps/v1',
-};
 
 function mutate(next: () => number, text: string): string {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!;
@@ -252,7 +241,7 @@ function generate(next: () => number): string {
   const docs = Array.from({ length: 1 + Math.floor(next() * 3) }, () => {
     const kind = pick(KINDS);
     const doc: Record<string, unknown> = {
-      apiVersion: next() < 0.9 ? API_VERSIONS[kind] : value(3),
+      apiVersion: next() < 0.9 ? API[kind] : value(3),
       kind: next() < 0.95 ? kind : value(3),
       metadata:
         next() < 0.9 ? { name: pick(['a', 'b', 'x_y', 'a.b', 'A']), namespace: pick(['default', 'a']) } : value(2),
