@@ -43,11 +43,11 @@ async function main(): Promise<number> {
     console.log(`stand-in for aliyun.com on 127.0.0.1:${port}; controller ${up.url}\n`);
     for (const [i, step] of steps.entries()) {
       const files = step.apply.flatMap((f) => ['-f', path.join(EXAMPLES, f)]);
-      const applied = await tollgate(['apply', '--wait', ...files], up.url);
+      const applied = await tollgate(['apply', '--wait', ...files], up);
       if (applied.code !== 0) throw new Error(`apply failed:\n${applied.stderr}`);
-      const curl = await tollgate(['exec', 'sleep', '--', 'curl', '-sS', '-I', 'aliyun.com'], up.url);
+      const curl = await tollgate(['exec', 'sleep', '--', 'curl', '-sS', '-I', 'aliyun.com'], up);
       const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(curl.stdout)?.[1] ?? 0);
-      const logs = await tollgate(['logs', 'sleep', '--tail', '1'], up.url);
+      const logs = await tollgate(['logs', 'sleep', '--tail', '1'], up);
       const line = JSON.parse(logs.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
       const via = line.route_name === 'block_all' ? 'block_all' : String(line.upstream_cluster);
       const ok = status === step.expected && via === step.via;
@@ -58,7 +58,7 @@ async function main(): Promise<number> {
       console.log(`   expected ${step.expected} via ${step.via}`);
       console.log(`   actual   ${status || 'no response'} via ${via}   ${ok ? 'OK' : 'MISMATCH'}\n`);
     }
-    const gw = await tollgate(['logs', 'istio-egressgateway', '-n', 'istio-system', '--tail', '1'], up.url);
+    const gw = await tollgate(['logs', 'istio-egressgateway', '-n', 'istio-system', '--tail', '1'], up);
     console.log('egress gateway access log, last line:');
     console.log(gw.stdout.trim());
   } finally {

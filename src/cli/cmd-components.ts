@@ -1,21 +1,34 @@
 // The components as separate processes: `tollgate controller` (istiod's role) and `tollgate proxy` (one sidecar
 // or gateway). They speak the same discovery protocol that `tollgate up` uses in-process.
 import path from 'node:path';
-import { Controller, reportDiagnostics, startAdminServer } from '../controller/index.js';
+import {
+  Controller,
+  loadOrCreateTokens,
+  reportDiagnostics,
+  startAdminServer,
+  TokenAuthenticator,
+  tokenPath,
+} from '../controller/index.js';
 import { dnsServerResolver, parseConnectTo, systemResolver } from '../dataplane/index.js';
 import { nodeId, type ProxyType } from '../proxy-config/types.js';
 import { ProxyRunner, startProxyAdmin } from '../runtime/index.js';
+import { readToken, type TokenSource } from './client.js';
 import { parseListen, untilSignal } from './cmd-up.js';
 
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
 
 export async function controllerCommand(opts: { configDir: string; listen: string }): Promise<number> {
-  const controller = new Controller(path.resolve(opts.configDir));
+  const dir = path.resolve(opts.configDir);
+  const controller = new Controller(dir);
   controller.on('warning', (message: string) => out(`controller | warning: ${message}`));
   await controller.start();
   reportDiagnostics(controller, (line) => out(`controller | ${line}`));
-  const admin = await startAdminServer(controller, parseListen(opts.listen));
+  const admin = await startAdminServer(controller, {
+    listen: parseListen(opts.listen),
+    auth: new TokenAuthenticator(loadOrCreateTokens(dir), dir),
+  });
   out(`controller | listening on ${admin.url}, config dir ${opts.configDir}`);
+  out(`controller | admin token ${tokenPath(dir, 'admin')}; proxies join with ${tokenPath(dir, 'proxy')}`);
   out('controller | ready');
   await untilSignal();
   controller.stop();
@@ -32,6 +45,8 @@ export interface ProxyOptions {
   readonly serviceAccount?: string;
   readonly dnsServer: readonly string[];
   readonly connectTo: readonly string[];
+  /** Where the proxy join token is. */
+  readonly token: TokenSource;
 }
 
 export async function proxyCommand(opts: ProxyOptions, controller: string): Promise<number> {
@@ -47,9 +62,16 @@ export async function proxyCommand(opts: ProxyOptions, controller: string): Prom
     if (at <= 0) throw new Error(`--label ${l}: expected KEY=VALUE`);
     labels[l.slice(0, at)] = l.slice(at + 1);
   }
+  const token = readToken(opts.token);
+  if (token === undefined)
+    throw new Error(
+      `no proxy join token at ${opts.token.path} (from ${opts.token.from}): pass --token-file with a copy of the ` +
+        "controller's <config-dir>/.tollgate/proxy-token",
+    );
   const prefix = `${opts.name}.${opts.namespace}`;
   const runner = new ProxyRunner({
     controller,
+    token,
     node: {
       id: nodeId(type, opts.ip, opts.name, opts.namespace),
       type,

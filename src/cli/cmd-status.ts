@@ -1,9 +1,9 @@
 // `tollgate status`: each proxy, its config version, and whether it is in sync.
-import type { ProxyStatus } from '../controller/index.js';
+import type { ConfigState, ProxyStatus } from '../controller/index.js';
 import { formatDiagnostic, type Diagnostic } from '../model/index.js';
 import type { AdminClient } from './client.js';
 import { table, type Io } from './io.js';
-import { describeLag } from './wait.js';
+import { describeConfigState, describeLag } from './wait.js';
 
 /**
  * Each proxy with its config version and whether it is in sync; exit 0 only when all are. A proxy can be in sync
@@ -12,7 +12,7 @@ import { describeLag } from './wait.js';
  */
 export async function statusCommand(client: AdminClient, io: Io): Promise<number> {
   const [{ body }, { body: findings }] = await Promise.all([
-    client.get<{ version: string; proxies: ProxyStatus[] }>('/v1/status'),
+    client.get<{ version: string; config?: ConfigState; proxies: ProxyStatus[] }>('/v1/status'),
     client.get<{ diagnostics: Diagnostic[] }>('/v1/diagnostics'),
   ]);
   const rows = body.proxies.map((p) => [
@@ -28,5 +28,6 @@ export async function statusCommand(client: AdminClient, io: Io): Promise<number
   for (const p of lagging) io.err(describeLag(p, body.version));
   const serious = findings.diagnostics.filter((d) => d.level !== 'info');
   for (const d of serious) io.err(formatDiagnostic(d));
-  return lagging.length === 0 ? 0 : 1;
+  const degraded = describeConfigState(io, body.config);
+  return lagging.length === 0 && !degraded ? 0 : 1;
 }

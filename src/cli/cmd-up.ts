@@ -2,7 +2,8 @@
 import path from 'node:path';
 import { dnsServerResolver, parseConnectTo, systemResolver } from '../dataplane/index.js';
 import { LocalMesh } from '../runtime/index.js';
-import { DEFAULT_CONTROLLER } from './client.js';
+import { tokenPath } from '../controller/index.js';
+import { DEFAULT_CONFIG_DIR, DEFAULT_CONTROLLER } from './client.js';
 import { readInputFiles } from './files.js';
 
 export interface UpOptions {
@@ -33,6 +34,10 @@ export async function upCommand(opts: UpOptions, controllerOption: string | unde
   await mesh.start();
   out(`tollgate | controller listening on ${mesh.url}, config dir ${opts.configDir}`);
   if (mesh.url !== DEFAULT_CONTROLLER) out(`tollgate | clients: export TOLLGATE_CONTROLLER=${mesh.url}`);
+  // Clients find the admin token through the config directory; from elsewhere they need to be told where it is.
+  if (path.resolve(opts.configDir) !== path.resolve(DEFAULT_CONFIG_DIR) || process.env.TOLLGATE_CONFIG_DIR)
+    out(`tollgate | clients: export TOLLGATE_CONFIG_DIR=${path.resolve(opts.configDir)}`);
+  out(`tollgate | admin token: ${tokenPath(path.resolve(opts.configDir), 'admin')}`);
   out('tollgate | ready');
   await untilSignal();
   out('tollgate | shutting down');

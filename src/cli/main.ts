@@ -1,7 +1,7 @@
 // The `tollgate` command line. Each command loads its own modules when it runs (dynamic imports), so a client
 // command such as `status` does not pay for the YAML parser, the analyzers or the data plane.
 import { Command, Option } from 'commander';
-import { AdminClient, controllerUrl, DEFAULT_CONTROLLER } from './client.js';
+import { AdminClient, configDir, controllerUrl, DEFAULT_CONTROLLER, tokenSource } from './client.js';
 import type { ReportOptions } from './cmd-analyze.js';
 import type { ProxyOptions } from './cmd-components.js';
 import type { Io } from './io.js';
@@ -18,10 +18,17 @@ export async function main(argv: readonly string[]): Promise<void> {
   const program = new Command('tollgate')
     .description('Egress control for a service mesh: control plane, sidecars and egress gateways on Istio YAML.')
     .option('--controller <url>', `the controller's admin URL (env TOLLGATE_CONTROLLER, default ${DEFAULT_CONTROLLER})`)
+    .option(
+      '--config-dir <dir>',
+      "the controller's config directory, where the admin token is (env TOLLGATE_CONFIG_DIR, default ./mesh)",
+    )
+    .option('--token-file <file>', 'the admin token (env TOLLGATE_TOKEN_FILE; default DIR/.tollgate/admin-token)')
     .enablePositionalOptions()
     .showHelpAfterError();
-  const controllerOption = (): string | undefined => program.opts<{ controller?: string }>().controller;
-  const client = (): AdminClient => new AdminClient(controllerUrl(controllerOption()));
+  type GlobalOptions = { controller?: string; configDir?: string; tokenFile?: string };
+  const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+  const client = (): AdminClient =>
+    new AdminClient(controllerUrl(globals().controller), tokenSource('admin', globals()));
   const done = (code: number): void => {
     process.exitCode = code;
   };
@@ -31,7 +38,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   program
     .command('up')
     .description('run the controller, the egress gateways and one sidecar per workload, from a config directory')
-    .option('--config-dir <dir>', 'the config directory (created if missing)', './mesh')
+    .option('--config-dir <dir>', 'the config directory, created if missing (env TOLLGATE_CONFIG_DIR, default ./mesh)')
     .option('--listen <host:port>', "the controller's address (default: the --controller address)")
     .option('--pod-cidr <cidr>', 'loopback range for pod addresses (default: the first free 127.0.N.0/24 from N=100)')
     .option('--dns-server <host:port>', 'resolve external names through this DNS server (repeatable)', collect, [])
@@ -45,17 +52,19 @@ export async function main(argv: readonly string[]): Promise<void> {
     .option('--seed <file>', 'apply this file at start (repeatable)', collect, [])
     .action(async (opts) => {
       const { upCommand } = await import('./cmd-up.js');
-      done(await upCommand(opts, controllerOption()));
+      done(
+        await upCommand({ ...opts, configDir: configDir(opts.configDir ?? globals().configDir) }, globals().controller),
+      );
     });
 
   program
     .command('controller')
     .description('run the controller alone (the components of `up` as separate processes)')
-    .option('--config-dir <dir>', 'the config directory (created if missing)', './mesh')
+    .option('--config-dir <dir>', 'the config directory, created if missing (env TOLLGATE_CONFIG_DIR, default ./mesh)')
     .option('--listen <host:port>', "the controller's address", '127.0.0.1:15010')
-    .action(async (opts: { configDir: string; listen: string }) => {
+    .action(async (opts: { configDir?: string; listen: string }) => {
       const { controllerCommand } = await import('./cmd-components.js');
-      done(await controllerCommand(opts));
+      done(await controllerCommand({ ...opts, configDir: configDir(opts.configDir ?? globals().configDir) }));
     });
 
   program
@@ -69,9 +78,19 @@ export async function main(argv: readonly string[]): Promise<void> {
     .option('--service-account <name>', 'the service account')
     .option('--dns-server <host:port>', 'resolve external names through this DNS server (repeatable)', collect, [])
     .option('--connect-to <h1:p1:h2:p2>', "dial h2:p2 instead of h1:p1, as curl's option (repeatable)", collect, [])
-    .action(async (type: string, opts: Omit<ProxyOptions, 'type'>) => {
+    .option('--token-file <file>', "the proxy join token (default: the config dir's .tollgate/proxy-token)")
+    .action(async (type: string, opts: Omit<ProxyOptions, 'type' | 'token'> & { tokenFile?: string }) => {
       const { proxyCommand } = await import('./cmd-components.js');
-      done(await proxyCommand({ ...opts, type }, controllerUrl(controllerOption())));
+      done(
+        await proxyCommand(
+          {
+            ...opts,
+            type,
+            token: tokenSource('proxy', { tokenFile: opts.tokenFile, configDir: globals().configDir }, {}),
+          },
+          controllerUrl(globals().controller),
+        ),
+      );
     });
 
   program

@@ -10,51 +10,58 @@
 //   GET  /v1/diagnostics               findings about the configuration in force
 //   POST /v1/analyze  {files}          findings with the files merged over the configuration in force
 //   GET  /v1/proxies/:ns/:name/config  the config the controller would push to that proxy
-//   GET  /healthz
+//   GET  /healthz                      no credential needed: liveness only
 // Extra routes (local mode's logs) are added by the embedding runtime.
+//
+// Every endpoint but /healthz needs a credential (credentials.ts): the discovery endpoints the proxy join token,
+// everything else the admin token. Every body, query parameter and path segment is decoded at the boundary; bad
+// input is a 4xx with a message that names the field, never a 500.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   ACK_PATH,
+  array,
+  boolean,
   DISCOVERY_PATH,
-  PING_INTERVAL_MS,
-  type AckRequest,
-  type DiscoveryRequest,
-  type ServerMessage,
+  integer,
+  object,
+  oneOf,
+  optional,
+  string,
+  type Decoder,
 } from '../distribution/index.js';
-import { KINDS, type Kind } from '../model/index.js';
-import type { ProxyConfig } from '../proxy-config/types.js';
-import type { Controller, ProxyStream, ResourceRef, SubmittedFile } from './controller.js';
+import { KINDS } from '../model/index.js';
+import type { Controller, SubmittedFile } from './controller.js';
+import type { Authenticator, Role } from './credentials.js';
+import { discoveryAck, discoveryStream } from './discovery-endpoint.js';
+import { BODY_LIMITS, decodeParam, HttpError, pathSegment, readJson, sendJson } from './http-io.js';
 
-const MAX_BODY_BYTES = 16 * 1024 * 1024;
+export { HttpError, sendJson } from './http-io.js';
 
 export type ExtraRoute = (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => boolean | Promise<boolean>;
-
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 export interface AdminServer {
   readonly url: string;
   close(): Promise<void>;
 }
 
-export async function startAdminServer(
-  controller: Controller,
-  listen: { host: string; port: number },
-  extraRoutes: readonly ExtraRoute[] = [],
-): Promise<AdminServer> {
+export interface AdminServerOptions {
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly auth: Authenticator;
+  readonly extraRoutes?: readonly ExtraRoute[];
+}
+
+export async function startAdminServer(controller: Controller, options: AdminServerOptions): Promise<AdminServer> {
+  const { listen } = options;
   const server = http.createServer((req, res) => {
-    void handle(controller, extraRoutes, req, res).catch((err: unknown) => {
+    void handle(controller, options, req, res).catch((err: unknown) => {
       const status = err instanceof HttpError ? err.status : 500;
       const message = err instanceof Error ? err.message : String(err);
-      if (!res.headersSent) sendJson(res, status, { error: message });
-      else res.destroy();
+      if (!res.headersSent) {
+        // A refused body may still be arriving: answer, and close once the answer is out.
+        if (status === 413) res.setHeader('connection', 'close');
+        sendJson(res, status, { error: message });
+      } else res.destroy();
     });
   });
   server.keepAliveTimeout = 5_000;
@@ -68,7 +75,7 @@ export async function startAdminServer(
   if (!isLoopback(address.address)) {
     controller.emit(
       'warning',
-      `the admin API on ${address.address}:${address.port} has no authentication: anyone who can reach it can change the mesh`,
+      `the controller's API on ${address.address}:${address.port} is plain HTTP: its tokens cross the network in clear`,
     );
   }
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -82,45 +89,69 @@ export async function startAdminServer(
   };
 }
 
+const files: Decoder<SubmittedFile[]> = array(object({ name: string({ maxLength: 4096 }), content: string() }), 10_000);
+const kind = oneOf(KINDS);
+const objectName = string({ maxLength: 253 });
+const decodeApply = object({ files, dryRun: optional(boolean) });
+const decodeDelete = object({
+  refs: optional(array(object({ kind, namespace: objectName, name: objectName }), 10_000)),
+  files: optional(files),
+});
+const decodeAnalyze = object({ files: optional(files) });
+const version = string({ pattern: /^\d{1,15}$/, expected: 'a version (digits)' });
+const milliseconds = integer(0, 600_000);
+const optionalQuery = <T>(url: URL, key: string, decoder: Decoder<T>): T | undefined => {
+  const raw = url.searchParams.get(key);
+  return raw === null ? undefined : decodeParam(decoder, raw, key);
+};
+
+function authorize(options: AdminServerOptions, req: http.IncomingMessage, role: Role): void {
+  const result = options.auth.authenticate(req, role);
+  if (!result.ok) throw new HttpError(result.status, result.error);
+}
+
 async function handle(
   controller: Controller,
-  extraRoutes: readonly ExtraRoute[],
+  options: AdminServerOptions,
   req: http.IncomingMessage,
   res: http.ServerResponse,
 ): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://controller');
+  let url: URL;
+  try {
+    url = new URL(req.url ?? '/', 'http://controller');
+  } catch {
+    throw new HttpError(400, `malformed request target ${JSON.stringify(req.url)}`);
+  }
   const route = `${req.method} ${url.pathname}`;
+  if (route === 'GET /healthz') return sendJson(res, 200, { ok: true, version: controller.snapshot.version });
+  if (route === `POST ${DISCOVERY_PATH}` || route === `POST ${ACK_PATH}`) {
+    authorize(options, req, 'proxy');
+    return route === `POST ${DISCOVERY_PATH}`
+      ? discoveryStream(controller, req, res)
+      : discoveryAck(controller, req, res);
+  }
+  authorize(options, req, 'admin');
   switch (route) {
-    case `POST ${DISCOVERY_PATH}`:
-      return discovery(controller, req, res);
-    case `POST ${ACK_PATH}`: {
-      const ack = (await readJson(req)) as AckRequest;
-      controller.ack(ack.nodeId, ack.version, ack.ok, ack.error);
-      return sendJson(res, 200, {});
-    }
     case 'POST /v1/apply': {
-      const body = (await readJson(req)) as { files?: SubmittedFile[]; dryRun?: boolean };
-      const files = checkFiles(body.files);
-      const result = await controller.apply(files, body.dryRun === true);
+      const body = await readJson(req, decodeApply, BODY_LIMITS.admin);
+      if (body.files.length === 0) throw new HttpError(400, 'files: expected at least one file');
+      const result = await controller.apply(body.files, body.dryRun === true);
       return sendJson(res, result.ok ? 200 : 422, result);
     }
     case 'POST /v1/delete': {
-      const body = (await readJson(req)) as { refs?: ResourceRef[]; files?: SubmittedFile[] };
-      const refs = (body.refs ?? []).map((r) => ({ ...r, kind: checkKind(r.kind) }));
-      const result = await controller.delete(refs, body.files && body.files.length > 0 ? checkFiles(body.files) : []);
+      const body = await readJson(req, decodeDelete, BODY_LIMITS.admin);
+      const result = await controller.delete(body.refs ?? [], body.files ?? []);
       return sendJson(res, result.ok ? 200 : result.changes.length > 0 ? 207 : 404, result);
     }
     case 'GET /v1/resources': {
-      const kind = url.searchParams.get('kind');
-      const namespace = url.searchParams.get('namespace');
-      const name = url.searchParams.get('name');
+      const k = optionalQuery(url, 'kind', kind);
+      const namespace = optionalQuery(url, 'namespace', objectName);
+      const name = optionalQuery(url, 'name', objectName);
       const resources = controller
         .resources()
         .filter(
           (r) =>
-            (!kind || r.kind === kind) &&
-            (!namespace || r.meta.namespace === namespace) &&
-            (!name || r.meta.name === name),
+            (!k || r.kind === k) && (!namespace || r.meta.namespace === namespace) && (!name || r.meta.name === name),
         )
         .map((r) => ({
           kind: r.kind,
@@ -136,107 +167,31 @@ async function handle(
     case 'GET /v1/status':
       return sendJson(res, 200, controller.status());
     case 'POST /v1/analyze': {
-      const body = (await readJson(req)) as { files?: SubmittedFile[] };
-      const files = body.files && body.files.length > 0 ? checkFiles(body.files) : [];
-      return sendJson(res, 200, { version: controller.snapshot.version, diagnostics: controller.analyzeWith(files) });
+      const body = await readJson(req, decodeAnalyze, BODY_LIMITS.admin);
+      return sendJson(res, 200, {
+        version: controller.snapshot.version,
+        diagnostics: controller.analyzeWith(body.files ?? []),
+      });
     }
     case 'GET /v1/diagnostics':
       return sendJson(res, 200, { version: controller.snapshot.version, diagnostics: controller.diagnostics() });
     case 'GET /v1/wait': {
-      const version = url.searchParams.get('version') ?? controller.snapshot.version;
-      const timeoutMs = Math.min(Number(url.searchParams.get('timeoutMs') ?? 30_000), 600_000);
-      const result = await controller.waitForSync(version, Number.isFinite(timeoutMs) ? timeoutMs : 30_000);
-      return sendJson(res, 200, { version, ...result });
+      const target = optionalQuery(url, 'version', version) ?? controller.snapshot.version;
+      const timeoutMs = optionalQuery(url, 'timeoutMs', (v, p) => milliseconds(Number(v), p)) ?? 30_000;
+      const result = await controller.waitForSync(target, timeoutMs);
+      return sendJson(res, 200, { version: target, ...result });
     }
-    case 'GET /healthz':
-      return sendJson(res, 200, { ok: true, version: controller.snapshot.version });
   }
   const configMatch = /^\/v1\/proxies\/([^/]+)\/([^/]+)\/config$/.exec(url.pathname);
   if (req.method === 'GET' && configMatch) {
-    const config = controller.configFor(decodeURIComponent(configMatch[2]!), decodeURIComponent(configMatch[1]!));
-    if (!config) throw new HttpError(404, `no connected proxy ${configMatch[2]}.${configMatch[1]}`);
+    const namespace = pathSegment(configMatch[1]!, 'namespace');
+    const name = pathSegment(configMatch[2]!, 'name');
+    const config = controller.configFor(name, namespace);
+    if (!config) throw new HttpError(404, `no connected proxy ${name}.${namespace}`);
     return sendJson(res, 200, config);
   }
-  for (const extra of extraRoutes) if (await extra(req, res, url)) return;
+  for (const extra of options.extraRoutes ?? []) if (await extra(req, res, url)) return;
   throw new HttpError(404, `no such endpoint: ${route}`);
-}
-
-function discovery(controller: Controller, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-  return readJson(req).then((body) => {
-    const request = body as DiscoveryRequest;
-    const node = request.node;
-    if (
-      !node ||
-      typeof node.id !== 'string' ||
-      typeof node.ip !== 'string' ||
-      (node.type !== 'sidecar' && node.type !== 'router')
-    ) {
-      throw new HttpError(400, 'discovery request needs a node {id, type, name, namespace, ip, labels}');
-    }
-    res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
-    res.flushHeaders();
-    const write = (message: ServerMessage): void => {
-      res.write(`${JSON.stringify(message)}\n`);
-    };
-    const stream: ProxyStream = {
-      send: (version: string, config: ProxyConfig) => write({ type: 'config', version, config }),
-      close: () => res.end(),
-    };
-    const ping = setInterval(() => write({ type: 'ping' }), PING_INTERVAL_MS);
-    const gone = (): void => {
-      clearInterval(ping);
-      controller.disconnect(node.id, stream);
-    };
-    res.on('close', gone);
-    controller.connect(node, stream);
-  });
-}
-
-function checkFiles(files: unknown): SubmittedFile[] {
-  if (!Array.isArray(files) || files.length === 0) throw new HttpError(400, 'expected {files: [{name, content}]}');
-  return files.map((f: unknown, i) => {
-    const file = f as Partial<SubmittedFile>;
-    if (typeof file?.name !== 'string' || typeof file.content !== 'string') {
-      throw new HttpError(400, `files[${i}] needs a string name and content`);
-    }
-    return { name: file.name, content: file.content };
-  });
-}
-
-function checkKind(kind: unknown): Kind {
-  if (typeof kind === 'string' && (KINDS as readonly string[]).includes(kind)) return kind as Kind;
-  throw new HttpError(400, `unknown kind ${String(kind)}`);
-}
-
-function readJson(req: http.IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new HttpError(413, `request body over ${MAX_BODY_BYTES} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      try {
-        resolve(text.length === 0 ? {} : JSON.parse(text));
-      } catch (err) {
-        reject(new HttpError(400, `malformed JSON body: ${(err as Error).message}`));
-      }
-    });
-    req.on('error', reject);
-  });
-}
-
-export function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
-  const payload = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
-  res.end(payload);
 }
 
 function isLoopback(ip: string): boolean {

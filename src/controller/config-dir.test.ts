@@ -5,7 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { parseYaml } from '../ingest/index.js';
 import { resourceKey } from '../model/index.js';
-import { ConfigDirectory, isEffectivelyEmpty, removeDocument } from './config-dir.js';
+import { ConfigDirectory, fileNameFor, isEffectivelyEmpty, removeDocument } from './config-dir.js';
 
 const se = (name: string, host: string): string =>
   `apiVersion: networking.istio.io/v1beta1
@@ -107,7 +107,7 @@ test('persist writes new resources to their own file, replaces in place, deletes
     ['c'],
   );
   assert.deepEqual(
-    fs.readdirSync(dir).filter((f) => f.includes('.tmp')),
+    fs.readdirSync(dir).filter((f) => f.includes('tmp')),
     [],
     'no temporary files left',
   );
@@ -126,4 +126,37 @@ test('a resource whose apiVersion becomes unknown keeps its last good version', 
     ['web'],
   );
   assert.ok(store.diagnostics().some((d) => d.code === 'TG0003' && d.resource?.name === 'web'));
+});
+
+test('file names differ for every kind/namespace/name, by construction', () => {
+  const names = [
+    ['default', 'x/y'],
+    ['default', 'x_y'],
+    ['a.b', 'c'],
+    ['a', 'b.c'],
+    ['b', 'c'],
+    ['a', 'B'],
+    ['a', '%42'],
+    ['a', '\u{1F600}'],
+    ['a', '\u001F600'],
+  ].map(([namespace, name]) => fileNameFor({ kind: 'ServiceEntry', meta: { namespace: namespace!, name: name! } }));
+  assert.equal(new Set(names.map((n) => n.toLowerCase())).size, names.length, names.join(' '));
+  assert.equal(names[3], 'serviceentry.a.b.c.yaml', 'valid names read as they are');
+});
+
+test('a new resource never overwrites a hand-written file that happens to have its file name', async () => {
+  const dir = tmp();
+  const taken = path.join(dir, 'serviceentry.default.c.yaml');
+  fs.writeFileSync(taken, se('other', 'other.example.com'));
+  const store = new ConfigDirectory(dir, () => undefined);
+  await store.load();
+  const [c] = parseYaml(se('c', 'c.example.com'), 'input.yaml').resources;
+  await store.persist([c!], []);
+  assert.deepEqual(
+    store
+      .resources()
+      .map((r) => r.meta.name)
+      .sort(),
+    ['c', 'other'],
+  );
 });

@@ -3,8 +3,14 @@
 // filesystems that don't report changes). Accepted `apply`s are persisted here, atomically, so a restart loses
 // nothing.
 //
-// Last good configuration: a file that stops parsing keeps the resources it had; a resource whose new version
-// has errors keeps its previous version. Both are reported as diagnostics, never silently.
+// Last good configuration: what was in force keeps being in force. A file that stops parsing, cannot be read or is
+// cut short keeps the resources it had; a resource whose new version has errors keeps its previous version. All of
+// it is reported as diagnostics, never silently, and it holds across restarts: the last good configuration is
+// recorded beside the config (last-good.ts). A directory with errors at a first start (no record) is withheld:
+// no configuration at all is served, rather than what is left of it (which could be ALLOW_ANY by omission).
+//
+// Writes (apply, delete) go through one journal (journal.ts) and hold the same lock as scans, so that neither a
+// crash nor a scan ever sees part of a change.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -12,6 +18,8 @@ import path from 'node:path';
 import { parseYaml } from '../ingest/index.js';
 import { resourceKey, type AnyResource, type Diagnostic } from '../model/index.js';
 import { makeDiagnostic } from '../validation/index.js';
+import { commitEdits, type FileEdit, recover } from './journal.js';
+import { type LastGoodFile, lastGoodPath, readLastGood, writeLastGood } from './last-good.js';
 
 interface FileState {
   readonly path: string;
@@ -20,6 +28,8 @@ interface FileState {
   /** The resources in force from this file (new valid ones plus last good ones for those in error). */
   readonly resources: readonly AnyResource[];
   readonly diagnostics: readonly Diagnostic[];
+  /** The last content that parsed (a later prefix of it, cut mid-document, is a partial write, not an edit). */
+  readonly basis?: string;
 }
 
 const POLL_INTERVAL_MS = 1_000;
@@ -30,7 +40,12 @@ export class ConfigDirectory {
   private watcher: fs.FSWatcher | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private debounce: NodeJS.Timeout | undefined;
-  private scanning: Promise<boolean> | undefined;
+  /** Scans and writes, one at a time. */
+  private lock: Promise<unknown> = Promise.resolve();
+  /** Set at a start with errors and no last good record; cleared once the directory reads without errors. */
+  private withholding: Diagnostic | undefined;
+  /** What start-up recovery did (an interrupted apply finished, temp files removed), for the operator. */
+  readonly notices: string[] = [];
 
   /** `onChange` runs after a rescan that changed the resources in force. */
   constructor(
@@ -40,7 +55,51 @@ export class ConfigDirectory {
 
   async load(): Promise<void> {
     await fsp.mkdir(this.dir, { recursive: true });
-    await this.scan();
+    this.notices.push(...(await recover(this.dir)));
+    const { lastGood, problem } = await readLastGood(this.dir);
+    if (problem) this.notices.push(`${problem}; starting without it`);
+    // The record stands in for the previous scan: what each file had in force is its "previous version".
+    for (const [p, f] of lastGood ?? []) this.files.set(p, fromLastGood(p, f));
+    await this.exclusive(async () => {
+      await this.doScan();
+      const errors = this.errors();
+      if (!lastGood && errors.length > 0) this.withholding = withheldNotice(this.dir, errors);
+      await this.record();
+    });
+  }
+
+  /** Why no configuration is served, while it is withheld. */
+  withheld(): Diagnostic | undefined {
+    return this.withholding;
+  }
+
+  /** Files whose last good version is in force instead of what they hold now: why, and what stays. */
+  degraded(): Diagnostic[] {
+    return [...this.files.values()]
+      .filter((f) => f.diagnostics.some((d) => d.name === 'LastGoodConfigInForce'))
+      .flatMap((f) => f.diagnostics.filter((d) => d.level === 'error' || d.name === 'LastGoodConfigInForce'));
+  }
+
+  /** Errors of the files themselves (not the withholding notice). */
+  private errors(): Diagnostic[] {
+    return [...[...this.files.values()].flatMap((f) => f.diagnostics), ...this.merge().duplicates].filter(
+      (d) => d.level === 'error',
+    );
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(work, work);
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Records what is in force, unless it is withheld (then nothing in force is known to be good). */
+  private async record(): Promise<void> {
+    if (this.withholding && this.errors().length > 0) return;
+    this.withholding = undefined;
+    const files = new Map<string, LastGoodFile>();
+    for (const f of this.files.values()) files.set(f.path, { basis: f.basis, resources: f.resources });
+    await writeLastGood(this.dir, files);
   }
 
   watch(): void {
@@ -66,7 +125,11 @@ export class ConfigDirectory {
   }
 
   diagnostics(): Diagnostic[] {
-    return [...[...this.files.values()].flatMap((f) => f.diagnostics), ...this.merge().duplicates];
+    return [
+      ...(this.withholding ? [this.withholding] : []),
+      ...[...this.files.values()].flatMap((f) => f.diagnostics),
+      ...this.merge().duplicates,
+    ];
   }
 
   /** Each key in force, with the file that holds it; the first file (by path) wins a duplicate. */
@@ -104,15 +167,13 @@ export class ConfigDirectory {
     }, DEBOUNCE_MS);
   }
 
-  /** Rereads the directory; returns whether anything in force changed. Scans never overlap. */
-  async scan(): Promise<boolean> {
-    while (this.scanning) await this.scanning;
-    this.scanning = this.doScan();
-    try {
-      return await this.scanning;
-    } finally {
-      this.scanning = undefined;
-    }
+  /** Rereads the directory; returns whether anything in force changed. Scans never overlap, nor meet a write. */
+  scan(): Promise<boolean> {
+    return this.exclusive(async () => {
+      const changed = await this.doScan();
+      if (changed) await this.record();
+      return changed;
+    });
   }
 
   private async doScan(): Promise<boolean> {
@@ -120,19 +181,22 @@ export class ConfigDirectory {
     let changed = false;
     const next = new Map<string, FileState>();
     for (const p of paths) {
-      let content: string;
-      try {
-        content = await fsp.readFile(p, 'utf8');
-      } catch {
-        continue; // removed between listing and reading
-      }
-      const hash = sha1(content);
       const prev = this.files.get(p);
+      const read = await readText(p);
+      if (read === 'gone') continue; // removed between listing and reading
+      if ('problem' in read) {
+        // Unreadable is not removed: what the file had in force stays, as for a file that does not parse.
+        const state = unreadable(p, read.problem, prev);
+        if (prev?.hash !== state.hash) changed = true;
+        next.set(p, state);
+        continue;
+      }
+      const hash = sha1(read.text);
       if (prev && prev.hash === hash) {
         next.set(p, prev);
         continue;
       }
-      next.set(p, parseFile(p, content, prev));
+      next.set(p, parseFile(p, read.text, prev));
       changed = true;
     }
     if (next.size !== this.files.size || [...this.files.keys()].some((p) => !next.has(p))) changed = true;
@@ -142,8 +206,9 @@ export class ConfigDirectory {
 
   /**
    * Persists accepted changes: an upsert replaces the resource's document in the file that holds it, or writes a
-   * new file; a delete removes the document (and the file when nothing else is left in it). Each file is written
-   * to a temporary name and renamed, so readers never see half a file.
+   * new file; a delete removes the document (and the file when nothing else is left in it). All the files change,
+   * or (a failed write, a crash) none: see journal.ts. The scan that follows runs under the same lock, so the
+   * change comes into force whole.
    */
   async persist(upserts: readonly AnyResource[], deletes: readonly string[]): Promise<void> {
     const edits = new Map<string, string>(); // path -> new content ("" = remove the file)
@@ -161,8 +226,10 @@ export class ConfigDirectory {
           contentOf(file).replace(old.text, () => text.trimEnd() + trailing),
         );
       } else {
+        // A file of that name written by hand for something else is added to, never overwritten.
         const target = path.join(this.dir, fileNameFor(r));
-        edits.set(target, text);
+        const existing = contentOf(target);
+        edits.set(target, isEffectivelyEmpty(existing) ? text : `${existing.replace(/\n*$/, '\n')}---\n${text}`);
       }
     }
     for (const key of deletes) {
@@ -170,24 +237,44 @@ export class ConfigDirectory {
       if (!old || !file) continue;
       edits.set(file, removeDocument(contentOf(file), old.text));
     }
-    for (const [p, content] of edits) {
-      if (isEffectivelyEmpty(content)) {
-        await fsp.rm(p, { force: true });
-      } else {
-        const tmp = path.join(path.dirname(p), `.${path.basename(p)}.${process.pid}.tmp`);
-        await fsp.writeFile(tmp, content);
-        await fsp.rename(tmp, p);
-      }
-    }
-    await this.scan();
+    await this.exclusive(async () => {
+      const changes: FileEdit[] = [...edits].map(([p, content]) => ({
+        path: path.relative(this.dir, p),
+        before: this.files.has(p)
+          ? (this.files.get(p)?.content ?? null)
+          : fs.existsSync(p)
+            ? fs.readFileSync(p, 'utf8')
+            : null,
+        after: isEffectivelyEmpty(content) ? null : content,
+      }));
+      await commitEdits(this.dir, changes);
+      if (await this.doScan()) await this.record();
+    });
   }
 }
 
 function parseFile(p: string, content: string, prev: FileState | undefined): FileState {
+  const hash = sha1(content);
+  if (prev && prev.resources.length > 0 && prev.basis !== undefined && cutShort(content, prev.basis)) {
+    const diagnostics = [
+      makeDiagnostic('ConfigFileTruncated', {
+        message: `${p} ends part-way through a document that its last good version continued (a partial write?)`,
+        position: { file: p, line: 1, col: 1 },
+        hint: 'finish or restore the file; to remove its resources, delete the file or use `tollgate delete`',
+      }),
+      lastGoodNotice(
+        p,
+        `${p} is cut short; its last good configuration (${prev.resources.length} resources) stays in force`,
+      ),
+    ];
+    return { path: p, hash, content, resources: prev.resources, diagnostics, basis: prev.basis };
+  }
   const result = parseYaml(content, p);
   const diagnostics = [...result.diagnostics];
   const resources = [...result.resources];
-  const syntaxBroken = result.diagnostics.some((d) => d.level === 'error' && d.code === 'TG0001');
+  const syntaxBroken = result.diagnostics.some(
+    (d) => d.level === 'error' && (d.code === 'TG0001' || d.code === 'TG0011' || d.code === 'TG0014'),
+  );
   if (syntaxBroken && prev) {
     diagnostics.push(
       lastGoodNotice(
@@ -195,7 +282,7 @@ function parseFile(p: string, content: string, prev: FileState | undefined): Fil
         `${p} does not parse; its last good configuration (${prev.resources.length} resources) stays in force`,
       ),
     );
-    return { path: p, hash: sha1(content), content, resources: prev.resources, diagnostics };
+    return { path: p, hash, content, resources: prev.resources, diagnostics, basis: prev.basis };
   }
   // Resources whose new version is invalid keep their previous version.
   const present = new Set(resources.map(resourceKey));
@@ -209,7 +296,78 @@ function parseFile(p: string, content: string, prev: FileState | undefined): Fil
       diagnostics.push(lastGoodNotice(p, `${key} has errors; its last good version stays in force`));
     }
   }
-  return { path: p, hash: sha1(content), content, resources, diagnostics };
+  return { path: p, hash, content, resources, diagnostics, basis: syntaxBroken ? prev?.basis : content };
+}
+
+/**
+ * Whether `content` is `basis` cut short inside a document (a torn write), rather than an edit: an empty file, or a
+ * strict prefix of the last good content that does not end where a document ended.
+ */
+function cutShort(content: string, basis: string): boolean {
+  if (content === basis || !basis.startsWith(content)) return false;
+  if (content.trim() === '') return true;
+  const rest = basis.slice(content.length);
+  return !(content.endsWith('\n') && (/^(---|\.\.\.)(\s|$)/.test(rest) || isEffectivelyEmpty(rest)));
+}
+
+function unreadable(p: string, problem: string, prev: FileState | undefined): FileState {
+  const resources = prev?.resources ?? [];
+  const diagnostics = [
+    makeDiagnostic('ConfigFileUnreadable', {
+      message: `${p} cannot be read: ${problem}`,
+      position: { file: p, line: 1, col: 1 },
+      hint: 'fix its permissions or encoding (UTF-8)',
+    }),
+    ...(resources.length > 0
+      ? [
+          lastGoodNotice(
+            p,
+            `${p} cannot be read; its last good configuration (${resources.length} resources) stays in force`,
+          ),
+        ]
+      : []),
+  ];
+  return {
+    path: p,
+    hash: `unreadable:${problem}`,
+    content: prev?.content ?? '',
+    resources,
+    diagnostics,
+    basis: prev?.basis,
+  };
+}
+
+/** The file's text; or why it cannot be had (not UTF-8, no permission...); or 'gone' when it no longer exists. */
+async function readText(p: string): Promise<{ text: string } | { problem: string } | 'gone'> {
+  let bytes: Buffer;
+  try {
+    bytes = await fsp.readFile(p);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? 'gone' : { problem: code ?? (err as Error).message };
+  }
+  try {
+    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
+  } catch {
+    return { problem: 'not valid UTF-8' };
+  }
+}
+
+function fromLastGood(p: string, f: LastGoodFile): FileState {
+  // No content and no hash: the file as it is now is always read against this state.
+  return { path: p, hash: '', content: '', resources: f.resources, diagnostics: [], basis: f.basis };
+}
+
+function withheldNotice(dir: string, errors: readonly Diagnostic[]): Diagnostic {
+  const files = [...new Set(errors.map((d) => d.position?.file).filter((f) => f !== undefined))];
+  return makeDiagnostic('ConfigWithheld', {
+    message:
+      `no configuration is served: ${files.join(', ') || 'the config directory'} ${files.length === 1 ? 'has' : 'have'} ` +
+      `errors, and there is no last good configuration (${lastGoodPath(dir)}) to keep in force instead; proxies get ` +
+      'no config (they serve nothing) rather than what is left, which could let everything out',
+    position: { file: files[0] ?? dir, line: 1, col: 1 },
+    hint: 'fix the errors listed with `tollgate analyze`; the configuration is served as soon as the directory reads cleanly',
+  });
 }
 
 function lastGoodNotice(file: string, message: string): Diagnostic {
@@ -233,9 +391,15 @@ async function listYamlFiles(dir: string): Promise<string[]> {
   return out.sort();
 }
 
-function fileNameFor(r: AnyResource): string {
-  const safe = (s: string): string => s.replace(/[^a-zA-Z0-9_.-]/g, '_');
-  return `${r.kind.toLowerCase()}.${safe(r.meta.namespace)}.${safe(r.meta.name)}.yaml`;
+/**
+ * "kind.namespace.name.yaml", one file per resource, different for every kind/namespace/name by construction: the
+ * kind has no dot, the namespace's dots and the name's unusual characters are %-escaped (valid names need none),
+ * so the three parts always read back unambiguously.
+ */
+export function fileNameFor(r: { kind: string; meta: { namespace: string; name: string } }): string {
+  const encode = (s: string, keep: RegExp): string =>
+    [...s].map((c) => (keep.test(c) ? c : Buffer.from(c).toString('hex').toUpperCase().replace(/../g, '%$&'))).join('');
+  return `${r.kind.toLowerCase()}.${encode(r.meta.namespace, /[a-z0-9-]/)}.${encode(r.meta.name, /[a-z0-9.-]/)}.yaml`;
 }
 
 /** Removes one document's text and the separator that went with it. */

@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import { eventually } from '../../test/helpers/eventually.js';
 import { DiscoveryClient, type DiscoveryEvent } from '../distribution/index.js';
 import { nodeId, type NodeIdentity, type ProxyConfig } from '../proxy-config/types.js';
-import { startAdminServer } from './admin-server.js';
+import { loadOrCreateTokens } from './credentials.js';
+import { serve } from './testing/serve.js';
 import { Controller } from './controller.js';
 
 const SE = `apiVersion: networking.istio.io/v1beta1
@@ -53,13 +54,15 @@ const node: NodeIdentity = {
   serviceAccount: 'sleep',
 };
 
+const proxyToken = (dir: string): string => loadOrCreateTokens(dir).proxy;
+
 async function setup(): Promise<{ controller: Controller; url: string; dir: string; close: () => Promise<void> }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-ctl-'));
   fs.writeFileSync(path.join(dir, 'sleep.yaml'), DEPLOYMENT);
   fs.writeFileSync(path.join(dir, 'mesh.yaml'), NO_GATEWAYS);
   const controller = new Controller(dir);
   await controller.start();
-  const admin = await startAdminServer(controller, { host: '127.0.0.1', port: 0 });
+  const { admin } = await serve(controller);
   return {
     controller,
     url: admin.url,
@@ -76,10 +79,11 @@ function hasVhost(config: ProxyConfig, name: string): boolean {
 }
 
 test('a proxy connects, gets its config, ACKs; apply --wait semantics follow the ACKs', async () => {
-  const { controller, url, close } = await setup();
+  const { controller, url, dir, close } = await setup();
   const configs: ProxyConfig[] = [];
   const client = new DiscoveryClient({
     controller: url,
+    token: proxyToken(dir),
     node,
     apply: async (config) => {
       configs.push(config);
@@ -115,10 +119,11 @@ test('a proxy connects, gets its config, ACKs; apply --wait semantics follow the
 });
 
 test('a NACK is reported by waitForSync with the proxy and its reason', async () => {
-  const { controller, url, close } = await setup();
+  const { controller, url, dir, close } = await setup();
   let reject = false;
   const client = new DiscoveryClient({
     controller: url,
+    token: proxyToken(dir),
     node,
     apply: async () => (reject ? { ok: false, error: 'listener 0.0.0.0_8080: address in use' } : { ok: true }),
   });
@@ -164,12 +169,13 @@ test('a proxy keeps its config while the controller is away and resyncs when it 
   fs.writeFileSync(path.join(dir, 'mesh.yaml'), NO_GATEWAYS);
   let controller = new Controller(dir);
   await controller.start();
-  let admin = await startAdminServer(controller, { host: '127.0.0.1', port: 0 });
+  let { admin } = await serve(controller);
   const port = Number(new URL(admin.url).port);
   const events: DiscoveryEvent['type'][] = [];
   let applied = 0;
   const client = new DiscoveryClient({
     controller: admin.url,
+    token: proxyToken(dir),
     node,
     apply: async () => {
       applied += 1;
@@ -186,7 +192,7 @@ test('a proxy keeps its config while the controller is away and resyncs when it 
     await waitFor(() => events.includes('disconnected'));
     controller = new Controller(dir);
     await controller.start();
-    admin = await startAdminServer(controller, { host: '127.0.0.1', port });
+    ({ admin } = await serve(controller, port));
     assert.equal((await controller.waitForSync(controller.snapshot.version, 10_000)).ok, true);
     assert.ok(applied > appliedBefore, 'the proxy was pushed again after reconnecting');
   } finally {
@@ -250,6 +256,82 @@ spec:
     const se = controller.resources().find((r) => r.kind === 'ServiceEntry');
     assert.equal(se?.kind === 'ServiceEntry' && se.spec.resolution, 'DNS', 'the ServiceEntry in force is unchanged');
   } finally {
+    await close();
+  }
+});
+
+test('names that would collide on disk are refused before anything is written', async () => {
+  const { controller, dir, close } = await setup();
+  try {
+    const before = fs.readdirSync(dir).sort();
+    for (const [name, namespace] of [
+      ['x/y', 'default'],
+      ['x_y', 'default'],
+      ['c', 'a.b'],
+    ]) {
+      const text = SE.replace('name: httpbin', `name: ${JSON.stringify(name)}\n  namespace: ${namespace}`);
+      const result = await controller.apply([{ name: 'se.yaml', content: text }]);
+      assert.equal(result.ok, false, `${namespace}/${name}`);
+      assert.ok(result.diagnostics.some((d) => d.code === 'TG0012' || d.code === 'TG0013'));
+    }
+    assert.deepEqual(fs.readdirSync(dir).sort(), before);
+  } finally {
+    await close();
+  }
+});
+
+test('more Deployments than pod addresses: apply refuses, naming each that does not fit and the limit', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-ctl-'));
+  const controller = new Controller(dir, { proxyCapacity: { limit: 3, setting: '--pod-cidr 127.0.100.0/30' } });
+  await controller.start();
+  const deployment = (name: string) => DEPLOYMENT.replace(/sleep/g, name);
+  try {
+    // The default egress gateway and two sidecars fill the three addresses.
+    const fits = await controller.apply([{ name: 'a.yaml', content: `${deployment('a')}---\n${deployment('b')}` }]);
+    assert.equal(fits.ok, true, JSON.stringify(fits.diagnostics));
+    for (const dryRun of [true, false]) {
+      const refused = await controller.apply([{ name: 'c.yaml', content: deployment('c') }], dryRun);
+      assert.equal(refused.ok, false);
+      const d = refused.diagnostics.find((x) => x.code === 'TG0307');
+      assert.equal(d?.resource?.name, 'c');
+      assert.equal(d?.position?.file, 'c.yaml');
+      assert.match(d?.message ?? '', /--pod-cidr 127\.0\.100\.0\/30 has 3 and the mesh declares 4 proxies/);
+      assert.match(d?.hint ?? '', /wider --pod-cidr/);
+    }
+    assert.equal(controller.snapshot.proxies.length, 3, 'nothing of the refused apply is in force');
+    // A directory edited by hand past the limit is reported, not refused (run what fits).
+    fs.writeFileSync(path.join(dir, 'extra.yaml'), `${deployment('d')}---\n${deployment('e')}`);
+    await controller.reload();
+    const over = controller.diagnostics().filter((x) => x.code === 'TG0307');
+    assert.deepEqual(
+      over.map((x) => x.resource?.name),
+      ['d', 'e'],
+      'the gateway and the first sidecars keep their places',
+    );
+  } finally {
+    controller.stop();
+  }
+});
+
+test('a proxy that reconnects holding a higher version than ours moves the count past it', async () => {
+  const { controller, url, dir, close } = await setup();
+  const seen: string[] = [];
+  const client = new DiscoveryClient({
+    controller: url,
+    token: proxyToken(dir),
+    node,
+    currentVersion: () => '1000',
+    apply: async (config) => {
+      seen.push(config.version);
+      return { ok: true };
+    },
+  });
+  client.start();
+  try {
+    assert.equal((await controller.waitForSync('1001', 5_000)).ok, true);
+    assert.ok(Number(seen[0]) > 1000, `pushed ${seen[0]}`);
+  } finally {
+    client.close();
     await close();
   }
 });

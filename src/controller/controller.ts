@@ -1,5 +1,6 @@
 // The controller (istiod's role): owns the resources in force, builds an immutable snapshot when they or the
 // live proxies change, translates it per proxy and pushes it; tracks what each proxy acknowledged.
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { hasErrors, resourceKey, type AnyResource, type Diagnostic, type Kind } from '../model/index.js';
 import type { NodeIdentity, ProxyConfig } from '../proxy-config/types.js';
@@ -7,17 +8,27 @@ import { buildSnapshot, type Snapshot } from '../snapshot/index.js';
 import { translate } from '../translation/index.js';
 import { makeDiagnostic } from '../validation/index.js';
 import { analysisOf, analyzeFiles, mergeOver, parseFiles, type SubmittedFile } from './analysis.js';
+import { capacityFindings, overCapacity, type ProxyCapacity, proxyKey } from './capacity.js';
 import { ConfigDirectory } from './config-dir.js';
 import { FirstSeen } from './first-seen.js';
+import { readGeneration, writeGeneration } from './generation.js';
 
 export interface ProxyStream {
+  /** First on every stream: the session that the proxy's ACKs must carry. */
+  open(session: string): void;
   send(version: string, config: ProxyConfig): void;
   close(): void;
 }
 
+export type ConnectResult = { readonly ok: true } | { readonly ok: false; readonly error: string };
+
+/** accepted; no such proxy connected; or a session that is not the one of its stream (someone else's ACK). */
+export type AckResult = 'accepted' | 'unknown-proxy' | 'wrong-session';
+
 interface ProxyState {
   node: NodeIdentity;
   stream: ProxyStream;
+  session: string;
   connectedAt: number;
   sent?: string;
   acked?: string;
@@ -38,6 +49,11 @@ export interface ProxyStatus {
 }
 
 export type { SubmittedFile } from './analysis.js';
+
+export interface ConfigState {
+  readonly state: 'current' | 'last-good' | 'withheld';
+  readonly problems: readonly Diagnostic[];
+}
 
 export type ChangeAction = 'created' | 'configured' | 'unchanged' | 'deleted';
 
@@ -61,6 +77,13 @@ export interface ResourceRef {
   readonly name: string;
 }
 
+export interface ControllerOptions {
+  /** Where stream sessions come from (injected in tests, like the clock). */
+  readonly newSession?: () => string;
+  /** How many proxies can run (local mode: the pod addresses of --pod-cidr); unbounded when absent. */
+  readonly proxyCapacity?: ProxyCapacity;
+}
+
 export class Controller extends EventEmitter {
   private readonly store: ConfigDirectory;
   private readonly firstSeen: FirstSeen;
@@ -74,8 +97,13 @@ export class Controller extends EventEmitter {
   /** Serializes apply/delete so each validates against the state it will change. */
   private mutations: Promise<unknown> = Promise.resolve();
 
-  constructor(configDir: string) {
+  private readonly newSession: () => string;
+  private readonly capacity: ProxyCapacity | undefined;
+
+  constructor(configDir: string, options: ControllerOptions = {}) {
     super();
+    this.capacity = options.proxyCapacity;
+    this.newSession = options.newSession ?? (() => randomBytes(24).toString('base64url'));
     this.store = new ConfigDirectory(configDir, () => {
       this.scheduleRebuild();
       this.emit('directory-changed');
@@ -92,10 +120,20 @@ export class Controller extends EventEmitter {
   }
 
   async start(): Promise<void> {
+    this.generation = readGeneration(this.store.dir);
     await this.store.load();
     this.firstSeen.load();
+    for (const notice of this.store.notices) this.emit('warning', notice);
     this.rebuild();
     this.store.watch();
+  }
+
+  /** Rereads the config directory now (it is also watched), and pushes what changed. */
+  async reload(): Promise<void> {
+    if (await this.store.scan()) {
+      this.rebuild();
+      this.emit('directory-changed');
+    }
   }
 
   stop(): void {
@@ -106,7 +144,14 @@ export class Controller extends EventEmitter {
 
   /** Diagnostics of the resources in force: ingest and validation of the directory, and the analyzers. */
   diagnostics(): Diagnostic[] {
-    return [...this.store.diagnostics(), ...analysisOf(this.current)];
+    return [...this.store.diagnostics(), ...analysisOf(this.current), ...this.capacityFindings()];
+  }
+
+  /** Proxies of the configuration in force that cannot run; those running keep their place. */
+  private capacityFindings(): Diagnostic[] {
+    if (!this.capacity) return [];
+    const running = new Set([...this.proxies.values()].map((p) => proxyKey(p.node)));
+    return capacityFindings(this.current, overCapacity(this.current.proxies, running, this.capacity), this.capacity);
   }
 
   resources(): AnyResource[] {
@@ -123,17 +168,40 @@ export class Controller extends EventEmitter {
    * files' resources merged over it (a file's resource replaces the one in force with the same kind/ns/name).
    */
   analyzeWith(files: readonly SubmittedFile[]): Diagnostic[] {
-    return [...this.store.diagnostics(), ...analyzeFiles(files, this.store.resources(), this.instances())];
+    return [
+      ...this.store.diagnostics(),
+      ...analyzeFiles(files, this.store.resources(), this.instances()),
+      ...this.capacityFindings(),
+    ];
   }
 
   // -- proxies --------------------------------------------------------------------------------------------------
 
-  connect(node: NodeIdentity, stream: ProxyStream): void {
+  /**
+   * Registers a proxy's stream. An id is bound to the stream that holds it: a second stream for a connected id is
+   * refused, unless it presents the first one's session (the same proxy reconnecting before its old stream was
+   * seen to close). A proxy that already holds a newer version than ours (we restarted and lost count) moves the
+   * count past it, so that versions still only grow from its point of view.
+   */
+  connect(
+    node: NodeIdentity,
+    stream: ProxyStream,
+    opts: { resume?: string; currentVersion?: string } = {},
+  ): ConnectResult {
     const previous = this.proxies.get(node.id);
-    previous?.stream.close();
-    this.proxies.set(node.id, { node, stream, connectedAt: Date.now() });
+    if (previous) {
+      if (opts.resume === undefined || !sameSecret(opts.resume, previous.session))
+        return { ok: false, error: `a proxy with id ${node.id} is already connected; its stream is not replaced` };
+      previous.stream.close();
+    }
+    const held = Number(opts.currentVersion ?? 0);
+    if (Number.isSafeInteger(held) && held > this.generation) this.generation = held;
+    const session = this.newSession();
+    stream.open(session);
+    this.proxies.set(node.id, { node, stream, session, connectedAt: Date.now() });
     // A new instance changes endpoints (e.g. the gateway's): every proxy gets a new version, this one included.
     this.rebuild(true);
+    return { ok: true };
   }
 
   disconnect(nodeId: string, stream: ProxyStream): void {
@@ -143,9 +211,10 @@ export class Controller extends EventEmitter {
     this.scheduleRebuild(true);
   }
 
-  ack(nodeId: string, version: string, ok: boolean, error?: string): void {
+  ack(nodeId: string, session: string, version: string, ok: boolean, error?: string): AckResult {
     const state = this.proxies.get(nodeId);
-    if (!state) return;
+    if (!state) return 'unknown-proxy';
+    if (!sameSecret(session, state.session)) return 'wrong-session';
     if (ok) {
       state.acked = version;
       if (state.nack && Number(state.nack.version) <= Number(version)) state.nack = undefined;
@@ -153,9 +222,22 @@ export class Controller extends EventEmitter {
       state.nack = { version, error: error ?? 'rejected' };
     }
     this.emit('ack', state);
+    return 'accepted';
   }
 
-  status(): { version: string; proxies: ProxyStatus[] } {
+  /**
+   * Whether the configuration in force is what the config directory says: `current`; or, for some files, their
+   * last good version (`last-good`); or nothing at all, because a start found errors and no last good record
+   * (`withheld`: proxies get no config).
+   */
+  configState(): ConfigState {
+    const withheld = this.store.withheld();
+    if (withheld) return { state: 'withheld', problems: [withheld] };
+    const degraded = this.store.degraded();
+    return degraded.length > 0 ? { state: 'last-good', problems: degraded } : { state: 'current', problems: [] };
+  }
+
+  status(): { version: string; config: ConfigState; proxies: ProxyStatus[] } {
     const version = this.current.version;
     const out: ProxyStatus[] = [];
     const connected = [...this.proxies.values()];
@@ -170,7 +252,7 @@ export class Controller extends EventEmitter {
         continue;
       out.push(this.proxyStatus(p.node.name, p.node.namespace, p.node.type, false, p, version));
     }
-    return { version, proxies: out };
+    return { version, config: this.configState(), proxies: out };
   }
 
   private proxyStatus(
@@ -243,13 +325,14 @@ export class Controller extends EventEmitter {
       const { resources: incoming, diagnostics } = parseFiles(files);
       const version = this.current.version;
       if (hasErrors(diagnostics)) return { ok: false, version, changes: [], diagnostics };
+      // Nothing is served until the directory reads cleanly; a change on top of it would be taken for good.
+      const withheld = this.store.withheld();
+      if (withheld && !dryRun) return { ok: false, version, changes: [], diagnostics: [...diagnostics, withheld] };
 
       const inForce = new Map(this.store.resources().map((r) => [resourceKey(r), r] as const));
       const batch = new Map(incoming.map((r) => [resourceKey(r), r] as const));
-      const analysis = this.analyzeCandidate(
-        mergeOver([...inForce.values()], [...batch.values()]),
-        new Set(batch.keys()),
-      );
+      const candidate = mergeOver([...inForce.values()], [...batch.values()]);
+      const analysis = [...this.analyzeCandidate(candidate, new Set(batch.keys())), ...this.capacityOf(candidate)];
       if (hasErrors(analysis)) return { ok: false, version, changes: [], diagnostics: [...diagnostics, ...analysis] };
 
       const planned = [...batch.entries()].map(([key, r]) => {
@@ -266,7 +349,7 @@ export class Controller extends EventEmitter {
       }));
       const toWrite = planned.filter((p) => p.action !== 'unchanged').map((p) => p.resource);
       if (!dryRun && toWrite.length > 0) {
-        await this.store.persist(toWrite, []);
+        await this.persist(toWrite, []);
         this.rebuild();
       }
       return { ok: true, version: this.current.version, changes, diagnostics: [...diagnostics, ...analysis] };
@@ -299,7 +382,7 @@ export class Controller extends EventEmitter {
           this.store.resources().filter((r) => !gone.has(resourceKey(r))),
           new Set(),
         );
-        await this.store.persist([], found.map(resourceKey));
+        await this.persist([], found.map(resourceKey));
         this.rebuild();
       }
       const remaining = this.store.resources();
@@ -332,10 +415,30 @@ export class Controller extends EventEmitter {
     });
   }
 
+  /** A failed write changes nothing (the journal rolls it back); the caller hears what failed. */
+  private async persist(upserts: readonly AnyResource[], deletes: readonly string[]): Promise<void> {
+    try {
+      await this.store.persist(upserts, deletes);
+    } catch (err) {
+      throw new Error(
+        `nothing changed: the config directory could not be written (${(err as Error).message}); the configuration in force is as before`,
+      );
+    }
+  }
+
   private serialize<T>(work: () => Promise<T>): Promise<T> {
     const run = this.mutations.then(work, work);
     this.mutations = run.catch(() => undefined);
     return run;
+  }
+
+  /** A candidate that declares more new proxies than there is room for: one error per proxy left out. */
+  private capacityOf(candidate: readonly AnyResource[]): Diagnostic[] {
+    if (!this.capacity) return [];
+    const snapshot = buildSnapshot({ version: 'candidate', resources: candidate, instances: [] });
+    const declared = new Set(this.current.proxies.map(proxyKey));
+    const left = overCapacity(snapshot.proxies, declared, this.capacity).filter((p) => !declared.has(proxyKey(p)));
+    return capacityFindings(snapshot, left, this.capacity);
   }
 
   /**
@@ -383,13 +486,20 @@ export class Controller extends EventEmitter {
   private rebuild(force = false): void {
     const resources = this.store.resources();
     const instances = this.instances();
-    const fingerprint = JSON.stringify([resources.map((r) => [resourceKey(r), r.text]), instances]);
+    const fingerprint = JSON.stringify([
+      resources.map((r) => [resourceKey(r), r.text]),
+      instances,
+      !!this.store.withheld(),
+    ]);
     if (!force && this.current && fingerprint === this.fingerprint) return;
     this.fingerprint = fingerprint;
     this.firstSeen.observe(resources.map(resourceKey));
     this.generation += 1;
+    writeGeneration(this.store.dir, this.generation, (message) => this.emit('warning', message));
     this.current = buildSnapshot({ version: String(this.generation), resources, instances });
     this.emit('snapshot', this.current);
+    // Withheld: the proxies get nothing rather than a config built from what happened to be readable.
+    if (this.store.withheld()) return;
     for (const state of this.proxies.values()) this.push(state);
   }
 
@@ -408,4 +518,10 @@ export class Controller extends EventEmitter {
     state.sent = this.current.version;
     state.stream.send(this.current.version, config);
   }
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
 }

@@ -28,6 +28,7 @@ test('first-seen times survive a restart; a resource deleted and created again s
 
 test('an unreadable record starts afresh instead of failing', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-first-seen-'));
+  fs.mkdirSync(path.dirname(path.join(dir, FIRST_SEEN_FILE)), { recursive: true });
   fs.writeFileSync(path.join(dir, FIRST_SEEN_FILE), '{not json');
   const seen = new FirstSeen(dir, () => new Date('2026-01-01T00:00:00Z'));
   seen.load();

@@ -1,10 +1,11 @@
 // When the controller first saw each resource in force: kubectl's AGE needs a creation time, and the YAML users
-// write has none. Kept in the config directory beside the resources, so a restart keeps the ages; a resource
+// write has none. Kept in the config directory's state folder, so a restart keeps the ages; a resource
 // deleted and created again starts anew, as in Kubernetes.
 import fs from 'node:fs';
 import path from 'node:path';
+import { STATE_DIR } from './credentials.js';
 
-export const FIRST_SEEN_FILE = '.tollgate-first-seen.json';
+export const FIRST_SEEN_FILE = path.join(STATE_DIR, 'first-seen.json');
 
 export class FirstSeen {
   private times = new Map<string, string>();
@@ -50,6 +51,7 @@ export class FirstSeen {
   private save(): void {
     const tmp = `${this.file}.${process.pid}.tmp`;
     try {
+      fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
       fs.writeFileSync(tmp, `${JSON.stringify(Object.fromEntries(this.times), null, 1)}\n`);
       fs.renameSync(tmp, this.file);
     } catch {

@@ -3,9 +3,11 @@
 // serving its last good config meanwhile.
 import http from 'node:http';
 import type { NodeIdentity, ProxyConfig } from '../proxy-config/types.js';
+import { DecodeError } from './decode.js';
 import {
   ACK_PATH,
   DISCOVERY_PATH,
+  decodeServerMessage,
   LineSplitter,
   PING_INTERVAL_MS,
   type AckRequest,
@@ -19,6 +21,8 @@ export interface DiscoveryClientOptions {
   /** Base URL of the controller, e.g. http://127.0.0.1:15010 */
   readonly controller: string;
   readonly node: NodeIdentity;
+  /** The proxy credential (the controller's proxy join token), sent as a bearer token. */
+  readonly token: string;
   readonly apply: (config: ProxyConfig) => Promise<ApplyResult>;
   readonly currentVersion?: () => string | undefined;
   readonly onEvent?: (event: DiscoveryEvent) => void;
@@ -42,6 +46,8 @@ export class DiscoveryClient {
   /** Configs are applied one at a time, in arrival order. */
   private queue: Promise<void> = Promise.resolve();
   private readonly base: URL;
+  /** The session of the current stream: ACKs carry it, and a reconnect presents it to replace a stale stream. */
+  private session: string | undefined;
 
   constructor(private readonly options: DiscoveryClientOptions) {
     this.base = new URL(options.controller);
@@ -60,18 +66,26 @@ export class DiscoveryClient {
 
   private connect(): void {
     if (this.closed) return;
-    const body: DiscoveryRequest = { node: this.options.node, currentVersion: this.options.currentVersion?.() };
+    const body: DiscoveryRequest = {
+      node: this.options.node,
+      currentVersion: this.options.currentVersion?.(),
+      resume: this.session,
+    };
     const payload = JSON.stringify(body);
     const req = http.request(new URL(DISCOVERY_PATH, this.base), {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+      headers: this.headers(payload),
       agent: false,
     });
     this.request = req;
     req.on('response', (res) => {
       if (res.statusCode !== 200) {
-        res.resume();
-        this.retry(`controller answered ${res.statusCode}`);
+        // The controller says why (a bad token, an id already connected): keep its words for the operator.
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text = (text + chunk).slice(0, 2_000)));
+        res.on('end', () => this.retry(`controller answered ${res.statusCode}: ${errorOf(text)}`));
+        res.on('error', () => this.retry(`controller answered ${res.statusCode}`));
         return;
       }
       this.backoffMs = MIN_BACKOFF_MS;
@@ -110,19 +124,39 @@ export class DiscoveryClient {
     this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
   }
 
+  private headers(payload: string): http.OutgoingHttpHeaders {
+    return {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(payload),
+      authorization: `Bearer ${this.options.token}`,
+    };
+  }
+
   private onLine(line: string): void {
     let message: ServerMessage;
     try {
-      message = JSON.parse(line) as ServerMessage;
-    } catch {
-      this.options.onEvent?.({ type: 'disconnected', reason: 'malformed message from controller' });
+      message = decodeServerMessage(JSON.parse(line), 'message');
+    } catch (err) {
+      const why = err instanceof DecodeError ? err.message : 'not JSON';
+      this.options.onEvent?.({ type: 'disconnected', reason: `malformed message from controller (${why})` });
       return;
     }
-    if (message.type !== 'config') return;
-    this.queue = this.queue.then(() => this.applyAndAck(message.version, message.config));
+    switch (message.type) {
+      case 'session':
+        this.session = message.session;
+        return;
+      case 'config': {
+        const session = this.session;
+        if (session === undefined) return;
+        this.queue = this.queue.then(() => this.applyAndAck(session, message.version, message.config));
+        return;
+      }
+      case 'ping':
+        return;
+    }
   }
 
-  private async applyAndAck(version: string, config: ProxyConfig): Promise<void> {
+  private async applyAndAck(session: string, version: string, config: ProxyConfig): Promise<void> {
     let result: ApplyResult;
     try {
       result = await this.options.apply(config);
@@ -132,19 +166,17 @@ export class DiscoveryClient {
     this.options.onEvent?.(
       result.ok ? { type: 'applied', version } : { type: 'rejected', version, error: result.error },
     );
+    const nodeId = this.options.node.id;
     const ack: AckRequest = result.ok
-      ? { nodeId: this.options.node.id, version, ok: true }
-      : { nodeId: this.options.node.id, version, ok: false, error: result.error };
+      ? { nodeId, session, version, ok: true }
+      : { nodeId, session, version, ok: false, error: result.error };
     await this.sendAck(ack);
   }
 
   private sendAck(ack: AckRequest): Promise<void> {
     const payload = JSON.stringify(ack);
     return new Promise((resolve) => {
-      const req = http.request(new URL(ACK_PATH, this.base), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
-      });
+      const req = http.request(new URL(ACK_PATH, this.base), { method: 'POST', headers: this.headers(payload) });
       req.on('response', (res) => {
         res.resume();
         res.on('end', resolve);
@@ -154,4 +186,15 @@ export class DiscoveryClient {
       req.end(payload);
     });
   }
+}
+
+function errorOf(text: string): string {
+  try {
+    const body: unknown = JSON.parse(text);
+    if (typeof body === 'object' && body !== null && 'error' in body && typeof body.error === 'string')
+      return body.error;
+  } catch {
+    // not JSON: the text itself
+  }
+  return text.trim() || '(no message)';
 }

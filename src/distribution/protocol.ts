@@ -4,10 +4,16 @@
 //                               response: a never-ending NDJSON stream of ServerMessage, one per line
 //   POST /v1/discovery/ack      body: AckRequest, once per config received (ACK, or NACK with the reason)
 //
+// Both need the proxy credential (`Authorization: Bearer <proxy token>`). A proxy id is bound to the stream that
+// claimed it: a second stream for a connected id is refused (409) unless it presents that stream's session, which
+// the controller sends as the first message and which every ACK must carry, so that nobody else can ACK, NACK or
+// take over the id.
+//
 // Like xDS, every push carries the version of the snapshot it was translated from, and the controller records
 // per proxy what it sent and what was acknowledged. A proxy that cannot apply a config NACKs it and keeps its
 // last good one; a proxy that loses the controller keeps serving and reconnects.
-import type { NodeIdentity, ProxyConfig } from '../proxy-config/types.js';
+import { nodeId, type NodeIdentity, type ProxyConfig } from '../proxy-config/types.js';
+import { array, boolean, type Decoder, DecodeError, object, oneOf, optional, record, string } from './decode.js';
 
 export const DISCOVERY_PATH = '/v1/discovery';
 export const ACK_PATH = '/v1/discovery/ack';
@@ -17,18 +23,80 @@ export interface DiscoveryRequest {
   readonly node: NodeIdentity;
   /** The version the proxy has in force, if any (after a reconnect). */
   readonly currentVersion?: string;
+  /** The session of this proxy's previous stream: proves that a reconnect may replace a stream not yet closed. */
+  readonly resume?: string;
 }
 
 export type ServerMessage =
+  | { readonly type: 'session'; readonly session: string }
   | { readonly type: 'config'; readonly version: string; readonly config: ProxyConfig }
   | { readonly type: 'ping' };
 
 export interface AckRequest {
   readonly nodeId: string;
+  /** The session the controller sent on this proxy's stream. */
+  readonly session: string;
   readonly version: string;
   readonly ok: boolean;
   readonly error?: string;
 }
+
+// -- decoders for both ends ---------------------------------------------------------------------------------------
+
+const VERSION = /^\d{1,15}$/;
+const version = string({ pattern: VERSION, expected: 'a version (digits)' });
+const name = string({ maxLength: 253, pattern: /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, expected: 'a DNS name' });
+const session = string({ maxLength: 64, pattern: /^[A-Za-z0-9_-]+$/, expected: 'a session' });
+
+const node: Decoder<NodeIdentity> = (value, path) => {
+  const n = object({
+    id: string({ maxLength: 600 }),
+    type: oneOf(['sidecar', 'router']),
+    name,
+    namespace: name,
+    ip: string({ maxLength: 45, pattern: /^[0-9a-fA-F:.]+$/, expected: 'an IP address' }),
+    labels: record(string({ maxLength: 1024 }), 256),
+    serviceAccount: string({ maxLength: 253 }),
+  })(value, path);
+  // The id is a function of the rest, so that one proxy cannot claim another's id under a different identity.
+  if (n.id !== nodeId(n.type, n.ip, n.name, n.namespace))
+    throw new DecodeError(
+      `${path}.id: expected ${nodeId(n.type, n.ip, n.name, n.namespace)}, got ${JSON.stringify(n.id)}`,
+    );
+  return n;
+};
+
+export const decodeDiscoveryRequest: Decoder<DiscoveryRequest> = object({
+  node,
+  currentVersion: optional(version),
+  resume: optional(session),
+});
+
+export const decodeAckRequest: Decoder<AckRequest> = object({
+  nodeId: string({ maxLength: 600 }),
+  session,
+  version,
+  ok: boolean,
+  error: optional(string({ maxLength: 64 * 1024 })),
+});
+
+/**
+ * The envelope of what the controller sends. The config itself is the proxy-config contract; the data plane
+ * compiles it and NACKs what it cannot use, so only its shape as an object with a version is checked here.
+ */
+export const decodeServerMessage: Decoder<ServerMessage> = (value, path) => {
+  const { type } = object({ type: oneOf(['session', 'config', 'ping']) })(value, path);
+  switch (type) {
+    case 'ping':
+      return { type };
+    case 'session':
+      return { type, session: object({ session })(value, path).session };
+    case 'config': {
+      const m = object({ version, config: object({ version, listeners: array((v) => v, 100_000) }) })(value, path);
+      return { type, version: m.version, config: (value as { config: ProxyConfig }).config };
+    }
+  }
+};
 
 /** Splits a byte stream into lines; keeps the partial tail between chunks. */
 export class LineSplitter {

@@ -1,4 +1,4 @@
-import { isAlias, type Document, type LineCounter } from 'yaml';
+import { type Alias, isAlias, isMap, isPair, isScalar, isSeq, type LineCounter } from 'yaml';
 import type { Diagnostic, SourcePosition } from '../model/index.js';
 import { makeDiagnostic, type CodeName } from '../validation/codes.js';
 
@@ -21,14 +21,31 @@ export class DecodeContext {
   constructor(
     readonly file: string,
     private readonly lineCounter: LineCounter,
-    private readonly doc: Document.Parsed | undefined,
+    /** Each alias of the document mapped to its node (measured within the limits by readYaml). */
+    private readonly aliases: ReadonlyMap<Alias, unknown>,
     readonly resource?: ResourceRef,
   ) {}
 
   /** Follows YAML aliases (`*anchor`) so schemas only ever see maps, sequences and scalars. */
   resolve(node: unknown): unknown {
-    if (isAlias(node) && this.doc) return node.resolve(this.doc) ?? null;
-    return node;
+    return isAlias(node) ? (this.aliases.get(node) ?? null) : node;
+  }
+
+  /** The node as plain data, aliases followed (for fields kept as they are written). */
+  plain(node: unknown): unknown {
+    const n = this.resolve(node);
+    if (isScalar(n)) return n.value ?? null;
+    if (isSeq(n)) return n.items.map((item) => this.plain(item));
+    if (isMap(n)) {
+      const out: Record<string, unknown> = {};
+      for (const pair of n.items) {
+        if (!isPair(pair)) continue;
+        const key = this.plain(pair.key);
+        setOwn(out, typeof key === 'string' ? key : JSON.stringify(key), this.plain(pair.value));
+      }
+      return out;
+    }
+    return null;
   }
 
   positionOf(node: unknown): SourcePosition | undefined {
@@ -58,7 +75,7 @@ export class DecodeContext {
 
   /** A context that shares file and positions source but collects into fresh buffers (for trial decodes). */
   scratch(): DecodeContext {
-    const scratch = new DecodeContext(this.file, this.lineCounter, this.doc, this.resource);
+    const scratch = new DecodeContext(this.file, this.lineCounter, this.aliases, this.resource);
     scratch.partialAt = this.partialAt;
     return scratch;
   }
@@ -79,4 +96,9 @@ export function childPath(parent: string, key: string | number): string {
   const plain = /^[A-Za-z0-9_-]+$/.test(key);
   if (!plain) return `${parent}[${JSON.stringify(key)}]`;
   return parent === '' ? key : `${parent}.${key}`;
+}
+
+/** Sets a key from user input as an own property: "__proto__" stays a key instead of replacing the prototype. */
+export function setOwn<T>(target: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }

@@ -539,7 +539,7 @@ spec:
       const r = parseYaml(text, 'empty.yaml');
       assert.deepEqual(
         r.diagnostics.map((d) => [d.code, d.level, d.position?.line]),
-        [['TG0011', 'warning', 1]],
+        [['TG0015', 'warning', 1]],
       );
     }
     assert.deepEqual(parseYaml(SLEEP_YAML, 'sleep.yaml').diagnostics, []);

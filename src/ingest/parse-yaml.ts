@@ -1,18 +1,10 @@
-import {
-  isMap,
-  isScalar,
-  isSeq,
-  LineCounter,
-  parseAllDocuments,
-  type Document,
-  type YAMLError,
-  type YAMLMap,
-} from 'yaml';
+import { type Alias, isMap, isScalar, isSeq, type LineCounter, type YAMLError, type YAMLMap } from 'yaml';
 import type { AnyResource, Diagnostic, Kind, ObjectMeta } from '../model/index.js';
 import { DEFAULT_NAMESPACE, KINDS } from '../model/index.js';
 import { makeDiagnostic } from '../validation/codes.js';
 import { validateResource } from '../validation/index.js';
 import { DecodeContext, type ResourceRef } from './decode-context.js';
+import { readYaml, type YamlProblem, type YamlRead } from './read-yaml.js';
 import { CODECS, KNOWN_GROUPS, type KindCodec } from './kinds/index.js';
 import { anything, decodeAt, INVALID, map, object, optional, string, type Schema } from './schema.js';
 import { suggest } from './suggest.js';
@@ -67,59 +59,86 @@ function topSchema(codec: KindCodec<Kind, unknown>) {
   return s;
 }
 
-function scalarField(node: unknown, key: string): { value: unknown; node: unknown } {
+function scalarField(node: unknown, key: string, ctx: DecodeContext): { value: unknown; node: unknown } {
   if (!isMap(node)) return { value: undefined, node: undefined };
-  const v = node.get(key, true);
+  const v = ctx.resolve(node.get(key, true));
   return { value: isScalar(v) ? v.value : undefined, node: v };
 }
 
-function syntaxDiagnostic(file: string, e: YAMLError, level: 'error' | 'warning'): Diagnostic {
-  const first = e.message.split('\n')[0] ?? e.message;
-  const message = first.replace(/ at line \d+, column \d+:?$/, '');
-  const lp = e.linePos?.[0];
+/** Syntax errors reported per file; past this many, one line says how many more there are. */
+const MAX_SYNTAX_ERRORS = 20;
+
+function syntaxDiagnostic(
+  file: string,
+  lineCounter: LineCounter,
+  e: YAMLError,
+  level: 'error' | 'warning',
+): Diagnostic {
+  const message = (e.message.split('\n')[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, '');
+  const offset = e.pos[0];
   return makeDiagnostic('YamlSyntaxError', {
     message: `YAML ${level === 'error' ? 'syntax error' : 'warning'}: ${message}`,
-    ...(lp ? { position: { file, line: lp.line, col: lp.col } } : {}),
+    ...(offset >= 0 ? { position: { file, ...lineCounter.linePos(offset) } } : {}),
     hint: 'fix the YAML at this line; the other documents in the file are still read',
     level,
   });
 }
 
+function problemDiagnostic(file: string, lineCounter: LineCounter, p: YamlProblem): Diagnostic {
+  return makeDiagnostic(p.kind === 'limit' ? 'YamlLimitExceeded' : 'YamlSyntaxError', {
+    message: p.kind === 'limit' ? `YAML over tollgate's limits: ${p.message}` : `YAML syntax error: ${p.message}`,
+    position: { file, ...lineCounter.linePos(p.offset) },
+    hint: p.hint,
+  });
+}
+
 /**
  * Reads a multi-document YAML file into normalized, validated resources. Never throws: every problem becomes a
- * diagnostic, and an error blocks only the resource it belongs to.
+ * diagnostic, and an error blocks only the resource it belongs to. Work is bounded by YAML_LIMITS whatever the text.
  */
 export function parseYaml(text: string, file: string): IngestResult {
   const resources: AnyResource[] = [];
   const diagnostics: Diagnostic[] = [];
-  const lineCounter = new LineCounter();
-  let docs: Document.Parsed[];
+  let read: YamlRead;
   try {
-    const parsed = parseAllDocuments(text, { lineCounter });
-    docs = Array.isArray(parsed) ? parsed : [];
+    read = readYaml(text);
   } catch (err) {
-    diagnostics.push(
-      makeDiagnostic('YamlSyntaxError', {
-        message: `cannot parse ${file} as YAML: ${err instanceof Error ? err.message : String(err)}`,
-        position: { file, line: 1, col: 1 },
-      }),
-    );
+    diagnostics.push(internalError(file, err));
     return { resources, diagnostics };
   }
+  const { lineCounter } = read;
+  const syntax: Diagnostic[] = read.errors.map((e) => syntaxDiagnostic(file, lineCounter, e, 'error'));
+  for (const p of read.problems) diagnostics.push(problemDiagnostic(file, lineCounter, p));
 
-  let empty = true;
-  for (const doc of docs) {
-    for (const w of doc.warnings) diagnostics.push(syntaxDiagnostic(file, w, 'warning'));
+  let empty = read.problems.length === 0 && read.errors.length === 0;
+  for (const { doc, aliases } of read.documents) {
+    for (const w of doc.warnings) syntax.push(syntaxDiagnostic(file, lineCounter, w, 'warning'));
     if (doc.errors.length > 0) {
       empty = false;
-      for (const e of doc.errors) diagnostics.push(syntaxDiagnostic(file, e, 'error'));
+      for (const e of doc.errors) syntax.push(syntaxDiagnostic(file, lineCounter, e, 'error'));
       continue;
     }
     const root = doc.contents;
     if (root === null || (isScalar(root) && (root.value === null || root.value === ''))) continue;
     empty = false;
-    readObject(root, doc, text, file, lineCounter, resources, diagnostics, '');
+    try {
+      readObject(root, { file, text, lineCounter, aliases }, resources, diagnostics, '');
+    } catch (err) {
+      // Decoding is total by design; a throw is a bug. The document is refused rather than the file or the process.
+      diagnostics.push(internalError(file, err, lineCounter.linePos(doc.range[0])));
+    }
   }
+  const listed = syntax.slice(0, MAX_SYNTAX_ERRORS);
+  if (syntax.length > MAX_SYNTAX_ERRORS) {
+    listed.push(
+      makeDiagnostic('YamlSyntaxError', {
+        message: `${syntax.length - MAX_SYNTAX_ERRORS} more YAML problems in this file are not listed`,
+        position: syntax[MAX_SYNTAX_ERRORS]!.position ?? { file, line: 1, col: 1 },
+        level: syntax.slice(MAX_SYNTAX_ERRORS).some((d) => d.level === 'error') ? 'error' : 'warning',
+      }),
+    );
+  }
+  diagnostics.unshift(...listed);
   if (empty) {
     diagnostics.push(
       makeDiagnostic('EmptyFile', {
@@ -132,24 +151,37 @@ export function parseYaml(text: string, file: string): IngestResult {
   return { resources, diagnostics };
 }
 
+function internalError(file: string, err: unknown, at = { line: 1, col: 1 }): Diagnostic {
+  return makeDiagnostic('IngestInternalError', {
+    message: `tollgate could not read this document (${err instanceof Error ? err.message : String(err)}); it is refused`,
+    position: { file, ...at },
+    hint: 'this is a bug in tollgate: please report it with the document',
+  });
+}
+
+interface Input {
+  readonly file: string;
+  readonly text: string;
+  readonly lineCounter: LineCounter;
+  readonly aliases: ReadonlyMap<Alias, unknown>;
+}
+
 function readObject(
   node: unknown,
-  doc: Document.Parsed,
-  text: string,
-  file: string,
-  lineCounter: LineCounter,
+  input: Input,
   resources: AnyResource[],
   diagnostics: Diagnostic[],
   where: string,
 ): void {
-  const probe = new DecodeContext(file, lineCounter, doc);
+  const { file, text, lineCounter, aliases } = input;
+  const probe = new DecodeContext(file, lineCounter, aliases);
   if (!isMap(node)) {
     probe.report('InvalidType', node, where, 'expected a Kubernetes object (a map with apiVersion and kind)');
     diagnostics.push(...probe.diagnostics);
     return;
   }
-  const kindField = scalarField(node, 'kind');
-  const apiField = scalarField(node, 'apiVersion');
+  const kindField = scalarField(node, 'kind', probe);
+  const apiField = scalarField(node, 'apiVersion', probe);
   const kind = kindField.value;
   const apiVersion = apiField.value;
   if (typeof kind !== 'string' || typeof apiVersion !== 'string') {
@@ -174,11 +206,9 @@ function readObject(
   }
 
   if (kind === 'List' || kind.endsWith('List')) {
-    const items = node.get('items', true);
+    const items = probe.resolve(node.get('items', true));
     if (isSeq(items)) {
-      items.items.forEach((item, i) =>
-        readObject(item, doc, text, file, lineCounter, resources, diagnostics, `items[${i}]`),
-      );
+      items.items.forEach((item, i) => readObject(probe.resolve(item), input, resources, diagnostics, `items[${i}]`));
       return;
     }
     if (kind === 'List') {
@@ -190,13 +220,14 @@ function readObject(
 
   // Findings about the kind and apiVersion name the resource when it has a name, so a bad apiVersion on a
   // resource in force keeps that resource's last good version (and says which one it is).
-  const nameNode = node.getIn(['metadata', 'name'], true);
-  const nsNode = node.getIn(['metadata', 'namespace'], true);
+  const metadata = probe.resolve(node.get('metadata', true));
+  const nameNode = scalarField(metadata, 'name', probe).node;
+  const nsNode = scalarField(metadata, 'namespace', probe).node;
   const name = isScalar(nameNode) && typeof nameNode.value === 'string' ? nameNode.value : '';
   const namespace =
     isScalar(nsNode) && typeof nsNode.value === 'string' && nsNode.value !== '' ? nsNode.value : DEFAULT_NAMESPACE;
   const ref: ResourceRef = { kind, namespace, name };
-  const scoped = name ? new DecodeContext(file, lineCounter, doc, ref) : probe;
+  const scoped = name ? new DecodeContext(file, lineCounter, aliases, ref) : probe;
 
   const slash = apiVersion.lastIndexOf('/');
   const group = slash < 0 ? '' : apiVersion.slice(0, slash);
@@ -230,7 +261,7 @@ function readObject(
     return;
   }
 
-  const ctx = new DecodeContext(file, lineCounter, doc, ref);
+  const ctx = new DecodeContext(file, lineCounter, aliases, ref);
   ctx.record('apiVersion', apiField.node);
   const top = decodeAt(topSchema(codec), node, ctx, '');
   if (top === INVALID || ctx.hasErrors()) {

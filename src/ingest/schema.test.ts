@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LineCounter, parseDocument } from 'yaml';
+import { readYaml } from './read-yaml.js';
 import { DecodeContext } from './decode-context.js';
 import { parseDuration } from './duration.js';
 import {
@@ -20,9 +20,9 @@ import {
 import { editDistance, suggest } from './suggest.js';
 
 function decode<T>(schema: Parameters<typeof decodeAt<T>>[0], yaml: string) {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(yaml, { lineCounter });
-  const ctx = new DecodeContext('t.yaml', lineCounter, doc);
+  const { lineCounter, documents } = readYaml(yaml);
+  const { doc, aliases } = documents[0]!;
+  const ctx = new DecodeContext('t.yaml', lineCounter, aliases);
   return { value: decodeAt(schema, doc.contents, ctx, ''), ctx };
 }
 

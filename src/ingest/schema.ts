@@ -1,5 +1,5 @@
 import { isMap, isScalar, isSeq, type Pair } from 'yaml';
-import { childPath, type DecodeContext } from './decode-context.js';
+import { childPath, type DecodeContext, setOwn } from './decode-context.js';
 import { parseDuration } from './duration.js';
 import { suggest } from './suggest.js';
 
@@ -169,10 +169,8 @@ export function duration(): Schema<number> {
 export function anything(): Schema<unknown> {
   return {
     expected: 'any value',
-    decode(node) {
-      if (node && typeof node === 'object' && 'toJSON' in node && typeof node.toJSON === 'function')
-        return node.toJSON();
-      return scalarValue(node) ?? null;
+    decode(node, ctx) {
+      return ctx.plain(node);
     },
   };
 }
@@ -219,7 +217,7 @@ export function map<T>(value: Schema<T>): Schema<Record<string, T>> {
         }
         const v = decodeAt(value, pair.value, ctx, childPath(path, String(key)));
         if (v === INVALID) ok = false;
-        else out[String(key)] = v;
+        else setOwn(out, String(key), v);
       }
       return ok ? out : INVALID;
     },

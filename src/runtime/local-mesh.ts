@@ -4,13 +4,19 @@
 import type http from 'node:http';
 import {
   Controller,
+  decodeParam,
+  loadOrCreateTokens,
+  pathSegment,
   reportDiagnostics,
-  startAdminServer,
   sendJson,
+  startAdminServer,
+  TokenAuthenticator,
   type AdminServer,
+  type Role,
   type SubmittedFile,
 } from '../controller/index.js';
 import type { ConnectToRule, HostResolver } from '../dataplane/index.js';
+import { integer } from '../distribution/index.js';
 import { formatDiagnostic } from '../model/index.js';
 import { nodeId, type NodeIdentity } from '../proxy-config/types.js';
 import type { ProxyDeclaration, Snapshot } from '../snapshot/index.js';
@@ -36,17 +42,20 @@ export interface LocalMeshOptions {
 }
 
 export class LocalMesh {
-  private readonly controller: Controller;
+  /** Made once the pod range is known: how many proxies fit is part of what the controller checks. */
+  private controller!: Controller;
   private pool!: PodAddressPool;
   private claim: PodRangeClaim | undefined;
   private readonly standIns: StandInSite[] = [];
   private connectTo: readonly ConnectToRule[];
   private readonly runners = new Map<string, ProxyRunner>();
   private admin: AdminServer | undefined;
+  private tokens: Record<Role, string> | undefined;
+  /** Declared proxies with no pod address (each reported once). */
+  private readonly unplaced = new Set<string>();
   private reconciling: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: LocalMeshOptions) {
-    this.controller = new Controller(options.configDir);
     this.connectTo = options.connectTo;
   }
 
@@ -75,12 +84,20 @@ export class LocalMesh {
       const ports = site.listeners.map((l) => `${l.protocol} ${l.servicePort} on port ${l.port}`).join(', ');
       out(`tollgate | stand-in for ${site.host} at ${site.address} (${ports})`);
     }
+    this.controller = new Controller(this.options.configDir, {
+      proxyCapacity: { limit: this.pool.capacity - this.standIns.length, setting: `--pod-cidr ${this.claim.cidr}` },
+    });
     this.controller.on('warning', (message: string) => out(`tollgate | warning: ${message}`));
     await this.controller.start();
     reportDiagnostics(this.controller, (line) => out(`tollgate | ${line}`));
-    this.admin = await startAdminServer(this.controller, this.options.listen, [
-      (req, res, url) => this.logsRoute(req, res, url),
-    ]);
+    // The in-process proxies get the join token directly; the CLI reads the admin token from the config directory.
+    const tokens = loadOrCreateTokens(this.options.configDir);
+    this.tokens = tokens;
+    this.admin = await startAdminServer(this.controller, {
+      listen: this.options.listen,
+      auth: new TokenAuthenticator(tokens, this.options.configDir),
+      extraRoutes: [(req, res, url) => this.logsRoute(req, res, url)],
+    });
     this.controller.on('snapshot', (s: Snapshot) => this.scheduleReconcile(s));
     this.scheduleReconcile(this.controller.snapshot);
     if (this.options.seeds.length > 0) {
@@ -103,7 +120,11 @@ export class LocalMesh {
   }
 
   private scheduleReconcile(snapshot: Snapshot): void {
-    this.reconciling = this.reconciling.then(() => this.reconcile(snapshot.proxies));
+    this.reconciling = this.reconciling
+      .then(() => this.reconcile(snapshot.proxies))
+      .catch((err: unknown) =>
+        this.options.out(`tollgate | warning: proxies not reconciled: ${err instanceof Error ? err.message : err}`),
+      );
   }
 
   /** Starts the proxies that are declared and not running; stops those no longer declared or changed. */
@@ -119,9 +140,21 @@ export class LocalMesh {
         `tollgate | ${runner.node.type === 'router' ? 'gateway' : 'sidecar'} ${runner.node.name}.${runner.node.namespace} stopped`,
       );
     }
+    for (const key of this.unplaced) if (!wanted.has(key)) this.unplaced.delete(key);
     for (const [key, d] of wanted) {
       if (this.runners.has(key)) continue;
-      const ip = this.pool.acquire(key);
+      const ip = this.pool.tryAcquire(key);
+      if (ip === undefined) {
+        // More proxies than addresses (a directory edited by hand; apply refuses this): run what fits, say the rest.
+        if (!this.unplaced.has(key))
+          this.options.out(
+            `tollgate | ${d.type === 'router' ? 'gateway' : 'sidecar'} ${d.name}.${d.namespace} not started: no pod ` +
+              `address left in --pod-cidr ${this.options.podCidr} (${this.pool.capacity} addresses); widen --pod-cidr or remove a Deployment`,
+          );
+        this.unplaced.add(key);
+        continue;
+      }
+      this.unplaced.delete(key);
       const node: NodeIdentity = {
         id: nodeId(d.type, ip, d.name, d.namespace),
         type: d.type,
@@ -134,6 +167,7 @@ export class LocalMesh {
       const prefix = `${d.name}.${d.namespace}`;
       const runner = new ProxyRunner({
         controller: this.url,
+        token: this.tokens!.proxy,
         node,
         resolver: this.options.resolver,
         connectTo: this.connectTo,
@@ -150,8 +184,8 @@ export class LocalMesh {
   private logsRoute(req: http.IncomingMessage, res: http.ServerResponse, url: URL): boolean {
     const match = /^\/v1\/logs\/([^/]+)\/([^/]+)$/.exec(url.pathname);
     if (req.method !== 'GET' || !match) return false;
-    const namespace = decodeURIComponent(match[1]!);
-    const name = decodeURIComponent(match[2]!);
+    const namespace = pathSegment(match[1]!, 'namespace');
+    const name = pathSegment(match[2]!, 'name');
     const runner = [...this.runners.values()].find((r) => r.node.name === name && r.node.namespace === namespace);
     if (!runner) {
       const known = [...this.runners.values()].map((r) => `${r.node.name} -n ${r.node.namespace}`).join(', ');

@@ -26,3 +26,13 @@ test('stand-in sites take addresses from the top of the range, apart from the po
   assert.equal(pool.acquire('gw'), '127.0.100.1');
   assert.equal(pool.acquireFromTop('stand-in/aliyun.com'), '127.0.100.254');
 });
+
+test('capacity: the addresses a range hands out, without network, broadcast and 127.0.0.1', () => {
+  assert.equal(new PodAddressPool('127.0.100.0/24').capacity, 254);
+  assert.equal(new PodAddressPool('127.0.100.0/28').capacity, 14);
+  assert.equal(new PodAddressPool('127.0.0.0/30').capacity, 1);
+  const pool = new PodAddressPool('127.0.100.0/29');
+  const got = Array.from({ length: 7 }, (_, i) => pool.tryAcquire(`k${i}`));
+  assert.equal(got.filter((ip) => ip !== undefined).length, pool.capacity);
+  assert.equal(got.at(-1), undefined, 'past capacity: no address, no throw');
+});

@@ -13,17 +13,32 @@ export class PodAddressPool {
     ({ base: this.base, size: this.size } = parsePodCidr(cidr));
   }
 
+  /** How many addresses the range hands out (network, broadcast and 127.0.0.1 excluded). */
+  get capacity(): number {
+    const hasLocalhost = this.base < LOCALHOST && LOCALHOST < this.base + this.size - 1;
+    return this.size - 2 - (hasLocalhost ? 1 : 0);
+  }
+
+  /** The same key keeps its address while it is held; undefined when none is left. */
+  tryAcquire(key: string): string | undefined {
+    return this.take(key, 1, 1);
+  }
+
   /** The same key keeps its address while it is held. */
   acquire(key: string): string {
-    return this.take(key, 1, 1);
+    const ip = this.tryAcquire(key);
+    if (ip === undefined) throw new Error('no pod address left in --pod-cidr');
+    return ip;
   }
 
   /** Like acquire, from the top of the range down: for addresses that are not pods (stand-in sites). */
   acquireFromTop(key: string): string {
-    return this.take(key, this.size - 2, -1);
+    const ip = this.take(key, this.size - 2, -1);
+    if (ip === undefined) throw new Error('no address left in --pod-cidr');
+    return ip;
   }
 
-  private take(key: string, first: number, step: 1 | -1): string {
+  private take(key: string, first: number, step: 1 | -1): string | undefined {
     const held = this.byKey.get(key);
     if (held) return held;
     for (let i = first; i >= 1 && i < this.size - 1; i += step) {
@@ -33,7 +48,7 @@ export class PodAddressPool {
       this.inUse.add(candidate);
       return candidate;
     }
-    throw new Error('no pod address left in --pod-cidr');
+    return undefined;
   }
 
   release(key: string): void {
@@ -56,6 +71,8 @@ export function parsePodCidr(cidr: string): { base: number; size: number } {
   const mask = (~0 << (32 - bits)) >>> 0;
   return { base: (ip & mask) >>> 0, size: 2 ** (32 - bits) };
 }
+
+const LOCALHOST = toInt('127.0.0.1');
 
 function toInt(ip: string): number {
   return ip.split('.').reduce((acc, octet) => ((acc << 8) | Number(octet)) >>> 0, 0);

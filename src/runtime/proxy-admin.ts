@@ -11,7 +11,12 @@ export const PROXY_ADMIN_PORT = 15000;
 /** Writes the buffer's lines (`tail=N`: the last N) as text; with `follow=1`, new lines until the client leaves. */
 export function serveLogs(logs: LogBuffer, url: URL, res: http.ServerResponse): void {
   const tailParam = url.searchParams.get('tail');
-  const tail = tailParam === null ? undefined : Math.max(0, Number(tailParam));
+  if (tailParam !== null && !/^\d{1,7}$/.test(tailParam)) {
+    res.writeHead(400, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: `tail: expected a whole number of lines, got ${JSON.stringify(tailParam)}` }));
+    return;
+  }
+  const tail = tailParam === null ? undefined : Number(tailParam);
   res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
   for (const line of logs.tail(tail)) res.write(`${line}\n`);
   if (url.searchParams.get('follow') !== '1') {

@@ -8,6 +8,8 @@ import { LogBuffer } from './log-buffer.js';
 
 export interface ProxyRunnerOptions {
   readonly controller: string;
+  /** The proxy join token. */
+  readonly token: string;
   readonly node: NodeIdentity;
   readonly resolver: HostResolver;
   readonly connectTo: readonly ConnectToRule[];
@@ -34,6 +36,7 @@ export class ProxyRunner {
     });
     this.client = new DiscoveryClient({
       controller: options.controller,
+      token: options.token,
       node: options.node,
       apply: (config) => this.apply(config),
       currentVersion: () => this.dataPlane.version,

@@ -35,8 +35,25 @@ export const CODES = {
   InvalidEnumValue: { code: 'TG0008', level: 'error', summary: 'A value outside the allowed set.' },
   ConflictingFields: { code: 'TG0009', level: 'error', summary: 'Fields that exclude each other are set together.' },
   HeaderNameNotLowercase: { code: 'TG0010', level: 'warning', summary: 'A header match key is not lower-case.' },
-  EmptyFile: {
+  YamlLimitExceeded: {
     code: 'TG0011',
+    level: 'error',
+    summary:
+      "YAML over tollgate's limits (file size, documents, nesting depth, aliases or alias expansion); refused unread.",
+  },
+  InvalidResourceName: {
+    code: 'TG0012',
+    level: 'error',
+    summary: 'metadata.name is not a DNS-1123 subdomain (or, where the kind needs one, a DNS-1123 or DNS-1035 label).',
+  },
+  InvalidNamespace: { code: 'TG0013', level: 'error', summary: 'metadata.namespace is not a DNS-1123 label.' },
+  IngestInternalError: {
+    code: 'TG0014',
+    level: 'error',
+    summary: 'tollgate failed to read a document (a bug); the document is refused.',
+  },
+  EmptyFile: {
+    code: 'TG0015',
     level: 'warning',
     summary: 'A file with no resources in it (empty, or only comments); applying it changes nothing.',
   },
@@ -275,6 +292,27 @@ export const CODES = {
     summary: 'A file or resource in error; its last good version stays in force.',
   },
   DeleteFailed: { code: 'TG0303', level: 'error', summary: 'A resource could not be removed from its file.' },
+  ConfigWithheld: {
+    code: 'TG0304',
+    level: 'error',
+    summary:
+      'At a start with no last good configuration, the config directory has errors: no configuration is served until it reads cleanly.',
+  },
+  ConfigFileUnreadable: {
+    code: 'TG0305',
+    level: 'error',
+    summary: 'A file in the config directory cannot be read (permissions, not UTF-8); its last good version stays.',
+  },
+  ConfigFileTruncated: {
+    code: 'TG0306',
+    level: 'error',
+    summary: 'A file is its last good content cut short mid-document (a partial write); its last good version stays.',
+  },
+  ProxyCapacityExceeded: {
+    code: 'TG0307',
+    level: 'error',
+    summary: 'More proxies are declared than the local mesh has pod addresses for (--pod-cidr).',
+  },
 } as const satisfies Record<string, CodeInfo>;
 
 export type CodeName = keyof typeof CODES;

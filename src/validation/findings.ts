@@ -4,19 +4,18 @@ import { makeDiagnostic, type CodeName } from './codes.js';
 /** Collects one resource's diagnostics, pointing each at the closest recorded position of its field. */
 export class Findings {
   readonly list: Diagnostic[] = [];
+  /** Every path that has a written field below it; built on first use, so each check is one lookup. */
+  private parents: Set<string> | undefined;
 
   constructor(readonly resource: AnyResource) {}
 
   /** The field's own position, else its nearest ancestor's, else the document start. */
   positionOf(field: string): SourcePosition {
-    let path = field;
-    for (;;) {
+    for (let path: string | undefined = field; path !== undefined; path = parentPath(path)) {
       const p = this.resource.positions.get(path);
       if (p) return p;
-      const cut = Math.max(path.lastIndexOf('.'), path.lastIndexOf('['));
-      if (cut <= 0) return this.resource.source;
-      path = path.slice(0, cut);
     }
+    return this.resource.source;
   }
 
   /** Whether the YAML set the field at all (the normalized model fills defaults, so it cannot tell). */
@@ -26,9 +25,16 @@ export class Findings {
 
   /** Whether anything below the field was written (e.g. a trafficPolicy with only unmodelled fields). */
   wroteBelow(field: string): boolean {
-    for (const k of this.resource.positions.keys())
-      if (k.startsWith(`${field}.`) || k.startsWith(`${field}[`)) return true;
-    return false;
+    if (!this.parents) {
+      this.parents = new Set();
+      for (const k of this.resource.positions.keys()) {
+        for (let parent = parentPath(k); parent !== undefined; parent = parentPath(parent)) {
+          if (this.parents.has(parent)) break;
+          this.parents.add(parent);
+        }
+      }
+    }
+    return this.parents.has(field);
   }
 
   add(name: CodeName, field: string, message: string, hint?: string, level?: DiagnosticLevel): void {
@@ -44,4 +50,10 @@ export class Findings {
       }),
     );
   }
+}
+
+/** "a.b[2]" -> "a.b" -> "a"; a quoted key ('headers["x.y"]') is one step, whatever dots it holds. */
+function parentPath(p: string): string | undefined {
+  const cut = p.endsWith('"]') ? p.lastIndexOf('["') : p.endsWith(']') ? p.lastIndexOf('[') : p.lastIndexOf('.');
+  return cut > 0 ? p.slice(0, cut) : undefined;
 }

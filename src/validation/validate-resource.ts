@@ -2,6 +2,7 @@ import type { AnyResource, Diagnostic } from '../model/index.js';
 import { validateDestinationRule } from './destination-rule.js';
 import { Findings } from './findings.js';
 import { validateGateway } from './gateway.js';
+import { checkMetadata } from './metadata.js';
 import { validateServiceEntry } from './service-entry.js';
 import { validateSidecar } from './sidecar.js';
 import { validateVirtualService } from './virtual-service.js';
@@ -17,6 +18,7 @@ function assertNever(x: never): never {
  */
 export function validateResource(r: AnyResource): Diagnostic[] {
   const f = new Findings(r);
+  checkMetadata(r, f);
   switch (r.kind) {
     case 'ServiceEntry':
       validateServiceEntry(r, f);

@@ -24,7 +24,7 @@ const row = (stdout: string, name: string): string[] =>
 describe('tollgate get', () => {
   let up: UpProcess;
   let configDir: string;
-  const cli = (...args: string[]) => tollgate(args, up.url);
+  const cli = (...args: string[]) => tollgate(args, up);
 
   before(async () => {
     configDir = tempDir('get');

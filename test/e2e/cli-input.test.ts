@@ -74,7 +74,7 @@ describe('files: -f, -R and what no file means', () => {
   test('an empty file is a warning for validate', async () => {
     const r = await tollgate(['validate', '-f', EMPTY], NOWHERE);
     assert.equal(r.code, 0);
-    assert.match(r.stdout, /empty\.yaml:1:1: warning TG0011: no resources in this file/);
+    assert.match(r.stdout, /empty\.yaml:1:1: warning TG0015: no resources in this file/);
     assert.match(r.stdout, /: 0 errors, 1 warning, 0 infos$/m);
   });
 
@@ -96,7 +96,7 @@ describe('files: -f, -R and what no file means', () => {
     }
     assert.match(
       output,
-      /^controller \| warning: the admin API on 0\.0\.0\.0:\d+ has no authentication: anyone who can reach it can change the mesh$/m,
+      /^controller \| warning: the controller's API on 0\.0\.0\.0:\d+ is plain HTTP: its tokens cross the network in clear$/m,
     );
     assert.doesNotMatch(output, /\(node:\d+\)|--trace-warnings|TOLLGATE_ADMIN_EXPOSED/);
   });
@@ -111,7 +111,7 @@ describe('files: -f, -R and what no file means', () => {
 
 describe('apply: input mistakes against a running mesh', () => {
   let up: UpProcess;
-  const cli = (...args: string[]) => tollgate(args, up.url);
+  const cli = (...args: string[]) => tollgate(args, up);
 
   before(async () => {
     up = await startUp(['--config-dir', tempDir('apply-input'), '--pod-cidr', `127.${octet()}.${octet()}.0/24`]);
@@ -139,7 +139,7 @@ describe('apply: input mistakes against a running mesh', () => {
   test('an empty file applies nothing, and says so with exit 1', async () => {
     const r = await cli('apply', '-f', EMPTY);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /warning TG0011/);
+    assert.match(r.stderr, /warning TG0015/);
     assert.match(r.stderr, /^error: no resources to apply in .*empty\.yaml$/m);
   });
 

@@ -86,7 +86,9 @@ async function startLayout(dnsServer: string, subnet: string, gatewayLabels: rea
     ['controller', '--config-dir', configDir, '--listen', `127.0.0.1:${port}`],
     /controller \| ready/,
   );
-  const common = ['--controller', url, 'proxy', '--dns-server', dnsServer];
+  // The proxies join with the bootstrap token the controller created in its config directory.
+  const token = path.join(configDir, '.tollgate', 'proxy-token');
+  const common = ['--controller', url, 'proxy', '--token-file', token, '--dns-server', dnsServer];
   const labels = gatewayLabels.flatMap((l) => ['--label', l]);
   const gateway = await start(
     [...common, 'gateway', '--name', 'istio-egressgateway', '-n', 'istio-system', '--ip', `${subnet}.1`, ...labels],
@@ -118,6 +120,7 @@ describe('controller and proxies as separate processes', () => {
   let sidecar: Proc;
   let url: string;
   let configDir: string;
+  const ref = () => ({ url, configDir });
 
   const curl = async (target: string): Promise<number> => {
     const r = await run('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '10', target], {
@@ -142,7 +145,11 @@ describe('controller and proxies as separate processes', () => {
   });
 
   test('the proxies sync and route through the gateway; its stdout carries the access log', async () => {
-    await eventually(async () => ((await tollgate(['status'], url)).code === 0 ? true : undefined), 10_000, 'in sync');
+    await eventually(
+      async () => ((await tollgate(['status'], ref())).code === 0 ? true : undefined),
+      10_000,
+      'in sync',
+    );
     assert.equal(await curl('http://httpbin.test:8000/get'), 301);
     assert.equal(await curl('http://unknown.test/'), 502, 'REGISTRY_ONLY blocks what is not registered');
     const line = await eventually(
@@ -161,11 +168,11 @@ describe('controller and proxies as separate processes', () => {
   });
 
   test('tollgate logs reads a proxy run on its own, from its pod address', async () => {
-    const r = await tollgate(['logs', 'istio-egressgateway', '-n', 'istio-system', '--tail', '1'], url);
+    const r = await tollgate(['logs', 'istio-egressgateway', '-n', 'istio-system', '--tail', '1'], ref());
     assert.equal(r.code, 0, r.stderr);
     const log = JSON.parse(r.stdout) as Record<string, string>;
     assert.equal(log.upstream_cluster, 'outbound|8000||httpbin.test');
-    const missing = await tollgate(['logs', 'nope', '-n', 'istio-system'], url);
+    const missing = await tollgate(['logs', 'nope', '-n', 'istio-system'], ref());
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /^error: no connected proxy nope in namespace istio-system; connected: /);
     assert.doesNotMatch(missing.stderr, /no such endpoint/);
@@ -210,7 +217,7 @@ describe('controller and proxies as separate processes', () => {
     await controller.stop();
     assert.equal(await curl('http://httpbin.test:8000/'), 301);
     assert.equal(await curl('http://unknown.test/'), 502);
-    const status = await tollgate(['status'], url);
+    const status = await tollgate(['status'], ref());
     assert.notEqual(status.code, 0);
     assert.match(status.stderr, /cannot reach the controller/);
 
@@ -219,8 +226,12 @@ describe('controller and proxies as separate processes', () => {
       ['controller', '--config-dir', configDir, '--listen', `127.0.0.1:${port}`],
       /controller \| ready/,
     );
-    await eventually(async () => ((await tollgate(['status'], url)).code === 0 ? true : undefined), 15_000, 'resynced');
-    const applied = await tollgate(['delete', '--wait', 'virtualservice', 'httpbin-via-egress'], url);
+    await eventually(
+      async () => ((await tollgate(['status'], ref())).code === 0 ? true : undefined),
+      15_000,
+      'resynced',
+    );
+    const applied = await tollgate(['delete', '--wait', 'virtualservice', 'httpbin-via-egress'], ref());
     assert.equal(applied.code, 0, applied.stderr);
     const before = gateway.output().length;
     assert.equal(await curl('http://httpbin.test:8000/direct'), 301);
@@ -245,12 +256,14 @@ describe('a gateway proxy run on its own without every label of its Service', ()
   let sidecar: Proc;
   let dns: Awaited<ReturnType<typeof startDnsmasq>>;
   let url: string;
+  let configDir: string;
+  const ref = () => ({ url, configDir });
   const subnet = `127.${octet()}.${octet()}`;
 
   before(async () => {
     dns = await startDnsmasq({ 'httpbin.test': `${subnet}.10` });
     // The Gateway's selector label only: it gets the Gateway's config, yet the Service selects app= too.
-    ({ url, controller, gateway, sidecar } = await startLayout(dns.server, subnet, ['istio=egressgateway']));
+    ({ url, configDir, controller, gateway, sidecar } = await startLayout(dns.server, subnet, ['istio=egressgateway']));
   });
 
   after(async () => {
@@ -259,7 +272,11 @@ describe('a gateway proxy run on its own without every label of its Service', ()
   });
 
   test('traffic gets 503 UH while status is SYNCED; status and analyze name the missing label', async () => {
-    await eventually(async () => ((await tollgate(['status'], url)).code === 0 ? true : undefined), 10_000, 'in sync');
+    await eventually(
+      async () => ((await tollgate(['status'], ref())).code === 0 ? true : undefined),
+      10_000,
+      'in sync',
+    );
     const r = await run(
       'curl',
       ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '10', 'http://httpbin.test:8000/'],
@@ -271,11 +288,11 @@ describe('a gateway proxy run on its own without every label of its Service', ()
 
     const finding =
       /warning TG1010 Gateway default\/egress spec\.selector: gateway proxy istio-egressgateway\.istio-system \(labels istio=egressgateway\) takes this Gateway's config but is not an endpoint of Service istio-egressgateway\.istio-system \(selector istio=egressgateway,app=istio-egressgateway\): requests routed to that Service get 503 UH\n\s+hint: Restart the proxy with the Service's labels: --label app=istio-egressgateway/;
-    const status = await tollgate(['status'], url);
+    const status = await tollgate(['status'], ref());
     assert.equal(status.code, 0, 'every proxy is in sync');
     assert.match(status.stdout, /istio-egressgateway\.istio-system\s+gateway\s+\S+\s+\d+\s+SYNCED/);
     assert.match(status.stderr, finding);
-    const analyze = await tollgate(['analyze'], url);
+    const analyze = await tollgate(['analyze'], ref());
     assert.match(analyze.stdout, finding);
   });
 });

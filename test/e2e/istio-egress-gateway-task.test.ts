@@ -27,7 +27,7 @@ describe("istio.io's egress gateway task", {
   let dns: Awaited<ReturnType<typeof startDnsmasq>>;
   let site: Awaited<ReturnType<typeof startRedirectSite>>;
   let up: UpProcess;
-  const cli = (...args: string[]) => tollgate(args, up.url);
+  const cli = (...args: string[]) => tollgate(args, up);
 
   async function lastLine(proxy: string, namespace: string): Promise<Record<string, unknown>> {
     return eventually(

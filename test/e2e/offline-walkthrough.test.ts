@@ -11,7 +11,7 @@ const example = (name: string): string => path.join(EXAMPLES, name);
 
 describe('the walkthrough offline, against a stand-in', () => {
   let up: UpProcess;
-  const cli = (...args: string[]) => tollgate(args, up.url);
+  const cli = (...args: string[]) => tollgate(args, up);
 
   /** The status line and the location curl saw, running as the workload; `args` place -n where users do. */
   async function curlAliyun(...execArgs: string[]): Promise<{ status: number; location: string | undefined }> {

@@ -79,7 +79,7 @@ describe('Istio outcomes, end to end', {
   let sidecarProxy: string;
   let gatewayIp: string;
 
-  const cli = (...args: string[]) => tollgate(args, up.url);
+  const cli = (...args: string[]) => tollgate(args, up);
 
   /** curl through the sleep sidecar: status code, body and elapsed seconds. */
   async function curl(url: string, extra: string[] = []): Promise<{ code: number; body: string; seconds: number }> {

@@ -55,7 +55,7 @@ describe('seed walkthrough', { skip: rootOnly('the seed walkthrough', 'its stand
   let up: UpProcess;
   let configDir: string;
 
-  const cli = (...args: string[]) => tollgate(args, up.url);
+  const cli = (...args: string[]) => tollgate(args, up);
 
   /** `tollgate exec sleep -- curl -sI aliyun.com`: the status code curl saw. */
   async function curlAliyun(): Promise<number> {

@@ -22,9 +22,10 @@ export function run(
   args: readonly string[],
   env: NodeJS.ProcessEnv = {},
   timeoutMs = 30_000,
+  cwd?: string,
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], cwd });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -41,25 +42,34 @@ export function run(
   });
 }
 
-export function tollgate(args: readonly string[], controller: string): Promise<RunResult> {
-  return run(process.execPath, [BIN, ...args], { TOLLGATE_CONTROLLER: controller });
+/** A running controller as clients find it: its URL, and the config directory that holds its admin token. */
+export interface ControllerRef {
+  readonly url: string;
+  readonly configDir: string;
+}
+
+/** Runs the CLI against `controller`; a bare URL (offline commands, or a controller that is not there) sends no token. */
+export function tollgate(args: readonly string[], controller: string | ControllerRef): Promise<RunResult> {
+  const ref = typeof controller === 'string' ? { url: controller, configDir: '/nonexistent' } : controller;
+  return run(process.execPath, [BIN, ...args], { TOLLGATE_CONTROLLER: ref.url, TOLLGATE_CONFIG_DIR: ref.configDir });
 }
 
 export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `tollgate-${prefix}-`));
 }
 
-export interface UpProcess {
+export interface UpProcess extends ControllerRef {
   readonly url: string;
   readonly child: ChildProcess;
   output(): string;
   stop(): Promise<void>;
 }
 
-/** Starts `tollgate up` and waits for its "ready" line. */
-export async function startUp(args: readonly string[]): Promise<UpProcess> {
+/** Starts `tollgate up` (in `cwd`, by default this process's) and waits for its "ready" line. */
+export async function startUp(args: readonly string[], cwd?: string): Promise<UpProcess> {
   const child = spawn(process.execPath, [BIN, 'up', '--listen', '127.0.0.1:0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    cwd,
   });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
@@ -79,8 +89,10 @@ export async function startUp(args: readonly string[]): Promise<UpProcess> {
       reject(new Error(`tollgate up exited with ${code}:\n${output}`));
     });
   });
+  const at = args.indexOf('--config-dir');
   return {
     url,
+    configDir: path.resolve(cwd ?? '.', at >= 0 ? args[at + 1]! : 'mesh'),
     child,
     output: () => output,
     stop: () =>

@@ -27,7 +27,8 @@ import type {
 } from '../../model/index.js';
 import { nodeId, type NodeIdentity, type ProxyType } from '../../proxy-config/types.js';
 
-const API: Record<Kind, string> = {
+/** The apiVersion each kind is written with in fixtures. */
+export const API: Record<Kind, string> = {
   ServiceEntry: 'networking.istio.io/v1',
   Gateway: 'networking.istio.io/v1',
   VirtualService: 'networking.istio.io/v1',
