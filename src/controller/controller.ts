@@ -11,6 +11,8 @@ import { analysisOf, analyzeFiles, mergeOver, parseFiles, type SubmittedFile } f
 import { capacityFindings, overCapacity, type ProxyCapacity, proxyKey } from './capacity.js';
 import { ConfigDirectory } from './config-dir.js';
 import { FirstSeen } from './first-seen.js';
+import { type IssuedIdentity, MeshCa, WORKLOAD_CERT_TTL_MS } from './mesh-ca.js';
+import { SecretStore } from './secret-store.js';
 import { readGeneration, writeGeneration } from './generation.js';
 
 export interface ProxyStream {
@@ -30,6 +32,9 @@ interface ProxyState {
   stream: ProxyStream;
   session: string;
   connectedAt: number;
+  /** The public key the proxy made for its mesh identity, and the certificate last issued for it. */
+  publicKey?: string;
+  identity?: IssuedIdentity;
   sent?: string;
   acked?: string;
   nack?: { version: string; error: string };
@@ -86,6 +91,7 @@ export interface ControllerOptions {
 
 export class Controller extends EventEmitter {
   private readonly store: ConfigDirectory;
+  private readonly secrets: SecretStore;
   private readonly firstSeen: FirstSeen;
   private readonly proxies = new Map<string, ProxyState>();
   private generation = 0;
@@ -99,6 +105,8 @@ export class Controller extends EventEmitter {
 
   private readonly newSession: () => string;
   private readonly capacity: ProxyCapacity | undefined;
+  private ca: MeshCa | undefined;
+  private renewTimer: NodeJS.Timeout | undefined;
 
   constructor(configDir: string, options: ControllerOptions = {}) {
     super();
@@ -109,6 +117,7 @@ export class Controller extends EventEmitter {
       this.emit('directory-changed');
     });
     this.firstSeen = new FirstSeen(configDir);
+    this.secrets = new SecretStore(configDir, (message) => this.emit('warning', message));
   }
 
   get snapshot(): Snapshot {
@@ -121,11 +130,17 @@ export class Controller extends EventEmitter {
 
   async start(): Promise<void> {
     this.generation = readGeneration(this.store.dir);
+    this.ca = MeshCa.loadOrCreate(this.store.dir);
+    // Certificates are renewed at half their lifetime; checking every few minutes keeps well ahead of that.
+    this.renewTimer = setInterval(() => this.renewIdentities(), 5 * 60 * 1000);
+    this.renewTimer.unref();
     await this.store.load();
+    this.secrets.scan();
     this.firstSeen.load();
     for (const notice of this.store.notices) this.emit('warning', notice);
     this.rebuild();
     this.store.watch();
+    this.secrets.watch(() => this.scheduleRebuild());
   }
 
   /** Rereads the config directory now (it is also watched), and pushes what changed. */
@@ -137,6 +152,8 @@ export class Controller extends EventEmitter {
   }
 
   stop(): void {
+    clearInterval(this.renewTimer);
+    this.secrets.close();
     this.store.close();
     for (const p of this.proxies.values()) p.stream.close();
     this.proxies.clear();
@@ -186,7 +203,7 @@ export class Controller extends EventEmitter {
   connect(
     node: NodeIdentity,
     stream: ProxyStream,
-    opts: { resume?: string; currentVersion?: string } = {},
+    opts: { resume?: string; currentVersion?: string; publicKey?: string } = {},
   ): ConnectResult {
     const previous = this.proxies.get(node.id);
     if (previous) {
@@ -198,7 +215,13 @@ export class Controller extends EventEmitter {
     if (Number.isSafeInteger(held) && held > this.generation) this.generation = held;
     const session = this.newSession();
     stream.open(session);
-    this.proxies.set(node.id, { node, stream, session, connectedAt: Date.now() });
+    this.proxies.set(node.id, {
+      node,
+      stream,
+      session,
+      connectedAt: Date.now(),
+      ...(opts.publicKey !== undefined ? { publicKey: opts.publicKey } : {}),
+    });
     // A new instance changes endpoints (e.g. the gateway's): every proxy gets a new version, this one included.
     this.rebuild(true);
     return { ok: true };
@@ -435,7 +458,12 @@ export class Controller extends EventEmitter {
   /** A candidate that declares more new proxies than there is room for: one error per proxy left out. */
   private capacityOf(candidate: readonly AnyResource[]): Diagnostic[] {
     if (!this.capacity) return [];
-    const snapshot = buildSnapshot({ version: 'candidate', resources: candidate, instances: [] });
+    const snapshot = buildSnapshot({
+      version: 'candidate',
+      resources: candidate,
+      instances: [],
+      secrets: this.secrets.current(),
+    });
     const declared = new Set(this.current.proxies.map(proxyKey));
     const left = overCapacity(snapshot.proxies, declared, this.capacity).filter((p) => !declared.has(proxyKey(p)));
     return capacityFindings(snapshot, left, this.capacity);
@@ -454,7 +482,12 @@ export class Controller extends EventEmitter {
         .filter((d) => d.level === 'error')
         .map(findingKey),
     );
-    const snapshot = buildSnapshot({ version: 'candidate', resources: candidate, instances: this.instances() });
+    const snapshot = buildSnapshot({
+      version: 'candidate',
+      resources: candidate,
+      instances: this.instances(),
+      secrets: this.secrets.current(),
+    });
     return analysisOf(snapshot).filter((d) => {
       const own = d.resource !== undefined && keys.has(`${d.resource.kind}/${d.resource.namespace}/${d.resource.name}`);
       return own || (d.level === 'error' && !before.has(findingKey(d)));
@@ -490,13 +523,19 @@ export class Controller extends EventEmitter {
       resources.map((r) => [resourceKey(r), r.text]),
       instances,
       !!this.store.withheld(),
+      this.secrets.fingerprint,
     ]);
     if (!force && this.current && fingerprint === this.fingerprint) return;
     this.fingerprint = fingerprint;
     this.firstSeen.observe(resources.map(resourceKey));
     this.generation += 1;
     writeGeneration(this.store.dir, this.generation, (message) => this.emit('warning', message));
-    this.current = buildSnapshot({ version: String(this.generation), resources, instances });
+    this.current = buildSnapshot({
+      version: String(this.generation),
+      resources,
+      instances,
+      secrets: this.secrets.current(),
+    });
     this.emit('snapshot', this.current);
     // Withheld: the proxies get nothing rather than a config built from what happened to be readable.
     if (this.store.withheld()) return;
@@ -515,8 +554,33 @@ export class Controller extends EventEmitter {
       );
       return;
     }
+    const identity = this.identityFor(state);
     state.sent = this.current.version;
-    state.stream.send(this.current.version, config);
+    state.stream.send(this.current.version, identity ? { ...config, identity } : config);
+  }
+
+  /** The proxy's mesh certificate: the one issued, until half its lifetime is gone. */
+  private identityFor(state: ProxyState): { certificateChain: string; trustedCa: string } | undefined {
+    if (!this.ca || state.publicKey === undefined) return undefined;
+    const now = Date.now();
+    if (!state.identity || now - state.identity.issuedAt > WORKLOAD_CERT_TTL_MS / 2) {
+      try {
+        state.identity = this.ca.issue(state.node, state.publicKey, now);
+      } catch (err) {
+        this.emit('warning', `cannot issue a certificate for ${state.node.id}: ${(err as Error).message}`);
+        return undefined;
+      }
+    }
+    return { certificateChain: state.identity.certificateChain, trustedCa: state.identity.trustedCa };
+  }
+
+  /** Pushes again to proxies whose certificate is past half its lifetime: the push carries a new one. */
+  private renewIdentities(): void {
+    if (this.store.withheld()) return;
+    const now = Date.now();
+    for (const state of this.proxies.values()) {
+      if (state.identity && now - state.identity.issuedAt > WORKLOAD_CERT_TTL_MS / 2) this.push(state);
+    }
   }
 }
 

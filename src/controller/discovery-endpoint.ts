@@ -34,7 +34,11 @@ export async function discoveryStream(
     clearInterval(ping);
     controller.disconnect(node.id, stream);
   });
-  const result = controller.connect(node, stream, { resume: request.resume, currentVersion: request.currentVersion });
+  const result = controller.connect(node, stream, {
+    resume: request.resume,
+    currentVersion: request.currentVersion,
+    publicKey: request.publicKey,
+  });
   if (!result.ok) throw new HttpError(409, result.error);
 }
 

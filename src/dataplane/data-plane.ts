@@ -23,6 +23,8 @@ export interface DataPlaneOptions {
   now?: () => number;
   /** Injectable randomness in [0, 1) for weighted picks and fault and mirror percentages; default Math.random. */
   random?: () => number;
+  /** The private key (PEM) of the proxy's mesh identity; pushed configs carry its certificate. */
+  identityKey?: string;
 }
 
 export type ApplyResult = { ok: true } | { ok: false; error: string };
@@ -41,10 +43,12 @@ export class DataPlane {
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
   private readonly random: () => number;
+  private readonly identityKey: string | undefined;
 
   constructor(node: NodeIdentity, options: DataPlaneOptions) {
     const now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
+    this.identityKey = options.identityKey;
     const warn = (message: string): void => {
       try {
         options.onWarning?.(message);
@@ -100,7 +104,7 @@ export class DataPlane {
     if (this.closed) return { ok: false, error: 'the data plane is closed' };
     let compiled: CompiledConfig;
     try {
-      compiled = compileConfig(config, this.host.ctx.now, this.random);
+      compiled = compileConfig(config, this.host.ctx.now, this.random, this.identityKey);
     } catch (err) {
       return { ok: false, error: `config ${String(config?.version)} rejected: ${(err as Error).message}` };
     }

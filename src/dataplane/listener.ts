@@ -34,6 +34,7 @@ interface ChainScope {
   readonly routeConfigName: string;
   readonly servicePort: number;
   readonly secure: boolean;
+  readonly serverName: string | undefined;
 }
 
 export class ListenerHandle {
@@ -127,7 +128,7 @@ export class ListenerHandle {
           servicePort: chain.servicePort,
           routeConfigName: chain.routeConfigName,
         },
-        scope: { secure: chain.secure },
+        scope: { secure: chain.secure, ...(chain.serverName !== undefined ? { serverName: chain.serverName } : {}) },
       };
     }
     if (listener.kind === 'gateway-network') return undefined;

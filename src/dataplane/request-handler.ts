@@ -31,6 +31,8 @@ export interface RequestScope {
   readonly tunnel?: { readonly host: string; readonly port: number };
   /** The gateway terminated TLS for this connection. */
   readonly secure?: boolean;
+  /** The SNI the client's TLS handshake asked for. */
+  readonly serverName?: string;
 }
 
 export function handleRequest(
@@ -48,6 +50,7 @@ export function handleRequest(
   info.downstreamLocalAddress = formatAddress(req.socket.localAddress, req.socket.localPort);
   info.downstreamRemoteAddress = formatAddress(req.socket.remoteAddress, req.socket.remotePort);
   info.userAgent = req.headers['user-agent'];
+  info.requestedServerName = scope.serverName;
 
   const downstreamGone = new AbortController();
   let resetByProxy = false;

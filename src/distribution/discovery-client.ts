@@ -26,6 +26,8 @@ export interface DiscoveryClientOptions {
   readonly apply: (config: ProxyConfig) => Promise<ApplyResult>;
   readonly currentVersion?: () => string | undefined;
   readonly onEvent?: (event: DiscoveryEvent) => void;
+  /** The public key (PEM) of the proxy's mesh identity, for the controller's CA to certify. */
+  readonly publicKey?: string;
 }
 
 export type DiscoveryEvent =
@@ -70,6 +72,7 @@ export class DiscoveryClient {
       node: this.options.node,
       currentVersion: this.options.currentVersion?.(),
       resume: this.session,
+      ...(this.options.publicKey !== undefined ? { publicKey: this.options.publicKey } : {}),
     };
     const payload = JSON.stringify(body);
     const req = http.request(new URL(DISCOVERY_PATH, this.base), {

@@ -25,6 +25,11 @@ export interface DiscoveryRequest {
   readonly currentVersion?: string;
   /** The session of this proxy's previous stream: proves that a reconnect may replace a stream not yet closed. */
   readonly resume?: string;
+  /**
+   * The public key (SPKI, PEM) of the key pair the proxy made for its mesh identity: the controller's CA signs a
+   * certificate for it. The private key never leaves the proxy.
+   */
+  readonly publicKey?: string;
 }
 
 export type ServerMessage =
@@ -66,10 +71,17 @@ const node: Decoder<NodeIdentity> = (value, path) => {
   return n;
 };
 
+const publicKey = string({
+  maxLength: 4096,
+  pattern: /^-----BEGIN PUBLIC KEY-----\n[A-Za-z0-9+/=\n]+-----END PUBLIC KEY-----\n?$/,
+  expected: 'a PEM public key',
+});
+
 export const decodeDiscoveryRequest: Decoder<DiscoveryRequest> = object({
   node,
   currentVersion: optional(version),
   resume: optional(session),
+  publicKey: optional(publicKey),
 });
 
 export const decodeAckRequest: Decoder<AckRequest> = object({

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import { DataPlane, type ConnectToRule, type HostResolver } from '../dataplane/index.js';
 import { DiscoveryClient, type DiscoveryEvent } from '../distribution/index.js';
 import type { AccessLogConfig, NodeIdentity, ProxyConfig } from '../proxy-config/types.js';
+import { generateKeyPair, privateKeyPem } from '../pki/index.js';
 import { LogBuffer } from './log-buffer.js';
 
 export interface ProxyRunnerOptions {
@@ -28,15 +29,19 @@ export class ProxyRunner {
   private away = false;
 
   constructor(private readonly options: ProxyRunnerOptions) {
+    // The key of the proxy's mesh identity is made here and never leaves the process; the controller certifies it.
+    const identity = generateKeyPair();
     this.dataPlane = new DataPlane(options.node, {
       resolver: options.resolver,
       connectTo: options.connectTo,
       onAccessLog: (line) => this.writeAccessLog(line),
       onWarning: (message) => options.event(`warning: ${message}`),
+      identityKey: privateKeyPem(identity.privateKey),
     });
     this.client = new DiscoveryClient({
       controller: options.controller,
       token: options.token,
+      publicKey: identity.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
       node: options.node,
       apply: (config) => this.apply(config),
       currentVersion: () => this.dataPlane.version,

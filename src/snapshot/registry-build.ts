@@ -112,7 +112,13 @@ function fromKubeService(
       const deployment = deployments.find((d) => d.meta.namespace === ns && d.meta.name === inst.name) ?? selected[0];
       const endpointPorts: Record<string, number> = {};
       for (const p of svc.spec.ports) endpointPorts[p.name ?? ''] = resolveTargetPort(p, deployment) ?? p.port;
-      endpoints.push({ address: inst.ip, ports: endpointPorts, labels: inst.labels });
+      endpoints.push({
+        address: inst.ip,
+        ports: endpointPorts,
+        labels: inst.labels,
+        serviceAccount: inst.serviceAccount,
+        namespace: inst.namespace,
+      });
     }
   }
   return {
@@ -141,7 +147,13 @@ function fromGateway(g: EgressGatewayDeclaration, instances: readonly NodeIdenti
   const endpointPorts = Object.fromEntries(g.ports.map((p) => [p.name, p.targetPort]));
   const endpoints: RegistryEndpoint[] = instances
     .filter((i) => i.type === 'router' && i.namespace === g.namespace && labelsMatch(g.labels, i.labels))
-    .map((i) => ({ address: i.ip, ports: endpointPorts, labels: i.labels }));
+    .map((i) => ({
+      address: i.ip,
+      ports: endpointPorts,
+      labels: i.labels,
+      serviceAccount: i.serviceAccount,
+      namespace: i.namespace,
+    }));
   return {
     host: kubeHost(g.name, g.namespace),
     namespace: g.namespace,

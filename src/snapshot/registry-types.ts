@@ -15,6 +15,9 @@ export interface RegistryEndpoint {
   readonly ports: Readonly<Record<string, number>>;
   readonly labels: Labels;
   readonly weight?: number;
+  /** A live proxy's service account and namespace (Kubernetes and gateway Services): its mesh identity. */
+  readonly serviceAccount?: string;
+  readonly namespace?: string;
 }
 
 /**

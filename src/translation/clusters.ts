@@ -1,4 +1,5 @@
 import type { Subset } from '../model/index.js';
+import { spiffeId } from '../proxy-config/identity.js';
 import {
   BLACKHOLE_CLUSTER,
   DEFAULT_CONNECT_TIMEOUT_MS,
@@ -12,7 +13,7 @@ import {
 } from '../proxy-config/types.js';
 import type { EffectiveDestinationRule, RegistryPort, RegistryService, Snapshot } from '../snapshot/index.js';
 import { isWildcardHost, labelsMatch } from '../snapshot/index.js';
-import { outboundClusterName } from './names.js';
+import { istioMutualSni, outboundClusterName } from './names.js';
 import { clientTls } from './tls-settings.js';
 import { effectivePolicy, type PolicyFields } from './traffic-policy.js';
 
@@ -132,7 +133,7 @@ function cluster(
   const cb = circuitBreakers(policy);
   const od = outlierDetection(policy);
   const hash = hashPolicy(policy);
-  const tls = policy.tls ? clientTls(policy.tls, ctx.node.namespace, svc.subjectAltNames, ctx.snapshot) : undefined;
+  const tls = policy.tls ? upstreamTls(ctx, svc, port, subset, policy.tls) : undefined;
   return {
     name: outboundClusterName(port.number, subset?.name, svc.host),
     type,
@@ -150,6 +151,29 @@ function cluster(
       servicePort: port.number,
     },
   };
+}
+
+/**
+ * A DestinationRule's client TLS for one cluster. ISTIO_MUTUAL, without settings of its own, sends Istio's SNI
+ * (`outbound_.<port>_.<subset>_.<host>`) and accepts the mesh identities of the service's workloads; SIMPLE and
+ * MUTUAL accept the ServiceEntry's subjectAltNames when the rule names none.
+ */
+function upstreamTls(
+  ctx: ClusterContext,
+  svc: RegistryService,
+  port: RegistryPort,
+  subset: Subset | undefined,
+  settings: NonNullable<PolicyFields['tls']>,
+): Cluster['tls'] {
+  if (settings.mode !== 'ISTIO_MUTUAL') {
+    return clientTls(settings, ctx.node.namespace, svc.subjectAltNames, ctx.snapshot);
+  }
+  const identities = new Set<string>();
+  for (const e of svc.endpoints) {
+    if (e.serviceAccount !== undefined) identities.add(spiffeId(e.namespace ?? svc.namespace, e.serviceAccount));
+  }
+  const tls = clientTls(settings, ctx.node.namespace, [...identities].sort(), ctx.snapshot);
+  return tls && tls.sni === undefined ? { ...tls, sni: istioMutualSni(port.number, subset?.name, svc.host) } : tls;
 }
 
 /** The default cluster of a service port plus one per subset of the DestinationRule the client sees. */

@@ -1,3 +1,4 @@
+export { SECRET_FILES, credential } from './tls-settings.js';
 export { translate } from './translate.js';
 export {
   outboundClusterName,

@@ -11,6 +11,11 @@ export function outboundClusterName(port: number, subset: string | undefined, ho
   return `outbound|${port}|${subset ?? ''}|${host}`;
 }
 
+/** Istio's default SNI for ISTIO_MUTUAL: "outbound_.80_.cnn_.istio-egressgateway.istio-system.svc.cluster.local". */
+export function istioMutualSni(port: number, subset: string | undefined, host: string): string {
+  return `outbound_.${port}_.${subset ?? ''}_.${host}`;
+}
+
 export function parseOutboundClusterName(name: string): { port: number; subset?: string; host: string } | undefined {
   const parts = name.split('|');
   if (parts.length !== 4 || parts[0] !== 'outbound') return undefined;

@@ -65,11 +65,15 @@ export interface UpProcess extends ControllerRef {
   stop(): Promise<void>;
 }
 
-/** Starts `tollgate up` (in `cwd`, by default this process's) and waits for its "ready" line. */
-export async function startUp(args: readonly string[], cwd?: string): Promise<UpProcess> {
+/**
+ * Starts `tollgate up` (in `cwd`, by default this process's, with `env` added to this process's environment) and
+ * waits for its "ready" line.
+ */
+export async function startUp(args: readonly string[], cwd?: string, env: NodeJS.ProcessEnv = {}): Promise<UpProcess> {
   const child = spawn(process.execPath, [BIN, 'up', '--listen', '127.0.0.1:0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     cwd,
+    env: { ...process.env, ...env },
   });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));

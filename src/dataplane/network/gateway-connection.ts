@@ -16,7 +16,12 @@ type NetworkListener = Extract<CompiledListener, { kind: 'gateway-network' }>;
 /** How a chain that routes HTTP gets the (decrypted) connection: the listener's HTTP server, scoped to the chain. */
 export type GatewayHttpHandoff = (
   socket: Socket,
-  scope: { readonly routeConfigName: string; readonly servicePort: number; readonly secure: boolean },
+  scope: {
+    readonly routeConfigName: string;
+    readonly servicePort: number;
+    readonly secure: boolean;
+    readonly serverName: string | undefined;
+  },
 ) => void;
 
 export async function handleGatewayConnection(
@@ -73,7 +78,12 @@ function dispatch(
   switch (chain.filter.kind) {
     case 'http':
       if (bytes.length > 0) socket.unshift(bytes);
-      http(socket, { routeConfigName: chain.filter.routeConfigName, servicePort: listener.servicePort, secure });
+      http(socket, {
+        routeConfigName: chain.filter.routeConfigName,
+        servicePort: listener.servicePort,
+        secure,
+        serverName: info.requestedServerName,
+      });
       socket.resume();
       return;
     case 'tcp-proxy':
