@@ -13,6 +13,7 @@ import {
 import { ConfigError } from './errors.js';
 import { assertNever } from './matchers.js';
 import { compileFilterChain, FilterChainTable } from './network/filter-chains.js';
+import { compilePathNormalizer } from './path-normalization.js';
 import type { TlsMaterials } from './network/tls-contexts.js';
 
 export type CompiledListener =
@@ -44,6 +45,8 @@ export type CompiledListener =
 
 export interface CompiledConfig {
   readonly version: string;
+  /** The request path as routed and forwarded; undefined when it cannot be normalized (400). */
+  readonly normalizePath: (path: string) => string | undefined;
   readonly accessLog: AccessLogConfig;
   readonly listeners: ReadonlyMap<string, CompiledListener>;
   readonly routeConfigs: ReadonlyMap<string, CompiledRouteConfig>;
@@ -101,8 +104,13 @@ export function compileConfig(
     clusters.set(c.name, compileCluster(c, field, now, materials));
   });
 
+  const normalization = config.pathNormalization ?? 'BASE';
+  if (!['NONE', 'BASE', 'MERGE_SLASHES', 'DECODE_AND_MERGE_SLASHES'].includes(normalization)) {
+    throw new ConfigError('pathNormalization', `unknown mode ${JSON.stringify(normalization)}`);
+  }
   return Object.freeze({
     version: config.version,
+    normalizePath: compilePathNormalizer(normalization),
     accessLog: Object.freeze({ ...config.accessLog }),
     listeners,
     routeConfigs,

@@ -2,6 +2,7 @@
 import { formatAccessLog, type AccessLogRecord } from '../observability/index.js';
 import type { NodeIdentity, ProxyConfig } from '../proxy-config/types.js';
 import { AgentPool } from './agent-pool.js';
+import { controlPlaneMatcher } from './destination-guard.js';
 import { compileConfig, type CompiledConfig } from './compile-config.js';
 import type { ConnectToRule } from './connect-to.js';
 import { ListenerHandle, type ListenerHost } from './listener.js';
@@ -25,6 +26,11 @@ export interface DataPlaneOptions {
   random?: () => number;
   /** The private key (PEM) of the proxy's mesh identity; pushed configs carry its certificate. */
   identityKey?: string;
+  /**
+   * The control plane's addresses (the controller's API, the proxy's admin port): never dialled on behalf of a
+   * request. Loopback names cover the loopback range; 0.0.0.0 / :: cover every address.
+   */
+  controlPlane?: readonly { readonly host: string; readonly port: number }[];
 }
 
 export type ApplyResult = { ok: true } | { ok: false; error: string };
@@ -71,6 +77,7 @@ export class DataPlane {
         }
         return false;
       },
+      isControlPlane: controlPlaneMatcher(options.controlPlane ?? []),
       completeStream(info: StreamInfo, config: CompiledConfig): void {
         // Metrics hook in here too: this is the one place a request ends.
         if (!config.accessLog.enabled || !options.onAccessLog) return;

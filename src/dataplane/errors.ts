@@ -24,6 +24,12 @@ export type ProxyErrorCode =
   | 'downstream_headers_too_large'
   | 'downstream_request_timeout'
   | 'missing_host_header'
+  | 'http10_not_accepted'
+  | 'invalid_request_target'
+  | 'invalid_authority'
+  | 'invalid_path'
+  | 'upgrade_not_allowed'
+  | 'protected_destination'
   | 'connect_refused_by_policy'
   | 'connect_bad_authority'
   | 'filter_chain_not_found'
@@ -108,6 +114,22 @@ export const ERROR_CATALOG: Readonly<Record<ProxyErrorCode, ErrorSpec>> = Object
   ),
   // The request headers did not arrive in time (Envoy's request_headers_timeout; Node's headersTimeout).
   downstream_request_timeout: spec(408, undefined, 'request_headers_timeout', 'request timeout', 'downstream'),
+  // Istio leaves Envoy's accept_http_10 off: HTTP/1.0 gets 426 Upgrade Required.
+  http10_not_accepted: spec(426, undefined, 'low_version', 'Upgrade Required', 'downstream'),
+  invalid_request_target: spec(400, 'DPE', 'http1.invalid_url', 'Bad Request', 'downstream'),
+  invalid_authority: spec(400, 'DPE', 'http.invalid_authority', 'Bad Request', 'downstream'),
+  invalid_path: spec(400, 'DPE', 'path_normalization_failed', 'Bad Request', 'downstream'),
+  // Upgrades other than those configured (WebSocket): Envoy refuses them.
+  upgrade_not_allowed: spec(403, undefined, 'upgrade_failed', 'upgrade not allowed', 'downstream'),
+  // The controller's API and the proxies' own admin ports are never reached through a proxy: a workload could
+  // otherwise steer the mesh, or read access logs, by asking its sidecar to relay.
+  protected_destination: spec(
+    403,
+    undefined,
+    'protected_destination',
+    'the destination is part of the mesh control plane and is not reachable through a proxy',
+    'config',
+  ),
   missing_host_header: spec(400, 'DPE', 'missing_host_header', 'Bad Request', 'downstream'),
   // A CONNECT whose destination the mesh does not know under REGISTRY_ONLY: answered like block_all (502, no
   // flag) before the tunnel opens, so the client learns why instead of seeing a closed connection.

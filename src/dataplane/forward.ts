@@ -2,13 +2,14 @@
 // then stream the response back. Failures are thrown as ProxyErrors for rescue.ts to answer.
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { BLACKHOLE_CLUSTER, type WeightedCluster } from '../proxy-config/types.js';
+import type { WeightedCluster } from '../proxy-config/types.js';
 import type { AgentPool } from './agent-pool.js';
 import { resolveTargets, type EndpointDeps, type OriginalDestination } from './cluster-endpoints.js';
 import type { Target } from './cluster-lb.js';
 import type { CompiledCluster } from './compile-clusters.js';
 import type { CompiledConfig } from './compile-config.js';
 import type { CompiledClusterAction, CompiledRoute } from './compile-routes.js';
+import { guardTargets, type GuardDeps } from './destination-guard.js';
 import { ProxyError } from './errors.js';
 import { applyHeaderMutation, withoutHopByHop } from './headers.js';
 import type { RequestView } from './request-view.js';
@@ -19,14 +20,12 @@ import { localAddressFor } from './local-address.js';
 import { startMirror, type MirrorCounters, type MirrorTap } from './mirror.js';
 import type { AttemptOutcome } from './outlier.js';
 
-export interface ForwardDeps extends EndpointDeps {
+export interface ForwardDeps extends EndpointDeps, GuardDeps {
   readonly agents: AgentPool;
   /** The pod address upstream connections are made from. */
   readonly nodeIp: string;
   readonly now: () => number;
   readonly mirrors: MirrorCounters;
-  /** Whether ip:port is one of this proxy's own listeners: dialling it would loop. */
-  readonly isOwnListener: (ip: string, port: number) => boolean;
 }
 
 export interface ForwardRequest {
@@ -55,15 +54,9 @@ export async function forward(f: ForwardRequest, deps: ForwardDeps): Promise<voi
   f.info.upstreamCluster = cluster.name;
   if (!cluster.breaker.tryAcquire()) throw new ProxyError('upstream_overflow', `cluster ${cluster.name} is full`);
   try {
-    let targets = await resolveTargets(cluster, f.original, deps);
-    if (targets.length === 0) throw new ProxyError('no_healthy_upstream', `cluster ${cluster.name} has no endpoints`);
-    if (targets.some((t) => deps.isOwnListener(t.ip, t.port))) {
-      targets = targets.filter((t) => !deps.isOwnListener(t.ip, t.port));
-      if (targets.length === 0) {
-        f.info.upstreamCluster = BLACKHOLE_CLUSTER;
-        throw new ProxyError('request_loop', `${f.original.host}:${f.original.port} is this proxy's own listener`);
-      }
-    }
+    const resolved = await resolveTargets(cluster, f.original, deps);
+    if (resolved.length === 0) throw new ProxyError('no_healthy_upstream', `cluster ${cluster.name} has no endpoints`);
+    const targets = guardTargets(resolved, deps, f.original, f.info);
     const upstream = upstreamRequestHeaders(f, weighted);
     const tap = f.route.mirror ? mirrorTap(f, deps, upstream) : undefined;
     const { attempt, response, startedMs } = await attemptWithRetries(f, deps, cluster, upstream, targets, tap);

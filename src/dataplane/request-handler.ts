@@ -11,6 +11,7 @@ import { forward, type ForwardDeps } from './forward.js';
 import { withoutHopByHop } from './headers.js';
 import { sendLocalReply } from './local-reply.js';
 import { redirectLocation } from './redirect-location.js';
+import { checkRequest, checkUpgrade } from './request-hygiene.js';
 import { parseRequestTarget } from './request-target.js';
 import { splitAuthority, type RequestView } from './request-view.js';
 import { rescue } from './rescue.js';
@@ -73,13 +74,19 @@ export function handleRequest(
     // Gateways use the remote address (Istio sets use_remote_address there) and append it; sidecars pass XFF on.
     info.xForwardedFor =
       listener.kind === 'gateway-http' && remoteIp ? (priorXff ? `${priorXff}, ${remoteIp}` : remoteIp) : priorXff;
+    checkRequest(req, target);
     if (target.authority === undefined) throw new ProxyError('missing_host_header');
+    const path = config.normalizePath(target.path);
+    if (path === undefined) throw new ProxyError('invalid_path', `${JSON.stringify(target.path)} cannot be normalized`);
+    if (path !== target.path) info.path = target.query === '' ? path : `${path}?${target.query}`;
+    // Only WebSocket is tunnelled; h2c is served as plain HTTP/1.1; any other upgrade is refused.
+    const tunnelUpgrade = upgrade !== undefined && checkUpgrade(req) === 'websocket' ? upgrade : undefined;
 
     const { host, port } = splitAuthority(target.authority);
     const scheme = scope.secure ? 'https' : 'http';
     const view: RequestView = {
       method: req.method ?? 'GET',
-      path: target.path,
+      path,
       query: target.query,
       authority: target.authority,
       host,
@@ -128,7 +135,7 @@ export function handleRequest(
           headers['x-forwarded-proto'] = scheme;
         }
         // An upgrade (WebSocket) keeps the two hop-by-hop headers that ask for it, for the next hop.
-        if (upgrade && req.headers.upgrade !== undefined) {
+        if (tunnelUpgrade && req.headers.upgrade !== undefined) {
           headers.connection = 'Upgrade';
           headers.upgrade = req.headers.upgrade;
         }
@@ -148,7 +155,7 @@ export function handleRequest(
             headers,
             hasBody,
             downstreamGone: downstreamGone.signal,
-            ...(upgrade ? { upgrade } : {}),
+            ...(tunnelUpgrade ? { upgrade: tunnelUpgrade } : {}),
           },
           ctx,
         );
@@ -172,6 +179,9 @@ export function handleRequest(
       }
       return;
     }
+    // A request the proxy refuses for what the client sent (426, 431, 400, 403 upgrade): the connection closes
+    // after the answer, as Envoy closes it after a protocol error; what follows on it cannot be trusted either.
+    if (err instanceof ProxyError && err.spec.source === 'downstream') res.shouldKeepAlive = false;
     sendLocalReply(res, info, { status: r.status, body: r.body, details: r.details }, route);
   };
 

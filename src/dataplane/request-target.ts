@@ -3,6 +3,8 @@
 import type { IncomingMessage } from 'node:http';
 
 export interface RequestTarget {
+  /** The scheme of an absolute-form target, lower-cased; undefined for origin-form. */
+  readonly scheme: string | undefined;
   /** :authority; undefined when neither the URL nor a Host header gives one. */
   readonly authority: string | undefined;
   readonly path: string;
@@ -15,8 +17,10 @@ export function parseRequestTarget(req: IncomingMessage): RequestTarget {
   const url = req.url ?? '/';
   let authority = req.headers.host;
   let rest = url;
+  let absoluteScheme: string | undefined;
   const scheme = url.indexOf('://');
   if (scheme > 0 && !url.startsWith('/')) {
+    absoluteScheme = url.slice(0, scheme).toLowerCase();
     const afterScheme = scheme + 3;
     let end = afterScheme;
     while (end < url.length && url[end] !== '/' && url[end] !== '?' && url[end] !== '#') end++;
@@ -31,6 +35,7 @@ export function parseRequestTarget(req: IncomingMessage): RequestTarget {
   if (hash >= 0) rest = rest.slice(0, hash);
   const q = rest.indexOf('?');
   return {
+    scheme: absoluteScheme,
     authority: authority === '' ? undefined : authority,
     path: q >= 0 ? rest.slice(0, q) : rest,
     query: q >= 0 ? rest.slice(q + 1) : '',

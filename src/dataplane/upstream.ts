@@ -150,8 +150,11 @@ export function startAttempt(o: AttemptOptions): Attempt {
           handshaking = false;
           onConnected(socket);
         });
-      } else if (socket.connecting) socket.once('connect', () => onConnected(socket));
-      else onConnected(socket);
+      } else {
+        // A fresh socket counts as connected only once it says so: one that failed at once (EINVAL) never does,
+        // and its error is a connection failure (UF), not a termination.
+        socket.once('connect', () => onConnected(socket));
+      }
     });
     req.on('response', (res) => {
       if (settled) {

@@ -150,6 +150,17 @@ spec:
     });
   });
 
+  it('reads meshConfig.pathNormalization, DEFAULT and an empty block meaning BASE', () => {
+    const iop = (normalization: string) =>
+      `apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nmetadata: {name: x, namespace: istio-system}\nspec:\n  meshConfig:\n    pathNormalization: ${normalization}\n`;
+    const read = (yaml: string) => only(parseYaml(yaml, 'iop.yaml').resources, 'IstioOperator').spec.meshConfig;
+    assert.equal(read(iop('{normalization: MERGE_SLASHES}')).pathNormalization, 'MERGE_SLASHES');
+    assert.equal(read(iop('{normalization: DEFAULT}')).pathNormalization, 'BASE');
+    assert.equal(read(iop('{}')).pathNormalization, 'BASE');
+    const bad = parseYaml(iop('{normalization: MERGE}'), 'iop.yaml').diagnostics;
+    assert.ok(bad.some((d) => d.code === 'TG0008' && d.field === 'spec.meshConfig.pathNormalization.normalization'));
+  });
+
   it('warns about a misspelled meshConfig field', () => {
     const { diagnostics } = parseYaml(
       'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nmetadata: {name: x}\nspec:\n  meshConfig:\n    outboundTraficPolicy: {mode: REGISTRY_ONLY}\n',

@@ -333,6 +333,8 @@ export interface MeshConfig {
   readonly accessLogFile: string;
   readonly accessLogEncoding: 'JSON' | 'TEXT';
   readonly rootNamespace: string;
+  /** meshConfig.pathNormalization.normalization, DEFAULT read as BASE. */
+  readonly pathNormalization: 'NONE' | 'BASE' | 'MERGE_SLASHES' | 'DECODE_AND_MERGE_SLASHES';
 }
 
 export interface GatewayServicePort {

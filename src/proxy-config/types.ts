@@ -31,12 +31,17 @@ export interface ProxyConfig {
   readonly routeConfigs: readonly RouteConfig[];
   readonly clusters: readonly Cluster[];
   readonly accessLog: AccessLogConfig;
+  /** How request paths are normalized before routing. Absent: BASE, Istio's default. */
+  readonly pathNormalization?: PathNormalization;
   /**
    * The proxy's mesh identity (ISTIO_MUTUAL): its certificate chain, issued by the controller for the key the
    * proxy holds, and the mesh root that peers' certificates must chain to. Absent: no mesh TLS.
    */
   readonly identity?: { readonly certificateChain: string; readonly trustedCa: string };
 }
+
+/** Istio's meshConfig.pathNormalization.normalization (DEFAULT means BASE). */
+export type PathNormalization = 'NONE' | 'BASE' | 'MERGE_SLASHES' | 'DECODE_AND_MERGE_SLASHES';
 
 export interface AccessLogConfig {
   /** False when meshConfig.accessLogFile is "": nothing is logged. */

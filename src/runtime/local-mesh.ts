@@ -4,7 +4,6 @@
 import type http from 'node:http';
 import {
   Controller,
-  decodeParam,
   loadOrCreateTokens,
   pathSegment,
   reportDiagnostics,
@@ -16,7 +15,6 @@ import {
   type SubmittedFile,
 } from '../controller/index.js';
 import type { ConnectToRule, HostResolver } from '../dataplane/index.js';
-import { integer } from '../distribution/index.js';
 import { formatDiagnostic } from '../model/index.js';
 import { nodeId, type NodeIdentity } from '../proxy-config/types.js';
 import type { ProxyDeclaration, Snapshot } from '../snapshot/index.js';

@@ -6,6 +6,7 @@ import { DiscoveryClient, type DiscoveryEvent } from '../distribution/index.js';
 import type { AccessLogConfig, NodeIdentity, ProxyConfig } from '../proxy-config/types.js';
 import { generateKeyPair, privateKeyPem } from '../pki/index.js';
 import { LogBuffer } from './log-buffer.js';
+import { PROXY_ADMIN_PORT } from './proxy-admin.js';
 
 export interface ProxyRunnerOptions {
   readonly controller: string;
@@ -18,6 +19,18 @@ export interface ProxyRunnerOptions {
   readonly stdout: (line: string) => void;
   /** Proxy lifecycle events for the operator. */
   readonly event: (message: string) => void;
+}
+
+/** The controller's API and this proxy's admin port: what the proxy must never relay a request to. */
+function controlPlaneOf(controller: string, podIp: string): { host: string; port: number }[] {
+  const out = [{ host: podIp, port: PROXY_ADMIN_PORT }];
+  try {
+    const url = new URL(controller);
+    out.push({ host: url.hostname, port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)) });
+  } catch {
+    // not a URL: the discovery client reports that itself
+  }
+  return out;
 }
 
 export class ProxyRunner {
@@ -37,6 +50,7 @@ export class ProxyRunner {
       onAccessLog: (line) => this.writeAccessLog(line),
       onWarning: (message) => options.event(`warning: ${message}`),
       identityKey: privateKeyPem(identity.privateKey),
+      controlPlane: controlPlaneOf(options.controller, options.node.ip),
     });
     this.client = new DiscoveryClient({
       controller: options.controller,

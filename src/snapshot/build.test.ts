@@ -29,6 +29,7 @@ describe('buildSnapshot', () => {
       accessLogFile: '/dev/stdout',
       accessLogEncoding: 'TEXT',
       rootNamespace: 'istio-system',
+      pathNormalization: 'BASE',
     });
     assert.ok(Object.isFrozen(s) && Object.isFrozen(s.mesh) && Object.isFrozen(s.proxies));
   });

@@ -6,6 +6,7 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
   accessLogFile: '/dev/stdout',
   accessLogEncoding: 'JSON',
   rootNamespace: ROOT_NAMESPACE,
+  pathNormalization: 'BASE',
 };
 
 /** What Istio's default profile installs when no egress gateway is declared. */

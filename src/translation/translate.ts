@@ -12,5 +12,7 @@ export function translate(node: NodeIdentity, snapshot: Snapshot): ProxyConfig {
     node,
     ...parts,
     accessLog: { enabled: mesh.accessLogFile !== '', path: mesh.accessLogFile, encoding: mesh.accessLogEncoding },
+    // Istio's default (BASE) is left implicit, so configs stay as they were for the common case.
+    ...(mesh.pathNormalization !== 'BASE' ? { pathNormalization: mesh.pathNormalization } : {}),
   };
 }

@@ -13,6 +13,9 @@ import { tcpProxy } from './tcp-proxy.js';
 
 type NetworkListener = Extract<CompiledListener, { kind: 'gateway-network' }>;
 
+/** How long a client may take over its TLS handshake with a terminating chain. */
+export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+
 /** How a chain that routes HTTP gets the (decrypted) connection: the listener's HTTP server, scoped to the chain. */
 export type GatewayHttpHandoff = (
   socket: Socket,
@@ -129,23 +132,28 @@ function terminate(
     rejectUnauthorized: tls.requireClientCert,
   });
   let done = false;
-  secure.on('error', (err: Error) => {
+  const fail = (why: string): void => {
     if (done) return;
     done = true;
-    info.terminationDetails = `tls_handshake_failed: ${err.message}`;
+    clearTimeout(timer);
+    info.terminationDetails = `tls_handshake_failed: ${why}`;
+    secure.destroy();
     close(ctx, config, info, socket, new ProxyError('downstream_tls_failure'));
-  });
+  };
+  // A client that stalls or leaves mid-handshake must not hold the connection: TLS has no half-open state.
+  const timer = setTimeout(() => fail('handshake timed out'), TLS_HANDSHAKE_TIMEOUT_MS);
+  timer.unref();
+  secure.on('error', (err: Error) => fail(err.message));
+  secure.once('end', () => fail('the client closed the connection during the handshake'));
   secure.once('secure', () => {
     if (done) return;
     const problem = tls.verifyPeer(secure.getPeerX509Certificate());
     if (problem) {
-      done = true;
-      info.terminationDetails = `tls_handshake_failed: ${problem}`;
-      secure.destroy();
-      close(ctx, config, info, socket, new ProxyError('downstream_tls_failure'));
+      fail(problem);
       return;
     }
     done = true;
+    clearTimeout(timer);
     dispatch(ctx, config, listener, chain, info, secure, Buffer.alloc(0), true, http);
   });
 }

@@ -8,6 +8,7 @@ import { resolveTargets, type OriginalDestination } from '../cluster-endpoints.j
 import type { Target } from '../cluster-lb.js';
 import type { CompiledCluster } from '../compile-clusters.js';
 import type { CompiledConfig } from '../compile-config.js';
+import { guardTargets } from '../destination-guard.js';
 import { ProxyError } from '../errors.js';
 import { localAddressFor } from '../local-address.js';
 import type { PlaneContext } from '../request-handler.js';
@@ -78,20 +79,14 @@ async function pickTarget(
   ctx: PlaneContext,
   info: StreamInfo,
 ): Promise<Target> {
-  let targets = await resolveTargets(cluster, original, ctx);
-  if (targets.length === 0) {
+  const resolved = await resolveTargets(cluster, original, ctx);
+  if (resolved.length === 0) {
     throw new ProxyError(
       'no_healthy_upstream',
       cluster.name === BLACKHOLE_CLUSTER ? 'BlackHoleCluster' : `cluster ${cluster.name} has no endpoints`,
     );
   }
-  if (targets.some((t) => ctx.isOwnListener(t.ip, t.port))) {
-    targets = targets.filter((t) => !ctx.isOwnListener(t.ip, t.port));
-    if (targets.length === 0) {
-      info.upstreamCluster = BLACKHOLE_CLUSTER;
-      throw new ProxyError('request_loop', `${original.host}:${original.port} is this proxy's own listener`);
-    }
-  }
+  const targets = guardTargets(resolved, ctx, original, info);
   const healthy = cluster.outlier ? cluster.outlier.healthy(targets) : targets;
   if (healthy.length === 0) throw new ProxyError('no_healthy_upstream', `every endpoint of ${cluster.name} is ejected`);
   const target = cluster.picker.pick(healthy);

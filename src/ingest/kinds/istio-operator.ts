@@ -79,6 +79,11 @@ const meshConfig = object(
     accessLogFile: optional(string()),
     accessLogEncoding: optional(enumOf(['JSON', 'TEXT'])),
     rootNamespace: optional(string()),
+    pathNormalization: optional(
+      object({
+        normalization: optional(enumOf(['DEFAULT', 'NONE', 'BASE', 'MERGE_SLASHES', 'DECODE_AND_MERGE_SLASHES'])),
+      }),
+    ),
   },
   { unknown: 'warn' },
 );
@@ -136,6 +141,12 @@ export const istioOperatorCodec = defineKind({
       accessLogFile: m?.accessLogFile,
       accessLogEncoding: m?.accessLogEncoding,
       rootNamespace: m?.rootNamespace,
+      pathNormalization: m?.pathNormalization
+        ? // DEFAULT (the proto's zero value, also what an empty pathNormalization means) is BASE.
+          m.pathNormalization.normalization === undefined || m.pathNormalization.normalization === 'DEFAULT'
+          ? 'BASE'
+          : m.pathNormalization.normalization
+        : undefined,
     } satisfies Partial<MeshConfig>);
     const egressGateways: EgressGatewayDeclaration[] = (ext?.components?.egressGateways ?? []).map((g) => ({
       name: g.name ?? 'istio-egressgateway',
