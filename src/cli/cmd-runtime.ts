@@ -1,5 +1,7 @@
 // exec: run a command as a workload.
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { constants } from 'node:os';
 import type { ProxyStatus } from '../controller/index.js';
 import { SIDECAR_CAPTURE_PORT } from '../proxy-config/types.js';
@@ -9,6 +11,25 @@ import type { Io } from './io.js';
 export interface ExecOptions {
   /** Run CMD in a network namespace whose only way out is its sidecar (root, Linux). */
   readonly isolate: boolean;
+  /** The mesh's config directory: where `up` leaves the trust bundle of its stand-in sites, if it runs any. */
+  readonly configDir?: string;
+}
+
+/**
+ * While `up` runs stand-in sites, their certificates come from a local CA: commands get a trust bundle (the
+ * system's public CAs plus that CA) in the variables TLS clients read, so `curl https://aliyun.com` verifies.
+ */
+export function trustEnvironment(configDir: string | undefined): Record<string, string> {
+  if (!configDir) return {};
+  const dir = path.join(configDir, '.tollgate', 'stand-in');
+  const bundle = path.join(dir, 'trust-bundle.pem');
+  if (!fs.existsSync(bundle)) return {};
+  return {
+    SSL_CERT_FILE: bundle,
+    CURL_CA_BUNDLE: bundle,
+    REQUESTS_CA_BUNDLE: bundle,
+    NODE_EXTRA_CA_CERTS: path.join(dir, 'ca.pem'),
+  };
 }
 
 /**
@@ -62,7 +83,11 @@ export async function execCommand(
     return 1;
   }
   if (!opts.isolate) {
-    const env = { ...process.env, ...proxyEnvironment(`http://${sidecar.ip}:${SIDECAR_CAPTURE_PORT}`, client.base) };
+    const env = {
+      ...process.env,
+      ...proxyEnvironment(`http://${sidecar.ip}:${SIDECAR_CAPTURE_PORT}`, client.base),
+      ...trustEnvironment(opts.configDir),
+    };
     return runChild(io, command[0]!, command.slice(1), env, command[0]!);
   }
   const { isolate, isolationUnavailable } = await import('../runtime/isolate.js');
@@ -76,7 +101,11 @@ export async function execCommand(
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
-    const env = { ...process.env, ...proxyEnvironment(isolation.proxyUrl, undefined) };
+    const env = {
+      ...process.env,
+      ...proxyEnvironment(isolation.proxyUrl, undefined),
+      ...trustEnvironment(opts.configDir),
+    };
     return await runChild(
       io,
       'ip',

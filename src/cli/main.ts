@@ -178,7 +178,12 @@ export async function main(argv: readonly string[]): Promise<void> {
     .option('--isolate', 'run the command in its own network namespace whose only way out is the sidecar (root, Linux)')
     .action(async (workload: string, command: string[], opts: { namespace: string; isolate?: boolean }) => {
       const { execCommand } = await import('./cmd-runtime.js');
-      done(await execCommand(client(), io, workload, opts.namespace, command, { isolate: opts.isolate === true }));
+      done(
+        await execCommand(client(), io, workload, opts.namespace, command, {
+          isolate: opts.isolate === true,
+          configDir: configDir(globals().configDir),
+        }),
+      );
     });
 
   program

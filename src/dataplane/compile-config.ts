@@ -64,6 +64,7 @@ export function compileConfig(
   now: () => number = Date.now,
   random: Random = Math.random,
   privateKey?: string,
+  trustedCas: readonly string[] = [],
 ): CompiledConfig {
   if (typeof config.version !== 'string') throw new ConfigError('version', 'must be a string');
   const encoding = config.accessLog?.encoding;
@@ -71,10 +72,12 @@ export function compileConfig(
     throw new ConfigError('accessLog.encoding', `must be JSON or TEXT, not ${JSON.stringify(encoding)}`);
   }
   const id = config.identity;
-  const materials: TlsMaterials =
-    id && privateKey !== undefined
+  const materials: TlsMaterials = {
+    ...(id && privateKey !== undefined
       ? { identity: { certificateChain: id.certificateChain, trustedCa: id.trustedCa, privateKey } }
-      : {};
+      : {}),
+    ...(trustedCas.length > 0 ? { extraTrustedCas: trustedCas } : {}),
+  };
   const listeners = new Map<string, CompiledListener>();
   const bound = new Map<string, string>();
   config.listeners.forEach((l, i) => {

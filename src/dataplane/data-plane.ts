@@ -31,6 +31,11 @@ export interface DataPlaneOptions {
    * request. Loopback names cover the loopback range; 0.0.0.0 / :: cover every address.
    */
   controlPlane?: readonly { readonly host: string; readonly port: number }[];
+  /**
+   * CAs trusted beyond the public ones, for TLS originated to a cluster that names no CA of its own (local mode's
+   * stand-in sites). Node's public roots stay trusted.
+   */
+  trustedCas?: readonly string[];
 }
 
 export type ApplyResult = { ok: true } | { ok: false; error: string };
@@ -50,11 +55,13 @@ export class DataPlane {
   private closed = false;
   private readonly random: () => number;
   private readonly identityKey: string | undefined;
+  private readonly trustedCas: readonly string[];
 
   constructor(node: NodeIdentity, options: DataPlaneOptions) {
     const now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.identityKey = options.identityKey;
+    this.trustedCas = options.trustedCas ?? [];
     const warn = (message: string): void => {
       try {
         options.onWarning?.(message);
@@ -111,7 +118,7 @@ export class DataPlane {
     if (this.closed) return { ok: false, error: 'the data plane is closed' };
     let compiled: CompiledConfig;
     try {
-      compiled = compileConfig(config, this.host.ctx.now, this.random, this.identityKey);
+      compiled = compileConfig(config, this.host.ctx.now, this.random, this.identityKey, this.trustedCas);
     } catch (err) {
       return { ok: false, error: `config ${String(config?.version)} rejected: ${(err as Error).message}` };
     }

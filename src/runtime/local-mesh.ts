@@ -22,7 +22,7 @@ import { PodAddressPool } from './pod-addresses.js';
 import { claimPodRange, type PodRangeClaim } from './pod-range.js';
 import { serveLogs } from './proxy-admin.js';
 import { ProxyRunner } from './proxy-runner.js';
-import { startStandIn, type StandInSite } from './stand-in.js';
+import { retireStandInTrust, standInCa, standInFiles, startStandIn, type StandInSite } from './stand-in.js';
 
 export interface LocalMeshOptions {
   readonly configDir: string;
@@ -45,6 +45,8 @@ export class LocalMesh {
   private pool!: PodAddressPool;
   private claim: PodRangeClaim | undefined;
   private readonly standIns: StandInSite[] = [];
+  /** CAs the proxies trust beyond the public ones: the stand-ins', while they run. */
+  private trustedCas: readonly string[] = [];
   private connectTo: readonly ConnectToRule[];
   private readonly runners = new Map<string, ProxyRunner>();
   private admin: AdminServer | undefined;
@@ -74,13 +76,21 @@ export class LocalMesh {
     for (const { cidr, holder } of this.claim.skipped) out(`tollgate | pod addresses ${cidr} are in use (${holder})`);
     out(`tollgate | pod addresses ${this.claim.cidr}`);
     this.pool = new PodAddressPool(this.claim.cidr);
+    const ca = this.options.standIns.length > 0 ? standInCa(this.options.configDir) : undefined;
+    if (ca) this.trustedCas = [ca.certificatePem];
     for (const host of this.options.standIns) {
-      const site = await startStandIn(host, this.pool.acquireFromTop(`stand-in/${host}`));
+      const site = await startStandIn(host, this.pool.acquireFromTop(`stand-in/${host}`), ca!);
       this.standIns.push(site);
       // Explicit --connect-to rules come first: the first matching rule wins, as in curl.
       this.connectTo = [...this.connectTo, ...site.connectTo];
       const ports = site.listeners.map((l) => `${l.protocol} ${l.servicePort} on port ${l.port}`).join(', ');
       out(`tollgate | stand-in for ${site.host} at ${site.address} (${ports})`);
+    }
+    if (ca) {
+      out(
+        `tollgate | stand-in certificates come from a local CA (${standInFiles(this.options.configDir).cert}); ` +
+          'the proxies and `tollgate exec` trust it while stand-ins run',
+      );
     }
     this.controller = new Controller(this.options.configDir, {
       proxyCapacity: { limit: this.pool.capacity - this.standIns.length, setting: `--pod-cidr ${this.claim.cidr}` },
@@ -114,6 +124,7 @@ export class LocalMesh {
     this.controller.stop();
     await this.admin?.close();
     await Promise.all(this.standIns.map((s) => s.close()));
+    if (this.standIns.length > 0) retireStandInTrust(this.options.configDir);
     await this.claim?.release();
   }
 
@@ -169,6 +180,7 @@ export class LocalMesh {
         node,
         resolver: this.options.resolver,
         connectTo: this.connectTo,
+        trustedCas: this.trustedCas,
         stdout: (line) => this.options.out(`${prefix} | ${line}`),
         event: (message) => this.options.out(`tollgate | ${prefix}: ${message}`),
       });

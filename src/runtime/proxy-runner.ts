@@ -15,6 +15,8 @@ export interface ProxyRunnerOptions {
   readonly node: NodeIdentity;
   readonly resolver: HostResolver;
   readonly connectTo: readonly ConnectToRule[];
+  /** CAs trusted beyond the public ones where a cluster names none (local stand-ins'). */
+  readonly trustedCas?: readonly string[];
   /** Where lines for "/dev/stdout" go (local mode prefixes them with the proxy's name). */
   readonly stdout: (line: string) => void;
   /** Proxy lifecycle events for the operator. */
@@ -51,6 +53,7 @@ export class ProxyRunner {
       onWarning: (message) => options.event(`warning: ${message}`),
       identityKey: privateKeyPem(identity.privateKey),
       controlPlane: controlPlaneOf(options.controller, options.node.ip),
+      ...(options.trustedCas && options.trustedCas.length > 0 ? { trustedCas: options.trustedCas } : {}),
     });
     this.client = new DiscoveryClient({
       controller: options.controller,

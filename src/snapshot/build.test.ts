@@ -11,6 +11,7 @@ import {
   kubeService,
   node,
   resource,
+  port,
   serviceEntry,
   SLEEP,
 } from './testing/fixtures.js';
@@ -89,6 +90,27 @@ describe('buildSnapshot', () => {
     assert.equal(s.registry.exact('dup.example.com', 'elsewhere')?.namespace, 'default');
     assert.equal(s.registry.resolve('web', 'default')?.origin, 'KubernetesService');
     assert.equal(s.registry.resolve('web', 'other'), undefined);
+  });
+
+  it('registry: two ServiceEntries for one host in one namespace are one service with the union of their ports', () => {
+    const s = build([
+      serviceEntry('http', { hosts: ['aliyun.com'], ports: [port(80, 'HTTP', 'http')] }),
+      serviceEntry('https', { hosts: ['aliyun.com'], ports: [port(443, 'TLS', 'tls'), port(80, 'TCP', 'other')] }),
+      serviceEntry('team', { hosts: ['aliyun.com'], ports: [port(8443, 'TLS', 'tls')] }, 'team'),
+    ]);
+    const svc = s.registry.exact('aliyun.com', 'default');
+    assert.deepEqual(
+      svc?.ports.map((p) => [p.number, p.protocol]),
+      [
+        [80, 'HTTP'],
+        [443, 'TLS'],
+      ],
+    );
+    assert.deepEqual(
+      s.registry.exact('aliyun.com', 'team')?.ports.map((p) => p.number),
+      [8443],
+      'another namespace stays apart',
+    );
   });
 
   it('registry: wildcard ServiceEntries cover concrete hosts, most specific first', () => {

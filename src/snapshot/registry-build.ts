@@ -23,7 +23,9 @@ export function kubeHost(name: string, namespace: string): string {
  * declaration wins (resource order stands for creation order, oldest first) except that a Kubernetes Service
  * (here also a gateway's Service) takes the host over from a ServiceEntry, so a ServiceEntry cannot squat on a
  * cluster-local name. Declarations in different namespaces coexist; clients choose (ServiceRegistry.exact).
- * Istio additionally merges the endpoints of same-namespace ServiceEntries at EDS level; tollgate does not.
+ * Two ServiceEntries for one host in one namespace are one service whose ports are the union (the first declaring
+ * a port number keeps it), as pilot's SidecarScope merges them: `aliyun.com` on 80 in one ServiceEntry and on 443
+ * in another is a service with both. Istio additionally merges their endpoints at EDS level; tollgate does not.
  */
 export function buildRegistry(src: RegistrySources): ServiceRegistry {
   const chosen = new Map<string, RegistryService>();
@@ -31,6 +33,10 @@ export function buildRegistry(src: RegistrySources): ServiceRegistry {
     const key = `${s.namespace}/${s.host}`;
     const existing = chosen.get(key);
     if (!existing || (existing.origin === 'ServiceEntry' && s.origin !== 'ServiceEntry')) chosen.set(key, s);
+    else if (existing.origin === 'ServiceEntry' && s.origin === 'ServiceEntry') {
+      const added = s.ports.filter((p) => !existing.ports.some((e) => e.number === p.number));
+      if (added.length > 0) chosen.set(key, { ...existing, ports: [...existing.ports, ...added] });
+    }
   };
   for (const se of src.serviceEntries) for (const s of fromServiceEntry(se)) offer(s);
   for (const svc of src.services) offer(fromKubeService(svc, src.deployments, src.instances));

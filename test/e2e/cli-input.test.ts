@@ -37,7 +37,7 @@ describe('files: -f, -R and what no file means', () => {
     assert.equal(r.code, 1);
     assert.equal(
       r.stderr,
-      `error: ${ALL_EXAMPLES}: no YAML files (*.yaml, *.yml) in this directory; add -R to read its subdirectories (aliyun, istio-egress-gateway, mistakes)\n`,
+      `error: ${ALL_EXAMPLES}: no YAML files (*.yaml, *.yml) in this directory; add -R to read its subdirectories (aliyun, aliyun-https, istio-egress-gateway, mistakes)\n`,
     );
     assert.doesNotMatch(r.stdout, /No validation issues/);
   });

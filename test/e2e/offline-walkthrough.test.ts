@@ -46,7 +46,9 @@ describe('the walkthrough offline, against a stand-in', () => {
   test('up says where the stand-in runs: the top of the pod range, port 80 or one it was given', () => {
     assert.match(
       up.output(),
-      new RegExp(`stand-in for aliyun\\.com at ${SUBNET.replace(/\./g, '\\.')}\\.254 \\(http 80 on port \\d+\\)`),
+      new RegExp(
+        `stand-in for aliyun\\.com at ${SUBNET.replace(/\./g, '\\.')}\\.254 \\(http 80 on port \\d+, https 443 on port \\d+\\)`,
+      ),
     );
   });
 
@@ -87,5 +89,43 @@ describe('the walkthrough offline, against a stand-in', () => {
     assert.equal(gw.upstream_cluster, 'outbound|80||aliyun.com');
     assert.match(String(gw.upstream_host), new RegExp(`^${SUBNET.replace(/\./g, '\\.')}\\.254:\\d+$`));
     assert.match(String(gw.downstream_remote_address), new RegExp(`^${SUBNET.replace(/\./g, '\\.')}\\.2:\\d+$`));
+  });
+
+  /** `curl https://aliyun.com` as the workload: curl's exit code and the status of the page (after the tunnel). */
+  async function curlHttps(): Promise<{ exit: number; status: number | undefined; stderr: string }> {
+    const r = await cli('exec', 'sleep', '--', 'curl', '-sS', '-I', '--max-time', '10', 'https://aliyun.com/');
+    const statuses = [...r.stdout.matchAll(/^HTTP\/1\.1 (\d{3})/gm)].map((m) => Number(m[1]));
+    return { exit: r.code, status: statuses.at(-1), stderr: r.stderr };
+  }
+
+  test('HTTPS under REGISTRY_ONLY: refused with 502 before a tunnel opens; once registered, through the gateway', async () => {
+    const refused = await curlHttps();
+    assert.notEqual(refused.exit, 0);
+    assert.match(refused.stderr, /CONNECT tunnel failed, response 502/);
+
+    // As the README: the HTTP Gateway and VirtualService go first (a host has one mesh VirtualService).
+    const deleted = await cli('delete', '--wait', '-f', example('gateway.yaml'), '-f', example('virtualservice.yaml'));
+    assert.equal(deleted.code, 0, deleted.stderr);
+    const https = path.join(EXAMPLES, '..', 'aliyun-https');
+    assert.equal((await cli('apply', '--wait', '-f', path.join(https, 'serviceentry.yaml'))).code, 0);
+    // The stand-in's certificate comes from the local CA that exec has curl trust: verification is on.
+    assert.deepEqual(await curlHttps(), { exit: 0, status: 200, stderr: '' });
+    const applied = await cli(
+      'apply',
+      '--wait',
+      '-f',
+      path.join(https, 'gateway.yaml'),
+      '-f',
+      path.join(https, 'virtualservice.yaml'),
+    );
+    assert.equal(applied.code, 0, applied.stderr);
+    assert.deepEqual(await curlHttps(), { exit: 0, status: 200, stderr: '' });
+    const gw = await lastLogLine('istio-egressgateway', 'istio-system');
+    assert.equal(gw.upstream_cluster, 'outbound|443||aliyun.com');
+    assert.equal(gw.requested_server_name, 'aliyun.com');
+    assert.match(String(gw.downstream_remote_address), new RegExp(`^${SUBNET.replace(/\./g, '\\.')}\\.2:\\d+$`));
+    const sidecar = await lastLogLine('sleep', 'default');
+    assert.equal(sidecar.method, 'CONNECT');
+    assert.equal(sidecar.upstream_cluster, 'outbound|443||istio-egressgateway.istio-system.svc.cluster.local');
   });
 });

@@ -62,6 +62,7 @@ export async function handleSidecarConnect(
     if (answered) return;
     answered = true;
     info.responseCode = 200;
+    info.details = 'via_upstream';
     socket.write('HTTP/1.1 200 Connection established\r\n\r\n');
   };
   let chosenFacts = facts;

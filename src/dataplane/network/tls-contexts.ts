@@ -4,7 +4,13 @@
 // that reason in the access log), as Envoy fails a cluster whose transport socket cannot be built.
 import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
-import { checkServerIdentity, createSecureContext, type PeerCertificate, type SecureContext } from 'node:tls';
+import {
+  checkServerIdentity,
+  createSecureContext,
+  type PeerCertificate,
+  rootCertificates,
+  type SecureContext,
+} from 'node:tls';
 import type { DownstreamTls, PemSource, UpstreamTls } from '../../proxy-config/types.js';
 
 /** Key material the proxy holds itself: its mesh identity (ISTIO_MUTUAL), pushed certificate and local key. */
@@ -14,6 +20,8 @@ export interface TlsMaterials {
     readonly trustedCa: string;
     readonly privateKey: string;
   };
+  /** CAs trusted beyond the public ones where a cluster names no CA of its own. */
+  readonly extraTrustedCas?: readonly string[];
 }
 
 export type CompiledDownstreamTls =
@@ -124,7 +132,7 @@ export function compileUpstreamTls(t: UpstreamTls, field: string, materials: Tls
       cert = id.certificateChain;
       key = id.privateKey;
     } else {
-      ca = t.trustedCa ? readPem(t.trustedCa, 'CA certificates') : undefined;
+      ca = t.trustedCa ? readPem(t.trustedCa, 'CA certificates') : publicRootsAnd(materials.extraTrustedCas);
       if (t.mode === 'MUTUAL') {
         if (!t.certificateChain || !t.privateKey) throw new Error('MUTUAL needs a client certificate and private key');
         cert = readPem(t.certificateChain, 'client certificate');
@@ -160,6 +168,12 @@ export function compileUpstreamTls(t: UpstreamTls, field: string, materials: Tls
   } catch (err) {
     return { ok: false, reason: `${field}: ${(err as Error).message}` };
   }
+}
+
+/** Node's public roots plus `extra`, as one bundle; undefined (Node's default store) when there is nothing extra. */
+function publicRootsAnd(extra: readonly string[] | undefined): string | undefined {
+  if (!extra || extra.length === 0) return undefined;
+  return [...rootCertificates, ...extra].join('\n');
 }
 
 function splitPem(bundle: string): string[] {
