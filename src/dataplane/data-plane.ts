@@ -36,6 +36,8 @@ export interface DataPlaneOptions {
    * stand-in sites). Node's public roots stay trusted.
    */
   trustedCas?: readonly string[];
+  /** How long a request's headers may take to arrive before a 408; default Node's (60 s). */
+  requestHeadersTimeoutMs?: number;
 }
 
 export type ApplyResult = { ok: true } | { ok: false; error: string };
@@ -96,7 +98,13 @@ export class DataPlane {
         }
       },
     };
-    this.host = { ctx, currentConfig: () => this.current };
+    this.host = {
+      ctx,
+      currentConfig: () => this.current,
+      ...(options.requestHeadersTimeoutMs !== undefined
+        ? { requestHeadersTimeoutMs: options.requestHeadersTimeoutMs }
+        : {}),
+    };
   }
 
   get version(): string | undefined {

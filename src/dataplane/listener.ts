@@ -20,6 +20,8 @@ import { StreamInfo } from './stream-info.js';
 export interface ListenerHost {
   readonly ctx: PlaneContext;
   currentConfig(): CompiledConfig | undefined;
+  /** How long a request's headers may take to arrive (408 after); Node's default is 60 s. */
+  readonly requestHeadersTimeoutMs?: number;
 }
 
 /** Envoy's limits on request headers, which Istio keeps: 60 KiB in all (431 beyond). */
@@ -58,8 +60,23 @@ export class ListenerHandle {
     this.address = address;
     this.requestedPort = port;
     this.host = host;
-    this.http = createHttpServer({ requireHostHeader: false, maxHeaderSize: MAX_REQUEST_HEADERS_BYTES });
+    const headersTimeout = host.requestHeadersTimeoutMs;
+    this.http = createHttpServer({
+      requireHostHeader: false,
+      maxHeaderSize: MAX_REQUEST_HEADERS_BYTES,
+      ...(headersTimeout !== undefined
+        ? {
+            headersTimeout,
+            requestTimeout: 0,
+            connectionsCheckingInterval: Math.max(10, Math.floor(headersTimeout / 4)),
+          }
+        : {}),
+    });
     this.http.keepAliveTimeout = HTTP_IDLE_TIMEOUT_MS;
+    // The HTTP server never listens itself (connections are handed to it), so it is told it does: that starts its
+    // connection tracking, without which neither its header timeout (408, slow clients) nor closeIdleConnections
+    // would work.
+    this.http.emit('listening');
     this.server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
     this.wireHttp();
   }
@@ -207,6 +224,8 @@ export class ListenerHandle {
         resolve();
       });
       this.http.closeIdleConnections();
+      // Stops the HTTP server's connection tracking; it reports "not running", which is expected here.
+      this.http.close(() => {});
       if (graceMs === 0) cut();
     });
   }

@@ -128,6 +128,24 @@ describe('request hygiene at the proxy', () => {
     }
   });
 
+  it('a request whose headers do not arrive in time gets 408, not 400', async () => {
+    const h = await startPlane(publicOnly(), { requestHeadersTimeoutMs: 150 });
+    try {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(h.port(), '127.0.0.1', () => socket.write('GET /public/x HTTP/1.1\r\nHost: site.te'));
+        let data = '';
+        socket.on('data', (c) => (data += c.toString()));
+        socket.on('close', () => resolve(data));
+        socket.on('error', reject);
+      });
+      assert.match(answer, /^HTTP\/1\.1 408 /);
+      await h.waitForLogs(1);
+      assert.equal(h.logs[0]!.record.response_code, 408);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('upgrades: only WebSocket is tunnelled; h2c is served as HTTP/1.1; any other is refused (403)', async () => {
     const h = await startPlane(publicOnly());
     try {
