@@ -16,7 +16,8 @@ const NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
 export class SecretStore {
   private secrets = new Map<string, TlsSecret>();
-  private digest = '';
+  // The digest of no credentials: a folder that is absent or empty is no change.
+  private digest = createHash('sha256').digest('hex');
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
