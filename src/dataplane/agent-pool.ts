@@ -31,8 +31,7 @@ export class AgentPool {
     const agent = tls
       ? new TlsAgent({
           ...options,
-          ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
-          ...(tls.cert !== undefined ? { cert: tls.cert, key: tls.key } : {}),
+          secureContext: tls.secureContext,
           rejectUnauthorized: tls.rejectUnauthorized,
         })
       : new Agent(options);

@@ -138,8 +138,7 @@ function connect(cluster: CompiledCluster, target: Target, r: TcpProxyRequest, c
       const secure: TLSSocket = tls.connect({
         socket,
         servername,
-        ...(tlsConfig.ca !== undefined ? { ca: tlsConfig.ca } : {}),
-        ...(tlsConfig.cert !== undefined ? { cert: tlsConfig.cert, key: tlsConfig.key } : {}),
+        secureContext: tlsConfig.secureContext,
         rejectUnauthorized: tlsConfig.rejectUnauthorized,
         checkServerIdentity: (_host, peer) => tlsConfig.checkServerIdentity(servername, peer),
       });

@@ -2,7 +2,7 @@
 // the clusters that originate it. Certificate material that cannot be loaded does not reject the whole config:
 // the chain or cluster is compiled as broken, with the reason, and only the connections that need it fail (with
 // that reason in the access log), as Envoy fails a cluster whose transport socket cannot be built.
-import { X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import {
   checkServerIdentity,
@@ -48,6 +48,8 @@ export type CompiledUpstreamTls =
       readonly ca: string | undefined;
       readonly cert: string | undefined;
       readonly key: string | undefined;
+      /** Built once from ca, cert and key, and shared by every connection (a CA bundle is costly to parse). */
+      readonly secureContext: SecureContext;
       readonly rejectUnauthorized: boolean;
       checkServerIdentity(servername: string, cert: PeerCertificate): Error | undefined;
     }
@@ -132,19 +134,15 @@ export function compileUpstreamTls(t: UpstreamTls, field: string, materials: Tls
       cert = id.certificateChain;
       key = id.privateKey;
     } else {
-      ca = t.trustedCa ? readPem(t.trustedCa, 'CA certificates') : publicRootsAnd(materials.extraTrustedCas);
+      ca = t.trustedCa ? readPem(t.trustedCa, 'CA certificates') : defaultTrust(materials.extraTrustedCas);
       if (t.mode === 'MUTUAL') {
         if (!t.certificateChain || !t.privateKey) throw new Error('MUTUAL needs a client certificate and private key');
         cert = readPem(t.certificateChain, 'client certificate');
         key = readPem(t.privateKey, 'private key');
       }
     }
-    // Parse once now, so a bad PEM is reported here and not on the first connection.
-    createSecureContext({
-      ...(ca !== undefined ? { ca } : {}),
-      ...(cert !== undefined ? { cert } : {}),
-      ...(key !== undefined ? { key } : {}),
-    });
+    // Parsed now, so a bad PEM is reported here and not on the first connection, and once for all connections.
+    const secureContext = clientContext(ca, cert, key);
     const sans = t.subjectAltNames;
     const skip = t.insecureSkipVerify;
     return {
@@ -154,6 +152,7 @@ export function compileUpstreamTls(t: UpstreamTls, field: string, materials: Tls
       ca,
       cert,
       key,
+      secureContext,
       rejectUnauthorized: !skip,
       checkServerIdentity(servername, peer) {
         if (skip) return undefined;
@@ -170,10 +169,69 @@ export function compileUpstreamTls(t: UpstreamTls, field: string, materials: Tls
   }
 }
 
-/** Node's public roots plus `extra`, as one bundle; undefined (Node's default store) when there is nothing extra. */
-function publicRootsAnd(extra: readonly string[] | undefined): string | undefined {
-  if (!extra || extra.length === 0) return undefined;
-  return [...rootCertificates, ...extra].join('\n');
+/** Where distributions keep the system's CA bundle (what Envoy in Istio's proxy image trusts by default). */
+export const SYSTEM_CA_BUNDLES: readonly string[] = [
+  '/etc/ssl/certs/ca-certificates.crt',
+  '/etc/pki/tls/certs/ca-bundle.crt',
+  '/etc/ssl/ca-bundle.pem',
+  '/etc/ssl/cert.pem',
+];
+
+let systemTrust: string | undefined;
+
+/**
+ * The trust of a cluster that names no CA: the system's bundle (so CAs an operator installed on the host count),
+ * else Node's bundled roots; with NODE_EXTRA_CA_CERTS and the local extras (stand-ins') added. The system part is
+ * read once per process.
+ */
+export function defaultTrust(
+  extra: readonly string[] | undefined,
+  source: { readonly paths: readonly string[]; readonly env: NodeJS.ProcessEnv } = {
+    paths: SYSTEM_CA_BUNDLES,
+    env: process.env,
+  },
+): string {
+  const cached = source.paths === SYSTEM_CA_BUNDLES && source.env === process.env;
+  let base = cached ? systemTrust : undefined;
+  if (base === undefined) {
+    const system = source.paths.map(readIfAny).find((text) => text !== undefined && text.includes('BEGIN CERTIFICATE'));
+    const nodeExtra = source.env.NODE_EXTRA_CA_CERTS ? readIfAny(source.env.NODE_EXTRA_CA_CERTS) : undefined;
+    base = [system ?? rootCertificates.join('\n'), nodeExtra ?? ''].join('\n');
+    if (cached) systemTrust = base;
+  }
+  return extra && extra.length > 0 ? [base, ...extra].join('\n') : base;
+}
+
+function readIfAny(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Client contexts by content: pushes that keep a cluster's TLS keep its context (and its parsed CA bundle). */
+const contexts = new Map<string, SecureContext>();
+const MAX_CONTEXTS = 256;
+
+function clientContext(ca: string | undefined, cert: string | undefined, key: string | undefined): SecureContext {
+  const id = createHash('sha256')
+    .update(ca ?? '')
+    .update('\0')
+    .update(cert ?? '')
+    .update('\0')
+    .update(key ?? '')
+    .digest('hex');
+  const hit = contexts.get(id);
+  if (hit) return hit;
+  const made = createSecureContext({
+    ...(ca !== undefined ? { ca } : {}),
+    ...(cert !== undefined ? { cert } : {}),
+    ...(key !== undefined ? { key } : {}),
+  });
+  if (contexts.size >= MAX_CONTEXTS) contexts.clear();
+  contexts.set(id, made);
+  return made;
 }
 
 function splitPem(bundle: string): string[] {

@@ -1,0 +1,36 @@
+// What a cluster that names no CA trusts: the system's bundle (or Node's roots), NODE_EXTRA_CA_CERTS, local extras.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { rootCertificates } from 'node:tls';
+import { defaultTrust, sanMatches } from './tls-contexts.js';
+
+const PEM = (tag: string) => `-----BEGIN CERTIFICATE-----\n${tag}\n-----END CERTIFICATE-----\n`;
+
+test('the system bundle when there is one, else Node roots; NODE_EXTRA_CA_CERTS and extras added', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-trust-'));
+  const system = path.join(dir, 'ca-certificates.crt');
+  const extraFile = path.join(dir, 'extra.pem');
+  fs.writeFileSync(system, PEM('SYSTEM'));
+  fs.writeFileSync(extraFile, PEM('NODE_EXTRA'));
+  const withSystem = defaultTrust([PEM('LOCAL')], {
+    paths: [path.join(dir, 'missing'), system],
+    env: { NODE_EXTRA_CA_CERTS: extraFile },
+  });
+  assert.match(withSystem, /SYSTEM[\s\S]*NODE_EXTRA[\s\S]*LOCAL/);
+  assert.ok(!withSystem.includes(rootCertificates[0]!), 'the system bundle replaces Node roots');
+  const without = defaultTrust(undefined, { paths: [path.join(dir, 'missing')], env: {} });
+  assert.ok(without.includes(rootCertificates[0]!), "Node's roots when the system has no bundle");
+});
+
+test('SAN matching: exact names and URIs, one-label DNS wildcards', () => {
+  const sans = 'DNS:*.example.com, URI:spiffe://cluster.local/ns/a/sa/b, DNS:exact.test';
+  assert.equal(sanMatches(sans, ['www.example.com']), true);
+  assert.equal(sanMatches(sans, ['a.b.example.com']), false);
+  assert.equal(sanMatches(sans, ['spiffe://cluster.local/ns/a/sa/b']), true);
+  assert.equal(sanMatches(sans, ['spiffe://cluster.local/ns/a/sa/c']), false);
+  assert.equal(sanMatches(sans, ['EXACT.test']), true);
+  assert.equal(sanMatches(undefined, ['x']), false);
+});
