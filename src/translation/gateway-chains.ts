@@ -97,7 +97,7 @@ export function gatewayNetworkChains(
     }
     // AUTO_PASSTHROUGH routes by a cluster name carried in the SNI (multi-network east-west): not an egress mode.
     if (mode === 'AUTO_PASSTHROUGH') continue;
-    const tls: DownstreamTls | undefined = server.tls ? serverTls(server.tls, b.gateway, snapshot) : undefined;
+    const tls: DownstreamTls | undefined = server.tls ? serverTls(server.tls, node.namespace, snapshot) : undefined;
     const names = server.tls ? serverNames(server) : undefined;
     const match = names ? { serverNames: names, transportProtocol: 'tls' as const } : {};
     if (server.port.protocol === 'HTTPS' && tls) {

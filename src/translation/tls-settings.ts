@@ -2,7 +2,7 @@
 // DestinationRule's (what a proxy originates with). Certificates named by file stay file paths, read by the proxy
 // on its own host; a credentialName is looked up in the snapshot's secrets and carried as PEM text, as istiod's SDS
 // hands the gateway the Kubernetes secret.
-import type { ClientTLSSettings, Resource, ServerTLSSettings } from '../model/index.js';
+import type { ClientTLSSettings, ServerTLSSettings } from '../model/index.js';
 import type { DownstreamTls, PemSource, UpstreamTls } from '../proxy-config/types.js';
 import type { Snapshot, TlsSecret } from '../snapshot/index.js';
 
@@ -34,8 +34,11 @@ const file = (path: string | undefined): PemSource | undefined => (path === unde
 
 const VERSION: Readonly<Record<string, 'TLSv1.2' | 'TLSv1.3'>> = { TLSV1_2: 'TLSv1.2', TLSV1_3: 'TLSv1.3' };
 
-/** The TLS a Gateway server terminates with; the credential lives in the Gateway's namespace, as in Istio. */
-export function serverTls(t: ServerTLSSettings, gateway: Resource<'Gateway'>, snapshot: Snapshot): DownstreamTls {
+/**
+ * The TLS a Gateway server terminates with. Its credential is looked up where the gateway workload runs (the
+ * proxy's namespace), as Istio's gateway reads secrets from its own namespace, not the Gateway resource's.
+ */
+export function serverTls(t: ServerTLSSettings, proxyNamespace: string, snapshot: Snapshot): DownstreamTls {
   const mode = t.mode === 'PASSTHROUGH' || t.mode === 'AUTO_PASSTHROUGH' ? 'SIMPLE' : t.mode;
   const versions = {
     ...(t.minProtocolVersion && VERSION[t.minProtocolVersion]
@@ -48,7 +51,7 @@ export function serverTls(t: ServerTLSSettings, gateway: Resource<'Gateway'>, sn
   const base = { mode, subjectAltNames: t.subjectAltNames, ...versions } as const;
   if (mode === 'ISTIO_MUTUAL') return base;
   if (t.credentialName) {
-    const ns = gateway.meta.namespace;
+    const ns = proxyNamespace;
     const secret = credential(snapshot, ns, t.credentialName);
     if (!secret) return { ...base, unavailable: missing(ns, t.credentialName) };
     return {
