@@ -4,14 +4,18 @@ import { analyzeBindings } from './bindings.js';
 import { analyzeConflictingGateways } from './conflicting-gateways.js';
 import { analyzeDuplicateSni } from './duplicate-sni.js';
 import { analyzeGatewayDestinations } from './gateway-destinations.js';
+import { analyzeGatewayPortTls } from './gateway-port-tls.js';
 import { analyzeGatewayProxies } from './gateway-proxies.js';
 import { analyzeGateways } from './gateways.js';
 import { analyzeIstioMutualSni } from './istio-mutual-sni.js';
 import { analyzeMeshHostConflicts } from './mesh-host-conflicts.js';
+import { analyzeMeshL4RulePorts } from './mesh-l4-rule-ports.js';
 import { analyzeMeshRoutePorts } from './mesh-route-ports.js';
+import { analyzePassthroughServerRoutes } from './passthrough-server-routes.js';
 import { analyzeServiceEntryAddresses } from './service-entry-addresses.js';
 import { analyzeSidecarScope } from './sidecar-scope.js';
 import { analyzeSubsetVisibility } from './subset-visibility.js';
+import { analyzeTlsOriginationOnTls } from './tls-origination-on-tls.js';
 import { analyzeTlsServerRoutes } from './tls-server-routes.js';
 import { analyzeUnboundServerHosts } from './unbound-server-hosts.js';
 import { analyzeUnreachableRules } from './unreachable-rules.js';
@@ -36,6 +40,10 @@ const ANALYZERS: readonly ((s: Snapshot) => Diagnostic[])[] = [
   analyzeTlsServerRoutes,
   analyzeDuplicateSni,
   analyzeSidecarScope,
+  analyzePassthroughServerRoutes,
+  analyzeTlsOriginationOnTls,
+  analyzeMeshL4RulePorts,
+  analyzeGatewayPortTls,
 ];
 
 function compare(a: Diagnostic, b: Diagnostic): number {
