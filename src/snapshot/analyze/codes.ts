@@ -44,7 +44,7 @@ export const ANALYZER_CODES = {
     summary: "A Gateway server port that the gateway's Service does not expose.",
   },
   // tollgate's own, for the egress mistakes Istio users make most (resolution NONE behind a gateway, subsets out
-  // of reach, VirtualServices that never reach the gateway, SNI and mTLS mismatches, TLS origination).
+  // of reach, VirtualServices that never reach the gateway, SNI and mTLS mismatches, TLS origination, credentials).
   VirtualServiceNotBoundToMesh: {
     code: 'TG1001',
     level: 'info',
@@ -113,6 +113,21 @@ export const ANALYZER_CODES = {
     level: 'warning',
     summary:
       'A mesh tls rule for hosts no service declares on a TLS/HTTPS port, or a tcp rule on a port not declared for TCP: sidecars never use it.',
+  },
+  CredentialNotFound: {
+    code: 'TG1014',
+    level: 'error',
+    summary: 'A credentialName with no folder under secrets/ in the namespace the proxy looks in: its TLS fails.',
+  },
+  CredentialIncomplete: {
+    code: 'TG1015',
+    level: 'error',
+    summary: 'A credential missing a part its mode needs: the certificate and key, or for MUTUAL servers the CA.',
+  },
+  CertificateFileUnreadable: {
+    code: 'TG1016',
+    level: 'warning',
+    summary: 'A certificate, key or CA file that cannot be read on this host, where local-mode proxies read it.',
   },
   GatewayPortTlsMismatch: {
     code: 'TG1017',

@@ -1,8 +1,11 @@
 import type { Diagnostic } from '../../model/index.js';
 import type { Snapshot } from '../types.js';
 import { analyzeBindings } from './bindings.js';
+import { analyzeCertificateFiles } from './certificate-files.js';
 import { analyzeConflictingGateways } from './conflicting-gateways.js';
+import { analyzeCredentialNames } from './credential-names.js';
 import { analyzeDuplicateSni } from './duplicate-sni.js';
+import { type AnalysisEnvironment, SNAPSHOT_ONLY } from './environment.js';
 import { analyzeGatewayDestinations } from './gateway-destinations.js';
 import { analyzeGatewayPortTls } from './gateway-port-tls.js';
 import { analyzeGatewayProxies } from './gateway-proxies.js';
@@ -22,8 +25,9 @@ import { analyzeUnreachableRules } from './unreachable-rules.js';
 import { analyzeVirtualServiceRefs } from './virtual-service-refs.js';
 
 export { ANALYZER_CODES, type AnalyzerCodeName } from './codes.js';
+export { type AnalysisEnvironment, SNAPSHOT_ONLY } from './environment.js';
 
-const ANALYZERS: readonly ((s: Snapshot) => Diagnostic[])[] = [
+const ANALYZERS: readonly ((s: Snapshot, env: AnalysisEnvironment) => Diagnostic[])[] = [
   analyzeVirtualServiceRefs,
   analyzeGateways,
   analyzeBindings,
@@ -43,6 +47,8 @@ const ANALYZERS: readonly ((s: Snapshot) => Diagnostic[])[] = [
   analyzePassthroughServerRoutes,
   analyzeTlsOriginationOnTls,
   analyzeMeshL4RulePorts,
+  analyzeCredentialNames,
+  analyzeCertificateFiles,
   analyzeGatewayPortTls,
 ];
 
@@ -57,8 +63,8 @@ function compare(a: Diagnostic, b: Diagnostic): number {
 
 /**
  * Cross-resource findings over a whole snapshot, sorted by file, line and column; findings at the same place keep
- * analyzer order, then resource order (the sort is stable).
+ * analyzer order, then resource order (the sort is stable). `env` says what may be checked beyond the snapshot.
  */
-export function analyze(snapshot: Snapshot): Diagnostic[] {
-  return ANALYZERS.flatMap((a) => a(snapshot)).sort(compare);
+export function analyze(snapshot: Snapshot, env: AnalysisEnvironment = SNAPSHOT_ONLY): Diagnostic[] {
+  return ANALYZERS.flatMap((a) => a(snapshot, env)).sort(compare);
 }
