@@ -8,8 +8,8 @@ import type { Snapshot } from '../types.js';
 import { MESH_GATEWAY } from '../virtual-services.js';
 import { clusterTls, type WrittenClientTls } from './client-tls.js';
 import { finding } from './codes.js';
-import { meshClients } from './route-clients.js';
-import { destinationPorts } from './route-ports.js';
+import { type Client, meshClients } from './route-clients.js';
+import { reachedPorts } from './route-ports.js';
 import { gatewayKey, matchesFor, matchGateways, rulesOf, type RuleRef } from './rule-scope.js';
 
 type VirtualService = Resource<'VirtualService'>;
@@ -152,22 +152,18 @@ export function analyzeGatewayPortTls(snapshot: Snapshot): Diagnostic[] {
       if (kind === 'tcp') continue;
       const matches = matchesFor(vs, rule.match, MESH_GATEWAY);
       if (matches.length === 0) continue;
-      const clients = meshClients(snapshot, vs, matches);
+      let clients: Client[] | undefined;
       const routes = kind === 'http' ? vs.spec.http[rule.index]?.route : vs.spec.tls[rule.index]?.route;
       (routes ?? []).forEach(({ destination }, k) => {
         const service = snapshot.registry.resolve(destination.host, vs.meta.namespace);
         if (service?.origin !== 'EgressGateway') return;
         const hosts = trafficHosts(vs, rule);
-        const ports = destinationPorts(
-          destination,
-          service,
-          matches,
-          service.ports.map((p) => p.number),
-        );
+        const ports = reachedPorts(destination, service, matches);
         for (const port of ports) {
           const servers = serversFor(snapshot, service, port, hosts);
           if (servers.length === 0) continue;
           const byWire = new Map<Wire, { tls: WrittenClientTls | undefined; namespaces: Set<string> }>();
+          clients ??= meshClients(snapshot, vs, matches);
           for (const c of clients) {
             const tls = clusterTls(
               snapshot.destinationRules.lookup(service.host, service.namespace, c),

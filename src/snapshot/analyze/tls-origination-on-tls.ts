@@ -7,7 +7,7 @@ import { MESH_GATEWAY } from '../virtual-services.js';
 import { clusterTls } from './client-tls.js';
 import { finding } from './codes.js';
 import { destinationsOf } from './destinations.js';
-import { destinationPorts } from './route-ports.js';
+import { reachedPorts } from './route-ports.js';
 import { matchesFor } from './rule-scope.js';
 
 type VirtualService = Resource<'VirtualService'>;
@@ -33,12 +33,7 @@ function arrivals(snapshot: Snapshot): Arrivals {
         snapshot.registry.resolve(destination.host, vs.meta.namespace) ??
         snapshot.registry.lookup(destination.host, vs.meta.namespace);
       if (!service) continue;
-      const ports = destinationPorts(
-        destination,
-        service,
-        match,
-        service.ports.map((p) => p.number),
-      );
+      const ports = reachedPorts(destination, service, match);
       for (const port of ports) {
         if (field.startsWith('spec.http')) {
           plainHttp.add(`${service.host}|${port}`);
