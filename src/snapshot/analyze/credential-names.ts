@@ -1,5 +1,6 @@
-import type { AnyResource, Diagnostic } from '../../model/index.js';
+import type { AnyResource, Diagnostic, Resource } from '../../model/index.js';
 import { credential } from '../credentials.js';
+import { labelsMatch } from '../labels.js';
 import type { ProxyDeclaration, Snapshot, TlsSecret } from '../types.js';
 import { writtenTls } from './client-tls.js';
 import { finding } from './codes.js';
@@ -47,6 +48,8 @@ interface Use {
   readonly needs: readonly Part[];
   /** What fails without it. */
   readonly consequence: string;
+  /** Said after the hint when it helps: where else the user may have put the credential. */
+  readonly note?: string;
 }
 
 function check(snapshot: Snapshot, use: Use, namespaces: readonly string[], who: string): Diagnostic[] {
@@ -59,7 +62,7 @@ function check(snapshot: Snapshot, use: Use, namespaces: readonly string[], who:
         use.resource,
         use.field,
         `credentialName ${use.name}: ${who} read it from namespace${absent.length > 1 ? 's' : ''} ${absent.join(', ')}, and the config directory has no ${absent.map((ns) => folder(ns, use.name)).join(' or ')}: ${use.consequence}.`,
-        `Create ${folder(absent[0] ?? '', use.name)} with ${fileNames(use.needs)}, or fix the name.`,
+        `Create ${folder(absent[0] ?? '', use.name)} with ${fileNames(use.needs)}, or fix the name.${use.note ? ` ${use.note}` : ''}`,
       ),
     );
   }
@@ -78,6 +81,21 @@ function check(snapshot: Snapshot, use: Use, namespaces: readonly string[], who:
     );
   }
   return out;
+}
+
+/**
+ * Istio reads a Gateway server's credential from the namespace of the gateway workload; tollgate from the Gateway's
+ * own. When the credential sits beside the workload instead, say so.
+ */
+function workloadNote(snapshot: Snapshot, gw: Resource<'Gateway'>, name: string): { note?: string } {
+  const beside = snapshot.egressGateways
+    .filter((g) => labelsMatch(gw.spec.selector, g.labels) && g.namespace !== gw.meta.namespace)
+    .map((g) => g.namespace)
+    .find((ns) => credential(snapshot, ns, name) !== undefined);
+  if (beside === undefined) return {};
+  return {
+    note: `(${folder(beside, name)} exists, beside the gateway workload, where Istio would look; tollgate reads a Gateway's credentials from the Gateway's own namespace, ${gw.meta.namespace}.)`,
+  };
 }
 
 /**
@@ -101,6 +119,7 @@ export function analyzeCredentialNames(snapshot: Snapshot, env: AnalysisEnvironm
         needs:
           t.mode === 'SIMPLE' ? ['certificateChain', 'privateKey'] : ['certificateChain', 'privateKey', 'trustedCa'],
         consequence: `Gateway ${gatewayKey(gw)} cannot terminate TLS on port ${server.port.number} and fails every handshake there`,
+        ...workloadNote(snapshot, gw, t.credentialName),
       };
       out.push(...check(snapshot, use, [gw.meta.namespace], 'Gateway servers'));
     });

@@ -92,6 +92,23 @@ describe('TG1014 CredentialNotFound and TG1015 CredentialIncomplete: Gateway ser
     assert.deepEqual(only('TG1014', [gw], { 'istio-system/cnn-cert': PAIR }), []);
   });
 
+  it('a Gateway written elsewhere than its gateway workload: the hint says where Istio would have looked', () => {
+    const gw = gateway(
+      'egress',
+      [server('SIMPLE', { credentialName: 'cnn-cert' })],
+      { istio: 'egressgateway' },
+      'default',
+    );
+    const [d, ...rest] = only('TG1014', [gw], { 'istio-system/cnn-cert': PAIR });
+    assert.equal(rest.length, 0);
+    assert.match(d?.message ?? '', /no secrets\/default\/cnn-cert\//);
+    assert.match(
+      d?.hint ?? '',
+      /secrets\/istio-system\/cnn-cert\/ exists, beside the gateway workload, where Istio would look/,
+    );
+    assert.doesNotMatch(only('TG1014', [gw])[0]?.hint ?? '', /Istio would look/);
+  });
+
   it('a SIMPLE credential without key, a MUTUAL one without CA; the -cacert companion supplies the CA', () => {
     const simple = gateway('a', [server('SIMPLE', { credentialName: 'c' })]);
     const noKey = only('TG1015', [simple], { 'istio-system/c': secret({ certificateChain: PEM }) });

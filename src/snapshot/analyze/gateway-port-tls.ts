@@ -14,14 +14,18 @@ import { gatewayKey, matchesFor, matchGateways, rulesOf, type RuleRef } from './
 
 type VirtualService = Resource<'VirtualService'>;
 
-/** What a sidecar sends to the gateway port: plain HTTP, the app's own TLS, mesh mTLS, or TLS it originates. */
-type Wire = 'http' | 'app-tls' | 'mesh-mtls' | 'tls';
+/**
+ * What a sidecar sends to the gateway port: plain HTTP, the app's own TLS, the app's bytes as they are (tcp rules),
+ * mesh mTLS, or TLS it originates.
+ */
+type Wire = 'http' | 'app-tls' | 'opaque' | 'mesh-mtls' | 'tls';
 /** What a gateway server on the port takes. TCP servers take anything and are not checked. */
 type Accepts = 'http' | 'passthrough' | 'mesh-mtls' | 'tls';
 
 const SENT: Record<Wire, string> = {
   http: 'plain HTTP',
   'app-tls': "the application's own TLS",
+  opaque: "the application's bytes as they are",
   'mesh-mtls': 'mesh mTLS (ISTIO_MUTUAL)',
   tls: 'TLS they originate',
 };
@@ -43,6 +47,11 @@ const FAILURE: Record<Wire, Partial<Record<Accepts, string>>> = {
   'app-tls': {
     http: 'the gateway reads the TLS handshake as an HTTP request and fails it',
     'mesh-mtls': "the application's TLS carries no mesh client certificate, so the gateway refuses the handshake",
+  },
+  // Whether the bytes are TLS depends on the application; only a mesh certificate is sure to be missing.
+  opaque: {
+    'mesh-mtls':
+      'the gateway expects a TLS handshake with a mesh client certificate, which the application cannot present',
   },
   'mesh-mtls': {
     http: 'the gateway reads the mesh TLS handshake as an HTTP request and fails it',
@@ -75,7 +84,7 @@ function accepts(server: GatewayServer): Accepts | undefined {
   }
 }
 
-function wire(kind: 'http' | 'tls', tls: WrittenClientTls | undefined): Wire {
+function wire(kind: RuleRef['kind'], tls: WrittenClientTls | undefined): Wire {
   switch (tls?.tls.mode) {
     case 'ISTIO_MUTUAL':
       return 'mesh-mtls';
@@ -83,7 +92,7 @@ function wire(kind: 'http' | 'tls', tls: WrittenClientTls | undefined): Wire {
     case 'MUTUAL':
       return 'tls';
     default:
-      return kind === 'http' ? 'http' : 'app-tls';
+      return kind === 'http' ? 'http' : kind === 'tls' ? 'app-tls' : 'opaque';
   }
 }
 
@@ -136,8 +145,8 @@ function hintFor(w: Wire, a: Accepts, gatewayHost: string, port: number, hosts: 
 }
 
 /**
- * TG1017: a mesh http or tls rule routes to an egress gateway's Service port, and what the route's sidecars send
- * there (plain HTTP, the app's TLS, or what the DestinationRule for the gateway host, subset and port originates)
+ * TG1017: a mesh rule routes to an egress gateway's Service port, and what the route's sidecars send there (plain
+ * HTTP, the app's TLS or bytes, or what the DestinationRule for the gateway host, subset and port originates)
  * does not fit the Gateway server on that port for the traffic's hosts: plaintext into an ISTIO_MUTUAL or other
  * terminating server, ISTIO_MUTUAL into a plain HTTP, PASSTHROUGH or certificate-terminating server, and so on.
  * Every such connection fails at the gateway. Reported at the route's destination when every server that takes
@@ -149,11 +158,10 @@ export function analyzeGatewayPortTls(snapshot: Snapshot): Diagnostic[] {
   for (const vs of snapshot.byKind.VirtualService) {
     for (const rule of rulesOf(vs)) {
       const kind = rule.kind;
-      if (kind === 'tcp') continue;
       const matches = matchesFor(vs, rule.match, MESH_GATEWAY);
       if (matches.length === 0) continue;
       let clients: Client[] | undefined;
-      const routes = kind === 'http' ? vs.spec.http[rule.index]?.route : vs.spec.tls[rule.index]?.route;
+      const routes = (kind === 'http' ? vs.spec.http : kind === 'tls' ? vs.spec.tls : vs.spec.tcp)[rule.index]?.route;
       (routes ?? []).forEach(({ destination }, k) => {
         const service = snapshot.registry.resolve(destination.host, vs.meta.namespace);
         if (service?.origin !== 'EgressGateway') return;

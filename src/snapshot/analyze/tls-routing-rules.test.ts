@@ -326,6 +326,33 @@ describe('TG1017 GatewayPortTlsMismatch', () => {
     assert.match(ds[0]?.message ?? '', /passes TLS through by SNI/);
   });
 
+  it('a mesh tcp rule into a TLS server that terminates ISTIO_MUTUAL, without ISTIO_MUTUAL from the sidecars', () => {
+    const db = serviceEntry('db', { hosts: ['db.example.com'], addresses: ['10.0.0.5'], ports: [port(5432, 'TCP')] });
+    const gw = gateway('egress', [tlsServer(5432, ['db.example.com'], 'ISTIO_MUTUAL')]);
+    const mtls = clientTls('ISTIO_MUTUAL', { sni: 'db.example.com' });
+    const vs = virtualService('db', {
+      hosts: ['db.example.com'],
+      gateways: ['mesh', GW],
+      tcp: [
+        tcpRoute([l4Match({ gateways: ['mesh'], port: 5432 })], [to(GW_HOST, { port: 5432 })]),
+        tcpRoute([l4Match({ gateways: [GW], port: 5432 })], [to('db.example.com', { port: 5432 })]),
+      ],
+    });
+    const ds = only('TG1017', [db, gw, vs]);
+    assert.deepEqual(
+      ds.map((d) => d.field),
+      ['spec.tcp[0].route[0].destination'],
+    );
+    assert.match(ds[0]?.message ?? '', /the application's bytes as they are/);
+    const withMtls = destinationRule('to-gw', {
+      host: GW_HOST,
+      trafficPolicy: { portLevelSettings: [{ port: 5432, tls: mtls }] },
+    });
+    assert.deepEqual(only('TG1017', [db, gw, vs, withMtls]), []);
+    const passthrough = gateway('egress', [tlsServer(5432, ['db.example.com'], 'PASSTHROUGH')]);
+    assert.deepEqual(only('TG1017', [db, passthrough, vs]), [], 'the application may well speak TLS itself');
+  });
+
   it('each client namespace is judged by the DestinationRule it finds: only the one without ISTIO_MUTUAL', () => {
     const resources = originationTask(meshMutual).map((r) =>
       r.kind === 'VirtualService' ? { ...r, spec: { ...r.spec, exportTo: ['*'] } } : r,
