@@ -8,9 +8,10 @@ import type { Snapshot } from '../types.js';
 import { MESH_GATEWAY } from '../virtual-services.js';
 import { clusterTls, type WrittenClientTls } from './client-tls.js';
 import { finding } from './codes.js';
+import { destinationsOf } from './destinations.js';
 import { type Client, meshClients } from './route-clients.js';
 import { reachedPorts } from './route-ports.js';
-import { gatewayKey, matchesFor, matchGateways, rulesOf, type RuleRef } from './rule-scope.js';
+import { gatewayKey, matchesFor, matchGateways, type RuleRef, type ScopedMatch } from './rule-scope.js';
 
 type VirtualService = Resource<'VirtualService'>;
 
@@ -123,8 +124,8 @@ function serversFor(
 }
 
 /** The hosts the gateway sees a mesh rule's traffic as: its SNI hosts (tls rules), else the VirtualService's. */
-function trafficHosts(vs: VirtualService, rule: RuleRef): readonly string[] {
-  const tls = rule.kind === 'tls' ? (vs.spec.tls[rule.index]?.match ?? []) : [];
+function trafficHosts(vs: VirtualService, kind: RuleRef['kind'], index: number): readonly string[] {
+  const tls = kind === 'tls' ? (vs.spec.tls[index]?.match ?? []) : [];
   const sni = tls.filter((m) => matchGateways(vs, m).includes(MESH_GATEWAY)).flatMap((m) => m.sniHosts);
   return sni.length > 0 ? sni : vs.spec.hosts;
 }
@@ -144,6 +145,36 @@ function hintFor(w: Wire, a: Accepts, gatewayHost: string, port: number, hosts: 
   return `Make what sidecars send match the server: a tls rule to a PASSTHROUGH server, an http rule to an HTTP server (or ISTIO_MUTUAL from the DestinationRule to an ISTIO_MUTUAL server).`;
 }
 
+interface Sent {
+  readonly wire: Wire;
+  readonly tls: WrittenClientTls | undefined;
+  readonly namespaces: Set<string>;
+}
+
+/**
+ * What the clients send to one gateway port, each by the DestinationRule its own namespace finds; clients that send
+ * the same thing because of the same tls block are grouped.
+ */
+function whatClientsSend(
+  snapshot: Snapshot,
+  clients: readonly Client[],
+  kind: RuleRef['kind'],
+  service: RegistryService,
+  port: number,
+  subset: string | undefined,
+): Sent[] {
+  const groups = new Map<string, Sent>();
+  for (const c of clients) {
+    const tls = clusterTls(snapshot.destinationRules.lookup(service.host, service.namespace, c), port, subset);
+    const w = wire(kind, tls);
+    const key = `${w}|${tls ? `${tls.rule.meta.namespace}/${tls.rule.meta.name}|${tls.field}` : ''}`;
+    const group = groups.get(key) ?? { wire: w, tls, namespaces: new Set<string>() };
+    group.namespaces.add(c.namespace);
+    groups.set(key, group);
+  }
+  return [...groups.values()];
+}
+
 /**
  * TG1017: a mesh rule routes to an egress gateway's Service port, and what the route's sidecars send there (plain
  * HTTP, the app's TLS or bytes, or what the DestinationRule for the gateway host, subset and port originates)
@@ -156,54 +187,45 @@ function hintFor(w: Wire, a: Accepts, gatewayHost: string, port: number, hosts: 
 export function analyzeGatewayPortTls(snapshot: Snapshot): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const vs of snapshot.byKind.VirtualService) {
-    for (const rule of rulesOf(vs)) {
-      const kind = rule.kind;
-      const matches = matchesFor(vs, rule.match, MESH_GATEWAY);
+    const clientsOf = new Map<readonly ScopedMatch[], Client[]>();
+    for (const { destination, field, kind, rule, match } of destinationsOf(vs)) {
+      const service = snapshot.registry.resolve(destination.host, vs.meta.namespace);
+      if (service?.origin !== 'EgressGateway') continue;
+      const matches = matchesFor(vs, match, MESH_GATEWAY);
       if (matches.length === 0) continue;
-      let clients: Client[] | undefined;
-      const routes = (kind === 'http' ? vs.spec.http : kind === 'tls' ? vs.spec.tls : vs.spec.tcp)[rule.index]?.route;
-      (routes ?? []).forEach(({ destination }, k) => {
-        const service = snapshot.registry.resolve(destination.host, vs.meta.namespace);
-        if (service?.origin !== 'EgressGateway') return;
-        const hosts = trafficHosts(vs, rule);
-        const ports = reachedPorts(destination, service, matches);
-        for (const port of ports) {
-          const servers = serversFor(snapshot, service, port, hosts);
-          if (servers.length === 0) continue;
-          const byWire = new Map<Wire, { tls: WrittenClientTls | undefined; namespaces: Set<string> }>();
-          clients ??= meshClients(snapshot, vs, matches);
-          for (const c of clients) {
-            const tls = clusterTls(
-              snapshot.destinationRules.lookup(service.host, service.namespace, c),
-              port,
-              destination.subset,
-            );
-            const w = wire(kind, tls);
-            const entry = byWire.get(w) ?? { tls, namespaces: new Set<string>() };
-            entry.namespaces.add(c.namespace);
-            byWire.set(w, entry);
-          }
-          for (const [w, { tls, namespaces }] of byWire) {
-            const problems = servers.map((b) => {
-              const a = accepts(b.server);
-              return a && FAILURE[w][a] !== undefined ? { b, a, why: FAILURE[w][a] } : undefined;
-            });
-            const first = problems[0];
-            if (!first || problems.some((p) => p === undefined)) continue;
-            const ns = [...namespaces].sort();
-            const s = first.b.server;
-            out.push(
-              finding(
-                'GatewayPortTlsMismatch',
-                vs,
-                `${rule.field}.route[${k}].destination`,
-                `Sidecars in namespace${ns.length > 1 ? 's' : ''} ${ns.join(', ')} send ${SENT[w]} to ${service.host}:${port} (${describeTls(tls, service.host, port)}), but Gateway ${gatewayKey(first.b.gateway)}'s server on port ${port} (protocol ${s.port.protocol}${s.tls ? `, tls.mode ${s.tls.mode}` : ''}) ${TAKES[first.a]}: ${first.why}.`,
-                hintFor(w, first.a, service.host, port, hosts),
-              ),
-            );
-          }
+      const hosts = trafficHosts(vs, kind, rule);
+      for (const port of reachedPorts(destination, service, matches)) {
+        const servers = serversFor(snapshot, service, port, hosts);
+        if (servers.length === 0) continue;
+        const clients = clientsOf.get(match) ?? meshClients(snapshot, vs, matches);
+        clientsOf.set(match, clients);
+        for (const { wire: w, tls, namespaces } of whatClientsSend(
+          snapshot,
+          clients,
+          kind,
+          service,
+          port,
+          destination.subset,
+        )) {
+          const problems = servers.map((b) => {
+            const a = accepts(b.server);
+            return a && FAILURE[w][a] !== undefined ? { b, a, why: FAILURE[w][a] } : undefined;
+          });
+          const first = problems[0];
+          if (!first || problems.some((p) => p === undefined)) continue;
+          const ns = [...namespaces].sort();
+          const s = first.b.server;
+          out.push(
+            finding(
+              'GatewayPortTlsMismatch',
+              vs,
+              field,
+              `Sidecars in namespace${ns.length > 1 ? 's' : ''} ${ns.join(', ')} send ${SENT[w]} to ${service.host}:${port} (${describeTls(tls, service.host, port)}), but Gateway ${gatewayKey(first.b.gateway)}'s server on port ${port} (protocol ${s.port.protocol}${s.tls ? `, tls.mode ${s.tls.mode}` : ''}) ${TAKES[first.a]}: ${first.why}.`,
+              hintFor(w, first.a, service.host, port, hosts),
+            ),
+          );
         }
-      });
+      }
     }
   }
   return out;

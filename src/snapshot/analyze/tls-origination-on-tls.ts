@@ -27,20 +27,18 @@ function arrivals(snapshot: Snapshot): Arrivals {
   const plainHttp = new Set<string>();
   const tlsRoutes = new Map<string, string[]>();
   for (const vs of snapshot.byKind.VirtualService) {
-    for (const { destination, field, match } of destinationsOf(vs)) {
-      if (field.startsWith('spec.tcp')) continue;
+    for (const { destination, kind, rule, match } of destinationsOf(vs)) {
+      if (kind === 'tcp') continue;
       const service =
         snapshot.registry.resolve(destination.host, vs.meta.namespace) ??
         snapshot.registry.lookup(destination.host, vs.meta.namespace);
       if (!service) continue;
-      const ports = reachedPorts(destination, service, match);
-      for (const port of ports) {
-        if (field.startsWith('spec.http')) {
+      for (const port of reachedPorts(destination, service, match)) {
+        if (kind === 'http') {
           plainHttp.add(`${service.host}|${port}`);
           continue;
         }
         const key = `${service.host}|${port}|${destination.subset ?? ''}`;
-        const rule = /^spec\.tls\[(\d+)\]/.exec(field)?.[1];
         const via = `tls rule #${rule} of VirtualService ${vs.meta.namespace}/${vs.meta.name}`;
         tlsRoutes.set(key, [...(tlsRoutes.get(key) ?? []), via]);
       }
