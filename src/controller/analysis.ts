@@ -1,9 +1,10 @@
 // Parsing submitted files and analyzing them over a base configuration: what `apply`, `analyze -f` and the
 // offline `validate` / `analyze --offline` share.
+import fs from 'node:fs';
 import { parseYaml } from '../ingest/index.js';
 import { resourceKey, type AnyResource, type Diagnostic } from '../model/index.js';
 import type { NodeIdentity } from '../proxy-config/types.js';
-import { analyze, buildSnapshot, type Snapshot } from '../snapshot/index.js';
+import { type AnalysisEnvironment, analyze, buildSnapshot, type Snapshot, type TlsSecret } from '../snapshot/index.js';
 
 export interface SubmittedFile {
   readonly name: string;
@@ -27,22 +28,53 @@ export function mergeOver(base: readonly AnyResource[], overlay: readonly AnyRes
   return [...merged.values()];
 }
 
-/** The files' own findings, then the analyzers over `base` with the files' resources merged over it. */
+/**
+ * Whether a certificate or key file can be read here. Proxies read such paths on their own host, relative to their
+ * working directory; in local mode that is this process.
+ */
+function readableHere(path: string): boolean {
+  try {
+    fs.accessSync(path, fs.constants.R_OK);
+    return fs.statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Analysis in the controller: the snapshot's secrets are the config directory's, files are this host's. */
+const IN_CONTROLLER: AnalysisEnvironment = { secretsRead: true, fileReadable: readableHere };
+
+/**
+ * The files' own findings, then the analyzers over `base` with the files' resources merged over it. Without
+ * `secrets` (files analyzed on their own: no config directory was read) credentialNames are not checked.
+ */
 export function analyzeFiles(
   files: readonly SubmittedFile[],
   base: readonly AnyResource[] = [],
   instances: readonly NodeIdentity[] = [],
+  secrets?: ReadonlyMap<string, TlsSecret>,
 ): Diagnostic[] {
   const parsed = parseFiles(files);
-  const snapshot = buildSnapshot({ version: 'analyze', resources: mergeOver(base, parsed.resources), instances });
-  return [...parsed.diagnostics, ...analyze(snapshot)];
+  const snapshot = buildSnapshot({
+    version: 'analyze',
+    resources: mergeOver(base, parsed.resources),
+    instances,
+    ...(secrets ? { secrets } : {}),
+  });
+  return [
+    ...parsed.diagnostics,
+    ...analyze(snapshot, { secretsRead: secrets !== undefined, fileReadable: readableHere }),
+  ];
 }
 
 const analyses = new WeakMap<Snapshot, readonly Diagnostic[]>();
 
-/** The analyzers' findings for a snapshot; snapshots are immutable, so each is analyzed once. */
+/**
+ * The analyzers' findings for a snapshot; snapshots are immutable, so each is analyzed once. Certificate files are
+ * looked at then too, which is when proxies read them: each push of a new snapshot.
+ */
 export function analysisOf(snapshot: Snapshot): readonly Diagnostic[] {
   let found = analyses.get(snapshot);
-  if (!found) analyses.set(snapshot, (found = analyze(snapshot)));
+  if (!found) analyses.set(snapshot, (found = analyze(snapshot, IN_CONTROLLER)));
   return found;
 }

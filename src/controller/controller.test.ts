@@ -260,6 +260,44 @@ spec:
   }
 });
 
+test('a credentialName is checked against the secrets folder as it is at apply time, not at the last poll', async () => {
+  const { controller, dir, close } = await setup();
+  try {
+    const originate = `${SE}---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: httpbin-tls}
+spec:
+  host: httpbin.org
+  trafficPolicy: {tls: {mode: MUTUAL, credentialName: httpbin-client}}
+`;
+    const refused = await controller.apply([{ name: 'tls.yaml', content: originate }]);
+    assert.equal(refused.ok, false);
+    const missing = refused.diagnostics.find((d) => d.code === 'TG1014');
+    assert.match(missing?.message ?? '', /sidecar sleep\.default\) read it from namespace default/);
+    assert.match(missing?.message ?? '', /no secrets\/default\/httpbin-client\//);
+
+    const folder = path.join(dir, 'secrets', 'default', 'httpbin-client');
+    fs.mkdirSync(folder, { recursive: true });
+    fs.writeFileSync(path.join(folder, 'tls.crt'), 'certificate');
+    fs.writeFileSync(path.join(folder, 'tls.key'), 'key');
+    const applied = await controller.apply([{ name: 'tls.yaml', content: originate }]);
+    assert.equal(applied.ok, true, JSON.stringify(applied.diagnostics));
+    assert.ok(controller.snapshot.secrets.has('default/httpbin-client'), 'the configuration in force has the secret');
+
+    const unreadable = originate.replace(
+      '{tls: {mode: MUTUAL, credentialName: httpbin-client}}',
+      `{tls: {mode: SIMPLE, caCertificates: ${path.join(dir, 'no-such-ca.pem')}}}`,
+    );
+    assert.deepEqual(
+      controller.analyzeWith([{ name: 'tls.yaml', content: unreadable }]).map((d) => [d.code, d.field]),
+      [['TG1016', 'spec.trafficPolicy.tls.caCertificates']],
+    );
+  } finally {
+    await close();
+  }
+});
+
 test('names that would collide on disk are refused before anything is written', async () => {
   const { controller, dir, close } = await setup();
   try {

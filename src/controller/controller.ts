@@ -187,7 +187,7 @@ export class Controller extends EventEmitter {
   analyzeWith(files: readonly SubmittedFile[]): Diagnostic[] {
     return [
       ...this.store.diagnostics(),
-      ...analyzeFiles(files, this.store.resources(), this.instances()),
+      ...analyzeFiles(files, this.store.resources(), this.instances(), this.secrets.current()),
       ...this.capacityFindings(),
     ];
   }
@@ -345,6 +345,8 @@ export class Controller extends EventEmitter {
   /** Validates the files as a whole, then persists them: all of them, or (on any error) nothing. */
   apply(files: readonly SubmittedFile[], dryRun = false): Promise<ChangeResult> {
     return this.serialize(async () => {
+      // A credential folder created just before the apply counts in its analysis, not only after the next poll.
+      if (this.secrets.scan()) this.scheduleRebuild();
       const { resources: incoming, diagnostics } = parseFiles(files);
       const version = this.current.version;
       if (hasErrors(diagnostics)) return { ok: false, version, changes: [], diagnostics };

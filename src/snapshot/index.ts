@@ -1,6 +1,13 @@
 export type { ProxyDeclaration, Snapshot, SnapshotInput, TlsSecret } from './types.js';
 export { buildSnapshot } from './build.js';
-export { analyze, ANALYZER_CODES, type AnalyzerCodeName } from './analyze/index.js';
+export { credential } from './credentials.js';
+export {
+  analyze,
+  ANALYZER_CODES,
+  type AnalysisEnvironment,
+  type AnalyzerCodeName,
+  SNAPSHOT_ONLY,
+} from './analyze/index.js';
 export { DEFAULT_EGRESS_GATEWAY, DEFAULT_MESH_CONFIG } from './mesh.js';
 export { hostCovers, hostIntersection, hostsIntersect, isWildcardHost, coveringWildcards, HostMap } from './host.js';
 export { isExportedTo } from './visibility.js';

@@ -1,4 +1,4 @@
-export { SECRET_FILES, credential } from './tls-settings.js';
+export { SECRET_FILES } from './tls-settings.js';
 export { translate } from './translate.js';
 export {
   outboundClusterName,

@@ -4,7 +4,7 @@
 // hands the gateway the Kubernetes secret.
 import type { ClientTLSSettings, ServerTLSSettings } from '../model/index.js';
 import type { DownstreamTls, PemSource, UpstreamTls } from '../proxy-config/types.js';
-import type { Snapshot, TlsSecret } from '../snapshot/index.js';
+import { credential, type Snapshot } from '../snapshot/index.js';
 
 /** The files tollgate looks for in a credential's folder, Kubernetes' TLS secret keys first, then generic ones. */
 export const SECRET_FILES = {
@@ -12,18 +12,6 @@ export const SECRET_FILES = {
   privateKey: ['tls.key', 'key'],
   trustedCa: ['ca.crt', 'cacert'],
 } as const;
-
-/**
- * A credential by name in a namespace, with its CA: the secret's own CA part, else a "<name>-cacert" secret (the
- * separate CA secret Istio also accepts). Undefined when there is no such secret.
- */
-export function credential(snapshot: Snapshot, namespace: string, name: string): TlsSecret | undefined {
-  const secret = snapshot.secrets.get(`${namespace}/${name}`);
-  if (!secret) return undefined;
-  if (secret.trustedCa !== undefined) return secret;
-  const ca = snapshot.secrets.get(`${namespace}/${name}-cacert`)?.trustedCa;
-  return ca !== undefined ? { ...secret, trustedCa: ca } : secret;
-}
 
 function missing(namespace: string, name: string): string {
   return `credentialName ${name}: no secret ${namespace}/${name} (expected in the config directory at secrets/${namespace}/${name}/)`;

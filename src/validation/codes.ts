@@ -241,6 +241,11 @@ export const CODES = {
     summary: 'A traffic policy (or port traffic policy) with no fields.',
   },
   InvalidClientTls: { code: 'TG0183', level: 'error', summary: 'Client TLS settings that do not fit the mode.' },
+  ClientTlsSettingsIgnored: {
+    code: 'TG0185',
+    level: 'warning',
+    summary: 'Client TLS fields the mode does not use (a client certificate with SIMPLE, files with ISTIO_MUTUAL).',
+  },
   InvalidTrafficPolicyValue: {
     code: 'TG0184',
     level: 'error',

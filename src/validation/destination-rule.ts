@@ -8,8 +8,51 @@ import type {
 import type { Findings } from './findings.js';
 import { checkExportTo, checkPort, checkSelector, isDns1123Label, wildcardDomainError } from './names.js';
 
+/** Fields a mode reads nothing from: pilot builds ISTIO_MUTUAL from the mesh certificates, DISABLE builds no TLS. */
+function ignoredFields(t: ClientTLSSettings): string[] {
+  const set = (names: readonly (keyof ClientTLSSettings)[]): string[] =>
+    names.filter((n) => {
+      const v = t[n];
+      return Array.isArray(v) ? v.length > 0 : v !== undefined && v !== false;
+    });
+  switch (t.mode) {
+    case 'ISTIO_MUTUAL':
+      return set(['credentialName', 'clientCertificate', 'privateKey', 'caCertificates']);
+    case 'DISABLE':
+      return set([
+        'sni',
+        'credentialName',
+        'clientCertificate',
+        'privateKey',
+        'caCertificates',
+        'subjectAltNames',
+        'insecureSkipVerify',
+      ]);
+    case 'SIMPLE':
+      return t.credentialName ? [] : set(['clientCertificate', 'privateKey']);
+    case 'MUTUAL':
+      return [];
+  }
+}
+
+const IGNORED_HINT: Record<ClientTLSSettings['mode'], string> = {
+  ISTIO_MUTUAL: 'remove them: ISTIO_MUTUAL uses the mesh certificates (use MUTUAL to present your own)',
+  DISABLE: 'remove them, or set the mode that uses them',
+  SIMPLE: 'use mode MUTUAL to present a client certificate, or remove them',
+  MUTUAL: '',
+};
+
 function checkClientTls(f: Findings, field: string, t: ClientTLSSettings | undefined): void {
   if (!t) return;
+  const ignored = ignoredFields(t);
+  if (ignored.length > 0) {
+    f.add(
+      'ClientTlsSettingsIgnored',
+      `${field}.${ignored[0]}`,
+      `tls mode ${t.mode} does not use ${ignored.join(', ')}: ${ignored.length > 1 ? 'they are' : 'it is'} ignored`,
+      IGNORED_HINT[t.mode],
+    );
+  }
   if (t.insecureSkipVerify) {
     if (t.mode === 'SIMPLE' && (t.caCertificates || t.credentialName || t.subjectAltNames.length > 0)) {
       f.add(

@@ -389,6 +389,15 @@ const CASES: readonly Case[] = [
     dr('  host: a.example.com\n  trafficPolicy: {tls: {mode: MUTUAL, credentialName: client-cert}}\n'),
   ],
   [
+    'ClientTlsSettingsIgnored',
+    dr(
+      '  host: a.example.com\n  trafficPolicy: {tls: {mode: SIMPLE, clientCertificate: /c.pem, privateKey: /k.pem}}\n',
+    ),
+    dr(
+      '  host: a.example.com\n  trafficPolicy: {tls: {mode: MUTUAL, clientCertificate: /c.pem, privateKey: /k.pem}}\n',
+    ),
+  ],
+  [
     'InvalidTrafficPolicyValue',
     dr('  host: a.example.com\n  trafficPolicy: {outlierDetection: {maxEjectionPercent: 120}}\n'),
     dr('  host: a.example.com\n  trafficPolicy: {outlierDetection: {maxEjectionPercent: 50}}\n'),
@@ -489,6 +498,25 @@ describe('per-resource validation rules', () => {
     const d = diagnostics.find((x) => x.code === CODES.InvalidHostname.code);
     assert.equal(d?.field, 'spec.hosts[1]');
     assert.deepEqual(d?.position, { file: 'p.yaml', line: 7, col: 5 });
+  });
+
+  it('TG0185 names what each client TLS mode ignores, at the first ignored field', () => {
+    const ignored = (tls: string) =>
+      parseYaml(dr(`  host: a.example.com\n  trafficPolicy:\n    tls: ${tls}\n`), 'c.yaml')
+        .diagnostics.filter((d) => d.code === CODES.ClientTlsSettingsIgnored.code)
+        .map((d) => [d.level, d.field, d.message]);
+    assert.deepEqual(ignored('{mode: ISTIO_MUTUAL, sni: a.example.com, caCertificates: /ca.pem, credentialName: c}'), [
+      [
+        'warning',
+        'spec.trafficPolicy.tls.credentialName',
+        'tls mode ISTIO_MUTUAL does not use credentialName, caCertificates: they are ignored',
+      ],
+    ]);
+    assert.deepEqual(ignored('{mode: DISABLE, sni: a.example.com}'), [
+      ['warning', 'spec.trafficPolicy.tls.sni', 'tls mode DISABLE does not use sni: it is ignored'],
+    ]);
+    assert.deepEqual(ignored('{mode: SIMPLE, credentialName: c, sni: a.example.com}'), []);
+    assert.deepEqual(ignored('{mode: SIMPLE, caCertificates: /ca.pem, subjectAltNames: [a.example.com]}'), []);
   });
 
   it('has unique codes in the catalog', () => {

@@ -1,7 +1,8 @@
 // The egress corpus: every directory next to this file is one configuration as users write it (istio.io's egress
 // tasks, Alibaba Cloud ASM's docs, and broken variants of them) with an expect.yaml holding the exact set of
-// findings and the outcome of requests through the proxies. One table-driven runner for all of them:
-// ingest -> analyze -> translate -> the data plane's compiled config and router, the path a live request takes.
+// findings and the outcome of requests and connections through the proxies. One table-driven runner for all of
+// them: ingest -> analyze -> translate -> the data plane's compiled config, router and filter chains, the path a
+// live request or connection takes. A case's secrets/ folder is its config directory's credentials.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,12 +11,16 @@ import { fileURLToPath } from 'node:url';
 import { formatDiagnostic, type AnyResource, type Diagnostic } from '../../src/model/index.js';
 import { parseYaml } from '../../src/ingest/index.js';
 import { nodeId, type NodeIdentity, type ProxyConfig } from '../../src/proxy-config/types.js';
-import { analyze, buildSnapshot, type Snapshot } from '../../src/snapshot/index.js';
+import { type AnalysisEnvironment, analyze, buildSnapshot, type Snapshot } from '../../src/snapshot/index.js';
 import { translate } from '../../src/translation/index.js';
-import { explainRequest, type RouteDecision } from '../../src/dataplane/index.js';
+import { SecretStore } from '../../src/controller/secret-store.js';
+import { compileConfig, type CompiledConfig, explainRequest, type RouteDecision } from '../../src/dataplane/index.js';
+import type { ConnectionFacts } from '../../src/dataplane/network/filter-chains.js';
 import {
   readExpectation,
   type CaseExpectation,
+  type ConnectionCase,
+  type ExpectedConnectionOutcome,
   type ExpectedDiagnostic,
   type ExpectedOutcome,
   type ProxyRef,
@@ -60,6 +65,17 @@ function instancesFor(declared: Snapshot['proxies']): NodeIdentity[] {
   });
 }
 
+/**
+ * The case folder stands for the config directory and the proxies' working directory: its secrets/ folder holds
+ * the credentials, and a relative certificate path is read there (an absolute one as it is on this host).
+ */
+function caseEnvironment(dir: string): AnalysisEnvironment {
+  return {
+    secretsRead: true,
+    fileReadable: (file) => fs.statSync(path.resolve(dir, file), { throwIfNoEntry: false })?.isFile() === true,
+  };
+}
+
 function loadCase(name: string): LoadedCase {
   const dir = path.join(CORPUS, name);
   const files = fs
@@ -75,9 +91,14 @@ function loadCase(name: string): LoadedCase {
     resources.push(...r.resources);
     diagnostics.push(...r.diagnostics);
   }
-  const declared = buildSnapshot({ version: name, resources, instances: [] }).proxies;
-  const snapshot = buildSnapshot({ version: name, resources, instances: instancesFor(declared) });
-  diagnostics.push(...analyze(snapshot));
+  const secretStore = new SecretStore(dir, (message) => {
+    throw new Error(`${name}/secrets: ${message}`);
+  });
+  secretStore.scan();
+  const secrets = secretStore.current();
+  const declared = buildSnapshot({ version: name, resources, instances: [], secrets }).proxies;
+  const snapshot = buildSnapshot({ version: name, resources, instances: instancesFor(declared), secrets });
+  diagnostics.push(...analyze(snapshot, caseEnvironment(dir)));
   return { name, files, expectation, diagnostics, snapshot };
 }
 
@@ -131,6 +152,51 @@ function configFor(c: LoadedCase, ref: ProxyRef, cache: Map<string, ProxyConfig>
   return cfg;
 }
 
+function compiledFor(
+  c: LoadedCase,
+  ref: ProxyRef,
+  cache: Map<string, ProxyConfig>,
+  compiled: Map<string, CompiledConfig>,
+) {
+  const key = `${ref.type}/${ref.namespace}/${ref.name}`;
+  let cc = compiled.get(key);
+  if (!cc)
+    compiled.set(
+      key,
+      (cc = compileConfig(
+        configFor(c, ref, cache),
+        () => 0,
+        () => 0,
+      )),
+    );
+  return cc;
+}
+
+/**
+ * The filter chain a connection gets, chosen by the data plane's own chain table with the facts it would know:
+ * a sidecar's CONNECT names the destination and port, and the first bytes are read only when the choice depends
+ * on them; a gateway port knows only the first bytes.
+ */
+function connectionOutcome(config: CompiledConfig, conn: ConnectionCase, sidecar: boolean): ExpectedConnectionOutcome {
+  const listener = [...config.listeners.values()].find((l) =>
+    sidecar ? l.kind === 'sidecar-outbound' : l.kind !== 'sidecar-outbound' && l.port === conn.port,
+  );
+  assert.ok(listener, `no listener for port ${conn.port}`);
+  if (listener.kind === 'gateway-http') return { outcome: 'http', routeConfig: listener.routeConfigName };
+  const known: ConnectionFacts = sidecar
+    ? { destinationPort: conn.port, ...(conn.host ? { destination: conn.host } : {}) }
+    : {};
+  const firstBytes: ConnectionFacts =
+    conn.sni !== undefined ? { transport: 'tls', serverName: conn.sni } : { transport: 'raw_buffer' };
+  const facts = listener.chains.needsInspection(known) ? { ...known, ...firstBytes } : known;
+  const chain = listener.chains.select(facts);
+  if (!chain) return { outcome: 'closed' };
+  const tlsFailure = chain.tls && !chain.tls.ok ? { tlsFailure: chain.tls.reason } : {};
+  return chain.filter.kind === 'http'
+    ? { outcome: 'http', chain: chain.name, routeConfig: chain.filter.routeConfigName, ...tlsFailure }
+    : { outcome: 'tcp-proxy', chain: chain.name, cluster: chain.filter.pickCluster().cluster, ...tlsFailure };
+}
+
 const OUTCOME_FIELDS: Record<keyof ExpectedOutcome, (r: RouteDecision) => unknown> = {
   outcome: (r) => r.outcome,
   status: (r) => r.status,
@@ -171,6 +237,7 @@ for (const name of caseNames()) {
     const c = loadCase(name);
     const exp = c.expectation;
     const configs = new Map<string, ProxyConfig>();
+    const compiled = new Map<string, CompiledConfig>();
 
     it('every finding points into the case files', () => {
       for (const d of c.diagnostics) {
@@ -206,6 +273,19 @@ for (const name of caseNames()) {
       });
     });
 
+    exp.connections.forEach((conn, i) => {
+      const to = conn.host !== undefined ? `${conn.host}:${conn.port}` : `port ${conn.port}`;
+      const title = `connection ${i + 1}: ${fromLabel(conn.from)} -> ${to}${conn.sni !== undefined ? ` (SNI ${conn.sni})` : ''}`;
+      check(title, conn.pending, () => {
+        const got = connectionOutcome(compiledFor(c, conn.from, configs, compiled), conn, conn.from.type === 'sidecar');
+        const keys = Object.keys(conn.expect) as (keyof ExpectedConnectionOutcome)[];
+        const picked = Object.fromEntries(keys.map((k) => [k, got[k]]));
+        if (conn.expect.tlsFailure !== undefined && got.tlsFailure?.includes(conn.expect.tlsFailure))
+          picked.tlsFailure = conn.expect.tlsFailure;
+        assert.deepEqual(picked, { ...conn.expect }, `full result: ${JSON.stringify(got)}`);
+      });
+    });
+
     exp.clusters.forEach((cl, i) => {
       check(`cluster ${i + 1}: ${fromLabel(cl.from)} has ${cl.name}`, cl.pending, () => {
         const cfg = configFor(c, cl.from, configs);
@@ -217,6 +297,12 @@ for (const name of caseNames()) {
             found.endpoints.map((e) => ({ address: e.address, port: e.port })),
             cl.endpoints,
           );
+        if (cl.tls !== undefined) assert.equal(found.tls?.mode ?? 'none', cl.tls);
+        if (cl.tlsFailure !== undefined) {
+          const tls = compiledFor(c, cl.from, configs, compiled).clusters.get(cl.name)?.tls;
+          const reason = tls && !tls.ok ? tls.reason : '(none: the TLS is set up)';
+          assert.ok(reason.includes(cl.tlsFailure), `TLS failure: ${reason}`);
+        }
       });
     });
   });

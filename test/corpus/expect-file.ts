@@ -53,6 +53,35 @@ export interface ClusterCase {
   readonly name: string;
   readonly type?: string;
   readonly endpoints?: readonly { readonly address: string; readonly port: number }[];
+  /** The TLS the cluster originates: its mode, or "none". */
+  readonly tls?: 'SIMPLE' | 'MUTUAL' | 'ISTIO_MUTUAL' | 'none';
+  /** A substring of why the proxy cannot set that TLS up (a missing credential, an unreadable file). */
+  readonly tlsFailure?: string;
+  readonly pending?: string;
+}
+
+export interface ExpectedConnectionOutcome {
+  /** What the chosen filter chain does; "closed": no chain takes the connection (filter_chain_not_found). */
+  readonly outcome?: 'tcp-proxy' | 'http' | 'closed';
+  readonly chain?: string;
+  /** tcp-proxy: the cluster the bytes go to (the first of a weighted list). */
+  readonly cluster?: string;
+  /** http: the route config the requests inside are routed by. */
+  readonly routeConfig?: string;
+  /** A substring of why the chain's TLS cannot be set up (a missing credential, say). */
+  readonly tlsFailure?: string;
+}
+
+/** A connection (a sidecar's CONNECT tunnel, or a connection to a gateway port) and the filter chain it gets. */
+export interface ConnectionCase {
+  readonly from: ProxyRef;
+  /** Sidecar: the CONNECT port. Gateway: the port the gateway pod listens on (targetPort). */
+  readonly port: number;
+  /** Sidecar: the CONNECT host. */
+  readonly host?: string;
+  /** The TLS ClientHello's server name; absent: the connection's first bytes are not TLS. */
+  readonly sni?: string;
+  readonly expect: ExpectedConnectionOutcome;
   readonly pending?: string;
 }
 
@@ -62,6 +91,7 @@ export interface CaseExpectation {
   readonly pending?: string;
   readonly diagnostics: readonly ExpectedDiagnostic[];
   readonly requests: readonly RequestCase[];
+  readonly connections: readonly ConnectionCase[];
   readonly clusters: readonly ClusterCase[];
 }
 
@@ -189,8 +219,9 @@ function request(v: unknown, where: string): RequestCase {
 }
 
 function cluster(v: unknown, where: string): ClusterCase {
-  const o = obj(v, where, ['from', 'name', 'type', 'endpoints', 'pending']);
+  const o = obj(v, where, ['from', 'name', 'type', 'endpoints', 'tls', 'tlsFailure', 'pending']);
   const type = optStr(o.type, `${where}.type`);
+  const tlsFailure = optStr(o.tlsFailure, `${where}.tlsFailure`);
   const pending = optStr(o.pending, `${where}.pending`);
   return {
     from: proxyRef(o.from, `${where}.from`),
@@ -199,12 +230,53 @@ function cluster(v: unknown, where: string): ClusterCase {
     ...(o.endpoints !== undefined
       ? { endpoints: list(o.endpoints, `${where}.endpoints`).map((e, i) => endpoint(e, `${where}.endpoints[${i}]`)) }
       : {}),
+    ...(o.tls !== undefined
+      ? { tls: oneOf(o.tls, ['SIMPLE', 'MUTUAL', 'ISTIO_MUTUAL', 'none'] as const, `${where}.tls`) }
+      : {}),
+    ...(tlsFailure !== undefined ? { tlsFailure } : {}),
+    ...(pending !== undefined ? { pending } : {}),
+  };
+}
+
+function connectionOutcome(v: unknown, where: string): ExpectedConnectionOutcome {
+  const o = obj(v, where, ['outcome', 'chain', 'cluster', 'routeConfig', 'tlsFailure']);
+  if (Object.keys(o).length === 0) fail(where, 'expect at least one thing');
+  const s = (k: string): Obj => (o[k] !== undefined ? { [k]: str(o[k], `${where}.${k}`) } : {});
+  return {
+    ...(o.outcome !== undefined
+      ? { outcome: oneOf(o.outcome, ['tcp-proxy', 'http', 'closed'] as const, `${where}.outcome`) }
+      : {}),
+    ...s('chain'),
+    ...s('cluster'),
+    ...s('routeConfig'),
+    ...s('tlsFailure'),
+  } as ExpectedConnectionOutcome;
+}
+
+function connection(v: unknown, where: string): ConnectionCase {
+  const o = obj(v, where, ['from', 'port', 'host', 'sni', 'expect', 'pending']);
+  const host = optStr(o.host, `${where}.host`);
+  const sni = optStr(o.sni, `${where}.sni`);
+  const pending = optStr(o.pending, `${where}.pending`);
+  return {
+    from: proxyRef(o.from, `${where}.from`),
+    port: num(o.port, `${where}.port`),
+    ...(host !== undefined ? { host } : {}),
+    ...(sni !== undefined ? { sni } : {}),
+    expect: connectionOutcome(o.expect, `${where}.expect`),
     ...(pending !== undefined ? { pending } : {}),
   };
 }
 
 export function readExpectation(text: string, file: string): CaseExpectation {
-  const o = obj(parse(text) ?? {}, file, ['description', 'pending', 'diagnostics', 'requests', 'clusters']);
+  const o = obj(parse(text) ?? {}, file, [
+    'description',
+    'pending',
+    'diagnostics',
+    'requests',
+    'connections',
+    'clusters',
+  ]);
   const description = optStr(o.description, `${file}: description`);
   const pending = optStr(o.pending, `${file}: pending`);
   // The expected findings are an exact set: the key must be there, `[]` for a clean configuration.
@@ -214,6 +286,7 @@ export function readExpectation(text: string, file: string): CaseExpectation {
     ...(pending !== undefined ? { pending } : {}),
     diagnostics: list(o.diagnostics, `${file}: diagnostics`).map((d, i) => diagnostic(d, `${file}: diagnostics[${i}]`)),
     requests: list(o.requests, `${file}: requests`).map((r, i) => request(r, `${file}: requests[${i}]`)),
+    connections: list(o.connections, `${file}: connections`).map((c, i) => connection(c, `${file}: connections[${i}]`)),
     clusters: list(o.clusters, `${file}: clusters`).map((c, i) => cluster(c, `${file}: clusters[${i}]`)),
   };
 }

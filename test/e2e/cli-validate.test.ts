@@ -4,10 +4,13 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import { EXAMPLES, tollgate } from '../helpers/processes.js';
+import { EXAMPLES, ROOT, tollgate } from '../helpers/processes.js';
 
 const MISTAKES = path.join(EXAMPLES, '..', 'mistakes');
 const example = (name: string): string => path.join(EXAMPLES, name);
+/** The YAML files of a corpus case (its expect.yaml left out). */
+const corpusCase = (name: string, ...files: string[]): string[] =>
+  files.flatMap((f) => ['-f', path.join(ROOT, 'test', 'corpus', name, f)]);
 // Offline commands never reach a controller; point them at a port nothing listens on to prove it.
 const NOWHERE = 'http://127.0.0.1:9';
 
@@ -93,6 +96,55 @@ describe('tollgate validate / analyze --offline', () => {
     const strict = await tollgate(['validate', ...files, '--failure-threshold', 'warning'], NOWHERE);
     assert.equal(strict.code, 1);
     assert.match(strict.stdout, /warning TG1005 Gateway default\/egress-gw/);
+  });
+
+  test('HTTPS mistakes: a passthrough server routed by http rules fails; certificate files are checked on this host', async () => {
+    const passthrough = await tollgate(
+      [
+        'validate',
+        ...corpusCase(
+          'broken-passthrough-with-http-routes',
+          'cnn-service-entry.yaml',
+          'egress-gateway.yaml',
+          'direct-cnn-through-egress-gateway.yaml',
+        ),
+      ],
+      NOWHERE,
+    );
+    assert.equal(passthrough.code, 1);
+    assert.match(
+      passthrough.stdout,
+      /direct-cnn-through-egress-gateway\.yaml:\d+:\d+: error TG1011 VirtualService default\/direct-cnn-through-egress-gateway spec\.http\[0\]: .*filter_chain_not_found/,
+    );
+    const files = corpusCase('broken-certificate-files', 'nginx-service-entry.yaml', 'originate-mtls.yaml');
+    const certificates = await tollgate(['validate', ...files, '-o', 'json'], NOWHERE);
+    assert.equal(certificates.code, 0, 'warnings only');
+    assert.deepEqual(
+      (JSON.parse(certificates.stdout) as Finding[]).filter((d) => d.code === 'TG1016').map((d) => d.field),
+      [
+        'spec.trafficPolicy.portLevelSettings[0].tls.clientCertificate',
+        'spec.trafficPolicy.portLevelSettings[0].tls.privateKey',
+        'spec.trafficPolicy.portLevelSettings[0].tls.caCertificates',
+      ],
+    );
+  });
+
+  test('a credentialName is not reported missing when no secrets folder was read', async () => {
+    const r = await tollgate(
+      [
+        'validate',
+        ...corpusCase(
+          'broken-credential-wrong-namespace',
+          'nginx-service-entry.yaml',
+          'egress-gateway.yaml',
+          'direct-nginx-through-egress-gateway.yaml',
+          'originate-mtls.yaml',
+        ),
+      ],
+      NOWHERE,
+    );
+    assert.equal(r.code, 0, r.stdout);
+    assert.doesNotMatch(r.stdout, /TG1014/);
   });
 
   test('a missing file is named; analyze without --offline and without a controller says so', async () => {

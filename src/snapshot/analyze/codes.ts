@@ -44,7 +44,7 @@ export const ANALYZER_CODES = {
     summary: "A Gateway server port that the gateway's Service does not expose.",
   },
   // tollgate's own, for the egress mistakes Istio users make most (resolution NONE behind a gateway, subsets out
-  // of reach, VirtualServices that never reach the gateway, SNI and mTLS mismatches).
+  // of reach, VirtualServices that never reach the gateway, SNI and mTLS mismatches, TLS origination, credentials).
   VirtualServiceNotBoundToMesh: {
     code: 'TG1001',
     level: 'info',
@@ -95,6 +95,45 @@ export const ANALYZER_CODES = {
     level: 'warning',
     summary:
       "A running gateway proxy that a Gateway selects but that lacks labels of its gateway Service's selector: 503 UH.",
+  },
+  PassthroughServerWithoutTlsRoutes: {
+    code: 'TG1011',
+    level: 'error',
+    summary:
+      'A PASSTHROUGH gateway server bound by http or tcp rules and no tls rule: it routes by SNI only and closes the connections.',
+  },
+  TlsOriginationOnTlsTraffic: {
+    code: 'TG1012',
+    level: 'warning',
+    summary:
+      'TLS originated (SIMPLE/MUTUAL) on a TLS/HTTPS port that only already-encrypted traffic reaches: TLS inside TLS.',
+  },
+  MeshL4RuleWithoutServicePort: {
+    code: 'TG1013',
+    level: 'warning',
+    summary:
+      'A mesh tls rule for hosts no service declares on a TLS/HTTPS port, or a tcp rule on a port not declared for TCP: sidecars never use it.',
+  },
+  CredentialNotFound: {
+    code: 'TG1014',
+    level: 'error',
+    summary: 'A credentialName with no folder under secrets/ in the namespace the proxy looks in: its TLS fails.',
+  },
+  CredentialIncomplete: {
+    code: 'TG1015',
+    level: 'error',
+    summary: 'A credential missing a part its mode needs: the certificate and key, or for MUTUAL servers the CA.',
+  },
+  CertificateFileUnreadable: {
+    code: 'TG1016',
+    level: 'warning',
+    summary: 'A certificate, key or CA file that cannot be read on this host, where local-mode proxies read it.',
+  },
+  GatewayPortTlsMismatch: {
+    code: 'TG1017',
+    level: 'error',
+    summary:
+      'A mesh route to a gateway port whose server expects other TLS than sidecars send (plaintext into ISTIO_MUTUAL, ISTIO_MUTUAL into HTTP).',
   },
 } as const satisfies Record<string, { code: string; level: DiagnosticLevel; summary: string }>;
 

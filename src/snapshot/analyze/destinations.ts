@@ -3,6 +3,9 @@ import type { ScopedMatch } from './rule-scope.js';
 
 export interface DestinationRef {
   readonly destination: Destination;
+  /** The rule it belongs to: its kind and index ("tls", 2 for spec.tls[2]). */
+  readonly kind: 'http' | 'tls' | 'tcp';
+  readonly rule: number;
   /** Field path of the destination object, e.g. "spec.http[0].route[1].destination". */
   readonly field: string;
   /** The matches of the rule the destination belongs to (empty: the rule matches everything). */
@@ -13,20 +16,24 @@ export interface DestinationRef {
 export function destinationsOf(vs: Resource<'VirtualService'>): DestinationRef[] {
   const out: DestinationRef[] = [];
   vs.spec.http.forEach((h, i) => {
+    const rule = { kind: 'http', rule: i, match: h.match } as const;
     h.route.forEach((r, j) =>
-      out.push({ destination: r.destination, field: `spec.http[${i}].route[${j}].destination`, match: h.match }),
+      out.push({ ...rule, destination: r.destination, field: `spec.http[${i}].route[${j}].destination` }),
     );
-    if (h.mirror) out.push({ destination: h.mirror, field: `spec.http[${i}].mirror`, match: h.match });
+    if (h.mirror) out.push({ ...rule, destination: h.mirror, field: `spec.http[${i}].mirror` });
   });
-  vs.spec.tls.forEach((t, i) =>
-    t.route.forEach((r, j) =>
-      out.push({ destination: r.destination, field: `spec.tls[${i}].route[${j}].destination`, match: t.match }),
-    ),
-  );
-  vs.spec.tcp.forEach((t, i) =>
-    t.route.forEach((r, j) =>
-      out.push({ destination: r.destination, field: `spec.tcp[${i}].route[${j}].destination`, match: t.match }),
-    ),
-  );
+  for (const kind of ['tls', 'tcp'] as const) {
+    vs.spec[kind].forEach((t, i) =>
+      t.route.forEach((r, j) =>
+        out.push({
+          kind,
+          rule: i,
+          match: t.match,
+          destination: r.destination,
+          field: `spec.${kind}[${i}].route[${j}].destination`,
+        }),
+      ),
+    );
+  }
   return out;
 }

@@ -1,8 +1,9 @@
 import type { Diagnostic, Resource } from '../../model/index.js';
-import { hostCovers, isWildcardHost } from '../host.js';
+import { isWildcardHost } from '../host.js';
 import type { Snapshot } from '../types.js';
 import { MESH_GATEWAY } from '../virtual-services.js';
 import { finding } from './codes.js';
+import { hostServices } from './host-services.js';
 import { matchGateways, rulesOf, type RuleRef } from './rule-scope.js';
 
 type VirtualService = Resource<'VirtualService'>;
@@ -12,16 +13,15 @@ const UNDECLARED_HTTP_PORT = 80;
 
 /** The ports sidecars can see traffic for `host` on, as the VirtualService's namespace sees the registry. */
 function hostPorts(snapshot: Snapshot, vs: VirtualService, host: string, kind: RuleRef['kind']): number[] {
-  const ns = vs.meta.namespace;
-  const ports: number[] = [];
-  const exact = snapshot.registry.resolve(host, ns) ?? snapshot.registry.lookup(host, ns);
-  if (exact) ports.push(...exact.ports.map((p) => p.number));
-  if (isWildcardHost(host)) {
-    for (const s of snapshot.registry.visibleTo(ns))
-      if (hostCovers(host, s.host)) ports.push(...s.ports.map((p) => p.number));
-  }
-  if (kind === 'http' && (!exact || isWildcardHost(host))) ports.push(UNDECLARED_HTTP_PORT);
+  const services = hostServices(snapshot, host, vs.meta.namespace);
+  const ports = services.all.flatMap((s) => s.ports.map((p) => p.number));
+  if (kind === 'http' && (!services.reached || isWildcardHost(host))) ports.push(UNDECLARED_HTTP_PORT);
   return ports;
+}
+
+/** Every port sidecars can see traffic for the VirtualService's hosts on, sorted. */
+function hostSidePorts(snapshot: Snapshot, vs: VirtualService, kind: RuleRef['kind']): number[] {
+  return [...new Set(vs.spec.hosts.flatMap((h) => hostPorts(snapshot, vs, h, kind)))].sort((a, b) => a - b);
 }
 
 function destinationPorts(snapshot: Snapshot, vs: VirtualService, rule: RuleRef): number[] {
@@ -38,6 +38,11 @@ function destinationPorts(snapshot: Snapshot, vs: VirtualService, rule: RuleRef)
   });
 }
 
+/** TG1004's condition: neither the VirtualService's hosts nor the rule's destinations are declared on `port`. */
+export function matchPortUndeclared(snapshot: Snapshot, vs: VirtualService, rule: RuleRef, port: number): boolean {
+  return !hostSidePorts(snapshot, vs, rule.kind).includes(port) && !destinationPorts(snapshot, vs, rule).includes(port);
+}
+
 /**
  * TG1004: a mesh rule (http, tls or tcp) whose match.port is a port that neither the VirtualService's hosts nor the
  * rule's destinations are declared with. Sidecars only build listeners and route configs for declared service
@@ -52,10 +57,8 @@ export function analyzeMeshRoutePorts(snapshot: Snapshot): Diagnostic[] {
     for (const rule of rulesOf(vs)) {
       rule.match.forEach((m, j) => {
         if (m.port === undefined || !matchGateways(vs, m).includes(MESH_GATEWAY)) return;
-        const hostSide = [...new Set(vs.spec.hosts.flatMap((h) => hostPorts(snapshot, vs, h, rule.kind)))].sort(
-          (a, b) => a - b,
-        );
-        if (hostSide.includes(m.port) || destinationPorts(snapshot, vs, rule).includes(m.port)) return;
+        if (!matchPortUndeclared(snapshot, vs, rule, m.port)) return;
+        const hostSide = hostSidePorts(snapshot, vs, rule.kind);
         out.push(
           finding(
             'MeshRouteNeverMatches',

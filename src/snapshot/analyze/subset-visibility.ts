@@ -1,55 +1,11 @@
-import type { Diagnostic, Labels, Resource } from '../../model/index.js';
-import { labelsMatch } from '../labels.js';
+import type { Diagnostic } from '../../model/index.js';
 import type { Snapshot } from '../types.js';
-import { isExportedTo } from '../visibility.js';
 import { MESH_GATEWAY } from '../virtual-services.js';
 import { finding } from './codes.js';
 import { destinationsOf } from './destinations.js';
-import { gatewayKey, matchesFor, rulesOf, type ScopedMatch } from './rule-scope.js';
+import { type Client, gatewayClients, meshClients } from './route-clients.js';
+import { matchesFor, rulesOf, type ScopedMatch } from './rule-scope.js';
 import { SubsetOwners } from './subset-owners.js';
-
-type VirtualService = Resource<'VirtualService'>;
-
-/** A proxy that may take a route: a workload's sidecar, or an egress gateway. */
-interface Client {
-  readonly namespace: string;
-  readonly labels: Labels;
-}
-
-function sourceAllows(m: ScopedMatch, c: Client): boolean {
-  if (m.sourceNamespace !== undefined && m.sourceNamespace !== c.namespace) return false;
-  return labelsMatch(m.sourceLabels ?? {}, c.labels);
-}
-
-/**
- * The sidecars a mesh rule reaches: the Deployments of every namespace the VirtualService is exported to, plus
- * one stand-in client per namespace it is written for (its own, and each namespace its exportTo names) even with
- * no workload there yet. sourceNamespace and sourceLabels narrow the set as they do in pilot.
- */
-function meshClients(snapshot: Snapshot, vs: VirtualService, matches: readonly ScopedMatch[]): Client[] {
-  const ns = vs.meta.namespace;
-  const named = [ns, ...vs.spec.exportTo.filter((e) => e !== '*' && e !== '.' && e !== '~')];
-  const candidates: Client[] = [
-    ...named.filter((n) => isExportedTo(vs.spec.exportTo, ns, n)).map((n) => ({ namespace: n, labels: {} })),
-    ...snapshot.byKind.Deployment.filter((d) => isExportedTo(vs.spec.exportTo, ns, d.meta.namespace)).map((d) => ({
-      namespace: d.meta.namespace,
-      labels: d.spec.podLabels,
-    })),
-  ];
-  return candidates.filter((c) => matches.some((m) => sourceAllows(m, c)));
-}
-
-/** The egress gateway workloads of every Gateway the rule applies at. */
-function gatewayClients(snapshot: Snapshot, vs: VirtualService, match: readonly ScopedMatch[]): Client[] {
-  const out: Client[] = [];
-  for (const gw of snapshot.byKind.Gateway) {
-    if (matchesFor(vs, match, gatewayKey(gw)).length === 0) continue;
-    for (const g of snapshot.egressGateways) {
-      if (labelsMatch(gw.spec.selector, g.labels)) out.push({ namespace: g.namespace, labels: g.labels });
-    }
-  }
-  return out;
-}
 
 /**
  * TG1003: a route names a subset that a DestinationRule defines, but some proxy taking the route looks that rule
