@@ -154,6 +154,16 @@ export class DataPlane {
     return { ok: true };
   }
 
+  /**
+   * Graceful shutdown (Envoy's drain): every listener keeps serving what is in flight and what still arrives,
+   * closing each connection after its response and idle ones at once, until none is left or `graceMs` has passed.
+   * Then the data plane is closed. Call it once the proxy is no longer an endpoint anywhere.
+   */
+  async drain(graceMs: number): Promise<void> {
+    await Promise.all([...this.handles.values()].map((h) => h.drain(graceMs)));
+    await this.close();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await this.queue;

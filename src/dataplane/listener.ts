@@ -52,6 +52,10 @@ export class ListenerHandle {
   /** Connections handed to the HTTP server by a CONNECT tunnel or a gateway chain, and what they route by. */
   private readonly tunnels = new WeakMap<object, { readonly host: string; readonly port: number }>();
   private readonly chains = new WeakMap<object, ChainScope>();
+  /** Set by drain(): every response closes its connection. */
+  private draining = false;
+  /** Called when the last connection closes during a drain. */
+  private onEmpty: (() => void) | undefined;
 
   private constructor(name: string, address: string, port: number, host: ListenerHost) {
     this.name = name;
@@ -92,7 +96,10 @@ export class ListenerHandle {
   private accept(socket: Socket): void {
     socket.on('error', ignore);
     this.sockets.add(socket);
-    socket.once('close', () => this.sockets.delete(socket));
+    socket.once('close', () => {
+      this.sockets.delete(socket);
+      if (this.sockets.size === 0) this.onEmpty?.();
+    });
     const c = this.config();
     const listener = c?.listeners.get(this.name);
     if (!c || !listener) {
@@ -140,6 +147,8 @@ export class ListenerHandle {
     const host = this.host;
     const http = this.http;
     http.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      // Draining: the response is served and its connection closed after it (HTTP/1.1 `Connection: close`).
+      if (this.draining) res.setHeader('connection', 'close');
       const c = this.config();
       const listener = c?.listeners.get(this.name);
       const scoped = listener && this.scopeOf(req.socket, listener);
@@ -192,6 +201,28 @@ export class ListenerHandle {
     http.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
       handleClientError(host.ctx, this.config(), err, socket);
     });
+  }
+
+  /**
+   * Envoy's drain: the listener still accepts and serves, but every response closes its connection and idle
+   * keep-alive connections close now. Resolves once no connection is left, or after `graceMs` (then the rest are
+   * cut); the listener is closed either way.
+   */
+  async drain(graceMs: number): Promise<void> {
+    this.draining = true;
+    this.http.closeIdleConnections();
+    if (this.sockets.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, graceMs);
+        timer.unref();
+        this.onEmpty = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    this.onEmpty = undefined;
+    await this.close(0);
   }
 
   /** Stops accepting; connections in flight get `graceMs` to finish before they are cut. */
