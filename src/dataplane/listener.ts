@@ -52,6 +52,13 @@ export class ListenerHandle {
   /** Connections handed to the HTTP server by a CONNECT tunnel or a gateway chain, and what they route by. */
   private readonly tunnels = new WeakMap<object, { readonly host: string; readonly port: number }>();
   private readonly chains = new WeakMap<object, ChainScope>();
+  /**
+   * HTTP connections and how many requests each has in flight (0: idle keep-alive). Kept here because the HTTP
+   * server is fed connections rather than listening itself, so Node tracks none for closeIdleConnections().
+   */
+  private readonly httpConnections = new Map<Socket, number>();
+  /** Responses in flight: a drain tells those not yet started that their connection closes. */
+  private readonly responses = new Set<ServerResponse>();
   /** Set by drain(): every response closes its connection. */
   private draining = false;
   /** Called when the last connection closes during a drain. */
@@ -146,7 +153,21 @@ export class ListenerHandle {
   private wireHttp(): void {
     const host = this.host;
     const http = this.http;
+    http.on('connection', (socket: Socket) => {
+      this.httpConnections.set(socket, 0);
+      socket.once('close', () => this.httpConnections.delete(socket));
+    });
     http.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      const socket = req.socket;
+      this.httpConnections.set(socket, (this.httpConnections.get(socket) ?? 0) + 1);
+      this.responses.add(res);
+      res.once('close', () => {
+        this.responses.delete(res);
+        const left = (this.httpConnections.get(socket) ?? 1) - 1;
+        if (this.httpConnections.has(socket)) this.httpConnections.set(socket, left);
+        // The response is written; close once it is flushed (the socket is half-open by design: end it whole).
+        if (this.draining && left === 0) socket.end(() => socket.destroy());
+      });
       // Draining: the response is served and its connection closed after it (HTTP/1.1 `Connection: close`).
       if (this.draining) res.setHeader('connection', 'close');
       const c = this.config();
@@ -168,6 +189,7 @@ export class ListenerHandle {
     // connection: local replies are written there and end it; a 101 from upstream turns it into a tunnel.
     http.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
       socket.on('error', ignore);
+      this.httpConnections.delete(socket); // a tunnel from now on: a drain lets it run to its grace
       const c = this.config();
       const listener = c?.listeners.get(this.name);
       const scoped = listener && this.scopeOf(socket, listener);
@@ -183,6 +205,7 @@ export class ListenerHandle {
     });
     http.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
       socket.on('error', ignore);
+      this.httpConnections.delete(socket);
       const c = this.config();
       const listener = c?.listeners.get(this.name);
       // A CONNECT inside a tunnel or on a gateway is not a new tunnel request: 404 NR, as Envoy's router.
@@ -210,7 +233,8 @@ export class ListenerHandle {
    */
   async drain(graceMs: number): Promise<void> {
     this.draining = true;
-    this.http.closeIdleConnections();
+    for (const res of this.responses) if (!res.headersSent) res.shouldKeepAlive = false;
+    this.closeIdle();
     if (this.sockets.size > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, graceMs);
@@ -225,6 +249,11 @@ export class ListenerHandle {
     await this.close(0);
   }
 
+  /** Closes the keep-alive connections with no request in flight. */
+  private closeIdle(): void {
+    for (const [socket, requests] of this.httpConnections) if (requests === 0) socket.destroy();
+  }
+
   /** Stops accepting; connections in flight get `graceMs` to finish before they are cut. */
   close(graceMs: number): Promise<void> {
     return new Promise<void>((resolve) => {
@@ -237,7 +266,7 @@ export class ListenerHandle {
         clearTimeout(timer);
         resolve();
       });
-      this.http.closeIdleConnections();
+      this.closeIdle();
       if (graceMs === 0) cut();
     });
   }
