@@ -61,6 +61,23 @@ export class AgentPool {
   }
 }
 
+/**
+ * Closes the pool's idle connections to ip:port: one of them turned out closed by its peer, so the others (made
+ * to the same peer, idle as long or longer) are as likely to be, and a request must not be sent on them.
+ */
+export function dropIdleConnections(agent: Agent, ip: string, port: number): void {
+  for (const sockets of Object.values(agent.freeSockets)) {
+    if (!sockets) continue;
+    // In place: the agent hands out sockets from these very lists.
+    for (let i = sockets.length - 1; i >= 0; i--) {
+      const s = sockets[i]!;
+      if (s.remoteAddress !== ip || s.remotePort !== port) continue;
+      sockets.splice(i, 1);
+      s.destroy();
+    }
+  }
+}
+
 function sameTls(a: CompiledCluster['tls'], b: CompiledCluster['tls']): boolean {
   if (a === b) return true;
   if (!a?.ok || !b?.ok) return false;

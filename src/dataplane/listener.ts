@@ -53,16 +53,18 @@ export class ListenerHandle {
   private readonly tunnels = new WeakMap<object, { readonly host: string; readonly port: number }>();
   private readonly chains = new WeakMap<object, ChainScope>();
   /**
-   * HTTP connections and how many requests each has in flight (0: idle keep-alive). Kept here because the HTTP
+   * HTTP connections: how many requests each has in flight, and whether one was served. Kept here because the HTTP
    * server is fed connections rather than listening itself, so Node tracks none for closeIdleConnections().
    */
-  private readonly httpConnections = new Map<Socket, number>();
+  private readonly httpConnections = new Map<Socket, { inFlight: number; served: boolean }>();
   /** Responses in flight: a drain tells those not yet started that their connection closes. */
   private readonly responses = new Set<ServerResponse>();
   /** Set by drain(): every response closes its connection. */
   private draining = false;
   /** Called when the last connection closes during a drain. */
   private onEmpty: (() => void) | undefined;
+  /** Ends a drain in progress without closing (revive). */
+  private stopDrain: (() => void) | undefined;
 
   private constructor(name: string, address: string, port: number, host: ListenerHost) {
     this.name = name;
@@ -154,19 +156,21 @@ export class ListenerHandle {
     const host = this.host;
     const http = this.http;
     http.on('connection', (socket: Socket) => {
-      this.httpConnections.set(socket, 0);
+      this.httpConnections.set(socket, { inFlight: 0, served: false });
       socket.once('close', () => this.httpConnections.delete(socket));
     });
     http.on('request', (req: IncomingMessage, res: ServerResponse) => {
       const socket = req.socket;
-      this.httpConnections.set(socket, (this.httpConnections.get(socket) ?? 0) + 1);
+      const conn = this.httpConnections.get(socket);
+      if (conn) conn.inFlight++;
       this.responses.add(res);
       res.once('close', () => {
         this.responses.delete(res);
-        const left = (this.httpConnections.get(socket) ?? 1) - 1;
-        if (this.httpConnections.has(socket)) this.httpConnections.set(socket, left);
+        if (!conn) return;
+        conn.inFlight--;
+        conn.served = true;
         // The response is written; close once it is flushed (the socket is half-open by design: end it whole).
-        if (this.draining && left === 0) socket.end(() => socket.destroy());
+        if (this.draining && conn.inFlight === 0) socket.end(() => socket.destroy());
       });
       // Draining: the response is served and its connection closed after it (HTTP/1.1 `Connection: close`).
       if (this.draining) res.setHeader('connection', 'close');
@@ -227,31 +231,57 @@ export class ListenerHandle {
   }
 
   /**
-   * Envoy's drain: the listener still accepts and serves, but every response closes its connection and idle
-   * keep-alive connections close now. Resolves once no connection is left, or after `graceMs` (then the rest are
-   * cut); the listener is closed either way.
+   * Envoy's drain: the listener keeps accepting and serving, but every response closes its connection and idle
+   * keep-alive connections close now. It closes once `minMs` has passed and no connection is left, or after
+   * `graceMs` (the rest are then cut). Accepting meanwhile serves the stragglers: requests a client routed here
+   * just before it learned otherwise. Resolves true when closed, false when revived first.
    */
-  async drain(graceMs: number): Promise<void> {
+  async drain(graceMs: number, minMs = 0): Promise<boolean> {
     this.draining = true;
     for (const res of this.responses) if (!res.headersSent) res.shouldKeepAlive = false;
     this.closeIdle();
-    if (this.sockets.size > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, graceMs);
-        timer.unref();
-        this.onEmpty = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
-    this.onEmpty = undefined;
+    const started = Date.now();
+    const outcome = await new Promise<'closed' | 'revived'>((resolve) => {
+      const finish = (how: 'closed' | 'revived'): void => {
+        clearTimeout(grace);
+        clearTimeout(least);
+        this.onEmpty = undefined;
+        this.stopDrain = undefined;
+        resolve(how);
+      };
+      const whenEmpty = (): void => {
+        if (this.sockets.size === 0 && Date.now() - started >= minMs) finish('closed');
+      };
+      const grace = setTimeout(() => finish('closed'), graceMs);
+      const least = setTimeout(whenEmpty, minMs);
+      grace.unref();
+      least.unref();
+      this.onEmpty = whenEmpty;
+      this.stopDrain = () => finish('revived');
+      whenEmpty();
+    });
+    if (outcome === 'revived') return false;
     await this.close(0);
+    return true;
   }
 
-  /** Closes the keep-alive connections with no request in flight. */
+  /**
+   * A push that adds back a listener on the address and port of one still draining takes the draining one over
+   * (under its new name), instead of failing to bind beside it.
+   */
+  revive(name: string): void {
+    this.stopDrain?.();
+    this.draining = false;
+    this.retired = undefined;
+    this.name = name;
+  }
+
+  /**
+   * Closes the keep-alive connections waiting for a next request. A connection that has not sent its first one
+   * yet is not idle: it was just opened to send one (it gets its answer, and `Connection: close` when draining).
+   */
   private closeIdle(): void {
-    for (const [socket, requests] of this.httpConnections) if (requests === 0) socket.destroy();
+    for (const [socket, conn] of this.httpConnections) if (conn.inFlight === 0 && conn.served) socket.destroy();
   }
 
   /** Stops accepting; connections in flight get `graceMs` to finish before they are cut. */

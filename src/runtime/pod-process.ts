@@ -30,6 +30,8 @@ export interface PodInfo {
   /** When the current process started (ms since the epoch); the pod's age counts from its first start. */
   readonly createdAt: number;
   readonly pid: number | undefined;
+  /** The last time its process ended without being asked to, as the supervisor saw it (ms since the epoch). */
+  readonly lastCrash?: { readonly at: number; readonly reason: string };
 }
 
 /** Restart backoff: from 200 ms, doubling, capped at 10 s; reset after 10 s of running (kubelet: 10 s to 5 min). */
@@ -46,6 +48,7 @@ export class PodProcess {
   private backoffMs = FIRST_BACKOFF_MS;
   private restartTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
+  private lastCrash: { at: number; reason: string } | undefined;
 
   constructor(
     private readonly program: ProxyProgram,
@@ -66,6 +69,7 @@ export class PodProcess {
       restarts: this.restarts,
       createdAt: this.createdAt,
       pid: this.child?.pid,
+      ...(this.lastCrash ? { lastCrash: this.lastCrash } : {}),
     };
   }
 
@@ -93,6 +97,7 @@ export class PodProcess {
       if (Date.now() - startedAt > STABLE_AFTER_MS) this.backoffMs = FIRST_BACKOFF_MS;
       this.phase = 'CrashLoopBackOff';
       this.restarts += 1;
+      this.lastCrash = { at: Date.now(), reason: signal ?? `exit code ${code}` };
       this.out.event(
         `exited (${signal ?? `code ${code}`}); restarting in ${this.backoffMs} ms (restart ${this.restarts})`,
       );
