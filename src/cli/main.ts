@@ -154,8 +154,8 @@ export async function main(argv: readonly string[]): Promise<void> {
 
   program
     .command('get')
-    .description('list resources in force')
-    .argument('<kind>', 'e.g. serviceentry, vs, gw, dr, deployment, all')
+    .description('list resources in force, or the proxy replicas (get pods)')
+    .argument('<kind>', 'e.g. serviceentry, vs, gw, dr, deployment, all, pods')
     .argument('[name]')
     .option('-n, --namespace <ns>', 'namespace', 'default')
     .option('-A, --all-namespaces', 'every namespace')
@@ -192,8 +192,8 @@ export async function main(argv: readonly string[]): Promise<void> {
 
   program
     .command('logs')
-    .description("a proxy's access log")
-    .argument('<proxy>', 'a workload or gateway name')
+    .description("a proxy's access log: one pod's, or every replica's of a workload or gateway, prefixed with the pod")
+    .argument('<proxy>', 'a pod, or a workload or gateway name')
     .option('-n, --namespace <ns>', 'namespace', 'default')
     .option('-f, --follow', 'keep printing new lines')
     .option('--tail <n>', 'only the last n lines')

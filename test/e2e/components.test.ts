@@ -178,6 +178,66 @@ describe('controller and proxies as separate processes', () => {
     assert.doesNotMatch(missing.stderr, /no such endpoint/);
   });
 
+  test('a second gateway replica (--pod): both serve, logs merges them by pod; SIGKILLed, nothing fails', async () => {
+    const token = path.join(configDir, '.tollgate', 'proxy-token');
+    const second = await start(
+      [
+        '--controller',
+        url,
+        'proxy',
+        '--token-file',
+        token,
+        '--dns-server',
+        dns.server,
+        'gateway',
+        '--name',
+        'istio-egressgateway',
+        '-n',
+        'istio-system',
+        '--pod',
+        'istio-egressgateway-b',
+        '--ip',
+        `${SUBNET}.3`,
+        '--label',
+        'istio=egressgateway',
+        '--label',
+        'app=istio-egressgateway',
+      ],
+      /gateway at/,
+    );
+    try {
+      const replicas = async () =>
+        (await tollgate(['status'], ref())).stdout
+          .split('\n')
+          .filter((l) => /^istio-egressgateway\.istio-system\s.*SYNCED.*Ready$/.test(l));
+      await eventually(async () => ((await replicas()).length === 2 ? true : undefined), 10_000, 'two ready replicas');
+      await eventually(
+        async () => {
+          assert.equal(await curl('http://httpbin.test:8000/replicas'), 301);
+          return second.output().includes('"path":"/replicas"') ? true : undefined;
+        },
+        10_000,
+        'the second replica serves',
+      );
+      const merged = await tollgate(['logs', 'istio-egressgateway', '-n', 'istio-system', '--tail', '1'], ref());
+      assert.deepEqual(
+        merged.stdout
+          .trim()
+          .split('\n')
+          .map((l) => /^\[pod\/([^/]+)\/istio-proxy\] \{/.exec(l)?.[1])
+          .sort(),
+        ['istio-egressgateway', 'istio-egressgateway-b'],
+      );
+      const gone = new Promise((resolve) => second.child.once('exit', resolve));
+      second.child.kill('SIGKILL');
+      await gone;
+      for (let i = 0; i < 10; i++) assert.equal(await curl(`http://httpbin.test:8000/after-kill-${i}`), 301);
+      await eventually(async () => ((await replicas()).length === 1 ? true : undefined), 10_000, 'one replica left');
+    } finally {
+      if (second.child.exitCode === null && second.child.signalCode === null) await second.stop();
+    }
+  });
+
   test('a WebSocket upgrade crosses sidecar and gateway, and echoes', async () => {
     const echoed = await new Promise<string>((resolve, reject) => {
       const req = http.request({
