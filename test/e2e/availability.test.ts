@@ -7,9 +7,9 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import { documents, SLEEP_DEPLOYMENT } from '../helpers/fixtures.js';
+import { documents, egressGateway, httpServiceEntry, SLEEP_DEPLOYMENT, viaEgressGateway } from '../helpers/fixtures.js';
 import { startLoad, wrkMissing, type LoadResult } from '../helpers/load.js';
-import { eventually, startUp, tempDir, tollgate, type UpProcess } from '../helpers/processes.js';
+import { eventually, prefixedPods, startUp, tempDir, tollgate, type UpProcess } from '../helpers/processes.js';
 
 const octet = (): number => 2 + Math.floor(Math.random() * 250);
 const CIDR = `127.${octet()}.${octet()}.0/24`;
@@ -24,37 +24,10 @@ spec:
       k8s: {replicaCount: ${n}}
 `;
 
-const SERVICE_ENTRY = `apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: site}
-spec:
-  hosts: [site.test]
-  ports: [{number: 80, name: http, protocol: HTTP}]
-  resolution: DNS
-`;
-
+const SERVICE_ENTRY = httpServiceEntry('site', 'site.test', 80);
 const VIA_GATEWAY = documents(
-  `apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {name: egress}
-spec:
-  selector: {istio: egressgateway}
-  servers:
-  - port: {number: 80, name: http, protocol: HTTP}
-    hosts: [site.test]
-`,
-  `apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: site-via-egress}
-spec:
-  hosts: [site.test]
-  gateways: [egress, mesh]
-  http:
-  - match: [{gateways: [mesh], port: 80}]
-    route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, port: {number: 80}}}]
-  - match: [{gateways: [egress], port: 80}]
-    route: [{destination: {host: site.test, port: {number: 80}}}]
-`,
+  egressGateway('egress', ['site.test']),
+  viaEgressGateway('site-via-egress', 'egress', 'site.test', 80),
 );
 
 interface PodView {
@@ -181,11 +154,7 @@ describe('egress gateway replicas under load', { skip: wrkMissing() }, () => {
     const merged = await tollgate(['logs', 'istio-egressgateway', '-n', 'istio-system', '--tail', '1'], up);
     assert.equal(merged.code, 0, merged.stderr);
     assert.deepEqual(
-      merged.stdout
-        .trim()
-        .split('\n')
-        .map((l) => /^\[pod\/([^/]+)\/istio-proxy\] \{/.exec(l)?.[1])
-        .sort(),
+      prefixedPods(merged.stdout),
       replicas.map((p) => p.pod).sort(),
       'one line per replica, each prefixed with its pod',
     );

@@ -8,8 +8,24 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { documents, egressGateway, httpServiceEntry, REGISTRY_ONLY, SLEEP_DEPLOYMENT } from '../helpers/fixtures.js';
-import { BIN, eventually, run, startDnsmasq, startRedirectSite, tempDir, tollgate } from '../helpers/processes.js';
+import {
+  documents,
+  egressGateway,
+  httpServiceEntry,
+  REGISTRY_ONLY,
+  SLEEP_DEPLOYMENT,
+  viaEgressGateway,
+} from '../helpers/fixtures.js';
+import {
+  BIN,
+  eventually,
+  prefixedPods,
+  run,
+  startDnsmasq,
+  startRedirectSite,
+  tempDir,
+  tollgate,
+} from '../helpers/processes.js';
 
 const octet = (): number => 2 + Math.floor(Math.random() * 250);
 const SUBNET = `127.${octet()}.${octet()}`;
@@ -21,18 +37,7 @@ const CONFIG = documents(
   REGISTRY_ONLY,
   httpServiceEntry('httpbin', 'httpbin.test', 8000),
   egressGateway('egress', ['httpbin.test']),
-  `apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: httpbin-via-egress}
-spec:
-  hosts: [httpbin.test]
-  gateways: [egress, mesh]
-  http:
-  - match: [{gateways: [mesh], port: 8000}]
-    route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, port: {number: 80}}}]
-  - match: [{gateways: [egress], port: 80}]
-    route: [{destination: {host: httpbin.test, port: {number: 8000}}}]
-`,
+  viaEgressGateway('httpbin-via-egress', 'egress', 'httpbin.test', 8000),
 );
 
 interface Proc {
@@ -220,14 +225,7 @@ describe('controller and proxies as separate processes', () => {
         'the second replica serves',
       );
       const merged = await tollgate(['logs', 'istio-egressgateway', '-n', 'istio-system', '--tail', '1'], ref());
-      assert.deepEqual(
-        merged.stdout
-          .trim()
-          .split('\n')
-          .map((l) => /^\[pod\/([^/]+)\/istio-proxy\] \{/.exec(l)?.[1])
-          .sort(),
-        ['istio-egressgateway', 'istio-egressgateway-b'],
-      );
+      assert.deepEqual(prefixedPods(merged.stdout), ['istio-egressgateway', 'istio-egressgateway-b']);
       const gone = new Promise((resolve) => second.child.once('exit', resolve));
       second.child.kill('SIGKILL');
       await gone;
