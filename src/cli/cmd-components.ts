@@ -1,5 +1,6 @@
 // The components as separate processes: `tollgate controller` (istiod's role) and `tollgate proxy` (one sidecar
 // or gateway). They speak the same discovery protocol that `tollgate up` uses in-process.
+import fs from 'node:fs';
 import path from 'node:path';
 import {
   Controller,
@@ -31,22 +32,35 @@ export async function controllerCommand(opts: { configDir: string; listen: strin
   out(`controller | admin token ${tokenPath(dir, 'admin')}; proxies join with ${tokenPath(dir, 'proxy')}`);
   out('controller | ready');
   await untilSignal();
+  // Graceful: requests in flight (an apply) finish; proxies keep their config and reconnect to the next controller.
+  out('controller | draining');
+  await admin.drain(CONTROLLER_DRAIN_MS);
   controller.stop();
-  await admin.close();
   return 0;
 }
+
+/** How long a stopping controller lets requests in flight finish. */
+export const CONTROLLER_DRAIN_MS = 5_000;
 
 export interface ProxyOptions {
   readonly type: string;
   readonly name: string;
   readonly namespace: string;
   readonly ip: string;
+  /** The pod's name (one replica of `name`); absent: the proxy goes by `name`. */
+  readonly pod?: string;
   readonly label: readonly string[];
   readonly serviceAccount?: string;
   readonly dnsServer: readonly string[];
   readonly connectTo: readonly string[];
+  /** PEM files of CAs trusted for upstream TLS beyond the system store (`--trusted-ca`). */
+  readonly trustedCa: readonly string[];
   /** Where the proxy join token is. */
   readonly token: TokenSource;
+  /** How long a SIGTERM lets connections finish ("5s"). */
+  readonly drainTimeoutMs: number;
+  /** Run by a supervisor: standard input is its pipe, and its closing means the supervisor is gone. */
+  readonly supervised?: boolean;
 }
 
 export async function proxyCommand(opts: ProxyOptions, controller: string): Promise<number> {
@@ -68,21 +82,23 @@ export async function proxyCommand(opts: ProxyOptions, controller: string): Prom
       `no proxy join token at ${opts.token.path} (from ${opts.token.from}): pass --token-file with a copy of the ` +
         "controller's <config-dir>/.tollgate/proxy-token",
     );
-  const prefix = `${opts.name}.${opts.namespace}`;
+  const prefix = `${opts.pod ?? opts.name}.${opts.namespace}`;
   const runner = new ProxyRunner({
     controller,
     token,
     node: {
-      id: nodeId(type, opts.ip, opts.name, opts.namespace),
+      id: nodeId(type, opts.ip, opts.pod ?? opts.name, opts.namespace),
       type,
       name: opts.name,
       namespace: opts.namespace,
+      ...(opts.pod !== undefined ? { pod: opts.pod } : {}),
       ip: opts.ip,
       labels,
       serviceAccount: opts.serviceAccount ?? (type === 'router' ? `${opts.name}-service-account` : 'default'),
     },
     resolver: opts.dnsServer.length > 0 ? dnsServerResolver([...opts.dnsServer]) : systemResolver(),
     connectTo: opts.connectTo.map(parseConnectTo),
+    trustedCas: opts.trustedCa.map((file) => readTrustedCa(file)),
     stdout: out,
     event: (message) => process.stderr.write(`${prefix} | ${message}\n`),
   });
@@ -91,10 +107,34 @@ export async function proxyCommand(opts: ProxyOptions, controller: string): Prom
   process.stderr.write(
     `${prefix} | ${type === 'router' ? 'gateway' : 'sidecar'} at ${opts.ip}, controller ${controller}, access log at ${admin.url}/logs\n`,
   );
-  await untilSignal();
-  await runner.stop();
+  await (opts.supervised ? Promise.race([untilSignal(), untilClosed(process.stdin)]) : untilSignal());
+  if (opts.supervised) process.stdin.destroy();
+  // Envoy's drain: leave the endpoints, let what is in flight (and what still arrives) finish, then exit.
+  process.stderr.write(`${prefix} | draining (up to ${opts.drainTimeoutMs} ms)\n`);
+  await runner.drain(opts.drainTimeoutMs);
   await admin.close();
+  process.stderr.write(`${prefix} | drained\n`);
   return 0;
+}
+
+/** Resolves when the stream ends: a supervisor's pipe closes when the supervisor exits, however it exits. */
+function untilClosed(stream: NodeJS.ReadableStream): Promise<void> {
+  return new Promise((resolve) => {
+    stream.on('data', () => {});
+    stream.once('end', () => resolve());
+    stream.once('error', () => resolve());
+  });
+}
+
+function readTrustedCa(file: string): string {
+  let pem: string;
+  try {
+    pem = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Error(`--trusted-ca ${file}: ${(err as Error).message}`);
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error(`--trusted-ca ${file}: no PEM certificate in it`);
+  return pem;
 }
 
 function fail(type: string): never {

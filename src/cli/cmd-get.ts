@@ -3,6 +3,7 @@ import { parse as parseYamlText, parseDocument, stringify as toYaml } from 'yaml
 import type { ProxyStatus } from '../controller/index.js';
 import { KINDS, type Kind } from '../model/index.js';
 import type { AdminClient } from './client.js';
+import { getPodsCommand, POD_KIND_NAMES } from './cmd-get-pods.js';
 import { COLUMNS, type ColumnContext, type Row } from './get-columns.js';
 import { table, type Io } from './io.js';
 import { parseKind, qualifiedName } from './kinds.js';
@@ -27,6 +28,7 @@ export async function getCommand(
   name: string | undefined,
   opts: { namespace: string; allNamespaces: boolean; output: GetOutput | undefined },
 ): Promise<number> {
+  if (POD_KIND_NAMES.has(kindArg.toLowerCase())) return getPodsCommand(client, io, name, opts);
   const kind = kindArg.toLowerCase() === 'all' ? undefined : parseKind(kindArg);
   const params = new URLSearchParams();
   if (kind) params.set('kind', kind);

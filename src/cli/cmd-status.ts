@@ -21,8 +21,10 @@ export async function statusCommand(client: AdminClient, io: Io): Promise<number
     p.ip ?? '-',
     p.acked ?? '-',
     p.synced ? 'SYNCED' : p.nack ? 'REJECTED' : p.connected ? 'STALE' : 'NOT CONNECTED',
+    p.pod,
+    podState(p),
   ]);
-  io.out(table([['PROXY', 'TYPE', 'ADDRESS', 'VERSION', 'STATUS'], ...rows]));
+  io.out(table([['PROXY', 'TYPE', 'ADDRESS', 'VERSION', 'STATUS', 'POD', 'STATE'], ...rows]));
   io.out(`controller config version ${body.version}`);
   const lagging = body.proxies.filter((p) => !p.synced);
   for (const p of lagging) io.err(describeLag(p, body.version));
@@ -30,4 +32,10 @@ export async function statusCommand(client: AdminClient, io: Io): Promise<number
   for (const d of serious) io.err(formatDiagnostic(d));
   const degraded = describeConfigState(io, body.config);
   return lagging.length === 0 && !degraded ? 0 : 1;
+}
+
+/** Whether the replica is an endpoint of its Services: Ready, Starting (no config applied yet), Draining, or -. */
+export function podState(p: ProxyStatus): string {
+  if (!p.connected) return '-';
+  return p.draining ? 'Draining' : p.ready ? 'Ready' : 'Starting';
 }

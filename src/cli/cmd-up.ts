@@ -1,6 +1,6 @@
 // `tollgate up`: the local mesh in the foreground until SIGINT / SIGTERM.
 import path from 'node:path';
-import { dnsServerResolver, parseConnectTo, systemResolver } from '../dataplane/index.js';
+import { dnsServerResolver, parseConnectTo } from '../dataplane/index.js';
 import { LocalMesh } from '../runtime/index.js';
 import { tokenPath } from '../controller/index.js';
 import { DEFAULT_CONFIG_DIR, DEFAULT_CONTROLLER } from './client.js';
@@ -21,12 +21,16 @@ export async function upCommand(opts: UpOptions, controllerOption: string | unde
     opts.listen ?? new URL(controllerOption ?? process.env.TOLLGATE_CONTROLLER ?? DEFAULT_CONTROLLER).host,
   );
   const out = (line: string): void => void process.stdout.write(`${line}\n`);
+  // Checked here, where the user typed them (setServers refuses a malformed one); the proxies get them as given.
+  if (opts.dnsServer.length > 0) dnsServerResolver([...opts.dnsServer]);
   const mesh = new LocalMesh({
     configDir: path.resolve(opts.configDir),
     listen,
     podCidr: opts.podCidr,
-    resolver: opts.dnsServer.length > 0 ? dnsServerResolver([...opts.dnsServer]) : systemResolver(),
-    connectTo: opts.connectTo.map(parseConnectTo),
+    dnsServers: opts.dnsServer,
+    connectTo: opts.connectTo.filter((rule) => parseConnectTo(rule)),
+    // Each proxy replica is this same program run as `tollgate proxy ...`.
+    program: { command: process.execPath, args: [...process.execArgv, process.argv[1]!] },
     standIns: opts.standIn,
     seeds: opts.seed.length > 0 ? await readInputFiles(opts.seed) : [],
     out,
@@ -40,7 +44,7 @@ export async function upCommand(opts: UpOptions, controllerOption: string | unde
   out(`tollgate | admin token: ${tokenPath(path.resolve(opts.configDir), 'admin')}`);
   out('tollgate | ready');
   await untilSignal();
-  out('tollgate | shutting down');
+  out('tollgate | shutting down: draining the proxies');
   await mesh.stop();
   return 0;
 }

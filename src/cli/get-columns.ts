@@ -57,9 +57,16 @@ function labels(map: unknown): string {
 const AGE: Column = { header: 'AGE', value: (row, ctx) => age(row.created, ctx.now) };
 const SOURCE: Column = { header: 'SOURCE', value: (row) => `${row.source.file}:${row.source.line}`, wide: true };
 
-/** A Deployment is one pod in local mode: ready when its sidecar is connected and has the current config. */
-function sidecarOf(row: Row, ctx: ColumnContext): ProxyStatus | undefined {
-  return ctx.proxies.find((p) => p.type === 'sidecar' && p.name === row.name && p.namespace === row.namespace);
+/** A Deployment's pods in local mode: one sidecar per replica. */
+function podsOf(row: Row, ctx: ColumnContext): ProxyStatus[] {
+  return ctx.proxies.filter(
+    (p) => p.type === 'sidecar' && p.declared && p.name === row.name && p.namespace === row.namespace,
+  );
+}
+
+/** Ready: an endpoint with the current config. Up to date: the current config. Available: connected. */
+function replicaCount(row: Row, ctx: ColumnContext, counts: (p: ProxyStatus) => boolean): number {
+  return podsOf(row, ctx).filter(counts).length;
 }
 
 const containers = (row: Row): { name?: unknown; image?: unknown }[] => {
@@ -99,9 +106,12 @@ export const COLUMNS: Record<Kind, readonly Column[]> = {
     SOURCE,
   ],
   Deployment: [
-    { header: 'READY', value: (row, ctx) => `${sidecarOf(row, ctx)?.synced ? 1 : 0}/1` },
-    { header: 'UP-TO-DATE', value: (row, ctx) => (sidecarOf(row, ctx)?.synced ? '1' : '0') },
-    { header: 'AVAILABLE', value: (row, ctx) => (sidecarOf(row, ctx)?.connected ? '1' : '0') },
+    {
+      header: 'READY',
+      value: (row, ctx) => `${replicaCount(row, ctx, (p) => p.synced && p.ready)}/${podsOf(row, ctx).length}`,
+    },
+    { header: 'UP-TO-DATE', value: (row, ctx) => String(replicaCount(row, ctx, (p) => p.synced)) },
+    { header: 'AVAILABLE', value: (row, ctx) => String(replicaCount(row, ctx, (p) => p.connected)) },
     AGE,
     {
       header: 'CONTAINERS',

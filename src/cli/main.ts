@@ -74,24 +74,39 @@ export async function main(argv: readonly string[]): Promise<void> {
     .requiredOption('--name <name>', 'the workload or gateway name')
     .option('-n, --namespace <ns>', 'namespace', 'default')
     .requiredOption('--ip <address>', 'the pod address: listeners bind here, upstream connections come from here')
+    .option('--pod <name>', "the pod's name, when the proxy is one replica of several (status and logs go by it)")
     .option('--label <key=value>', 'a pod label (repeatable)', collect, [])
     .option('--service-account <name>', 'the service account')
     .option('--dns-server <host:port>', 'resolve external names through this DNS server (repeatable)', collect, [])
     .option('--connect-to <h1:p1:h2:p2>', "dial h2:p2 instead of h1:p1, as curl's option (repeatable)", collect, [])
+    .option(
+      '--trusted-ca <file>',
+      'trust this PEM CA for upstream TLS too, besides the system trust store (repeatable)',
+      collect,
+      [],
+    )
     .option('--token-file <file>', "the proxy join token (default: the config dir's .tollgate/proxy-token)")
-    .action(async (type: string, opts: Omit<ProxyOptions, 'type' | 'token'> & { tokenFile?: string }) => {
-      const { proxyCommand } = await import('./cmd-components.js');
-      done(
-        await proxyCommand(
-          {
-            ...opts,
-            type,
-            token: tokenSource('proxy', { tokenFile: opts.tokenFile, configDir: globals().configDir }, {}),
-          },
-          controllerUrl(globals().controller),
-        ),
-      );
-    });
+    .option('--drain-timeout <duration>', 'on SIGTERM, how long connections may take to finish', '5s')
+    .option('--supervised', 'standard input is a pipe from a supervisor (tollgate up): drain and exit when it closes')
+    .action(
+      async (
+        type: string,
+        opts: Omit<ProxyOptions, 'type' | 'token' | 'drainTimeoutMs'> & { tokenFile?: string; drainTimeout: string },
+      ) => {
+        const { proxyCommand } = await import('./cmd-components.js');
+        done(
+          await proxyCommand(
+            {
+              ...opts,
+              type,
+              drainTimeoutMs: parseTimeout(opts.drainTimeout),
+              token: tokenSource('proxy', { tokenFile: opts.tokenFile, configDir: globals().configDir }, {}),
+            },
+            controllerUrl(globals().controller),
+          ),
+        );
+      },
+    );
 
   program
     .command('apply')
@@ -145,8 +160,8 @@ export async function main(argv: readonly string[]): Promise<void> {
 
   program
     .command('get')
-    .description('list resources in force')
-    .argument('<kind>', 'e.g. serviceentry, vs, gw, dr, deployment, all')
+    .description('list resources in force, or the proxy replicas (get pods)')
+    .argument('<kind>', 'e.g. serviceentry, vs, gw, dr, deployment, all, pods')
     .argument('[name]')
     .option('-n, --namespace <ns>', 'namespace', 'default')
     .option('-A, --all-namespaces', 'every namespace')
@@ -188,8 +203,8 @@ export async function main(argv: readonly string[]): Promise<void> {
 
   program
     .command('logs')
-    .description("a proxy's access log")
-    .argument('<proxy>', 'a workload or gateway name')
+    .description("a proxy's access log: one pod's, or every replica's of a workload or gateway, prefixed with the pod")
+    .argument('<proxy>', 'a pod, or a workload or gateway name')
     .option('-n, --namespace <ns>', 'namespace', 'default')
     .option('-f, --follow', 'keep printing new lines')
     .option('--tail <n>', 'only the last n lines')

@@ -23,6 +23,7 @@ import {
   array,
   boolean,
   DISCOVERY_PATH,
+  DRAIN_PATH,
   integer,
   object,
   oneOf,
@@ -33,7 +34,7 @@ import {
 import { KINDS } from '../model/index.js';
 import type { Controller, SubmittedFile } from './controller.js';
 import type { Authenticator, Role } from './credentials.js';
-import { discoveryAck, discoveryStream } from './discovery-endpoint.js';
+import { discoveryAck, discoveryDrain, discoveryStream } from './discovery-endpoint.js';
 import { BODY_LIMITS, decodeParam, HttpError, pathSegment, readJson, sendJson } from './http-io.js';
 
 export { HttpError, sendJson } from './http-io.js';
@@ -43,6 +44,11 @@ export type ExtraRoute = (req: http.IncomingMessage, res: http.ServerResponse, u
 export interface AdminServer {
   readonly url: string;
   close(): Promise<void>;
+  /**
+   * Graceful shutdown: stops accepting, lets requests in flight (an apply, a status) finish for up to `graceMs`,
+   * then closes every connection; long-lived streams (discovery, followed logs) are not waited for.
+   */
+  drain(graceMs: number): Promise<void>;
 }
 
 export interface AdminServerOptions {
@@ -53,7 +59,17 @@ export interface AdminServerOptions {
 
 export async function startAdminServer(controller: Controller, options: AdminServerOptions): Promise<AdminServer> {
   const { listen } = options;
+  // Requests a drain waits for: everything but the streams that never end by themselves.
+  const inFlight = new Set<http.ServerResponse>();
+  let idle: (() => void) | undefined;
   const server = http.createServer((req, res) => {
+    if (!isStream(req)) {
+      inFlight.add(res);
+      res.once('close', () => {
+        inFlight.delete(res);
+        if (inFlight.size === 0) idle?.();
+      });
+    }
     void handle(controller, options, req, res).catch((err: unknown) => {
       const status = err instanceof HttpError ? err.status : 500;
       const message = err instanceof Error ? err.message : String(err);
@@ -86,7 +102,27 @@ export async function startAdminServer(controller: Controller, options: AdminSer
         server.close(() => resolve());
         server.closeAllConnections();
       }),
+    drain: async (graceMs) => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      if (inFlight.size > 0) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, graceMs);
+          idle = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+      server.closeAllConnections();
+      await closed;
+    },
   };
+}
+
+function isStream(req: http.IncomingMessage): boolean {
+  const url = req.url ?? '';
+  return url.startsWith(DISCOVERY_PATH) && !url.startsWith(`${DISCOVERY_PATH}/`) ? true : /[?&]follow=1/.test(url);
 }
 
 const files: Decoder<SubmittedFile[]> = array(object({ name: string({ maxLength: 4096 }), content: string() }), 10_000);
@@ -124,11 +160,10 @@ async function handle(
   }
   const route = `${req.method} ${url.pathname}`;
   if (route === 'GET /healthz') return sendJson(res, 200, { ok: true, version: controller.snapshot.version });
-  if (route === `POST ${DISCOVERY_PATH}` || route === `POST ${ACK_PATH}`) {
+  if (route === `POST ${DISCOVERY_PATH}` || route === `POST ${ACK_PATH}` || route === `POST ${DRAIN_PATH}`) {
     authorize(options, req, 'proxy');
-    return route === `POST ${DISCOVERY_PATH}`
-      ? discoveryStream(controller, req, res)
-      : discoveryAck(controller, req, res);
+    if (route === `POST ${DISCOVERY_PATH}`) return discoveryStream(controller, req, res);
+    return route === `POST ${ACK_PATH}` ? discoveryAck(controller, req, res) : discoveryDrain(controller, req, res);
   }
   authorize(options, req, 'admin');
   switch (route) {

@@ -11,20 +11,32 @@ export interface ProxyCapacity {
   readonly setting: string;
 }
 
-export const proxyKey = (p: { type: string; namespace: string; name: string }): string =>
-  `${p.type}/${p.namespace}/${p.name}`;
+/** One replica: what needs a pod address. */
+export const podKey = (p: { type: string; namespace: string; pod: string }): string =>
+  `${p.type}/${p.namespace}/${p.pod}`;
+
+/** Every pod of the declarations, gateways first, in declared order. */
+function podsOf(declared: readonly ProxyDeclaration[]): { decl: ProxyDeclaration; key: string }[] {
+  return declared.flatMap((d) => d.pods.map((pod) => ({ decl: d, key: podKey({ ...d, pod }) })));
+}
 
 /**
- * The declared proxies that find no place: those in `keep` (already running) keep theirs, the others take what is
- * left in declared order (gateways first), as the local mesh hands addresses out.
+ * The declarations with pods that find no place: pods in `keep` (already running) keep theirs, the others take
+ * what is left in declared order (gateways first), as the local mesh hands addresses out.
  */
 export function overCapacity(
   declared: readonly ProxyDeclaration[],
   keep: ReadonlySet<string>,
   capacity: ProxyCapacity,
 ): ProxyDeclaration[] {
-  const ordered = [...declared.filter((p) => keep.has(proxyKey(p))), ...declared.filter((p) => !keep.has(proxyKey(p)))];
-  return ordered.slice(capacity.limit);
+  const pods = podsOf(declared);
+  const ordered = [...pods.filter((p) => keep.has(p.key)), ...pods.filter((p) => !keep.has(p.key))];
+  return [...new Set(ordered.slice(capacity.limit).map((p) => p.decl))];
+}
+
+/** The pod keys of the declarations, for `keep` above. */
+export function podKeys(declared: readonly ProxyDeclaration[]): Set<string> {
+  return new Set(podsOf(declared).map((p) => p.key));
 }
 
 export function capacityFindings(
@@ -33,17 +45,19 @@ export function capacityFindings(
   capacity: ProxyCapacity,
 ): Diagnostic[] {
   const deployments = new Map(snapshot.byKind.Deployment.map((d) => [resourceKey(d), d] as const));
-  const gateways = snapshot.proxies.filter((p) => p.type === 'router').length;
-  const sidecars = snapshot.proxies.length - gateways;
+  const count = (type: string): number =>
+    snapshot.proxies.filter((p) => p.type === type).reduce((n, p) => n + p.pods.length, 0);
+  const gateways = count('router');
+  const sidecars = count('sidecar');
   return left.map((p) => {
     const deployment = p.type === 'sidecar' ? deployments.get(resourceKey({ kind: 'Deployment', meta: p })) : undefined;
     const what = deployment
-      ? `Deployment ${p.namespace}/${p.name} needs a pod address for its sidecar`
-      : `egress gateway ${p.namespace}/${p.name} needs a pod address`;
+      ? `Deployment ${p.namespace}/${p.name} needs a pod address for each sidecar (${p.replicas} replicas)`
+      : `egress gateway ${p.namespace}/${p.name} needs a pod address for each of its ${p.replicas} replicas`;
     return makeDiagnostic('ProxyCapacityExceeded', {
       message:
-        `${what}, but ${capacity.setting} has ${capacity.limit} and the mesh declares ${snapshot.proxies.length} ` +
-        `proxies (${gateways} gateways, ${sidecars} sidecars)`,
+        `${what}, but ${capacity.setting} has ${capacity.limit} and the mesh declares ${gateways + sidecars} ` +
+        `proxies (${gateways} gateway replicas, ${sidecars} sidecars)`,
       ...(deployment
         ? {
             position: deployment.source,
@@ -51,7 +65,7 @@ export function capacityFindings(
             field: 'metadata.name',
           }
         : {}),
-      hint: 'start `tollgate up` with a wider --pod-cidr (127.0.96.0/20 holds 4094), or remove a Deployment',
+      hint: 'start `tollgate up` with a wider --pod-cidr (127.0.96.0/20 holds 4094), or remove a Deployment or replicas',
     });
   });
 }

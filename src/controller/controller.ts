@@ -3,55 +3,33 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { hasErrors, resourceKey, type AnyResource, type Diagnostic, type Kind } from '../model/index.js';
-import type { NodeIdentity, ProxyConfig } from '../proxy-config/types.js';
-import { buildSnapshot, type Snapshot } from '../snapshot/index.js';
+import { podName, type NodeIdentity, type ProxyConfig } from '../proxy-config/types.js';
+import { buildSnapshot, type ProxyDeclaration, type Snapshot } from '../snapshot/index.js';
 import { translate } from '../translation/index.js';
 import { makeDiagnostic } from '../validation/index.js';
 import { analysisOf, analyzeFiles, mergeOver, parseFiles, type SubmittedFile } from './analysis.js';
-import { capacityFindings, overCapacity, type ProxyCapacity, proxyKey } from './capacity.js';
+import { capacityFindings, overCapacity, podKey, podKeys, type ProxyCapacity } from './capacity.js';
 import { ConfigDirectory } from './config-dir.js';
 import { FirstSeen } from './first-seen.js';
-import { type IssuedIdentity, MeshCa, WORKLOAD_CERT_TTL_MS } from './mesh-ca.js';
+import { MeshCa, WORKLOAD_CERT_TTL_MS } from './mesh-ca.js';
 import { SecretStore } from './secret-store.js';
 import { readGeneration, writeGeneration } from './generation.js';
+import { whenAnswered, type ProxyState, type ProxyStream } from './proxy-state.js';
+import { podStatuses } from './pod-status.js';
+import { Rollout } from './rollout.js';
 
-export interface ProxyStream {
-  /** First on every stream: the session that the proxy's ACKs must carry. */
-  open(session: string): void;
-  send(version: string, config: ProxyConfig): void;
-  close(): void;
-}
+export type { ProxyStream } from './proxy-state.js';
 
 export type ConnectResult = { readonly ok: true } | { readonly ok: false; readonly error: string };
 
 /** accepted; no such proxy connected; or a session that is not the one of its stream (someone else's ACK). */
 export type AckResult = 'accepted' | 'unknown-proxy' | 'wrong-session';
 
-interface ProxyState {
-  node: NodeIdentity;
-  stream: ProxyStream;
-  session: string;
-  connectedAt: number;
-  /** The public key the proxy made for its mesh identity, and the certificate last issued for it. */
-  publicKey?: string;
-  identity?: IssuedIdentity;
-  sent?: string;
-  acked?: string;
-  nack?: { version: string; error: string };
-}
+export type { ProxyStatus } from './pod-status.js';
+import type { ProxyStatus } from './pod-status.js';
 
-export interface ProxyStatus {
-  readonly name: string;
-  readonly namespace: string;
-  readonly type: string;
-  readonly ip?: string;
-  readonly connected: boolean;
-  readonly declared: boolean;
-  readonly sent?: string;
-  readonly acked?: string;
-  readonly nack?: { version: string; error: string };
-  readonly synced: boolean;
-}
+/** What a drain request came to. */
+export type DrainResult = AckResult | 'timeout';
 
 export type { SubmittedFile } from './analysis.js';
 
@@ -87,6 +65,8 @@ export interface ControllerOptions {
   readonly newSession?: () => string;
   /** How many proxies can run (local mode: the pod addresses of --pod-cidr); unbounded when absent. */
   readonly proxyCapacity?: ProxyCapacity;
+  /** How long a push step waits for a proxy's ACK before going on without it (rollout.ts). */
+  readonly ackWaitMs?: number;
 }
 
 export class Controller extends EventEmitter {
@@ -107,6 +87,7 @@ export class Controller extends EventEmitter {
   private readonly capacity: ProxyCapacity | undefined;
   private ca: MeshCa | undefined;
   private renewTimer: NodeJS.Timeout | undefined;
+  private readonly rollout: Rollout;
 
   constructor(configDir: string, options: ControllerOptions = {}) {
     super();
@@ -118,6 +99,17 @@ export class Controller extends EventEmitter {
     });
     this.firstSeen = new FirstSeen(configDir);
     this.secrets = new SecretStore(configDir, (message) => this.emit('warning', message));
+    this.rollout = new Rollout(
+      {
+        connected: () => [...this.proxies.values()],
+        isConnected: (state) => this.proxies.get(state.node.id) === state,
+        translate: (node, snapshot) => this.translateFor(node, snapshot),
+        send: (state, version, config) => this.send(state, version, config),
+        withheld: () => this.store.withheld() !== undefined,
+        warn: (message) => this.emit('warning', message),
+      },
+      options.ackWaitMs,
+    );
   }
 
   get snapshot(): Snapshot {
@@ -159,6 +151,16 @@ export class Controller extends EventEmitter {
     this.proxies.clear();
   }
 
+  /** The snapshot every connected proxy has been pushed (the last one rolled out completely). */
+  get served(): Snapshot | undefined {
+    return this.rollout.servedSnapshot;
+  }
+
+  /** Resolves true once `version` (or a later one) has reached every connected proxy; false after `timeoutMs`. */
+  whenServed(version: string, timeoutMs: number): Promise<boolean> {
+    return this.rollout.whenServed(version, timeoutMs);
+  }
+
   /** Diagnostics of the resources in force: ingest and validation of the directory, and the analyzers. */
   diagnostics(): Diagnostic[] {
     return [...this.store.diagnostics(), ...analysisOf(this.current), ...this.capacityFindings()];
@@ -167,7 +169,7 @@ export class Controller extends EventEmitter {
   /** Proxies of the configuration in force that cannot run; those running keep their place. */
   private capacityFindings(): Diagnostic[] {
     if (!this.capacity) return [];
-    const running = new Set([...this.proxies.values()].map((p) => proxyKey(p.node)));
+    const running = new Set([...this.proxies.values()].map((p) => podKey({ ...p.node, pod: podName(p.node) })));
     return capacityFindings(this.current, overCapacity(this.current.proxies, running, this.capacity), this.capacity);
   }
 
@@ -221,8 +223,14 @@ export class Controller extends EventEmitter {
       session,
       connectedAt: Date.now(),
       ...(opts.publicKey !== undefined ? { publicKey: opts.publicKey } : {}),
+      // A proxy that already serves a config (it outlived a controller restart, or its stream) stays an endpoint;
+      // a new one becomes one once it has applied its first config, as a pod once its readiness probe passes.
+      ready: opts.currentVersion !== undefined || previous?.ready === true,
+      draining: previous?.draining === true,
+      watchers: new Set(),
     });
-    // A new instance changes endpoints (e.g. the gateway's): every proxy gets a new version, this one included.
+    if (previous) for (const watch of [...previous.watchers]) watch();
+    // Every proxy gets a new version, this one included (its first config; and endpoints if it is ready).
     this.rebuild(true);
     return { ok: true };
   }
@@ -231,6 +239,7 @@ export class Controller extends EventEmitter {
     const state = this.proxies.get(nodeId);
     if (!state || state.stream !== stream) return;
     this.proxies.delete(nodeId);
+    for (const watch of [...state.watchers]) watch();
     this.scheduleRebuild(true);
   }
 
@@ -241,11 +250,44 @@ export class Controller extends EventEmitter {
     if (ok) {
       state.acked = version;
       if (state.nack && Number(state.nack.version) <= Number(version)) state.nack = undefined;
+      if (!state.ready && !state.draining) {
+        // Ready: from the next version on, it is an endpoint of its Services.
+        state.ready = true;
+        this.scheduleRebuild();
+      }
     } else {
       state.nack = { version, error: error ?? 'rejected' };
     }
+    for (const watch of [...state.watchers]) watch();
     this.emit('ack', state);
     return 'accepted';
+  }
+
+  /**
+   * A proxy going away (Envoy's drain, a pod's preStop): it stops being an endpoint at once, and this resolves
+   * 'accepted' once every other proxy has been pushed a config without it and has answered, so that the proxy can
+   * then close its connections knowing no new request is on its way. It keeps getting pushes until it leaves.
+   */
+  async drain(nodeId: string, session: string, timeoutMs: number): Promise<DrainResult> {
+    const state = this.proxies.get(nodeId);
+    if (!state) return 'unknown-proxy';
+    if (!sameSecret(session, state.session)) return 'wrong-session';
+    if (!state.draining) {
+      state.draining = true;
+      state.ready = false;
+      this.rebuild();
+    }
+    const version = this.current.version;
+    const deadline = Date.now() + timeoutMs;
+    if (!(await this.rollout.whenServed(version, timeoutMs))) return 'timeout';
+    const others = [...this.proxies.values()].filter((p) => p !== state);
+    const answers = await Promise.all(
+      others.map((p) =>
+        whenAnswered(p, version, Math.max(0, deadline - Date.now()), () => this.proxies.get(p.node.id) !== p),
+      ),
+    );
+    // A proxy that left meanwhile needs no answer; one still connected that did not answer in time does.
+    return answers.every((ok, i) => ok || this.proxies.get(others[i]!.node.id) !== others[i]) ? 'accepted' : 'timeout';
   }
 
   /**
@@ -260,43 +302,13 @@ export class Controller extends EventEmitter {
     return degraded.length > 0 ? { state: 'last-good', problems: degraded } : { state: 'current', problems: [] };
   }
 
+  /** Every declared pod (connected or not), then connected proxies that no declaration expects. */
   status(): { version: string; config: ConfigState; proxies: ProxyStatus[] } {
     const version = this.current.version;
-    const out: ProxyStatus[] = [];
-    const connected = [...this.proxies.values()];
-    for (const d of this.current.proxies) {
-      const live = connected.find(
-        (p) => p.node.name === d.name && p.node.namespace === d.namespace && p.node.type === d.type,
-      );
-      out.push(this.proxyStatus(d.name, d.namespace, d.type, true, live, version));
-    }
-    for (const p of connected) {
-      if (out.some((s) => s.name === p.node.name && s.namespace === p.node.namespace && s.type === p.node.type))
-        continue;
-      out.push(this.proxyStatus(p.node.name, p.node.namespace, p.node.type, false, p, version));
-    }
-    return { version, config: this.configState(), proxies: out };
-  }
-
-  private proxyStatus(
-    name: string,
-    namespace: string,
-    type: string,
-    declared: boolean,
-    live: ProxyState | undefined,
-    version: string,
-  ): ProxyStatus {
     return {
-      name,
-      namespace,
-      type,
-      ip: live?.node.ip,
-      connected: live !== undefined,
-      declared,
-      sent: live?.sent,
-      acked: live?.acked,
-      nack: live?.nack,
-      synced: live !== undefined && live.acked === version,
+      version,
+      config: this.configState(),
+      proxies: podStatuses(this.current.proxies, [...this.proxies.values()], version),
     };
   }
 
@@ -336,7 +348,9 @@ export class Controller extends EventEmitter {
   }
 
   configFor(name: string, namespace: string): ProxyConfig | undefined {
-    const p = [...this.proxies.values()].find((s) => s.node.name === name && s.node.namespace === namespace);
+    const p = [...this.proxies.values()].find(
+      (s) => (s.node.name === name || podName(s.node) === name) && s.node.namespace === namespace,
+    );
     return p ? translate(p.node, this.current) : undefined;
   }
 
@@ -466,8 +480,11 @@ export class Controller extends EventEmitter {
       instances: [],
       secrets: this.secrets.current(),
     });
-    const declared = new Set(this.current.proxies.map(proxyKey));
-    const left = overCapacity(snapshot.proxies, declared, this.capacity).filter((p) => !declared.has(proxyKey(p)));
+    // Only what the candidate adds is refused: pods the configuration in force already declares keep their place.
+    const declared = podKeys(this.current.proxies);
+    const name = (p: ProxyDeclaration): string => `${p.type}/${p.namespace}/${p.name}`;
+    const over = new Set(overCapacity(this.current.proxies, declared, this.capacity).map(name));
+    const left = overCapacity(snapshot.proxies, declared, this.capacity).filter((p) => !over.has(name(p)));
     return capacityFindings(snapshot, left, this.capacity);
   }
 
@@ -498,8 +515,12 @@ export class Controller extends EventEmitter {
 
   // -- snapshot and push ----------------------------------------------------------------------------------------
 
+  /** The endpoints: ready proxies, as Kubernetes Endpoints list ready pods. */
   private instances(): NodeIdentity[] {
-    return [...this.proxies.values()].map((p) => p.node).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return [...this.proxies.values()]
+      .filter((p) => p.ready && !p.draining)
+      .map((p) => p.node)
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   private scheduleRebuild(force = false): void {
@@ -530,7 +551,8 @@ export class Controller extends EventEmitter {
     if (!force && this.current && fingerprint === this.fingerprint) return;
     this.fingerprint = fingerprint;
     this.firstSeen.observe(resources.map(resourceKey));
-    this.generation += 1;
+    // Two versions a snapshot: the one before its own is its make-before-break step (rollout.ts).
+    this.generation += 2;
     writeGeneration(this.store.dir, this.generation, (message) => this.emit('warning', message));
     this.current = buildSnapshot({
       version: String(this.generation),
@@ -541,24 +563,23 @@ export class Controller extends EventEmitter {
     this.emit('snapshot', this.current);
     // Withheld: the proxies get nothing rather than a config built from what happened to be readable.
     if (this.store.withheld()) return;
-    for (const state of this.proxies.values()) this.push(state);
+    this.rollout.schedule(this.current);
   }
 
-  private push(state: ProxyState): void {
-    let config: ProxyConfig;
+  private translateFor(node: NodeIdentity, snapshot: Snapshot): ProxyConfig | undefined {
     try {
-      config = translate(state.node, this.current);
+      return translate(node, snapshot);
     } catch (err) {
       // Translation is pure and total by design; a throw is a bug. Keep the proxy on its last config.
-      this.emit(
-        'warning',
-        `translation for ${state.node.id} failed: ${err instanceof Error ? err.stack : String(err)}`,
-      );
-      return;
+      this.emit('warning', `translation for ${node.id} failed: ${err instanceof Error ? err.stack : String(err)}`);
+      return undefined;
     }
+  }
+
+  private send(state: ProxyState, version: string, config: ProxyConfig): void {
     const identity = this.identityFor(state);
-    state.sent = this.current.version;
-    state.stream.send(this.current.version, identity ? { ...config, identity } : config);
+    state.sent = version;
+    state.stream.send(version, identity ? { ...config, identity } : config);
   }
 
   /** The proxy's mesh certificate: the one issued, until half its lifetime is gone. */
@@ -580,8 +601,12 @@ export class Controller extends EventEmitter {
   private renewIdentities(): void {
     if (this.store.withheld()) return;
     const now = Date.now();
+    const served = this.rollout.servedSnapshot;
+    if (!served) return;
     for (const state of this.proxies.values()) {
-      if (state.identity && now - state.identity.issuedAt > WORKLOAD_CERT_TTL_MS / 2) this.push(state);
+      if (!state.identity || now - state.identity.issuedAt <= WORKLOAD_CERT_TTL_MS / 2) continue;
+      const config = this.translateFor(state.node, served);
+      if (config) this.send(state, served.version, config);
     }
   }
 }

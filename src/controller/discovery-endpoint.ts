@@ -3,6 +3,8 @@ import type http from 'node:http';
 import {
   decodeAckRequest,
   decodeDiscoveryRequest,
+  decodeDrainRequest,
+  type DrainResponse,
   PING_INTERVAL_MS,
   type ServerMessage,
 } from '../distribution/index.js';
@@ -55,5 +57,29 @@ export async function discoveryAck(
       throw new HttpError(404, `no proxy ${ack.nodeId} is connected`);
     case 'wrong-session':
       throw new HttpError(403, `session does not match the stream of ${ack.nodeId}; only that stream's proxy may ACK`);
+  }
+}
+
+/** How long a drain waits for the other proxies to acknowledge that the draining one is no longer an endpoint. */
+export const DRAIN_ACK_TIMEOUT_MS = 10_000;
+
+export async function discoveryDrain(
+  controller: Controller,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+): Promise<void> {
+  const drain = await readJson(req, decodeDrainRequest, BODY_LIMITS.protocol);
+  const result = await controller.drain(drain.nodeId, drain.session, DRAIN_ACK_TIMEOUT_MS);
+  switch (result) {
+    case 'accepted':
+    case 'timeout':
+      return sendJson(res, 200, { drained: result === 'accepted' } satisfies DrainResponse);
+    case 'unknown-proxy':
+      throw new HttpError(404, `no proxy ${drain.nodeId} is connected`);
+    case 'wrong-session':
+      throw new HttpError(
+        403,
+        `session does not match the stream of ${drain.nodeId}; only that stream's proxy may drain`,
+      );
   }
 }

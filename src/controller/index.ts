@@ -5,4 +5,4 @@ export { ConfigDirectory } from './config-dir.js';
 export { reportDiagnostics } from './diagnostics-reporter.js';
 export { analyzeFiles, analysisOf, mergeOver, parseFiles } from './analysis.js';
 export * from './credentials.js';
-export { overCapacity, type ProxyCapacity, proxyKey } from './capacity.js';
+export { overCapacity, type ProxyCapacity, podKey } from './capacity.js';

@@ -5,6 +5,8 @@ import { Agent as TlsAgent } from 'node:https';
 import type { Socket } from 'node:net';
 import type { CompiledCluster } from './compile-clusters.js';
 
+const UPSTREAM_IDLE_TIMEOUT_MS = 60 * 60 * 1000;
+
 interface Pooled {
   readonly agent: Agent;
   readonly maxConnections: number | undefined;
@@ -26,6 +28,10 @@ export class AgentPool {
       keepAlive: true,
       maxTotalSockets: cluster.maxConnections ?? Infinity,
       scheduling: 'lifo',
+      // Envoy's upstream idle timeout (1 h). With a timeout set, Node also honours a server's `Keep-Alive:
+      // timeout=N` and drops an idle connection a second before the server would, so a pooled connection is never
+      // reused just as the server closes it (503 UC).
+      timeout: UPSTREAM_IDLE_TIMEOUT_MS,
     } as const;
     const tls = cluster.tls?.ok ? cluster.tls : undefined;
     const agent = tls
@@ -51,6 +57,23 @@ export class AgentPool {
   destroyAll(): void {
     for (const pooled of this.pools.values()) pooled.agent.destroy();
     this.pools.clear();
+  }
+}
+
+/**
+ * Closes the pool's idle connections to ip:port: one of them turned out closed by its peer, so the others (made
+ * to the same peer, idle as long or longer) are as likely to be, and a request must not be sent on them.
+ */
+export function dropIdleConnections(agent: Agent, ip: string, port: number): void {
+  for (const sockets of Object.values(agent.freeSockets)) {
+    if (!sockets) continue;
+    // In place: the agent hands out sockets from these very lists.
+    for (let i = sockets.length - 1; i >= 0; i--) {
+      const s = sockets[i]!;
+      if (s.remoteAddress !== ip || s.remotePort !== port) continue;
+      sockets.splice(i, 1);
+      s.destroy();
+    }
   }
 }
 

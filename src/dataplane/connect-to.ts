@@ -68,3 +68,9 @@ export function applyConnectTo(
   }
   return { host, port };
 }
+
+/** The rule as curl's option spells it, for handing it to another process. */
+export function formatConnectTo(rule: ConnectToRule): string {
+  const host = (h: string): string => (isIP(h) === 6 ? `[${h}]` : h);
+  return `${host(rule.host1)}:${rule.port1 ?? ''}:${host(rule.host2)}:${rule.port2 ?? ''}`;
+}

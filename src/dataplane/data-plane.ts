@@ -44,11 +44,18 @@ export type ApplyResult = { ok: true } | { ok: false; error: string };
 
 /** How long a removed listener's in-flight requests may take before their connections are cut. */
 const DRAIN_GRACE_MS = 5_000;
+/**
+ * How long a draining listener keeps accepting at least: requests a client routed here just before it learned
+ * otherwise (a proxy that acknowledged a change can still have them in flight) are served, not refused.
+ */
+const DRAIN_MIN_MS = 1_000;
 const CLOSE_GRACE_MS = 1_000;
 
 export class DataPlane {
   private current: CompiledConfig | undefined;
   private handles = new Map<string, ListenerHandle>();
+  /** Listeners a push removed, still draining. */
+  private readonly retiring = new Set<ListenerHandle>();
   private readonly agents = new AgentPool();
   /** Mirroring's own counters: a failed mirror is counted here, never logged for the client. */
   readonly mirrors = new MirrorCounters();
@@ -134,6 +141,7 @@ export class DataPlane {
     const next = new Map<string, ListenerHandle>();
     const leaving = new Set(this.handles.values());
     const renames: [ListenerHandle, string][] = [];
+    const revived: [ListenerHandle, string][] = [];
     const opened: ListenerHandle[] = [];
     for (const l of compiled.listeners.values()) {
       const same = this.handles.get(l.name);
@@ -153,6 +161,17 @@ export class DataPlane {
         renames.push([reuse, l.name]);
         continue;
       }
+      // Added back while an earlier push's removal is still draining it: the same socket serves on.
+      const draining =
+        l.port === 0
+          ? undefined
+          : [...this.retiring].find((h) => h.address === l.address && h.requestedPort === l.port);
+      if (draining) {
+        this.retiring.delete(draining);
+        next.set(l.name, draining);
+        revived.push([draining, l.name]);
+        continue;
+      }
       try {
         const handle = await ListenerHandle.open(l.name, l.address, l.port, this.host);
         opened.push(handle);
@@ -169,18 +188,35 @@ export class DataPlane {
     const previous = this.current;
     for (const h of leaving) h.retired = previous;
     for (const [h, name] of renames) h.name = name;
+    for (const [h, name] of revived) h.revive(name);
     this.current = compiled;
     this.handles = next;
     this.agents.retainOnly(new Set(compiled.clusters.keys()));
-    for (const h of leaving) void h.close(DRAIN_GRACE_MS);
+    // Removed listeners drain as Envoy's do: they still serve stragglers for a moment, what is in flight finishes
+    // and its connection closes after it, so no connection of a retired listener lingers in a client's pool.
+    for (const h of leaving) {
+      this.retiring.add(h);
+      void h.drain(DRAIN_GRACE_MS, DRAIN_MIN_MS).then(() => this.retiring.delete(h));
+    }
     return { ok: true };
+  }
+
+  /**
+   * Graceful shutdown (Envoy's drain): every listener keeps serving what is in flight and what still arrives,
+   * closing each connection after its response and idle ones at once, until none is left or `graceMs` has passed.
+   * Then the data plane is closed. Call it once the proxy is no longer an endpoint anywhere.
+   */
+  async drain(graceMs: number): Promise<void> {
+    await Promise.all([...this.handles.values()].map((h) => h.drain(graceMs, Math.min(DRAIN_MIN_MS, graceMs))));
+    await this.close();
   }
 
   async close(): Promise<void> {
     this.closed = true;
     await this.queue;
-    const handles = [...this.handles.values()];
+    const handles = [...this.handles.values(), ...this.retiring];
     this.handles = new Map();
+    this.retiring.clear();
     await Promise.all(handles.map((h) => h.close(CLOSE_GRACE_MS)));
     this.agents.destroyAll();
   }

@@ -3,7 +3,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { WeightedCluster } from '../proxy-config/types.js';
-import type { AgentPool } from './agent-pool.js';
+import { dropIdleConnections, type AgentPool } from './agent-pool.js';
 import { resolveTargets, type EndpointDeps, type OriginalDestination } from './cluster-endpoints.js';
 import type { Target } from './cluster-lb.js';
 import type { CompiledCluster } from './compile-clusters.js';
@@ -13,7 +13,7 @@ import { guardTargets, type GuardDeps } from './destination-guard.js';
 import { ProxyError } from './errors.js';
 import { applyHeaderMutation, withoutHopByHop } from './headers.js';
 import type { RequestView } from './request-view.js';
-import { backoffMs, errorIsRetriable, responseIsRetriable } from './retry.js';
+import { backoffMs, errorIsRetriable, pickAvoiding, responseIsRetriable } from './retry.js';
 import { formatAddress, type StreamInfo } from './stream-info.js';
 import { attemptTlsFor, startAttempt, type Attempt } from './upstream.js';
 import { localAddressFor } from './local-address.js';
@@ -148,6 +148,11 @@ async function attemptWithRetries(
   const hostHeader = headers.host;
   const tls = attemptTlsFor(cluster, typeof hostHeader === 'string' ? hostHeader : undefined);
   let retriesUsed = 0;
+  /** Set for the one replay of a request whose pooled connection turned out closed: the same host, anew. */
+  let replay: Target | undefined;
+  let replayed = false;
+  /** Hosts already attempted: a retry goes elsewhere when it can (Istio's previous_hosts retry predicate). */
+  const tried = new Set<string>();
 
   // The route timeout spans every attempt and back-off, up to the response headers.
   let deadlineTimer: NodeJS.Timeout | undefined;
@@ -177,7 +182,9 @@ async function attemptWithRetries(
       if (healthy.length === 0) {
         throw new ProxyError('no_healthy_upstream', `every endpoint of cluster ${cluster.name} is ejected`);
       }
-      const target = cluster.picker.pick(healthy, hash);
+      const target = replay ?? pickAvoiding(cluster.picker, healthy, hash, tried);
+      replay = undefined;
+      tried.add(target.key);
       f.info.upstreamHost = formatAddress(target.ip, target.port);
       const untrack = cluster.picker.track(target);
       const startedMs = deps.now();
@@ -205,6 +212,15 @@ async function attemptWithRetries(
         const outcome = outlier && outcomeOf(pe);
         if (outcome) outlier.report(target, outcome);
         f.info.upstreamLocalAddress = attempt.localAddress();
+        if (!replayed && isStaleConnection(pe, attempt, f)) {
+          // RFC 9110 §9.2.2: an idempotent request whose reused connection closed before any response may be sent
+          // again. The peer closed (or died) while the connection sat in the pool; the request never reached it.
+          // Its idle siblings are closed too, so the replay opens a new connection to the same host.
+          replayed = true;
+          replay = target;
+          dropIdleConnections(agent, target.ip, target.port);
+          continue;
+        }
         const retriable = policy !== undefined && !pe.bodySent && errorIsRetriable(pe, policy);
         if (retriable && retriesUsed < maxRetries && cluster.breaker.tryAcquireRetry()) {
           await backoff(cluster, ++retriesUsed, policy, race);
@@ -231,6 +247,22 @@ async function attemptWithRetries(
   } finally {
     clearTimeout(deadlineTimer);
   }
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
+/**
+ * A pooled connection that turned out closed: the attempt failed on a reused connection before any of the response
+ * (and any of a body) — the race between a keep-alive connection's reuse and its peer's close or death.
+ */
+function isStaleConnection(err: ProxyError, attempt: Attempt, f: ForwardRequest): boolean {
+  return (
+    err.code === 'upstream_connection_termination' &&
+    attempt.reusedConnection() &&
+    !err.bodySent &&
+    !f.hasBody &&
+    IDEMPOTENT.has(f.view.method)
+  );
 }
 
 /** Waits before retry n, holding the retry slot the caller acquired (Envoy's concurrent-retry budget). */

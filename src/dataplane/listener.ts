@@ -54,6 +54,19 @@ export class ListenerHandle {
   /** Connections handed to the HTTP server by a CONNECT tunnel or a gateway chain, and what they route by. */
   private readonly tunnels = new WeakMap<object, { readonly host: string; readonly port: number }>();
   private readonly chains = new WeakMap<object, ChainScope>();
+  /**
+   * HTTP connections: how many requests each has in flight, and whether one was served. Kept here because the HTTP
+   * server is fed connections rather than listening itself, so Node tracks none for closeIdleConnections().
+   */
+  private readonly httpConnections = new Map<Socket, { inFlight: number; served: boolean }>();
+  /** Responses in flight: a drain tells those not yet started that their connection closes. */
+  private readonly responses = new Set<ServerResponse>();
+  /** Set by drain(): every response closes its connection. */
+  private draining = false;
+  /** Called when the last connection closes during a drain. */
+  private onEmpty: (() => void) | undefined;
+  /** Ends a drain in progress without closing (revive). */
+  private stopDrain: (() => void) | undefined;
 
   private constructor(name: string, address: string, port: number, host: ListenerHost) {
     this.name = name;
@@ -109,7 +122,10 @@ export class ListenerHandle {
   private accept(socket: Socket): void {
     socket.on('error', ignore);
     this.sockets.add(socket);
-    socket.once('close', () => this.sockets.delete(socket));
+    socket.once('close', () => {
+      this.sockets.delete(socket);
+      if (this.sockets.size === 0) this.onEmpty?.();
+    });
     const c = this.config();
     const listener = c?.listeners.get(this.name);
     if (!c || !listener) {
@@ -156,7 +172,25 @@ export class ListenerHandle {
   private wireHttp(): void {
     const host = this.host;
     const http = this.http;
+    http.on('connection', (socket: Socket) => {
+      this.httpConnections.set(socket, { inFlight: 0, served: false });
+      socket.once('close', () => this.httpConnections.delete(socket));
+    });
     http.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      const socket = req.socket;
+      const conn = this.httpConnections.get(socket);
+      if (conn) conn.inFlight++;
+      this.responses.add(res);
+      res.once('close', () => {
+        this.responses.delete(res);
+        if (!conn) return;
+        conn.inFlight--;
+        conn.served = true;
+        // The response is written; close once it is flushed (the socket is half-open by design: end it whole).
+        if (this.draining && conn.inFlight === 0) socket.end(() => socket.destroy());
+      });
+      // Draining: the response is served and its connection closed after it (HTTP/1.1 `Connection: close`).
+      if (this.draining) res.setHeader('connection', 'close');
       const c = this.config();
       const listener = c?.listeners.get(this.name);
       const scoped = listener && this.scopeOf(req.socket, listener);
@@ -176,6 +210,7 @@ export class ListenerHandle {
     // connection: local replies are written there and end it; a 101 from upstream turns it into a tunnel.
     http.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
       socket.on('error', ignore);
+      this.httpConnections.delete(socket); // a tunnel from now on: a drain lets it run to its grace
       const c = this.config();
       const listener = c?.listeners.get(this.name);
       const scoped = listener && this.scopeOf(socket, listener);
@@ -191,6 +226,7 @@ export class ListenerHandle {
     });
     http.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
       socket.on('error', ignore);
+      this.httpConnections.delete(socket);
       const c = this.config();
       const listener = c?.listeners.get(this.name);
       // A CONNECT inside a tunnel or on a gateway is not a new tunnel request: 404 NR, as Envoy's router.
@@ -211,6 +247,60 @@ export class ListenerHandle {
     });
   }
 
+  /**
+   * Envoy's drain: the listener keeps accepting and serving, but every response closes its connection and idle
+   * keep-alive connections close now. It closes once `minMs` has passed and no connection is left, or after
+   * `graceMs` (the rest are then cut). Accepting meanwhile serves the stragglers: requests a client routed here
+   * just before it learned otherwise. Resolves true when closed, false when revived first.
+   */
+  async drain(graceMs: number, minMs = 0): Promise<boolean> {
+    this.draining = true;
+    for (const res of this.responses) if (!res.headersSent) res.shouldKeepAlive = false;
+    this.closeIdle();
+    const started = Date.now();
+    const outcome = await new Promise<'closed' | 'revived'>((resolve) => {
+      const finish = (how: 'closed' | 'revived'): void => {
+        clearTimeout(grace);
+        clearTimeout(least);
+        this.onEmpty = undefined;
+        this.stopDrain = undefined;
+        resolve(how);
+      };
+      const whenEmpty = (): void => {
+        if (this.sockets.size === 0 && Date.now() - started >= minMs) finish('closed');
+      };
+      const grace = setTimeout(() => finish('closed'), graceMs);
+      const least = setTimeout(whenEmpty, minMs);
+      grace.unref();
+      least.unref();
+      this.onEmpty = whenEmpty;
+      this.stopDrain = () => finish('revived');
+      whenEmpty();
+    });
+    if (outcome === 'revived') return false;
+    await this.close(0);
+    return true;
+  }
+
+  /**
+   * A push that adds back a listener on the address and port of one still draining takes the draining one over
+   * (under its new name), instead of failing to bind beside it.
+   */
+  revive(name: string): void {
+    this.stopDrain?.();
+    this.draining = false;
+    this.retired = undefined;
+    this.name = name;
+  }
+
+  /**
+   * Closes the keep-alive connections waiting for a next request. A connection that has not sent its first one
+   * yet is not idle: it was just opened to send one (it gets its answer, and `Connection: close` when draining).
+   */
+  private closeIdle(): void {
+    for (const [socket, conn] of this.httpConnections) if (conn.inFlight === 0 && conn.served) socket.destroy();
+  }
+
   /** Stops accepting; connections in flight get `graceMs` to finish before they are cut. */
   close(graceMs: number): Promise<void> {
     return new Promise<void>((resolve) => {
@@ -221,11 +311,12 @@ export class ListenerHandle {
       timer.unref();
       this.server.close(() => {
         clearTimeout(timer);
+        // Stops the HTTP server's connection tracking (its header-timeout sweep); it reports "not running", which
+        // is expected here: it never listened itself.
+        this.http.close(() => {});
         resolve();
       });
-      this.http.closeIdleConnections();
-      // Stops the HTTP server's connection tracking; it reports "not running", which is expected here.
-      this.http.close(() => {});
+      this.closeIdle();
       if (graceMs === 0) cut();
     });
   }

@@ -1,7 +1,27 @@
 // Envoy's retry policy: which failures are retried, and the jittered exponential back-off between attempts.
 import type { IncomingMessage } from 'node:http';
 import type { RetryPolicy } from '../proxy-config/types.js';
+import type { EndpointPicker, Target } from './cluster-lb.js';
 import type { ProxyError } from './errors.js';
+
+/** Istio's default host_selection_retry_max_attempts: how often a retry re-picks to avoid a host it tried. */
+const HOST_SELECTION_RETRY_MAX_ATTEMPTS = 5;
+
+/**
+ * Istio's previous_hosts retry predicate: the load balancer's pick, drawn again (up to 5 times) while it lands on
+ * a host this request already tried, so that a retry after a dead endpoint goes to another one.
+ */
+export function pickAvoiding(
+  picker: EndpointPicker,
+  healthy: readonly Target[],
+  hash: number | undefined,
+  tried: ReadonlySet<string>,
+): Target {
+  let target = picker.pick(healthy, hash);
+  for (let i = 0; i < HOST_SELECTION_RETRY_MAX_ATTEMPTS && tried.has(target.key) && healthy.length > 1; i++)
+    target = picker.pick(healthy, hash);
+  return target;
+}
 
 export function errorIsRetriable(err: ProxyError, policy: RetryPolicy): boolean {
   for (const condition of err.spec.retryOn) if (policy.retryOn.includes(condition)) return true;

@@ -52,6 +52,8 @@ export interface Attempt {
   bodySent(): boolean;
   /** "ip:port" of our end of the connection, once connected. */
   localAddress(): string | undefined;
+  /** True when the attempt went out on a pooled keep-alive connection rather than a new one. */
+  reusedConnection(): boolean;
   /** Set when the upstream answered 101: the connection, detached from the pool, and bytes read past the headers. */
   upgraded(): { socket: Socket; head: Buffer } | undefined;
 }
@@ -92,6 +94,7 @@ export function startAttempt(o: AttemptOptions): Attempt {
   let handshaking = false;
   let bodyStarted = false;
   let local: string | undefined;
+  let reused = false;
   let upgraded: { socket: Socket; head: Buffer } | undefined;
   let connectTimer: NodeJS.Timeout | undefined;
   let perTryTimer: NodeJS.Timeout | undefined;
@@ -135,6 +138,7 @@ export function startAttempt(o: AttemptOptions): Attempt {
     req.on('socket', (socket: Socket) => {
       // A pooled connection is ready (and, for TLS, already verified); a new one must connect first.
       if (req.reusedSocket) {
+        reused = true;
         onConnected(socket);
         return;
       }
@@ -205,6 +209,7 @@ export function startAttempt(o: AttemptOptions): Attempt {
     abort: (err) => fail(err),
     bodySent: () => bodyStarted,
     localAddress: () => local,
+    reusedConnection: () => reused,
     upgraded: () => upgraded,
   };
 }

@@ -3,10 +3,12 @@
 // serving its last good config meanwhile.
 import http from 'node:http';
 import type { NodeIdentity, ProxyConfig } from '../proxy-config/types.js';
-import { DecodeError } from './decode.js';
+import { DecodeError, decodeJson } from './decode.js';
 import {
   ACK_PATH,
   DISCOVERY_PATH,
+  DRAIN_PATH,
+  decodeDrainResponse,
   decodeServerMessage,
   LineSplitter,
   PING_INTERVAL_MS,
@@ -57,6 +59,40 @@ export class DiscoveryClient {
 
   start(): void {
     this.connect();
+  }
+
+  /**
+   * Asks the controller to take this proxy out of every Service's endpoints, and resolves once the other proxies
+   * have acknowledged that (true), or with false when they did not in time, the controller did not answer within
+   * `timeoutMs`, or there is no stream to drain. The stream stays open: pushes still arrive while draining.
+   */
+  drain(timeoutMs: number): Promise<boolean> {
+    const session = this.session;
+    if (session === undefined || this.closed) return Promise.resolve(false);
+    const payload = JSON.stringify({ nodeId: this.options.node.id, session });
+    return new Promise((resolve) => {
+      const req = http.request(new URL(DRAIN_PATH, this.base), {
+        method: 'POST',
+        headers: this.headers(payload),
+        timeout: timeoutMs,
+      });
+      req.on('response', (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text = (text + chunk).slice(0, 2_000)));
+        res.on('end', () => {
+          try {
+            resolve(res.statusCode === 200 && decodeJson(decodeDrainResponse, text, 'drain response').drained);
+          } catch {
+            resolve(false);
+          }
+        });
+        res.on('error', () => resolve(false));
+      });
+      req.on('timeout', () => req.destroy());
+      req.on('error', () => resolve(false));
+      req.end(payload);
+    });
   }
 
   close(): void {

@@ -3,6 +3,9 @@
 //   POST /v1/discovery          body: DiscoveryRequest (the proxy's identity)
 //                               response: a never-ending NDJSON stream of ServerMessage, one per line
 //   POST /v1/discovery/ack      body: AckRequest, once per config received (ACK, or NACK with the reason)
+//   POST /v1/discovery/drain    body: DrainRequest; the proxy is going away. The controller takes it out of every
+//                               Service's endpoints at once and answers once every other proxy has acknowledged
+//                               that (DrainResponse), so the proxy can then close its connections safely.
 //
 // Both need the proxy credential (`Authorization: Bearer <proxy token>`). A proxy id is bound to the stream that
 // claimed it: a second stream for a connected id is refused (409) unless it presents that stream's session, which
@@ -12,11 +15,12 @@
 // Like xDS, every push carries the version of the snapshot it was translated from, and the controller records
 // per proxy what it sent and what was acknowledged. A proxy that cannot apply a config NACKs it and keeps its
 // last good one; a proxy that loses the controller keeps serving and reconnects.
-import { nodeId, type NodeIdentity, type ProxyConfig } from '../proxy-config/types.js';
+import { nodeId, podName, type NodeIdentity, type ProxyConfig } from '../proxy-config/types.js';
 import { array, boolean, type Decoder, DecodeError, object, oneOf, optional, record, string } from './decode.js';
 
 export const DISCOVERY_PATH = '/v1/discovery';
 export const ACK_PATH = '/v1/discovery/ack';
+export const DRAIN_PATH = '/v1/discovery/drain';
 export const PING_INTERVAL_MS = 10_000;
 
 export interface DiscoveryRequest {
@@ -46,6 +50,17 @@ export interface AckRequest {
   readonly error?: string;
 }
 
+export interface DrainRequest {
+  readonly nodeId: string;
+  /** The session of the proxy's stream, as for ACKs. */
+  readonly session: string;
+}
+
+export interface DrainResponse {
+  /** True: every other proxy acknowledged a config without this one; false: some did not in time. */
+  readonly drained: boolean;
+}
+
 // -- decoders for both ends ---------------------------------------------------------------------------------------
 
 const VERSION = /^\d{1,15}$/;
@@ -60,15 +75,15 @@ const node: Decoder<NodeIdentity> = (value, path) => {
     name,
     namespace: name,
     ip: string({ maxLength: 45, pattern: /^[0-9a-fA-F:.]+$/, expected: 'an IP address' }),
+    pod: optional(name),
     labels: record(string({ maxLength: 1024 }), 256),
     serviceAccount: string({ maxLength: 253 }),
   })(value, path);
   // The id is a function of the rest, so that one proxy cannot claim another's id under a different identity.
-  if (n.id !== nodeId(n.type, n.ip, n.name, n.namespace))
-    throw new DecodeError(
-      `${path}.id: expected ${nodeId(n.type, n.ip, n.name, n.namespace)}, got ${JSON.stringify(n.id)}`,
-    );
-  return n;
+  const expected = nodeId(n.type, n.ip, podName(n), n.namespace);
+  if (n.id !== expected) throw new DecodeError(`${path}.id: expected ${expected}, got ${JSON.stringify(n.id)}`);
+  const { pod, ...rest } = n;
+  return pod === undefined ? rest : { ...rest, pod };
 };
 
 const publicKey = string({
@@ -91,6 +106,10 @@ export const decodeAckRequest: Decoder<AckRequest> = object({
   ok: boolean,
   error: optional(string({ maxLength: 64 * 1024 })),
 });
+
+export const decodeDrainRequest: Decoder<DrainRequest> = object({ nodeId: string({ maxLength: 600 }), session });
+
+export const decodeDrainResponse: Decoder<DrainResponse> = object({ drained: boolean });
 
 /**
  * The envelope of what the controller sends. The config itself is the proxy-config contract; the data plane

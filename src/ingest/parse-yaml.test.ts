@@ -117,6 +117,7 @@ describe('parseYaml: IstioOperator, IstioGateway and the sleep workload', () => 
           { name: 'http2', port: 80, targetPort: 8080, protocol: 'TCP' },
           { name: 'https', port: 443, targetPort: 8443, protocol: 'TCP' },
         ],
+        replicas: 1,
       },
     ]);
   });
@@ -133,6 +134,7 @@ spec:
       namespace: istio-egress
       label: {istio: egw-a}
       k8s:
+        replicaCount: 3
         resources: {requests: {cpu: 10m}}
         service:
           ports:
@@ -147,6 +149,7 @@ spec:
       enabled: true,
       labels: { istio: 'egw-a', app: 'istio-egressgateway' },
       ports: [{ name: 'http', port: 8000, targetPort: 18000, protocol: 'TCP' }],
+      replicas: 3,
     });
   });
 
@@ -159,6 +162,29 @@ spec:
     assert.equal(read(iop('{}')).pathNormalization, 'BASE');
     const bad = parseYaml(iop('{normalization: MERGE}'), 'iop.yaml').diagnostics;
     assert.ok(bad.some((d) => d.code === 'TG0008' && d.field === 'spec.meshConfig.pathNormalization.normalization'));
+  });
+
+  it("takes an autoscaler's minimum over the replica count (an idle autoscaler holds its minimum)", () => {
+    const gateways = (k8s: string): number[] =>
+      only(
+        parseYaml(
+          `apiVersion: install.istio.io/v1alpha1
+kind: IstioOperator
+metadata: {name: x, namespace: istio-system}
+spec:
+  components:
+    egressGateways:
+    - name: istio-egressgateway
+      k8s: ${k8s}
+`,
+          'iop.yaml',
+        ).resources,
+        'IstioOperator',
+      ).spec.egressGateways.map((g) => g.replicas);
+    assert.deepEqual(gateways('{replicaCount: 2}'), [2]);
+    assert.deepEqual(gateways('{replicaCount: 1, hpaSpec: {minReplicas: 2, maxReplicas: 5}}'), [2]);
+    assert.deepEqual(gateways('{hpaSpec: {maxReplicas: 5}}'), [1]);
+    assert.deepEqual(gateways('{}'), [1]);
   });
 
   it('warns about a misspelled meshConfig field', () => {
@@ -196,6 +222,7 @@ spec:
       enabled: true,
       labels: { istio: 'egressgateway-a', app: 'egressgateway-a', security: 'strict' },
       ports: [{ name: 'http-0', port: 80, targetPort: 80, protocol: 'HTTP' }],
+      replicas: 2,
     });
   });
 

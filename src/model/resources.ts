@@ -351,6 +351,12 @@ export interface EgressGatewayDeclaration {
   /** Pod labels; the gateway's Service selects them and Gateways select them. */
   readonly labels: Labels;
   readonly ports: readonly GatewayServicePort[];
+  /**
+   * How many replicas run: `k8s.hpaSpec.minReplicas` when an autoscaler is declared (an idle autoscaler holds its
+   * minimum), else `k8s.replicaCount` (ASM: `replicaCount`), else 1. A Deployment of the gateway's own name or
+   * pod labels in its namespace overrides it with `spec.replicas`.
+   */
+  readonly replicas: number;
 }
 
 export interface IstioOperatorSpec {

@@ -7,11 +7,16 @@ export type ProxyType = 'sidecar' | 'router';
 
 /** Who a proxy is. Sent by the proxy when it connects; the controller registers it as a workload instance. */
 export interface NodeIdentity {
-  /** Istio's form: "sidecar~10.0.0.1~sleep.default~default.svc.cluster.local"; deterministic from the rest. */
+  /**
+   * Istio's form: "sidecar~10.0.0.1~sleep-7b9f8c6d4c-xk2vz.default~default.svc.cluster.local" (the pod's name, or
+   * the workload's when the proxy has no pod name); deterministic from the rest.
+   */
   readonly id: string;
   readonly type: ProxyType;
-  /** The workload (Deployment) or gateway name. */
+  /** The workload (Deployment) or gateway name: what translation and the registry look proxies up by. */
   readonly name: string;
+  /** The pod, one replica of `name` ("istio-egressgateway-5c8d9f7b6d-q4lzx"). Absent: a proxy run by hand. */
+  readonly pod?: string;
   readonly namespace: string;
   /** The pod address: listeners bind here and upstream connections are made from here. */
   readonly ip: string;
@@ -19,8 +24,14 @@ export interface NodeIdentity {
   readonly serviceAccount: string;
 }
 
-export function nodeId(type: ProxyType, ip: string, name: string, namespace: string): string {
-  return `${type}~${ip}~${name}.${namespace}~${namespace}.svc.cluster.local`;
+/** `pod` is the pod's name, or the workload's for a proxy without one. */
+export function nodeId(type: ProxyType, ip: string, pod: string, namespace: string): string {
+  return `${type}~${ip}~${pod}.${namespace}~${namespace}.svc.cluster.local`;
+}
+
+/** The name a proxy goes by in status and logs: its pod's, or its workload's. */
+export function podName(node: { readonly name: string; readonly pod?: string }): string {
+  return node.pod ?? node.name;
 }
 
 export interface ProxyConfig {

@@ -1,6 +1,8 @@
-// Local mode (`tollgate up`): the controller, its admin API, and one in-process proxy per declared sidecar and
-// egress gateway, each on its own loopback pod address. Proxies talk to the controller over the same HTTP
-// protocol they would use as separate processes, so local mode exercises the real paths.
+// Local mode (`tollgate up`): the controller and its admin API in this process, and one child process per proxy
+// replica (`tollgate proxy ...`), each on its own loopback pod address, supervised as a kubelet supervises pods
+// (pod-process.ts). Proxies talk to the controller over the same HTTP protocol as in the separate-process layout,
+// so local mode exercises the real paths; a crash, a SIGKILL or a CPU-heavy apply in one process cannot stop the
+// others.
 import type http from 'node:http';
 import {
   Controller,
@@ -10,18 +12,19 @@ import {
   sendJson,
   startAdminServer,
   TokenAuthenticator,
+  tokenPath,
   type AdminServer,
-  type Role,
+  type ProxyStatus,
   type SubmittedFile,
 } from '../controller/index.js';
-import type { ConnectToRule, HostResolver } from '../dataplane/index.js';
+import { formatConnectTo } from '../dataplane/index.js';
 import { formatDiagnostic } from '../model/index.js';
-import { nodeId, type NodeIdentity } from '../proxy-config/types.js';
 import type { ProxyDeclaration, Snapshot } from '../snapshot/index.js';
 import { PodAddressPool } from './pod-addresses.js';
+import { PodProcess, type PodInfo, type ProxyProgram } from './pod-process.js';
 import { claimPodRange, type PodRangeClaim } from './pod-range.js';
 import { serveLogs } from './proxy-admin.js';
-import { ProxyRunner } from './proxy-runner.js';
+import { DEFAULT_DRAIN_MS } from './proxy-runner.js';
 import { retireStandInTrust, standInCa, standInFiles, startStandIn, type StandInSite } from './stand-in.js';
 
 export interface LocalMeshOptions {
@@ -29,15 +32,43 @@ export interface LocalMeshOptions {
   readonly listen: { readonly host: string; readonly port: number };
   /** Undefined: the first range no other local mesh holds (see pod-range.ts). */
   readonly podCidr: string | undefined;
-  readonly resolver: HostResolver;
-  readonly connectTo: readonly ConnectToRule[];
+  /** `--dns-server` values, handed to every proxy. */
+  readonly dnsServers: readonly string[];
+  /** `--connect-to` values, handed to every proxy (the stand-ins' rules follow them). */
+  readonly connectTo: readonly string[];
   /** External sites to serve locally (`--stand-in aliyun.com`). */
   readonly standIns: readonly string[];
   /** Files applied once at start (like `tollgate apply`), e.g. the example workload. */
   readonly seeds: readonly SubmittedFile[];
+  /** How a proxy process is started: this program, then `proxy ...`. */
+  readonly program: ProxyProgram;
+  /** How long each proxy may drain when it stops. */
+  readonly drainMs?: number;
   /** One line of output (no newline). */
   readonly out: (line: string) => void;
 }
+
+/** How long a rolling update waits for the new pods of a workload to be ready before it stops the old ones. */
+const ROLLOUT_READY_WAIT_MS = 15_000;
+/** How long `up` waits at start for its first pods to be ready. */
+const START_READY_WAIT_MS = 20_000;
+/** Beyond the drain time, how long a stopping proxy has before it is killed. */
+const STOP_MARGIN_MS = 15_000;
+
+interface Pod {
+  readonly key: string;
+  readonly declaration: ProxyDeclaration;
+  readonly name: string;
+  readonly ip: string;
+  readonly process: PodProcess;
+  /** Waiting for its successors to be ready before it is stopped. */
+  retiring: boolean;
+}
+
+const kindOf = (type: string): string => (type === 'router' ? 'gateway' : 'sidecar');
+const podKey = (d: { type: string; namespace: string }, pod: string): string => `${d.type}/${d.namespace}/${pod}`;
+const workloadOf = (d: { type: string; namespace: string; name: string }): string =>
+  `${d.type}/${d.namespace}/${d.name}`;
 
 export class LocalMesh {
   /** Made once the pod range is known: how many proxies fit is part of what the controller checks. */
@@ -45,15 +76,18 @@ export class LocalMesh {
   private pool!: PodAddressPool;
   private claim: PodRangeClaim | undefined;
   private readonly standIns: StandInSite[] = [];
-  /** CAs the proxies trust beyond the public ones: the stand-ins', while they run. */
-  private trustedCas: readonly string[] = [];
-  private connectTo: readonly ConnectToRule[];
-  private readonly runners = new Map<string, ProxyRunner>();
+  private connectTo: readonly string[];
+  /** A CA the proxies trust beyond the public ones: the stand-ins', while they run. */
+  private trustedCaFile: string | undefined;
+  /** Running pods (and pods waiting to be replaced), by type/namespace/pod. */
+  private readonly pods = new Map<string, Pod>();
+  /** Pods stopping: their address is released when they are gone. */
+  private readonly leaving = new Map<string, { readonly pod: Pod; readonly done: Promise<void> }>();
   private admin: AdminServer | undefined;
-  private tokens: Record<Role, string> | undefined;
-  /** Declared proxies with no pod address (each reported once). */
+  /** Declared pods with no pod address (each reported once). */
   private readonly unplaced = new Set<string>();
   private reconciling: Promise<void> = Promise.resolve();
+  private stopped = false;
 
   constructor(private readonly options: LocalMeshOptions) {
     this.connectTo = options.connectTo;
@@ -70,6 +104,10 @@ export class LocalMesh {
     return this.admin.url;
   }
 
+  private get drainMs(): number {
+    return this.options.drainMs ?? DEFAULT_DRAIN_MS;
+  }
+
   async start(): Promise<void> {
     const { out } = this.options;
     this.claim = await claimPodRange(this.options.podCidr, () => this.admin?.url ?? 'starting');
@@ -77,18 +115,18 @@ export class LocalMesh {
     out(`tollgate | pod addresses ${this.claim.cidr}`);
     this.pool = new PodAddressPool(this.claim.cidr);
     const ca = this.options.standIns.length > 0 ? standInCa(this.options.configDir) : undefined;
-    if (ca) this.trustedCas = [ca.certificatePem];
     for (const host of this.options.standIns) {
       const site = await startStandIn(host, this.pool.acquireFromTop(`stand-in/${host}`), ca!);
       this.standIns.push(site);
       // Explicit --connect-to rules come first: the first matching rule wins, as in curl.
-      this.connectTo = [...this.connectTo, ...site.connectTo];
+      this.connectTo = [...this.connectTo, ...site.connectTo.map(formatConnectTo)];
       const ports = site.listeners.map((l) => `${l.protocol} ${l.servicePort} on port ${l.port}`).join(', ');
       out(`tollgate | stand-in for ${site.host} at ${site.address} (${ports})`);
     }
     if (ca) {
+      this.trustedCaFile = standInFiles(this.options.configDir).cert;
       out(
-        `tollgate | stand-in certificates come from a local CA (${standInFiles(this.options.configDir).cert}); ` +
+        `tollgate | stand-in certificates come from a local CA (${this.trustedCaFile}); ` +
           'the proxies and `tollgate exec` trust it while stand-ins run',
       );
     }
@@ -98,13 +136,12 @@ export class LocalMesh {
     this.controller.on('warning', (message: string) => out(`tollgate | warning: ${message}`));
     await this.controller.start();
     reportDiagnostics(this.controller, (line) => out(`tollgate | ${line}`));
-    // The in-process proxies get the join token directly; the CLI reads the admin token from the config directory.
+    // The proxies join with the proxy token from the config directory; the CLI reads the admin token there too.
     const tokens = loadOrCreateTokens(this.options.configDir);
-    this.tokens = tokens;
     this.admin = await startAdminServer(this.controller, {
       listen: this.options.listen,
       auth: new TokenAuthenticator(tokens, this.options.configDir),
-      extraRoutes: [(req, res, url) => this.logsRoute(req, res, url)],
+      extraRoutes: [(req, res, url) => this.logsRoute(req, res, url), (req, res, url) => this.podsRoute(req, res, url)],
     });
     this.controller.on('snapshot', (s: Snapshot) => this.scheduleReconcile(s));
     this.scheduleReconcile(this.controller.snapshot);
@@ -114,18 +151,38 @@ export class LocalMesh {
       for (const c of result.changes) out(`tollgate | seed ${c.kind} ${c.namespace}/${c.name} ${c.action}`);
     }
     await this.reconciling;
+    // Ready means serving; a withheld configuration serves nothing, and says so itself.
+    const started = [...this.pods.values()].map((p) => p.name);
+    if (this.controller.configState().state === 'withheld') return;
+    if (!(await this.whenReady(started, START_READY_WAIT_MS)))
+      out(`tollgate | warning: not every proxy was ready within ${START_READY_WAIT_MS} ms; see tollgate status`);
   }
 
+  /**
+   * Graceful shutdown: every proxy drains (leaves the endpoints, finishes what it serves), then the controller
+   * lets requests in flight finish, then the rest stops.
+   */
   async stop(): Promise<void> {
+    this.stopped = true;
     this.controller.removeAllListeners('snapshot');
     await this.reconciling;
-    await Promise.all([...this.runners.values()].map((r) => r.stop()));
-    this.runners.clear();
+    for (const key of [...this.pods.keys()]) this.stopPod(key);
+    await Promise.all([...this.leaving.values()].map((l) => l.done));
+    await this.admin?.drain(this.drainMs);
     this.controller.stop();
-    await this.admin?.close();
     await Promise.all(this.standIns.map((s) => s.close()));
     if (this.standIns.length > 0) retireStandInTrust(this.options.configDir);
     await this.claim?.release();
+  }
+
+  /** The supervisor's view of every pod: phase, restarts, process. */
+  podInfo(): PodInfo[] {
+    return this.allPods().map((p) => p.process.info);
+  }
+
+  /** Running pods, then those on their way out (their logs and state still count). */
+  private allPods(): Pod[] {
+    return [...this.pods.values(), ...[...this.leaving.values()].map((l) => l.pod)];
   }
 
   private scheduleReconcile(snapshot: Snapshot): void {
@@ -136,81 +193,167 @@ export class LocalMesh {
       );
   }
 
-  /** Starts the proxies that are declared and not running; stops those no longer declared or changed. */
+  /**
+   * Starts the declared pods that are not running; stops those no longer declared. A workload whose pod template
+   * changed (new pod names) is rolled: its old pods stop once the new ones are ready (or after a timeout), so that
+   * it always has endpoints. A plain scale-down stops the highest ordinals at once; the others are not touched.
+   */
   private async reconcile(declared: readonly ProxyDeclaration[]): Promise<void> {
-    const wanted = new Map(declared.map((d) => [keyOf(d), d] as const));
-    for (const [key, runner] of this.runners) {
-      const d = wanted.get(key);
-      if (d && sameIdentity(d, runner.node)) continue;
-      this.runners.delete(key);
-      await runner.stop();
-      this.pool.release(key);
-      this.options.out(
-        `tollgate | ${runner.node.type === 'router' ? 'gateway' : 'sidecar'} ${runner.node.name}.${runner.node.namespace} stopped`,
-      );
-    }
+    if (this.stopped) return;
+    const wanted = new Map<string, { declaration: ProxyDeclaration; pod: string }>();
+    for (const d of declared) for (const pod of d.pods) wanted.set(podKey(d, pod), { declaration: d, pod });
+    const fresh = new Map<string, string[]>();
     for (const key of this.unplaced) if (!wanted.has(key)) this.unplaced.delete(key);
-    for (const [key, d] of wanted) {
-      if (this.runners.has(key)) continue;
+    for (const [key, { declaration: d, pod }] of wanted) {
+      const running = this.pods.get(key);
+      if (running) {
+        running.retiring = false;
+        continue;
+      }
+      if (this.leaving.has(key)) continue; // started again once it is gone
       const ip = this.pool.tryAcquire(key);
       if (ip === undefined) {
-        // More proxies than addresses (a directory edited by hand; apply refuses this): run what fits, say the rest.
+        // More pods than addresses (a directory edited by hand; apply refuses this): run what fits, say the rest.
         if (!this.unplaced.has(key))
           this.options.out(
-            `tollgate | ${d.type === 'router' ? 'gateway' : 'sidecar'} ${d.name}.${d.namespace} not started: no pod ` +
-              `address left in --pod-cidr ${this.options.podCidr} (${this.pool.capacity} addresses); widen --pod-cidr or remove a Deployment`,
+            `tollgate | ${kindOf(d.type)} ${d.name}.${d.namespace} not started: no pod address left in --pod-cidr ` +
+              `${this.claim?.cidr} (${this.pool.capacity} addresses) for pod ${pod}; widen --pod-cidr or remove a ` +
+              'Deployment or replicas',
           );
         this.unplaced.add(key);
         continue;
       }
       this.unplaced.delete(key);
-      const node: NodeIdentity = {
-        id: nodeId(d.type, ip, d.name, d.namespace),
-        type: d.type,
-        name: d.name,
-        namespace: d.namespace,
-        ip,
-        labels: d.labels,
-        serviceAccount: d.serviceAccount,
-      };
-      const prefix = `${d.name}.${d.namespace}`;
-      const runner = new ProxyRunner({
-        controller: this.url,
-        token: this.tokens!.proxy,
-        node,
-        resolver: this.options.resolver,
-        connectTo: this.connectTo,
-        trustedCas: this.trustedCas,
-        stdout: (line) => this.options.out(`${prefix} | ${line}`),
-        event: (message) => this.options.out(`tollgate | ${prefix}: ${message}`),
+      this.startPod(key, d, pod, ip);
+      const names = fresh.get(workloadOf(d)) ?? [];
+      names.push(pod);
+      fresh.set(workloadOf(d), names);
+    }
+    for (const [key, pod] of this.pods) {
+      if (wanted.has(key) || pod.retiring) continue;
+      const successors = fresh.get(workloadOf(pod.declaration));
+      if (!successors) {
+        this.stopPod(key);
+        continue;
+      }
+      pod.retiring = true;
+      void this.whenReady(successors, ROLLOUT_READY_WAIT_MS).then(() => {
+        if (pod.retiring && this.pods.get(key) === pod) this.stopPod(key);
       });
-      this.runners.set(key, runner);
-      runner.start();
-      this.options.out(`tollgate | ${d.type === 'router' ? 'gateway' : 'sidecar'} ${prefix} started at ${ip}`);
     }
   }
 
-  /** GET /v1/logs/:namespace/:name[?follow=1&tail=N]: a proxy's access-log lines, as text. */
+  private startPod(key: string, d: ProxyDeclaration, pod: string, ip: string): void {
+    const { out } = this.options;
+    const args = [
+      '--controller',
+      this.url,
+      'proxy',
+      kindOf(d.type),
+      '--name',
+      d.name,
+      '--namespace',
+      d.namespace,
+      '--pod',
+      pod,
+      '--ip',
+      ip,
+      '--service-account',
+      d.serviceAccount,
+      '--token-file',
+      tokenPath(this.options.configDir, 'proxy'),
+      '--drain-timeout',
+      `${this.drainMs}ms`,
+      '--supervised',
+      ...Object.entries(d.labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
+      ...this.options.dnsServers.flatMap((server) => ['--dns-server', server]),
+      ...this.connectTo.flatMap((rule) => ['--connect-to', rule]),
+      ...(this.trustedCaFile ? ['--trusted-ca', this.trustedCaFile] : []),
+    ];
+    const prefix = `${pod}.${d.namespace}`;
+    const process = new PodProcess(
+      this.options.program,
+      { pod, namespace: d.namespace, args },
+      {
+        stdout: (line) => out(`${prefix} | ${line}`),
+        // The proxy prefixes its own event lines with its pod; the supervisor's carry it too.
+        event: (line) => out(line.startsWith(`${prefix} | `) ? line : `${prefix} | ${line}`),
+      },
+    );
+    this.pods.set(key, { key, declaration: d, name: pod, ip, process, retiring: false });
+    process.start();
+    out(`tollgate | ${kindOf(d.type)} ${prefix} started at ${ip}`);
+  }
+
+  /** SIGTERM to the pod's process; its address is free again once it has drained and exited. */
+  private stopPod(key: string): void {
+    const pod = this.pods.get(key);
+    if (!pod) return;
+    this.pods.delete(key);
+    const done = pod.process.stop(this.drainMs + STOP_MARGIN_MS).then(() => {
+      this.leaving.delete(key);
+      this.pool.release(key);
+      this.options.out(`tollgate | ${kindOf(pod.declaration.type)} ${pod.name}.${pod.declaration.namespace} stopped`);
+      // It may be wanted again (scaled down and up quickly): the next reconcile starts it anew.
+      if (!this.stopped) this.scheduleReconcile(this.controller.snapshot);
+    });
+    this.leaving.set(key, { pod, done });
+  }
+
+  /** Resolves true once every named pod is connected and ready (an endpoint); false after `timeoutMs`. */
+  private async whenReady(pods: readonly string[], timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const ready = new Set(
+        this.controller
+          .status()
+          .proxies.filter((p) => p.ready)
+          .map((p) => p.pod),
+      );
+      if (pods.every((p) => ready.has(p))) return true;
+      if (Date.now() > deadline || this.stopped) return false;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  /**
+   * GET /v1/logs/:namespace/:name[?follow=1&tail=N]: the access log of a pod, or of every pod of a workload or
+   * gateway merged (each line prefixed with its pod, as `kubectl logs -l ... --prefix`), as text.
+   */
   private logsRoute(req: http.IncomingMessage, res: http.ServerResponse, url: URL): boolean {
     const match = /^\/v1\/logs\/([^/]+)\/([^/]+)$/.exec(url.pathname);
     if (req.method !== 'GET' || !match) return false;
     const namespace = pathSegment(match[1]!, 'namespace');
     const name = pathSegment(match[2]!, 'name');
-    const runner = [...this.runners.values()].find((r) => r.node.name === name && r.node.namespace === namespace);
-    if (!runner) {
-      const known = [...this.runners.values()].map((r) => `${r.node.name} -n ${r.node.namespace}`).join(', ');
-      sendJson(res, 404, { error: `no proxy ${name} in namespace ${namespace}; running: ${known || 'none'}` });
+    const inNamespace = this.allPods().filter((p) => p.declaration.namespace === namespace);
+    const pods = inNamespace.filter((p) => p.name === name || p.declaration.name === name);
+    if (pods.length === 0) {
+      const known = [...new Set(this.allPods().map((p) => `${p.declaration.name} -n ${p.declaration.namespace}`))];
+      sendJson(res, 404, {
+        error: `no proxy ${name} in namespace ${namespace}; running: ${known.join(', ') || 'none'}`,
+      });
       return true;
     }
-    serveLogs(runner.logs, url, res);
+    serveLogs(
+      pods.sort((a, b) => (a.name < b.name ? -1 : 1)).map((p) => ({ pod: p.name, logs: p.process.logs })),
+      url,
+      res,
+    );
     return true;
   }
-}
 
-function keyOf(d: { type: string; namespace: string; name: string }): string {
-  return `${d.type}/${d.namespace}/${d.name}`;
-}
-
-function sameIdentity(d: ProxyDeclaration, node: NodeIdentity): boolean {
-  return d.serviceAccount === node.serviceAccount && JSON.stringify(d.labels) === JSON.stringify(node.labels);
+  /** GET /v1/pods: every pod as the supervisor sees it, joined with the controller's status of it. */
+  private podsRoute(req: http.IncomingMessage, res: http.ServerResponse, url: URL): boolean {
+    if (req.method !== 'GET' || url.pathname !== '/v1/pods') return false;
+    const status = new Map(this.controller.status().proxies.map((p) => [p.pod, p] as const));
+    const pods = this.allPods().map((p) => ({
+      ...p.process.info,
+      workload: p.declaration.name,
+      type: p.declaration.type,
+      ip: p.ip,
+      status: status.get(p.name) satisfies ProxyStatus | undefined,
+    }));
+    sendJson(res, 200, { pods });
+    return true;
+  }
 }

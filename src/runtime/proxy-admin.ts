@@ -4,12 +4,22 @@
 import type http from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { LogBuffer } from './log-buffer.js';
+import { podPrefix, type LogBuffer } from './log-buffer.js';
 
 export const PROXY_ADMIN_PORT = 15000;
 
-/** Writes the buffer's lines (`tail=N`: the last N) as text; with `follow=1`, new lines until the client leaves. */
-export function serveLogs(logs: LogBuffer, url: URL, res: http.ServerResponse): void {
+/** One pod's log, as `tollgate logs` merges several. */
+export interface PodLog {
+  readonly pod: string;
+  readonly logs: LogBuffer;
+}
+
+/**
+ * Writes the pods' lines (`tail=N`: the last N of each, as kubectl does) merged in arrival order; with `follow=1`,
+ * new lines until the client leaves. Lines of several pods carry kubectl's `--prefix` ("[pod/NAME/istio-proxy] "),
+ * so one pod's lines are exactly its access log.
+ */
+export function serveLogs(sources: readonly PodLog[], url: URL, res: http.ServerResponse): void {
   const tailParam = url.searchParams.get('tail');
   if (tailParam !== null && !/^\d{1,7}$/.test(tailParam)) {
     res.writeHead(400, { 'content-type': 'application/json' });
@@ -17,14 +27,21 @@ export function serveLogs(logs: LogBuffer, url: URL, res: http.ServerResponse): 
     return;
   }
   const tail = tailParam === null ? undefined : Number(tailParam);
+  const prefixed = sources.length > 1 || url.searchParams.get('prefix') === '1';
+  const prefixOf = (pod: string): string => (prefixed ? podPrefix(pod) : '');
   res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
-  for (const line of logs.tail(tail)) res.write(`${line}\n`);
+  const merged = sources
+    .flatMap((s) => s.logs.entries(tail).map((e) => ({ seq: e.seq, line: `${prefixOf(s.pod)}${e.line}` })))
+    .sort((a, b) => a.seq - b.seq);
+  for (const e of merged) res.write(`${e.line}\n`);
   if (url.searchParams.get('follow') !== '1') {
     res.end();
     return;
   }
-  const unfollow = logs.follow((line) => res.write(`${line}\n`));
-  res.on('close', unfollow);
+  const unfollow = sources.map((s) => s.logs.follow((line) => res.write(`${prefixOf(s.pod)}${line}\n`)));
+  res.on('close', () => {
+    for (const u of unfollow) u();
+  });
 }
 
 /** GET /logs on `address`:15000. */
@@ -35,7 +52,7 @@ export async function startProxyAdmin(
 ): Promise<{ readonly url: string; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://proxy');
-    if (req.method === 'GET' && url.pathname === '/logs') return serveLogs(logs, url, res);
+    if (req.method === 'GET' && url.pathname === '/logs') return serveLogs([{ pod: '', logs }], url, res);
     res.writeHead(404, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ error: `no such endpoint: ${req.method} ${url.pathname}; this proxy serves GET /logs` }));
   });

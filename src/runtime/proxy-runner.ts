@@ -8,6 +8,11 @@ import { generateKeyPair, privateKeyPem } from '../pki/index.js';
 import { LogBuffer } from './log-buffer.js';
 import { PROXY_ADMIN_PORT } from './proxy-admin.js';
 
+/** Envoy's default drain time as Istio sets it (terminationDrainDuration: 5 s). */
+export const DEFAULT_DRAIN_MS = 5_000;
+/** How much longer than the drain itself a proxy waits for the controller to confirm it left the endpoints. */
+const DRAIN_ACK_MARGIN_MS = 10_000;
+
 export interface ProxyRunnerOptions {
   readonly controller: string;
   /** The proxy join token. */
@@ -81,6 +86,18 @@ export class ProxyRunner {
   async stop(): Promise<void> {
     this.client.close();
     await this.dataPlane.close();
+    this.file?.stream.end();
+  }
+
+  /**
+   * Graceful shutdown: leave every Service's endpoints first (the controller answers once the other proxies have
+   * acknowledged it, or after its own timeout), then drain the data plane for up to `graceMs`, then stop.
+   */
+  async drain(graceMs: number): Promise<void> {
+    const left = await this.client.drain(graceMs + DRAIN_ACK_MARGIN_MS);
+    if (!left) this.options.event('the controller did not confirm that this proxy left the endpoints; draining anyway');
+    await this.dataPlane.drain(graceMs);
+    this.client.close();
     this.file?.stream.end();
   }
 

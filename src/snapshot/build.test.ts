@@ -41,7 +41,14 @@ describe('buildSnapshot', () => {
     assert.deepEqual(build([off]).egressGateways, []);
     const ig = resource('IstioGateway', 'eg', 'istio-egress', {
       gatewayType: 'egress',
-      gateway: { name: 'egressgateway-a', namespace: 'istio-egress', enabled: true, labels: { app: 'a' }, ports: [] },
+      gateway: {
+        name: 'egressgateway-a',
+        namespace: 'istio-egress',
+        enabled: true,
+        labels: { app: 'a' },
+        ports: [],
+        replicas: 1,
+      },
     });
     assert.deepEqual(
       build([ig]).egressGateways.map((g) => g.name),

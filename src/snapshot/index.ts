@@ -20,3 +20,4 @@ export { VirtualServiceIndex, MESH_GATEWAY } from './virtual-services.js';
 export { SidecarIndex, sidecarImports } from './sidecars.js';
 export { serverHostIntersection } from './gateway-hosts.js';
 export { isHttpProtocol, protocolFromPortName } from './port-protocol.js';
+export { podNames, podTemplateHash } from './pod-names.js';

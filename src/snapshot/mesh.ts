@@ -19,6 +19,7 @@ export const DEFAULT_EGRESS_GATEWAY: EgressGatewayDeclaration = {
     { name: 'http2', port: 80, targetPort: 8080, protocol: 'TCP' },
     { name: 'https', port: 443, targetPort: 8443, protocol: 'TCP' },
   ],
+  replicas: 1,
 };
 
 function byNamespaceName(a: Resource, b: Resource): number {

@@ -12,6 +12,10 @@ export interface ProxyDeclaration {
   readonly namespace: string;
   readonly labels: Labels;
   readonly serviceAccount: string;
+  /** How many replicas run (0: none). */
+  readonly replicas: number;
+  /** Their pod names, one per replica (see pod-names.ts). */
+  readonly pods: readonly string[];
 }
 
 /**

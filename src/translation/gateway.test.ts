@@ -168,6 +168,7 @@ describe('gateway translation', () => {
           enabled: true,
           labels: { gw: 'a' },
           ports: [{ name: 'http', port: 80, targetPort: 10080, protocol: 'TCP' }],
+          replicas: 1,
         },
       ],
     });

@@ -13,3 +13,4 @@ export {
   VIRTUAL_OUTBOUND_LISTENER,
 } from './names.js';
 export { defaultRetryPolicy } from './retry.js';
+export { transitionConfig } from './transition.js';

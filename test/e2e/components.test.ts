@@ -8,8 +8,24 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { documents, egressGateway, httpServiceEntry, REGISTRY_ONLY, SLEEP_DEPLOYMENT } from '../helpers/fixtures.js';
-import { BIN, eventually, run, startDnsmasq, startRedirectSite, tempDir, tollgate } from '../helpers/processes.js';
+import {
+  documents,
+  egressGateway,
+  httpServiceEntry,
+  REGISTRY_ONLY,
+  SLEEP_DEPLOYMENT,
+  viaEgressGateway,
+} from '../helpers/fixtures.js';
+import {
+  BIN,
+  eventually,
+  prefixedPods,
+  run,
+  startDnsmasq,
+  startRedirectSite,
+  tempDir,
+  tollgate,
+} from '../helpers/processes.js';
 
 const octet = (): number => 2 + Math.floor(Math.random() * 250);
 const SUBNET = `127.${octet()}.${octet()}`;
@@ -21,18 +37,7 @@ const CONFIG = documents(
   REGISTRY_ONLY,
   httpServiceEntry('httpbin', 'httpbin.test', 8000),
   egressGateway('egress', ['httpbin.test']),
-  `apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: httpbin-via-egress}
-spec:
-  hosts: [httpbin.test]
-  gateways: [egress, mesh]
-  http:
-  - match: [{gateways: [mesh], port: 8000}]
-    route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, port: {number: 80}}}]
-  - match: [{gateways: [egress], port: 80}]
-    route: [{destination: {host: httpbin.test, port: {number: 8000}}}]
-`,
+  viaEgressGateway('httpbin-via-egress', 'egress', 'httpbin.test', 8000),
 );
 
 interface Proc {
@@ -176,6 +181,59 @@ describe('controller and proxies as separate processes', () => {
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /^error: no connected proxy nope in namespace istio-system; connected: /);
     assert.doesNotMatch(missing.stderr, /no such endpoint/);
+  });
+
+  test('a second gateway replica (--pod): both serve, logs merges them by pod; SIGKILLed, nothing fails', async () => {
+    const token = path.join(configDir, '.tollgate', 'proxy-token');
+    const second = await start(
+      [
+        '--controller',
+        url,
+        'proxy',
+        '--token-file',
+        token,
+        '--dns-server',
+        dns.server,
+        'gateway',
+        '--name',
+        'istio-egressgateway',
+        '-n',
+        'istio-system',
+        '--pod',
+        'istio-egressgateway-b',
+        '--ip',
+        `${SUBNET}.3`,
+        '--label',
+        'istio=egressgateway',
+        '--label',
+        'app=istio-egressgateway',
+      ],
+      /gateway at/,
+    );
+    try {
+      const replicas = async () =>
+        (await tollgate(['status'], ref())).stdout
+          .split('\n')
+          .filter((l) => /^istio-egressgateway\.istio-system\s.*SYNCED.*Ready$/.test(l));
+      await eventually(async () => ((await replicas()).length === 2 ? true : undefined), 10_000, 'two ready replicas');
+      await eventually(
+        async () => {
+          assert.equal(await curl('http://httpbin.test:8000/replicas'), 301);
+          return second.output().includes('"path":"/replicas"') ? true : undefined;
+        },
+        10_000,
+        'the second replica serves',
+      );
+      const merged = await tollgate(['logs', 'istio-egressgateway', '-n', 'istio-system', '--tail', '1'], ref());
+      assert.deepEqual(prefixedPods(merged.stdout), ['istio-egressgateway', 'istio-egressgateway-b']);
+      const gone = new Promise((resolve) => second.child.once('exit', resolve));
+      second.child.kill('SIGKILL');
+      await gone;
+      for (let i = 0; i < 10; i++) assert.equal(await curl(`http://httpbin.test:8000/after-kill-${i}`), 301);
+      await eventually(async () => ((await replicas()).length === 1 ? true : undefined), 10_000, 'one replica left');
+    } finally {
+      if (second.child.exitCode === null && second.child.signalCode === null) await second.stop();
+    }
   });
 
   test('a WebSocket upgrade crosses sidecar and gateway, and echoes', async () => {

@@ -43,4 +43,23 @@ spec:
 `;
 }
 
+/**
+ * A VirtualService `name` that sends `host` (requested on `meshPort`) to Istio's default egress gateway from the
+ * mesh, and from the Gateway `gateway` on to `host`:`meshPort`: the egress task's two rules.
+ */
+export function viaEgressGateway(name: string, gateway: string, host: string, meshPort: number): string {
+  return `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: ${name}}
+spec:
+  hosts: [${host}]
+  gateways: [${gateway}, mesh]
+  http:
+  - match: [{gateways: [mesh], port: ${meshPort}}]
+    route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, port: {number: 80}}}]
+  - match: [{gateways: [${gateway}], port: 80}]
+    route: [{destination: {host: ${host}, port: {number: ${meshPort}}}}]
+`;
+}
+
 export const documents = (...docs: string[]): string => docs.join('---\n');

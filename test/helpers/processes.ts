@@ -223,6 +223,15 @@ export async function startRedirectSite(
 
 export { eventually } from './eventually.js';
 
+/** The pods of `tollgate logs` output that merges replicas (kubectl's "[pod/NAME/istio-proxy] " prefix), sorted. */
+export function prefixedPods(stdout: string): (string | undefined)[] {
+  return stdout
+    .trim()
+    .split('\n')
+    .map((l) => /^\[pod\/([^/]+)\/istio-proxy\] \{/.exec(l)?.[1])
+    .sort();
+}
+
 /**
  * The skip option of a suite that needs root (port 80, DNS on loopback aliases). Off root it says so loudly in the
  * test output, not only in a skip count; with TOLLGATE_E2E_ROOT=required (as CI sets it) a missing root is a

@@ -1,15 +1,16 @@
 import type { IstioGatewaySpec } from '../../model/index.js';
 import { array, enumOf, object, optional, type Infer } from '../schema.js';
 import { defineKind, labels } from './common.js';
-import { gatewayServicePort, servicePorts } from './istio-operator.js';
+import { gatewayServicePort, replicaFields, replicasOf, servicePorts } from './istio-operator.js';
 
-// ASM's IstioGateway (istio.alibabacloud.com/v1beta1) has many deployment fields (replicaCount, resources,
-// serviceType, hpaSpec, ...). Only the ones that shape the gateway's identity and ports are typed.
+// ASM's IstioGateway (istio.alibabacloud.com/v1beta1) has many deployment fields (resources, serviceType, ...).
+// Only the ones that shape the gateway's identity, ports and replicas are typed.
 export const istioGatewaySpec = object(
   {
     gatewayType: enumOf(['egress', 'ingress']),
     ports: optional(array(gatewayServicePort)),
     podLabels: optional(labels()),
+    ...replicaFields,
   },
   { unknown: 'ignore' },
 );
@@ -32,6 +33,7 @@ export const istioGatewayCodec = defineKind({
         enabled: true,
         labels: { istio: meta.name, app: meta.name, ...(ext?.podLabels ?? {}) },
         ports: servicePorts(ext?.ports),
+        replicas: replicasOf(ext),
       },
     };
   },

@@ -11,6 +11,17 @@ export const DEFAULT_EGRESS_PORTS: readonly GatewayServicePort[] = [
 
 export const DEFAULT_EGRESS_LABELS = { istio: 'egressgateway', app: 'istio-egressgateway' } as const;
 
+/** The replica fields of a gateway's deployment settings (IstioOperator `k8s`, ASM IstioGateway spec). */
+export const replicaFields = {
+  replicaCount: optional(int()),
+  hpaSpec: optional(object({ minReplicas: optional(int()), maxReplicas: optional(int()) }, { unknown: 'ignore' })),
+};
+
+/** An autoscaler with no load holds its minimum; without one, the replica count; by default one replica. */
+export function replicasOf(k8s: { replicaCount?: number; hpaSpec?: { minReplicas?: number } } | undefined): number {
+  return Math.max(0, k8s?.hpaSpec?.minReplicas ?? k8s?.replicaCount ?? 1);
+}
+
 export const gatewayServicePort = object(
   {
     name: optional(string()),
@@ -97,7 +108,10 @@ const egressGateway = object({
   hub: optional(anything()),
   k8s: optional(
     object(
-      { service: optional(object({ ports: optional(array(gatewayServicePort)) }, { unknown: 'ignore' })) },
+      {
+        service: optional(object({ ports: optional(array(gatewayServicePort)) }, { unknown: 'ignore' })),
+        ...replicaFields,
+      },
       { unknown: 'ignore' },
     ),
   ),
@@ -154,6 +168,7 @@ export const istioOperatorCodec = defineKind({
       enabled: g.enabled ?? true,
       labels: { ...DEFAULT_EGRESS_LABELS, ...(g.label ?? {}) },
       ports: servicePorts(g.k8s?.service?.ports),
+      replicas: replicasOf(g.k8s),
     }));
     return { meshConfig: mesh, egressGateways };
   },

@@ -1,0 +1,197 @@
+// Push ordering, readiness and drain, held on the controller itself with in-memory streams: every push is recorded
+// and each proxy ACKs when the test says so, so the order of events is the test's to observe.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { eventually } from '../../test/helpers/eventually.js';
+import { nodeId, type NodeIdentity, type ProxyConfig } from '../proxy-config/types.js';
+import { Controller } from './controller.js';
+import type { ProxyStream } from './proxy-state.js';
+
+const EXAMPLES = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../../examples/aliyun');
+const example = (file: string) => ({ name: file, content: fs.readFileSync(path.join(EXAMPLES, file), 'utf8') });
+const ROUTE_VIA_GATEWAY = [example('serviceentry.yaml'), example('gateway.yaml'), example('virtualservice.yaml')];
+
+interface Push {
+  readonly proxy: string;
+  readonly version: string;
+  readonly config: ProxyConfig;
+}
+
+/** A proxy on an in-memory stream: records what it is sent; ACKs on `ack()` (or at once with `autoAck`). */
+class FakeProxy {
+  session = '';
+  readonly pushes: Push[] = [];
+
+  constructor(
+    readonly node: NodeIdentity,
+    private readonly controller: Controller,
+    private readonly log: Push[],
+    public autoAck = true,
+  ) {}
+
+  connect(currentVersion?: string): void {
+    const stream: ProxyStream = {
+      open: (session) => {
+        this.session = session;
+      },
+      send: (version, config) => {
+        const push = { proxy: this.node.pod ?? this.node.name, version, config };
+        this.pushes.push(push);
+        this.log.push(push);
+        if (this.autoAck) queueMicrotask(() => this.ack(version));
+      },
+      close: () => {},
+    };
+    const result = this.controller.connect(this.node, stream, currentVersion ? { currentVersion } : {});
+    assert.ok(result.ok);
+  }
+
+  ack(version = this.pushes.at(-1)!.version): void {
+    this.controller.ack(this.node.id, this.session, version, true);
+  }
+
+  get last(): Push | undefined {
+    return this.pushes.at(-1);
+  }
+}
+
+function identity(type: 'router' | 'sidecar', pod: string, ip: string): NodeIdentity {
+  const gateway = type === 'router';
+  return {
+    id: nodeId(type, ip, pod, gateway ? 'istio-system' : 'default'),
+    type,
+    name: gateway ? 'istio-egressgateway' : 'sleep',
+    pod,
+    namespace: gateway ? 'istio-system' : 'default',
+    ip,
+    labels: gateway ? { istio: 'egressgateway', app: 'istio-egressgateway' } : { app: 'sleep' },
+    serviceAccount: gateway ? 'istio-egressgateway-service-account' : 'sleep',
+  };
+}
+
+async function mesh(ackWaitMs?: number): Promise<{ controller: Controller; log: Push[] }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-rollout-'));
+  fs.copyFileSync(path.join(EXAMPLES, 'sleep.yaml'), path.join(dir, 'sleep.yaml'));
+  const controller = new Controller(dir, ackWaitMs === undefined ? {} : { ackWaitMs });
+  await controller.start();
+  return { controller, log: [] };
+}
+
+/** The gateway endpoints a sidecar's config lists (the egress gateway Service's cluster). */
+function gatewayEndpoints(config: ProxyConfig): string[] {
+  const cluster = config.clusters.find(
+    (c) => c.name === 'outbound|80||istio-egressgateway.istio-system.svc.cluster.local',
+  );
+  return (cluster?.endpoints ?? []).map((e) => e.address).sort();
+}
+
+/** Where a sidecar's route for aliyun.com:80 goes: the egress gateway, or the site directly. */
+function aliyunTo(config: ProxyConfig): string {
+  const vhost = config.routeConfigs
+    .find((rc) => rc.name === '80')
+    ?.virtualHosts.find((v) => v.domains.includes('aliyun.com'));
+  const action = vhost?.routes[0]?.action;
+  if (action?.kind !== 'cluster') return 'none';
+  return action.clusters[0]?.cluster.includes('istio-egressgateway') ? 'gateway' : 'direct';
+}
+
+const knowsAliyun = (config: ProxyConfig): boolean =>
+  config.routeConfigs.some((rc) => rc.virtualHosts.some((v) => v.domains.includes('aliyun.com')));
+
+describe('rollout: readiness, drain and make before break', () => {
+  it('a replica is an endpoint only once it has applied a config; one that already serves (a controller restart) at once', async () => {
+    const { controller, log } = await mesh();
+    const sidecar = new FakeProxy(identity('sidecar', 'sleep-1', '127.0.0.2'), controller, log);
+    sidecar.connect();
+    await eventually(() => sidecar.last, 2_000, 'the sidecar has a config');
+    const a = new FakeProxy(identity('router', 'gw-a', '127.0.0.11'), controller, log, false);
+    a.connect();
+    await eventually(() => a.last, 2_000, 'a push to the new replica');
+    assert.deepEqual(gatewayEndpoints(controller.configFor('sleep', 'default')!), [], 'not ready: not an endpoint');
+    a.autoAck = true;
+    a.ack();
+    await eventually(
+      () => (gatewayEndpoints(sidecar.last!.config).includes('127.0.0.11') ? true : undefined),
+      2_000,
+      'the sidecar is sent the ready replica',
+    );
+    const b = new FakeProxy(identity('router', 'gw-b', '127.0.0.12'), controller, log, false);
+    b.connect(sidecar.last!.version);
+    assert.deepEqual(gatewayEndpoints(controller.configFor('sleep', 'default')!), ['127.0.0.11', '127.0.0.12']);
+    controller.stop();
+  });
+
+  it('drain: the replica leaves the endpoints, and drain resolves only after the others have acknowledged that', async () => {
+    const { controller, log } = await mesh();
+    const sidecar = new FakeProxy(identity('sidecar', 'sleep-1', '127.0.0.2'), controller, log);
+    const a = new FakeProxy(identity('router', 'gw-a', '127.0.0.11'), controller, log);
+    const b = new FakeProxy(identity('router', 'gw-b', '127.0.0.12'), controller, log);
+    for (const p of [sidecar, a, b]) p.connect();
+    await eventually(() => (gatewayEndpoints(sidecar.last!.config).length === 2 ? true : undefined), 2_000);
+    sidecar.autoAck = false;
+    let drained: string | undefined;
+    const draining = controller.drain(b.node.id, b.session, 5_000).then((r) => (drained = r));
+    await eventually(() => (gatewayEndpoints(sidecar.last!.config).length === 1 ? true : undefined), 2_000);
+    assert.deepEqual(gatewayEndpoints(sidecar.last!.config), ['127.0.0.11']);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(drained, undefined, 'not before the sidecar acknowledged');
+    sidecar.ack();
+    assert.equal(await draining, 'accepted');
+    const status = controller.status().proxies.find((p) => p.pod === 'gw-b')!;
+    assert.deepEqual([status.ready, status.draining], [false, true]);
+    controller.stop();
+  });
+
+  it('make before break: the gateways learn a host before any sidecar routes to them, and forget it after', async () => {
+    const { controller, log } = await mesh();
+    const sidecar = new FakeProxy(identity('sidecar', 'sleep-1', '127.0.0.2'), controller, log);
+    const gateway = new FakeProxy(identity('router', 'gw-a', '127.0.0.11'), controller, log);
+    sidecar.connect();
+    gateway.connect();
+    await eventually(() => (gatewayEndpoints(sidecar.last!.config).length === 1 ? true : undefined), 2_000);
+
+    /** A gateway: whether it routes aliyun.com. A sidecar: where it sends aliyun.com. */
+    const order = (from: number) =>
+      log.slice(from).map((p) => {
+        const step = Number(p.version) % 2 === 1 ? 'transition' : 'final';
+        return `${p.proxy} ${step} ${p.proxy.startsWith('gw') ? (knowsAliyun(p.config) ? 'aliyun' : '-') : aliyunTo(p.config)}`;
+      });
+
+    let from = log.length;
+    const applied = await controller.apply(ROUTE_VIA_GATEWAY);
+    assert.ok(applied.ok);
+    await eventually(() => (gateway.last!.version === applied.version ? true : undefined), 2_000);
+    assert.deepEqual(order(from), ['gw-a transition aliyun', 'sleep-1 final gateway', 'gw-a final aliyun']);
+
+    from = log.length;
+    const deleted = await controller.delete(
+      [],
+      ROUTE_VIA_GATEWAY.filter((f) => f.name !== 'serviceentry.yaml'),
+    );
+    assert.ok(deleted.ok);
+    await eventually(() => (gateway.last!.version === deleted.version ? true : undefined), 2_000);
+    // The gateway keeps serving aliyun.com (the union) until the sidecar has stopped sending it there.
+    assert.deepEqual(order(from), ['gw-a transition aliyun', 'sleep-1 final direct', 'gw-a final -']);
+    controller.stop();
+  });
+
+  it('a proxy that does not answer slows a rollout down but does not stop it', async () => {
+    const { controller, log } = await mesh(200);
+    const warnings: string[] = [];
+    controller.on('warning', (m: string) => warnings.push(m));
+    const sidecar = new FakeProxy(identity('sidecar', 'sleep-1', '127.0.0.2'), controller, log);
+    const gateway = new FakeProxy(identity('router', 'gw-a', '127.0.0.11'), controller, log, false);
+    gateway.connect('1');
+    sidecar.connect();
+    const applied = await controller.apply(ROUTE_VIA_GATEWAY);
+    await eventually(() => (sidecar.last!.version === applied.version ? true : undefined), 3_000);
+    assert.ok(
+      warnings.some((w) => /gw-a.* did not acknowledge config \d+ within 200 ms; pushing on/.test(w)),
+      warnings.join('\n'),
+    );
+    controller.stop();
+  });
+});

@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { target, type EndpointPicker } from './cluster-lb.js';
+import { pickAvoiding } from './retry.js';
+
+/** A load balancer that answers from a script, to see which of its picks a retry keeps. */
+function scripted(...picks: number[]): EndpointPicker & { calls: number } {
+  const picker = {
+    calls: 0,
+    pick<T>(targets: readonly T[]): T {
+      return targets[picks[picker.calls++] ?? 0]!;
+    },
+    track: () => () => {},
+  };
+  return picker;
+}
+
+it('previous_hosts: a retry re-picks (up to 5 times) while the pick is a host it tried; one host is kept', () => {
+  const hosts = [target('127.0.0.1', 80), target('127.0.0.2', 80)];
+  const tried = new Set([hosts[0]!.key]);
+  const picker = scripted(0, 0, 0, 1);
+  assert.equal(pickAvoiding(picker, hosts, undefined, tried), hosts[1]);
+  assert.equal(picker.calls, 4);
+  const stubborn = scripted(0, 0, 0, 0, 0, 0, 0, 0);
+  assert.equal(pickAvoiding(stubborn, hosts, undefined, tried), hosts[0], 'after 5 re-picks the last one stands');
+  assert.equal(stubborn.calls, 6);
+  const alone = scripted(0, 0);
+  assert.equal(pickAvoiding(alone, hosts.slice(0, 1), undefined, tried), hosts[0], 'the only host: no re-pick');
+  assert.equal(alone.calls, 1);
+});
