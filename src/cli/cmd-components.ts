@@ -84,9 +84,13 @@ export async function proxyCommand(opts: ProxyOptions, controller: string): Prom
     resolver: opts.dnsServer.length > 0 ? dnsServerResolver([...opts.dnsServer]) : systemResolver(),
     connectTo: opts.connectTo.map(parseConnectTo),
     stdout: out,
+    stdoutBatch: (text) => void process.stdout.write(text),
     event: (message) => process.stderr.write(`${prefix} | ${message}\n`),
   });
   const admin = await startProxyAdmin(runner.logs, opts.ip);
+  // Whatever way the process ends, the access-log lines still in a batch are written (stdout to a file or a pipe
+  // is written synchronously on Linux, so this completes before exit).
+  process.once('exit', () => runner.flushLogs());
   runner.start();
   process.stderr.write(
     `${prefix} | ${type === 'router' ? 'gateway' : 'sidecar'} at ${opts.ip}, controller ${controller}, access log at ${admin.url}/logs\n`,

@@ -27,7 +27,9 @@ export function withoutHopByHop(headers: IncomingHttpHeaders): OutgoingHttpHeade
       )
     : undefined;
   const out: OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) {
+  // Node's parsed headers are an own-property bag with no prototype chain to walk.
+  for (const name in headers) {
+    const value = headers[name];
     if (value === undefined || HOP_BY_HOP.has(name) || extra?.has(name)) continue;
     out[name] = value;
   }

@@ -79,10 +79,16 @@ export class ListenerHandle {
     return handle;
   }
 
+  /** Read on every request (the loop guard): kept from the bind rather than asked of the socket each time. */
   get boundPort(): number {
-    const a = this.server.address() as AddressInfo | null;
-    return a?.port ?? this.requestedPort;
+    if (this.port === undefined) {
+      const a = this.server.address() as AddressInfo | null;
+      if (!a) return this.requestedPort;
+      this.port = a.port;
+    }
+    return this.port;
   }
+  private port: number | undefined;
 
   /** The config this listener's connections read: its own while in force, the last one it had once retired. */
   private config(): CompiledConfig | undefined {

@@ -5,6 +5,7 @@ import { DataPlane, type ConnectToRule, type HostResolver } from '../dataplane/i
 import { DiscoveryClient, type DiscoveryEvent } from '../distribution/index.js';
 import type { AccessLogConfig, NodeIdentity, ProxyConfig } from '../proxy-config/types.js';
 import { generateKeyPair, privateKeyPem } from '../pki/index.js';
+import { BatchedOutput } from './batched-output.js';
 import { LogBuffer } from './log-buffer.js';
 import { PROXY_ADMIN_PORT } from './proxy-admin.js';
 
@@ -19,6 +20,11 @@ export interface ProxyRunnerOptions {
   readonly trustedCas?: readonly string[];
   /** Where lines for "/dev/stdout" go (local mode prefixes them with the proxy's name). */
   readonly stdout: (line: string) => void;
+  /**
+   * Where batches of "/dev/stdout" lines go instead, newline-terminated, when given: a proxy process writes its
+   * access log to its standard output this way, one write per batch.
+   */
+  readonly stdoutBatch?: (text: string) => void;
   /** Proxy lifecycle events for the operator. */
   readonly event: (message: string) => void;
 }
@@ -40,12 +46,15 @@ export class ProxyRunner {
   private readonly dataPlane: DataPlane;
   private readonly client: DiscoveryClient;
   private accessLog: AccessLogConfig | undefined;
-  private file: { path: string; stream: fs.WriteStream } | undefined;
+  private file: { path: string; stream: fs.WriteStream; out: BatchedOutput } | undefined;
+  private readonly stdoutBatch: BatchedOutput | undefined;
   private away = false;
 
   constructor(private readonly options: ProxyRunnerOptions) {
     // The key of the proxy's mesh identity is made here and never leaves the process; the controller certifies it.
     const identity = generateKeyPair();
+    const batch = options.stdoutBatch;
+    this.stdoutBatch = batch ? new BatchedOutput(batch) : undefined;
     this.dataPlane = new DataPlane(options.node, {
       resolver: options.resolver,
       connectTo: options.connectTo,
@@ -81,7 +90,14 @@ export class ProxyRunner {
   async stop(): Promise<void> {
     this.client.close();
     await this.dataPlane.close();
+    this.flushLogs();
     this.file?.stream.end();
+  }
+
+  /** Writes the access-log lines still waiting in a batch (at stop, and when the process exits). */
+  flushLogs(): void {
+    this.stdoutBatch?.flush();
+    this.file?.out.flush();
   }
 
   private async apply(config: ProxyConfig): Promise<{ ok: true } | { ok: false; error: string }> {
@@ -95,16 +111,18 @@ export class ProxyRunner {
     if (!target?.enabled) return;
     if (target.path === '/dev/stdout' || target.path === '/dev/stderr') {
       this.logs.push(line);
-      this.options.stdout(line);
+      if (this.stdoutBatch) this.stdoutBatch.write(line);
+      else this.options.stdout(line);
       return;
     }
     if (this.file?.path !== target.path) {
+      this.file?.out.flush();
       this.file?.stream.end();
       const stream = fs.createWriteStream(target.path, { flags: 'a' });
       stream.on('error', (err) => this.options.event(`warning: access log ${target.path}: ${err.message}`));
-      this.file = { path: target.path, stream };
+      this.file = { path: target.path, stream, out: new BatchedOutput((text) => stream.write(text)) };
     }
-    this.file.stream.write(`${line}\n`);
+    this.file.out.write(line);
   }
 
   private onEvent(e: DiscoveryEvent): void {
