@@ -96,7 +96,7 @@ async function startTollgate(dir: string, l: TollgateLayout, concurrency?: numbe
     path.join(dir, `sidecar-${l.net}.log`),
   );
   children.push(gateway, sidecar);
-  const workers = concurrency === undefined ? '' : `, ${concurrency} workers`;
+  const workers = concurrency === undefined || concurrency === 1 ? '' : `, ${concurrency} workers`;
   return [
     tollgateTarget(`${l.build.label} sidecar${workers}`, [sidecar.pid!], sidecarIp, DIRECT_HOST, []),
     tollgateTarget(
@@ -149,7 +149,10 @@ async function sideBySide(dir: string): Promise<void> {
   if (wanted(nodeProxy.name)) targets.push(nodeProxy);
 
   const current: TollgateBuild = { label: 'tollgate', bin: path.join(ROOT, 'bin', 'tollgate.js') };
-  targets.push(...(await startTollgate(dir, { build: current, net: 78 })).filter((t) => wanted(t.name)));
+  // One worker per proxy, gateways included (theirs default to two), as the targets are stated.
+  targets.push(...(await startTollgate(dir, { build: current, net: 78 }, 1)).filter((t) => wanted(t.name)));
+  // The same with two workers per proxy (--concurrency 2): how far a second core takes it.
+  targets.push(...(await startTollgate(dir, { build: current, net: 79 }, 2)).filter((t) => wanted(t.name)));
   const baselineRoot = process.env.BENCH_BASELINE;
   if (baselineRoot) {
     const baseline: TollgateBuild = {

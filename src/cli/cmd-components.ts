@@ -47,6 +47,17 @@ export interface ProxyOptions {
   readonly connectTo: readonly string[];
   /** Where the proxy join token is. */
   readonly token: TokenSource;
+  /** As given on the command line; parsed by proxyConcurrency. */
+  readonly concurrency?: string;
+}
+
+/** Istio's proxies run 2 worker threads by default (gateways); a sidecar here defaults to one process. */
+export function proxyConcurrency(type: ProxyType, given: string | undefined): number {
+  if (given === undefined) return type === 'router' ? 2 : 1;
+  const n = Number(given);
+  if (!/^\d+$/.test(given) || n < 1 || n > 64)
+    throw new Error(`--concurrency ${given}: expected a number from 1 to 64`);
+  return n;
 }
 
 export async function proxyCommand(opts: ProxyOptions, controller: string): Promise<number> {
@@ -68,6 +79,7 @@ export async function proxyCommand(opts: ProxyOptions, controller: string): Prom
       `no proxy join token at ${opts.token.path} (from ${opts.token.from}): pass --token-file with a copy of the ` +
         "controller's <config-dir>/.tollgate/proxy-token",
     );
+  const concurrency = proxyConcurrency(type, opts.concurrency);
   const prefix = `${opts.name}.${opts.namespace}`;
   const runner = new ProxyRunner({
     controller,
@@ -83,6 +95,8 @@ export async function proxyCommand(opts: ProxyOptions, controller: string): Prom
     },
     resolver: opts.dnsServer.length > 0 ? dnsServerResolver([...opts.dnsServer]) : systemResolver(),
     connectTo: opts.connectTo.map(parseConnectTo),
+    dnsServers: opts.dnsServer,
+    concurrency,
     stdout: out,
     stdoutBatch: (text) => void process.stdout.write(text),
     event: (message) => process.stderr.write(`${prefix} | ${message}\n`),
@@ -93,7 +107,7 @@ export async function proxyCommand(opts: ProxyOptions, controller: string): Prom
   process.once('exit', () => runner.flushLogs());
   runner.start();
   process.stderr.write(
-    `${prefix} | ${type === 'router' ? 'gateway' : 'sidecar'} at ${opts.ip}, controller ${controller}, access log at ${admin.url}/logs\n`,
+    `${prefix} | ${type === 'router' ? 'gateway' : 'sidecar'} at ${opts.ip}${concurrency > 1 ? ` (${concurrency} workers)` : ''}, controller ${controller}, access log at ${admin.url}/logs\n`,
   );
   await untilSignal();
   await runner.stop();

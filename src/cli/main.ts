@@ -79,6 +79,10 @@ export async function main(argv: readonly string[]): Promise<void> {
     .option('--dns-server <host:port>', 'resolve external names through this DNS server (repeatable)', collect, [])
     .option('--connect-to <h1:p1:h2:p2>', "dial h2:p2 instead of h1:p1, as curl's option (repeatable)", collect, [])
     .option('--token-file <file>', "the proxy join token (default: the config dir's .tollgate/proxy-token)")
+    .option(
+      '--concurrency <n>',
+      'worker processes serving the listeners, as Envoy worker threads (default: 2 for a gateway, 1 for a sidecar)',
+    )
     .action(async (type: string, opts: Omit<ProxyOptions, 'type' | 'token'> & { tokenFile?: string }) => {
       const { proxyCommand } = await import('./cmd-components.js');
       done(

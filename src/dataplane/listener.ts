@@ -70,7 +70,9 @@ export class ListenerHandle {
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => reject(err);
       server.once('error', onError);
-      server.listen({ host: address, port, exclusive: true }, () => {
+      // Not exclusive: in a proxy run with --concurrency, every worker's listener shares one socket (node:cluster
+      // accepts in the primary and hands each connection to a worker). A lone process is unaffected.
+      server.listen({ host: address, port, exclusive: false }, () => {
         server.off('error', onError);
         resolve();
       });

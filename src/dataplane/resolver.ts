@@ -8,12 +8,40 @@ export interface HostResolver {
   resolve(hostname: string): Promise<string[]>;
 }
 
-export function systemResolver(): HostResolver {
+/** Envoy's dns_refresh_rate default: how long a name resolved by the system keeps its addresses. */
+export const SYSTEM_DNS_REFRESH_MS = 5_000;
+
+/**
+ * The system's resolver (getaddrinfo: /etc/hosts, then DNS). It gives no TTL, so answers are kept for Envoy's
+ * default refresh rate: a STRICT_DNS cluster costs a lookup every few seconds, not one per request (each lookup
+ * is a job on libuv's small thread pool). Failures are not kept.
+ */
+export function systemResolver(
+  options: { now?: () => number; lookup?: (hostname: string) => Promise<string[]> } = {},
+): HostResolver {
+  const now = options.now ?? Date.now;
+  const lookupAll =
+    options.lookup ?? (async (hostname: string) => (await lookup(hostname, { all: true })).map((a) => a.address));
+  const cache = new Map<string, { addresses: string[]; expires: number }>();
+  const inflight = new Map<string, Promise<string[]>>();
   return {
-    async resolve(hostname) {
-      if (isIP(stripBrackets(hostname))) return [stripBrackets(hostname)];
-      const answers = await lookup(hostname, { all: true });
-      return answers.map((a) => a.address);
+    resolve(hostname) {
+      const bare = stripBrackets(hostname);
+      if (isIP(bare)) return Promise.resolve([bare]);
+      const name = hostname.toLowerCase();
+      const hit = cache.get(name);
+      if (hit && hit.expires > now()) return Promise.resolve(hit.addresses);
+      let pending = inflight.get(name);
+      if (!pending) {
+        pending = lookupAll(hostname)
+          .then((addresses) => {
+            cache.set(name, { addresses, expires: now() + SYSTEM_DNS_REFRESH_MS });
+            return addresses;
+          })
+          .finally(() => inflight.delete(name));
+        inflight.set(name, pending);
+      }
+      return pending;
     },
   };
 }

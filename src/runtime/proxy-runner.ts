@@ -1,13 +1,21 @@
 // One proxy process's worth of work: a data plane fed by a discovery stream. Used by `tollgate up` for every
 // sidecar and gateway it runs, and by `tollgate proxy` on its own.
 import fs from 'node:fs';
-import { DataPlane, type ConnectToRule, type HostResolver } from '../dataplane/index.js';
+import { type ApplyResult, DataPlane, type ConnectToRule, type HostResolver } from '../dataplane/index.js';
 import { DiscoveryClient, type DiscoveryEvent } from '../distribution/index.js';
 import type { AccessLogConfig, NodeIdentity, ProxyConfig } from '../proxy-config/types.js';
 import { generateKeyPair, privateKeyPem } from '../pki/index.js';
 import { BatchedOutput } from './batched-output.js';
 import { LogBuffer } from './log-buffer.js';
 import { PROXY_ADMIN_PORT } from './proxy-admin.js';
+import { WorkerPlanes } from './worker-planes.js';
+
+/** What the runner needs of the data plane: one in this process, or one per worker. */
+interface Plane {
+  readonly version: string | undefined;
+  apply(config: ProxyConfig): Promise<ApplyResult>;
+  close(): Promise<void>;
+}
 
 export interface ProxyRunnerOptions {
   readonly controller: string;
@@ -27,6 +35,12 @@ export interface ProxyRunnerOptions {
   readonly stdoutBatch?: (text: string) => void;
   /** Proxy lifecycle events for the operator. */
   readonly event: (message: string) => void;
+  /**
+   * Workers serving the listeners (node:cluster); 1, the default, serves them in this process. Workers build
+   * their resolver from `dnsServers` (the system's when empty), as `resolver` cannot cross a process boundary.
+   */
+  readonly concurrency?: number;
+  readonly dnsServers?: readonly string[];
 }
 
 /** The controller's API and this proxy's admin port: what the proxy must never relay a request to. */
@@ -43,7 +57,7 @@ function controlPlaneOf(controller: string, podIp: string): { host: string; port
 
 export class ProxyRunner {
   readonly logs = new LogBuffer();
-  private readonly dataPlane: DataPlane;
+  private readonly dataPlane: Plane;
   private readonly client: DiscoveryClient;
   private accessLog: AccessLogConfig | undefined;
   private file: { path: string; stream: fs.WriteStream; out: BatchedOutput } | undefined;
@@ -55,15 +69,40 @@ export class ProxyRunner {
     const identity = generateKeyPair();
     const batch = options.stdoutBatch;
     this.stdoutBatch = batch ? new BatchedOutput(batch) : undefined;
-    this.dataPlane = new DataPlane(options.node, {
-      resolver: options.resolver,
-      connectTo: options.connectTo,
-      onAccessLog: (line) => this.writeAccessLog(line),
-      onWarning: (message) => options.event(`warning: ${message}`),
-      identityKey: privateKeyPem(identity.privateKey),
-      controlPlane: controlPlaneOf(options.controller, options.node.ip),
-      ...(options.trustedCas && options.trustedCas.length > 0 ? { trustedCas: options.trustedCas } : {}),
-    });
+    const identityKey = privateKeyPem(identity.privateKey);
+    const controlPlane = controlPlaneOf(options.controller, options.node.ip);
+    const trustedCas = options.trustedCas ?? [];
+    const concurrency = options.concurrency ?? 1;
+    this.dataPlane =
+      concurrency > 1
+        ? new WorkerPlanes({
+            concurrency,
+            init: {
+              node: options.node,
+              dnsServers: options.dnsServers ?? [],
+              connectTo: options.connectTo,
+              trustedCas,
+              identityKey,
+              controlPlane,
+            },
+            onLog: (text) => {
+              let at = 0;
+              for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', at)) {
+                this.writeAccessLog(text.slice(at, nl));
+                at = nl + 1;
+              }
+            },
+            onWarning: (message) => options.event(`warning: ${message}`),
+          })
+        : new DataPlane(options.node, {
+            resolver: options.resolver,
+            connectTo: options.connectTo,
+            onAccessLog: (line) => this.writeAccessLog(line),
+            onWarning: (message) => options.event(`warning: ${message}`),
+            identityKey,
+            controlPlane,
+            ...(trustedCas.length > 0 ? { trustedCas } : {}),
+          });
     this.client = new DiscoveryClient({
       controller: options.controller,
       token: options.token,
