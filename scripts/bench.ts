@@ -5,13 +5,15 @@
 //
 // Environment: BENCH_SECONDS (per wrk run, default 5), BENCH_ROUNDS (default 3), BENCH_ONLY (a regular
 // expression over target names), BENCH_BASELINE (another checkout's root, built: its tollgate runs beside this
-// one as "baseline"), BENCH_SCALE=0 (skip the ServiceEntry scale targets), BENCH_CONFIG=0 (skip config figures).
+// one as "baseline"), BENCH_SCALE=0 (skip the ServiceEntry scale targets), BENCH_SIDE=0 (skip the side-by-side
+// runs), BENCH_PUSH=0 (skip the controller push), BENCH_CONFIG=0 (skip the config pipeline figures).
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { configFigures } from './bench/config-pipeline.js';
+import { configFigures, proxyDecodeFigures } from './bench/config-pipeline.js';
+import { pushFigures } from './bench/push.js';
 import {
   onPath,
   type Started,
@@ -219,9 +221,33 @@ async function main(): Promise<void> {
   // Squid drops to its own user, which must reach its folder inside.
   fs.chmodSync(dir, 0o755);
   try {
-    await sideBySide(dir);
+    if (process.env.BENCH_SIDE !== '0') await sideBySide(dir);
   } finally {
     stopAll();
+  }
+  if (process.env.BENCH_PUSH !== '0') {
+    console.log('\ncontroller push: 10,000 ServiceEntries, 100 connected proxies, one change applied\n');
+    const builds: TollgateBuild[] = [{ label: 'tollgate', bin: path.join(ROOT, 'bin', 'tollgate.js') }];
+    if (process.env.BENCH_BASELINE) {
+      builds.push({
+        label: 'baseline',
+        bin: path.join(path.resolve(process.env.BENCH_BASELINE), 'bin', 'tollgate.js'),
+      });
+    }
+    console.log('| build | change at all 100 proxies | sent per proxy | first configs at all 100 |');
+    console.log('| --- | --: | --: | --: |');
+    for (const [i, build] of builds.entries()) {
+      try {
+        const r = await pushFigures(build, dir, 10_000, 100, 90 + i);
+        console.log(
+          `| ${r.label} | ${(r.changeMs / 1000).toFixed(2)} s | ${(r.bytesPerProxy / 2 ** 20).toFixed(2)} MiB (${r.encoding}) | ${(r.connectMs / 1000).toFixed(2)} s |`,
+        );
+      } catch (err) {
+        console.log(`| ${build.label} | failed: ${(err as Error).message} | | |`);
+      }
+    }
+    console.log();
+    await proxyDecodeFigures(10_000);
   }
   if (process.env.BENCH_CONFIG !== '0') {
     console.log();

@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import { hasErrors, resourceKey, type AnyResource, type Diagnostic, type Kind } from '../model/index.js';
 import type { NodeIdentity, ProxyConfig } from '../proxy-config/types.js';
 import { buildSnapshot, type Snapshot } from '../snapshot/index.js';
-import { translate } from '../translation/index.js';
+import { retarget, translate, translationKey } from '../translation/index.js';
 import { makeDiagnostic } from '../validation/index.js';
 import { analysisOf, analyzeFiles, mergeOver, parseFiles, type SubmittedFile } from './analysis.js';
 import { capacityFindings, overCapacity, type ProxyCapacity, proxyKey } from './capacity.js';
@@ -96,6 +96,11 @@ export class Controller extends EventEmitter {
   private readonly proxies = new Map<string, ProxyState>();
   private generation = 0;
   private current!: Snapshot;
+  /**
+   * Configs translated from each snapshot, by translation key: replicas of one workload (and sidecars alike in
+   * namespace and labels) share one translation and its serialization, not one each.
+   */
+  private translations = new WeakMap<Snapshot, Map<string, ProxyConfig>>();
   private fingerprint = '';
   private rebuildScheduled = false;
   /** A scheduled rebuild must push even if resources and instances look unchanged (a proxy reconnected). */
@@ -223,7 +228,9 @@ export class Controller extends EventEmitter {
       ...(opts.publicKey !== undefined ? { publicKey: opts.publicKey } : {}),
     });
     // A new instance changes endpoints (e.g. the gateway's): every proxy gets a new version, this one included.
-    this.rebuild(true);
+    // Scheduled, not done here: proxies connecting together (a rollout, a controller restart) share one rebuild
+    // and one push rather than each causing a push to all the others.
+    this.scheduleRebuild(true);
     return { ok: true };
   }
 
@@ -337,7 +344,18 @@ export class Controller extends EventEmitter {
 
   configFor(name: string, namespace: string): ProxyConfig | undefined {
     const p = [...this.proxies.values()].find((s) => s.node.name === name && s.node.namespace === namespace);
-    return p ? translate(p.node, this.current) : undefined;
+    return p ? this.translateFor(p.node) : undefined;
+  }
+
+  /** translate(node, current), shared with every proxy of the same translation key. */
+  private translateFor(node: NodeIdentity): ProxyConfig {
+    const snapshot = this.current;
+    let byKey = this.translations.get(snapshot);
+    if (!byKey) this.translations.set(snapshot, (byKey = new Map()));
+    const key = translationKey(node);
+    let shared = byKey.get(key);
+    if (!shared) byKey.set(key, (shared = translate(node, snapshot)));
+    return retarget(shared, node);
   }
 
   // -- config changes -------------------------------------------------------------------------------------------
@@ -545,7 +563,7 @@ export class Controller extends EventEmitter {
   private push(state: ProxyState): void {
     let config: ProxyConfig;
     try {
-      config = translate(state.node, this.current);
+      config = this.translateFor(state.node);
     } catch (err) {
       // Translation is pure and total by design; a throw is a bug. Keep the proxy on its last config.
       this.emit(
