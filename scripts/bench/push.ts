@@ -41,7 +41,7 @@ export interface PushFigures {
 }
 
 const QUIET_MS = 1_000;
-const TIMEOUT_MS = 240_000;
+const TIMEOUT_MS = 90_000;
 
 function report(clients: ChildProcess): Promise<StreamReport> {
   return new Promise((resolve, reject) => {
