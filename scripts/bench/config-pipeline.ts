@@ -5,19 +5,12 @@ import { gunzipSync } from 'node:zlib';
 import { decodeServerMessage, encodeConfigMessage } from '../../src/distribution/index.js';
 import { DataPlane } from '../../src/dataplane/index.js';
 import { parseYaml } from '../../src/ingest/index.js';
-import { type NodeIdentity, nodeId } from '../../src/proxy-config/types.js';
 import { buildSnapshot } from '../../src/snapshot/index.js';
+import { SLEEP } from '../../src/snapshot/testing/fixtures.js';
 import { translate } from '../../src/translation/index.js';
 
-export const node: NodeIdentity = {
-  id: nodeId('sidecar', '127.0.0.1', 'sleep', 'default'),
-  type: 'sidecar',
-  name: 'sleep',
-  namespace: 'default',
-  ip: '127.0.0.1',
-  labels: { app: 'sleep' },
-  serviceAccount: 'sleep',
-};
+/** The sidecar the config figures are for. */
+export const node = SLEEP;
 
 export function serviceEntries(n: number): string {
   const docs: string[] = [];

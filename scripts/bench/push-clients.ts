@@ -4,7 +4,7 @@
 // {type: 'mark'} the counts restart, on {type: 'report'} they are sent back.
 import http from 'node:http';
 import { DISCOVERY_PATH } from '../../src/distribution/index.js';
-import { nodeId } from '../../src/proxy-config/types.js';
+import { node } from '../../src/snapshot/testing/fixtures.js';
 
 export interface StreamReport {
   /** Bytes received on each stream since the last mark (as sent: compressed where the stream is). */
@@ -22,17 +22,7 @@ let encoding = 'identity';
 
 function open(i: number): void {
   const ip = `127.1.${i >> 8}.${(i & 255) + 1}`;
-  const body = JSON.stringify({
-    node: {
-      id: nodeId('sidecar', ip, 'sleep', 'default'),
-      type: 'sidecar',
-      name: 'sleep',
-      namespace: 'default',
-      ip,
-      labels: { app: 'sleep' },
-      serviceAccount: 'sleep',
-    },
-  });
+  const body = JSON.stringify({ node: node('sidecar', 'sleep', 'default', ip, { app: 'sleep' }) });
   const req = http.request(new URL(DISCOVERY_PATH, controller), {
     method: 'POST',
     headers: {

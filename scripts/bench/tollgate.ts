@@ -3,43 +3,28 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { documents, httpServiceEntry, SLEEP_DEPLOYMENT } from '../../test/helpers/fixtures.js';
 import { DIRECT_HOST, type Started, stopChild, UPSTREAM } from './peers.js';
 
 export const EGRESS_HOST = 'egress.bench.internal';
 
-const MESH = `apiVersion: install.istio.io/v1alpha1
+const MESH = documents(
+  `apiVersion: install.istio.io/v1alpha1
 kind: IstioOperator
 metadata: {name: mesh, namespace: istio-system}
 spec:
   meshConfig:
     accessLogFile: /dev/stdout
----
-apiVersion: v1
+`,
+  `apiVersion: v1
 kind: ServiceAccount
 metadata: {name: sleep}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: sleep}
-spec:
-  selector: {matchLabels: {app: sleep}}
-  template:
-    metadata: {labels: {app: sleep}}
-    spec:
-      serviceAccountName: sleep
-      containers: [{name: sleep, image: curlimages/curl}]
-`;
+`,
+  SLEEP_DEPLOYMENT,
+);
 
 function serviceEntry(name: string, host: string): string {
-  return `apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: ${name}}
-spec:
-  hosts: [${host}]
-  location: MESH_EXTERNAL
-  ports: [{number: ${UPSTREAM.port}, name: http, protocol: HTTP}]
-  resolution: DNS
-`;
+  return httpServiceEntry(name, host, UPSTREAM.port);
 }
 
 /** The seed's path: the sidecar sends EGRESS_HOST to the egress gateway, which sends it on. */

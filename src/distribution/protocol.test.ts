@@ -4,7 +4,7 @@ import { nodeId, type NodeIdentity, type ProxyConfig } from '../proxy-config/typ
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { encodeConfigMessage, encodeMessage, LineSplitter } from './protocol.js';
 
-const node = (ip: string): NodeIdentity => ({
+const sleepAt = (ip: string): NodeIdentity => ({
   id: nodeId('sidecar', ip, 'sleep', 'default'),
   type: 'sidecar',
   name: 'sleep',
@@ -16,7 +16,7 @@ const node = (ip: string): NodeIdentity => ({
 
 const config = (ip: string, shared: Pick<ProxyConfig, 'routeConfigs' | 'clusters'>): ProxyConfig => ({
   version: '7',
-  node: node(ip),
+  node: sleepAt(ip),
   listeners: [],
   ...shared,
   accessLog: { enabled: true, path: '/dev/stdout', encoding: 'JSON' },
