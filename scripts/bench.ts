@@ -1,196 +1,270 @@
-// `npm run bench`: figures for the two hot paths.
-//  1. Config: YAML for N ServiceEntries -> ingest -> snapshot -> sidecar translation -> data-plane compile, and
-//     the memory the compiled config holds.
-//  2. Requests: a sidecar with that config in front of a local HTTP server, keep-alive clients, requests per
-//     second and latency percentiles, against the same server reached directly as the baseline.
-// Traffic stays on 127.0.0.1; every loop is bounded in time. The load generator is a separate process.
-import { fork } from 'node:child_process';
+// `npm run bench`: tollgate side by side with nginx, HAProxy, Squid and a plain node:http forward proxy, all in
+// front of one local upstream (nginx answering 301), driven by wrk at 50 connections and at 1, targets
+// interleaved over several rounds; then routing at 10, 1,000 and 10,000 ServiceEntries and the config pipeline.
+// Peers come from PATH and are skipped with a note when absent. Traffic stays on 127.0.0.0/8.
+//
+// Environment: BENCH_SECONDS (per wrk run, default 5), BENCH_ROUNDS (default 3), BENCH_ONLY (a regular
+// expression over target names), BENCH_BASELINE (another checkout's root, built: its tollgate runs beside this
+// one as "baseline"), BENCH_SCALE=0 (skip the ServiceEntry scale targets), BENCH_SIDE=0 (skip the side-by-side
+// runs), BENCH_PUSH=0 (skip the controller push), BENCH_CONFIG=0 (skip the config pipeline figures).
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { performance } from 'node:perf_hooks';
-import { DataPlane } from '../src/dataplane/index.js';
-import { parseYaml } from '../src/ingest/index.js';
-import { nodeId, type NodeIdentity, type ProxyConfig } from '../src/proxy-config/types.js';
-import { buildSnapshot } from '../src/snapshot/index.js';
-import { translate } from '../src/translation/index.js';
+import os from 'node:os';
+import path from 'node:path';
+import { configFigures, proxyDecodeFigures } from './bench/config-pipeline.js';
+import { pushFigures } from './bench/push.js';
+import {
+  onPath,
+  type Started,
+  startHaproxy,
+  startNginxReverse,
+  startNodeProxy,
+  startSquid,
+  startUpstream,
+} from './bench/peers.js';
+import { cpuSeconds, rssBytes } from './bench/proc-stats.js';
+import { medians, ratioTable, type TargetFigures, table } from './bench/report.js';
+import {
+  EGRESS_HOST,
+  scaleHost,
+  startController,
+  startProxy,
+  type TollgateBuild,
+  tollgateTarget,
+  writeMainMesh,
+  writeScaleMesh,
+} from './bench/tollgate.js';
+import { DIRECT_HOST, UPSTREAM } from './bench/peers.js';
+import { runWrk, type WrkTarget } from './bench/wrk.js';
 
-const SIZES = [100, 1_000, 10_000];
-const LOAD_SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 
-const node: NodeIdentity = {
-  id: nodeId('sidecar', '127.0.0.1', 'sleep', 'default'),
-  type: 'sidecar',
-  name: 'sleep',
-  namespace: 'default',
-  ip: '127.0.0.1',
-  labels: { app: 'sleep' },
-  serviceAccount: 'sleep',
-};
+const children: ChildProcess[] = [];
+const stops: (() => void)[] = [];
 
-function serviceEntries(n: number): string {
-  const docs: string[] = [];
-  for (let i = 0; i < n; i++) {
-    docs.push(`apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: svc-${i}, namespace: default}
-spec:
-  hosts: [svc-${i}.example.com]
-  ports: [{number: 80, name: http, protocol: HTTP}]
-  resolution: DNS`);
-  }
-  return docs.join('\n---\n');
-}
-
-function ms(start: number): string {
-  return `${(performance.now() - start).toFixed(1)} ms`;
-}
-
-async function configFigures(): Promise<ProxyConfig> {
-  console.log('config pipeline (one sidecar)');
-  console.log('  services   yaml parse   snapshot   translate   compile+apply   routes json   heap after');
-  let last: ProxyConfig | undefined;
-  for (const n of SIZES) {
-    const text = serviceEntries(n);
-    let t = performance.now();
-    const { resources, diagnostics } = parseYaml(text, `bench-${n}.yaml`);
-    if (diagnostics.some((d) => d.level === 'error')) throw new Error(diagnostics[0]!.message);
-    const parse = ms(t);
-    t = performance.now();
-    const snapshot = buildSnapshot({ version: '1', resources, instances: [node] });
-    const snap = ms(t);
-    t = performance.now();
-    const config = translate(node, snapshot);
-    const tr = ms(t);
-    const dp = new DataPlane(node, { resolver: { resolve: async () => ['127.0.0.1'] } });
-    t = performance.now();
-    const applied = await dp.apply({ ...config, listeners: [] });
-    if (!applied.ok) throw new Error(applied.error);
-    const compile = ms(t);
-    await dp.close();
-    global.gc?.();
-    const heap = `${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB`;
-    const size = `${(JSON.stringify(config).length / 1024).toFixed(0)} KiB`;
-    console.log(
-      `  ${String(n).padStart(8)}   ${parse.padStart(10)}   ${snap.padStart(8)}   ${tr.padStart(9)}   ${compile.padStart(13)}   ${size.padStart(11)}   ${heap.padStart(10)}`,
-    );
-    last = config;
-  }
-  return last!;
-}
-
-interface LoadResult {
-  readonly requests: number;
-  readonly errors: number;
-  readonly seconds: number;
-  readonly latencies: number[];
-}
-
-/** CONCURRENCY keep-alive clients, each sending one request after another, for LOAD_SECONDS. */
-async function load(port: number, path: string, host: string): Promise<LoadResult> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  const deadline = performance.now() + LOAD_SECONDS * 1000;
-  const latencies: number[] = [];
-  let requests = 0;
-  let errors = 0;
-  const start = performance.now();
-  const one = (): Promise<void> =>
-    new Promise((resolve) => {
-      const t = performance.now();
-      const req = http.request({ host: '127.0.0.1', port, path, agent, headers: { host } }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          latencies.push(performance.now() - t);
-          if (res.statusCode === 200) requests += 1;
-          else errors += 1;
-          resolve();
-        });
-      });
-      req.on('error', () => {
-        errors += 1;
-        resolve();
-      });
+/** One request through the target until it answers as the upstream does (301), or the time is up. */
+async function untilServing(t: WrkTarget, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  let last = '';
+  while (Date.now() < deadline) {
+    const status = await new Promise<number | string>((resolve) => {
+      const req = http.request(
+        { host: t.host, port: t.port, path: t.requestTarget, headers: { host: t.authority }, agent: false },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', (err) => resolve(err.message));
+      req.setTimeout(2_000, () => req.destroy(new Error('timeout')));
       req.end();
     });
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (performance.now() < deadline) await one();
-    }),
+    if (status === 301) return;
+    last = String(status);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${t.host}:${t.port} ${t.requestTarget} is not serving (last: ${last})`);
+}
+
+interface TollgateLayout {
+  readonly build: TollgateBuild;
+  /** Loopback /24 third octet for this layout's pods and controller. */
+  readonly net: number;
+}
+
+async function startTollgate(dir: string, l: TollgateLayout, concurrency?: number): Promise<Started[]> {
+  const mesh = path.join(dir, `mesh-${l.net}`);
+  writeMainMesh(mesh);
+  const controller = await startController(l.build, mesh, `127.0.${l.net}.100:15010`);
+  children.push(controller.child);
+  const gatewayIp = `127.0.${l.net}.1`;
+  const sidecarIp = `127.0.${l.net}.2`;
+  const up = `${UPSTREAM.ip}:${UPSTREAM.port}`;
+  const cc = concurrency === undefined ? {} : { concurrency };
+  const gateway = await startProxy(
+    l.build,
+    controller,
+    { kind: 'gateway', ip: gatewayIp, connectTo: [`${EGRESS_HOST}:${UPSTREAM.port}:${up}`], ...cc },
+    path.join(dir, `gateway-${l.net}.log`),
   );
-  agent.destroy();
-  return { requests, errors, seconds: (performance.now() - start) / 1000, latencies };
+  const sidecar = await startProxy(
+    l.build,
+    controller,
+    { kind: 'sidecar', ip: sidecarIp, connectTo: [`${DIRECT_HOST}:${UPSTREAM.port}:${up}`], ...cc },
+    path.join(dir, `sidecar-${l.net}.log`),
+  );
+  children.push(gateway, sidecar);
+  const workers = concurrency === undefined || concurrency === 1 ? '' : `, ${concurrency} workers`;
+  return [
+    tollgateTarget(`${l.build.label} sidecar${workers}`, [sidecar.pid!], sidecarIp, DIRECT_HOST, []),
+    tollgateTarget(
+      `${l.build.label} sidecar -> gateway${workers}`,
+      [sidecar.pid!, gateway.pid!],
+      sidecarIp,
+      EGRESS_HOST,
+      [],
+    ),
+  ];
 }
 
-/** The load runs in its own process, so the client does not share the proxy's event loop. */
-function loadInChild(port: number, path: string, host: string): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    const child = fork(new URL(import.meta.url).pathname, ['--load', String(port), path, host], { stdio: 'inherit' });
-    child.once('message', (m) => resolve(m as LoadResult));
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`load generator exited (${code}) without a result`)));
-  });
+async function startScale(dir: string, build: TollgateBuild, n: number, net: number): Promise<Started> {
+  const mesh = path.join(dir, `scale-${n}`);
+  writeScaleMesh(mesh, n);
+  const controller = await startController(build, mesh, `127.0.${net}.100:15010`);
+  children.push(controller.child);
+  const ip = `127.0.${net}.2`;
+  const sidecar = await startProxy(
+    build,
+    controller,
+    { kind: 'sidecar', ip, connectTo: [`::${UPSTREAM.ip}:${UPSTREAM.port}`] },
+    path.join(dir, `scale-${n}.log`),
+  );
+  children.push(sidecar);
+  return tollgateTarget(`${build.label} sidecar, ${n} ServiceEntries`, [sidecar.pid!], ip, scaleHost(n >> 1), []);
 }
 
-function summary(name: string, r: LoadResult): void {
-  const sorted = [...r.latencies].sort((a, b) => a - b);
-  const p = (q: number): string =>
-    `${(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0).toFixed(2)} ms`;
+async function sideBySide(dir: string): Promise<void> {
+  const upstream = startUpstream(dir);
+  stops.push(upstream.stop);
+  await untilServing(upstream.target);
+
+  const targets: Started[] = [];
+  const wanted = (name: string): boolean => !ONLY || ONLY.test(name);
+  const peer = async (binary: string, start: () => Started): Promise<void> => {
+    if (!onPath(binary)) {
+      console.log(`note: ${binary} is not on PATH; skipped (apt-get install ${binary})`);
+      return;
+    }
+    const s = start();
+    stops.push(s.stop);
+    if (wanted(s.name)) targets.push(s);
+  };
+  await peer('nginx', () => startNginxReverse(dir));
+  await peer('haproxy', () => startHaproxy(dir));
+  await peer('squid', () => startSquid(dir));
+  const nodeProxy = startNodeProxy();
+  stops.push(nodeProxy.stop);
+  if (wanted(nodeProxy.name)) targets.push(nodeProxy);
+
+  const current: TollgateBuild = { label: 'tollgate', bin: path.join(ROOT, 'bin', 'tollgate.js') };
+  // One worker per proxy, gateways included (theirs default to two), as the targets are stated.
+  targets.push(...(await startTollgate(dir, { build: current, net: 78 }, 1)).filter((t) => wanted(t.name)));
+  // The same with two workers per proxy (--concurrency 2): how far a second core takes it.
+  targets.push(...(await startTollgate(dir, { build: current, net: 79 }, 2)).filter((t) => wanted(t.name)));
+  const baselineRoot = process.env.BENCH_BASELINE;
+  if (baselineRoot) {
+    const baseline: TollgateBuild = {
+      label: 'baseline',
+      bin: path.join(path.resolve(baselineRoot), 'bin', 'tollgate.js'),
+    };
+    targets.push(...(await startTollgate(dir, { build: baseline, net: 80 })).filter((t) => wanted(t.name)));
+  }
+  if (process.env.BENCH_SCALE !== '0') {
+    let net = 81;
+    for (const n of [10, 1_000, 10_000]) {
+      const s = await startScale(dir, current, n, net++);
+      if (wanted(s.name)) targets.push(s);
+    }
+  }
+  for (const t of targets) await untilServing(t.target);
+
   console.log(
-    `  ${name.padEnd(34)} ${String(Math.round(r.requests / r.seconds)).padStart(7)} req/s   p50 ${p(0.5).padStart(8)}   p99 ${p(0.99).padStart(8)}   errors ${r.errors}`,
+    `\n${targets.length} targets, ${ROUNDS} rounds of wrk -t1 for ${SECONDS} s at 50 connections and at 1, interleaved\n`,
   );
+  const figures: TargetFigures[] = targets.map((t) => ({ name: t.name, samples: [], rssBytes: 0 }));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let k = 0; k < targets.length; k++) {
+      // Each round starts one target further on, so no target always runs first or right after a heavy one.
+      const i = (k + round) % targets.length;
+      const t = targets[i]!;
+      const cpu0 = cpuSeconds(t.pids);
+      const c50 = await runWrk(dir, t.target, 50, SECONDS);
+      const cpu1 = cpuSeconds(t.pids);
+      const c1 = await runWrk(dir, t.target, 1, SECONDS);
+      figures[i]!.samples.push({
+        rps50: c50.requestsPerSecond,
+        cpuUsPerRequest: ((cpu1 - cpu0) / c50.requests) * 1e6,
+        p50c1Ms: c1.p50Ms,
+        p99c1Ms: c1.p99Ms,
+        p99c50Ms: c50.p99Ms,
+        errors: c50.errors + c1.errors,
+      });
+      process.stderr.write(
+        `round ${round + 1} ${t.name}: ${Math.round(c50.requestsPerSecond)} req/s, p50 c1 ${c1.p50Ms} ms\n`,
+      );
+    }
+  }
+  targets.forEach((t, i) => {
+    figures[i]!.rssBytes = rssBytes(t.pids);
+  });
+  const rows = figures.map(medians);
+  console.log(table(rows));
+  console.log();
+  console.log(ratioTable(rows));
 }
 
-async function requestFigures(config: ProxyConfig): Promise<void> {
-  const upstream = http.createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 2 });
-    res.end('ok');
-  });
-  upstream.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-  const upstreamPort = (upstream.address() as AddressInfo).port;
-
-  // The 10,000-service sidecar, its listener on an ephemeral port, every name dialled to the local server.
-  const dp = new DataPlane(node, {
-    resolver: { resolve: async () => ['127.0.0.1'] },
-    connectTo: [{ host1: '', port1: undefined, host2: '127.0.0.1', port2: upstreamPort }],
-  });
-  const listeners = config.listeners.map((l) => ({ ...l, port: 0 }));
-  const applied = await dp.apply({ ...config, listeners });
-  if (!applied.ok) throw new Error(applied.error);
-  const sidecarPort = dp.listenerAddresses[0]!.port;
-
-  console.log(`\nrequests (${CONCURRENCY} keep-alive clients, ${LOAD_SECONDS} s each, GET with a 2-byte body)`);
-  summary('direct to the server (baseline)', await loadInChild(upstreamPort, '/', 'localhost'));
-  summary(
-    'sidecar, registered host (1 of 10k)',
-    await loadInChild(sidecarPort, 'http://svc-7777.example.com/', 'svc-7777.example.com'),
-  );
-  summary(
-    'sidecar, passthrough (allow_any)',
-    await loadInChild(sidecarPort, 'http://unknown.example.org/', 'unknown.example.org'),
-  );
-  await dp.close();
-  upstream.close();
-  upstream.closeAllConnections();
+function stopAll(): void {
+  for (const s of stops) s();
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
 }
 
 async function main(): Promise<void> {
-  console.log(`tollgate bench — node ${process.version}, ${process.platform}/${process.arch}\n`);
-  const config = await configFigures();
-  await requestFigures(config);
+  console.log(
+    `tollgate bench: node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${new Date().toISOString()}\n`,
+  );
+  if (!onPath('wrk')) throw new Error('wrk is not on PATH (apt-get install wrk)');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-bench-'));
+  // Squid drops to its own user, which must reach its folder inside.
+  fs.chmodSync(dir, 0o755);
+  try {
+    if (process.env.BENCH_SIDE !== '0') await sideBySide(dir);
+  } finally {
+    stopAll();
+  }
+  if (process.env.BENCH_PUSH !== '0') {
+    console.log('\ncontroller push: 10,000 ServiceEntries, 100 connected proxies, one change applied\n');
+    const builds: TollgateBuild[] = [{ label: 'tollgate', bin: path.join(ROOT, 'bin', 'tollgate.js') }];
+    if (process.env.BENCH_BASELINE) {
+      builds.push({
+        label: 'baseline',
+        bin: path.join(path.resolve(process.env.BENCH_BASELINE), 'bin', 'tollgate.js'),
+      });
+    }
+    console.log('| build | change at all 100 proxies | sent per proxy | first configs at all 100 |');
+    console.log('| --- | --: | --: | --: |');
+    for (const [i, build] of builds.entries()) {
+      try {
+        const r = await pushFigures(build, dir, 10_000, 100, 90 + i);
+        console.log(
+          `| ${r.label} | ${(r.changeMs / 1000).toFixed(2)} s | ${(r.bytesPerProxy / 2 ** 20).toFixed(2)} MiB (${r.encoding}) | ${(r.connectMs / 1000).toFixed(2)} s |`,
+        );
+      } catch (err) {
+        console.log(`| ${build.label} | failed: ${(err as Error).message} | | |`);
+      }
+    }
+    console.log();
+    await proxyDecodeFigures(10_000);
+  }
+  if (process.env.BENCH_CONFIG !== '0') {
+    console.log();
+    await configFigures([10, 1_000, 10_000]);
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
 }
 
-if (process.argv[2] === '--load') {
-  const [, , , port, path, host] = process.argv;
-  void load(Number(port), path!, host!).then((r) => {
-    process.send!(r, () => process.exit(0));
-  });
-} else {
-  main().then(
-    () => process.exit(0),
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+process.on('SIGINT', () => {
+  stopAll();
+  process.exit(130);
+});
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    stopAll();
+    process.exit(1);
+  },
+);

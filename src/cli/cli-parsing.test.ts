@@ -26,3 +26,13 @@ test('listen addresses and timeouts', () => {
   assert.equal(parseTimeout('250ms'), 250);
   assert.throws(() => parseTimeout('soon'), /duration/);
 });
+
+test('proxy concurrency: Istio-like defaults, and a clear refusal of anything but 1 to 64', async () => {
+  const { proxyConcurrency } = await import('./cmd-components.js');
+  assert.equal(proxyConcurrency('router', undefined), 2);
+  assert.equal(proxyConcurrency('sidecar', undefined), 1);
+  assert.equal(proxyConcurrency('sidecar', '4'), 4);
+  for (const bad of ['0', '65', '1.5', 'two', '']) {
+    assert.throws(() => proxyConcurrency('sidecar', bad), /^Error: --concurrency .*: expected a number from 1 to 64$/);
+  }
+});

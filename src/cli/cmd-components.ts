@@ -61,6 +61,17 @@ export interface ProxyOptions {
   readonly drainTimeoutMs: number;
   /** Run by a supervisor: standard input is its pipe, and its closing means the supervisor is gone. */
   readonly supervised?: boolean;
+  /** As given on the command line; parsed by proxyConcurrency. */
+  readonly concurrency?: string;
+}
+
+/** Istio's proxies run 2 worker threads by default (gateways); a sidecar here defaults to one process. */
+export function proxyConcurrency(type: ProxyType, given: string | undefined): number {
+  if (given === undefined) return type === 'router' ? 2 : 1;
+  const n = Number(given);
+  if (!/^\d+$/.test(given) || n < 1 || n > 64)
+    throw new Error(`--concurrency ${given}: expected a number from 1 to 64`);
+  return n;
 }
 
 export async function proxyCommand(opts: ProxyOptions, controller: string): Promise<number> {
@@ -82,6 +93,7 @@ export async function proxyCommand(opts: ProxyOptions, controller: string): Prom
       `no proxy join token at ${opts.token.path} (from ${opts.token.from}): pass --token-file with a copy of the ` +
         "controller's <config-dir>/.tollgate/proxy-token",
     );
+  const concurrency = proxyConcurrency(type, opts.concurrency);
   const prefix = `${opts.pod ?? opts.name}.${opts.namespace}`;
   const runner = new ProxyRunner({
     controller,
@@ -99,13 +111,21 @@ export async function proxyCommand(opts: ProxyOptions, controller: string): Prom
     resolver: opts.dnsServer.length > 0 ? dnsServerResolver([...opts.dnsServer]) : systemResolver(),
     connectTo: opts.connectTo.map(parseConnectTo),
     trustedCas: opts.trustedCa.map((file) => readTrustedCa(file)),
+    dnsServers: opts.dnsServer,
+    concurrency,
     stdout: out,
+    // Alone, the access log goes out in batches, as Envoy's does. Under `tollgate up` each line goes at once: the
+    // supervisor's `tollgate logs` reads this output, and a request should be there when the client has its answer.
+    ...(opts.supervised ? {} : { stdoutBatch: (text: string) => void process.stdout.write(text) }),
     event: (message) => process.stderr.write(`${prefix} | ${message}\n`),
   });
   const admin = await startProxyAdmin(runner.logs, opts.ip);
+  // Whatever way the process ends, the access-log lines still in a batch are written (stdout to a file or a pipe
+  // is written synchronously on Linux, so this completes before exit).
+  process.once('exit', () => runner.flushLogs());
   runner.start();
   process.stderr.write(
-    `${prefix} | ${type === 'router' ? 'gateway' : 'sidecar'} at ${opts.ip}, controller ${controller}, access log at ${admin.url}/logs\n`,
+    `${prefix} | ${type === 'router' ? 'gateway' : 'sidecar'} at ${opts.ip}${concurrency > 1 ? ` (${concurrency} workers)` : ''}, controller ${controller}, access log at ${admin.url}/logs\n`,
   );
   await (opts.supervised ? Promise.race([untilSignal(), untilClosed(process.stdin)]) : untilSignal());
   if (opts.supervised) process.stdin.destroy();

@@ -88,6 +88,10 @@ export async function main(argv: readonly string[]): Promise<void> {
     .option('--token-file <file>', "the proxy join token (default: the config dir's .tollgate/proxy-token)")
     .option('--drain-timeout <duration>', 'on SIGTERM, how long connections may take to finish', '5s')
     .option('--supervised', 'standard input is a pipe from a supervisor (tollgate up): drain and exit when it closes')
+    .option(
+      '--concurrency <n>',
+      'worker processes serving the listeners, as Envoy worker threads (default: 2 for a gateway, 1 for a sidecar)',
+    )
     .action(
       async (
         type: string,

@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import { hasErrors, resourceKey, type AnyResource, type Diagnostic, type Kind } from '../model/index.js';
 import { podName, type NodeIdentity, type ProxyConfig } from '../proxy-config/types.js';
 import { buildSnapshot, type ProxyDeclaration, type Snapshot } from '../snapshot/index.js';
-import { translate } from '../translation/index.js';
+import { retarget, translate, translationKey } from '../translation/index.js';
 import { makeDiagnostic } from '../validation/index.js';
 import { analysisOf, analyzeFiles, mergeOver, parseFiles, type SubmittedFile } from './analysis.js';
 import { capacityFindings, overCapacity, podKey, podKeys, type ProxyCapacity } from './capacity.js';
@@ -76,6 +76,11 @@ export class Controller extends EventEmitter {
   private readonly proxies = new Map<string, ProxyState>();
   private generation = 0;
   private current!: Snapshot;
+  /**
+   * Configs translated from each snapshot, by translation key: replicas of one workload (and sidecars alike in
+   * namespace and labels) share one translation and its serialization, not one each.
+   */
+  private translations = new WeakMap<Snapshot, Map<string, ProxyConfig>>();
   private fingerprint = '';
   private rebuildScheduled = false;
   /** A scheduled rebuild must push even if resources and instances look unchanged (a proxy reconnected). */
@@ -231,7 +236,9 @@ export class Controller extends EventEmitter {
     });
     if (previous) for (const watch of [...previous.watchers]) watch();
     // Every proxy gets a new version, this one included (its first config; and endpoints if it is ready).
-    this.rebuild(true);
+    // Scheduled, not done here: proxies connecting together (a rollout, a controller restart) share one rebuild
+    // and one push rather than each causing a push to all the others.
+    this.scheduleRebuild(true);
     return { ok: true };
   }
 
@@ -351,7 +358,7 @@ export class Controller extends EventEmitter {
     const p = [...this.proxies.values()].find(
       (s) => (s.node.name === name || podName(s.node) === name) && s.node.namespace === namespace,
     );
-    return p ? translate(p.node, this.current) : undefined;
+    return p ? this.translateFor(p.node, this.current) : undefined;
   }
 
   // -- config changes -------------------------------------------------------------------------------------------
@@ -568,7 +575,13 @@ export class Controller extends EventEmitter {
 
   private translateFor(node: NodeIdentity, snapshot: Snapshot): ProxyConfig | undefined {
     try {
-      return translate(node, snapshot);
+      // One translation per snapshot and translation key, retargeted to each proxy that shares the key.
+      let byKey = this.translations.get(snapshot);
+      if (!byKey) this.translations.set(snapshot, (byKey = new Map()));
+      const key = translationKey(node);
+      let shared = byKey.get(key);
+      if (!shared) byKey.set(key, (shared = translate(node, snapshot)));
+      return retarget(shared, node);
     } catch (err) {
       // Translation is pure and total by design; a throw is a bug. Keep the proxy on its last config.
       this.emit('warning', `translation for ${node.id} failed: ${err instanceof Error ? err.stack : String(err)}`);

@@ -5,6 +5,8 @@ import {
   decodeDiscoveryRequest,
   decodeDrainRequest,
   type DrainResponse,
+  encodeConfigMessage,
+  encodeMessage,
   PING_INTERVAL_MS,
   type ServerMessage,
 } from '../distribution/index.js';
@@ -20,16 +22,26 @@ export async function discoveryStream(
   const request = await readJson(req, decodeDiscoveryRequest, BODY_LIMITS.protocol);
   const { node } = request;
   let ping: NodeJS.Timeout | undefined;
+  // Proxies that accept gzip get the stream as gzip members: a large config is a fraction of the bytes to send.
+  const encoding = /\bgzip\b/.test(req.headers['accept-encoding'] ?? '') ? 'gzip' : 'identity';
   const write = (message: ServerMessage): void => {
-    res.write(`${JSON.stringify(message)}\n`);
+    res.write(encodeMessage(message, encoding));
   };
   const stream: ProxyStream = {
     open: (session) => {
-      res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+      res.writeHead(200, {
+        'content-type': 'application/x-ndjson',
+        'cache-control': 'no-store',
+        ...(encoding === 'gzip' ? { 'content-encoding': 'gzip' } : {}),
+      });
       write({ type: 'session', session });
       ping = setInterval(() => write({ type: 'ping' }), PING_INTERVAL_MS);
     },
-    send: (version: string, config: ProxyConfig) => write({ type: 'config', version, config }),
+    send: (version: string, config: ProxyConfig) => {
+      res.cork();
+      for (const piece of encodeConfigMessage(version, config, encoding)) res.write(piece);
+      res.uncork();
+    },
     close: () => res.end(),
   };
   res.on('close', () => {

@@ -120,6 +120,12 @@ describe('rollout: readiness, drain and make before break', () => {
     );
     const b = new FakeProxy(identity('router', 'gw-b', '127.0.0.12'), controller, log, false);
     b.connect(sidecar.last!.version);
+    // No ACK from b: holding a config already, it is an endpoint in the very next snapshot.
+    await eventually(
+      () => (gatewayEndpoints(controller.configFor('sleep', 'default')!).length === 2 ? true : undefined),
+      2_000,
+      'the next snapshot has the replica that already serves',
+    );
     assert.deepEqual(gatewayEndpoints(controller.configFor('sleep', 'default')!), ['127.0.0.11', '127.0.0.12']);
     controller.stop();
   });

@@ -34,24 +34,45 @@ export async function resolveTargets(
       return addresses.slice(0, 1);
     }
     case 'STATIC':
-    case 'EDS': {
-      // IP endpoints map to the same targets for the whole config; --connect-to may name hosts, so no memo then.
+    case 'EDS':
+    case 'STRICT_DNS': {
+      // Endpoints that are (or --connect-to turns into) IP addresses map to the same targets for the whole
+      // config: worked out once. Names are resolved per request, through the resolver's cache.
       const memo = cluster.memo.targets;
       if (memo) return memo;
-      const all = (await Promise.all(cluster.endpoints.map((e) => endpointTargets(e, deps, cluster.name)))).flat();
-      if (deps.connectTo.length === 0) cluster.memo.targets = Object.freeze(all);
-      return all;
-    }
-    case 'STRICT_DNS': {
+      const fixed = fixedTargets(cluster.endpoints, deps);
+      if (fixed) return (cluster.memo.targets = Object.freeze(fixed));
       const all = await Promise.all(cluster.endpoints.map((e) => endpointTargets(e, deps, cluster.name)));
       return all.flat();
     }
     case 'LOGICAL_DNS': {
+      const memo = cluster.memo.targets;
+      if (memo) return memo;
       const first = cluster.endpoints[0];
       if (!first) return [];
+      const fixed = fixedTargets([first], deps);
+      if (fixed) return (cluster.memo.targets = Object.freeze(fixed));
       return (await endpointTargets(first, deps, cluster.name)).slice(0, 1);
     }
   }
+}
+
+/** The endpoints' targets when every one dials an IP address (no DNS involved), else undefined. */
+function fixedTargets(endpoints: readonly Endpoint[], deps: EndpointDeps): Target[] | undefined {
+  const out: Target[] = [];
+  for (const e of endpoints) {
+    const to =
+      deps.connectTo.length > 0 ? applyConnectTo(deps.connectTo, e.address, e.port) : { host: e.address, port: e.port };
+    const ip = ipOf(to.host);
+    if (ip === undefined) return undefined;
+    out.push(target(ip, to.port, e.weight ?? 1));
+  }
+  return out;
+}
+
+function ipOf(host: string): string | undefined {
+  const bare = host.startsWith('[') ? host.slice(1, -1) : host;
+  return isIP(bare) ? bare : undefined;
 }
 
 async function endpointTargets(e: Endpoint, deps: EndpointDeps, cluster: string): Promise<Target[]> {

@@ -10,8 +10,9 @@ import type { CompiledCluster } from './compile-clusters.js';
 import type { CompiledConfig } from './compile-config.js';
 import type { CompiledClusterAction, CompiledRoute } from './compile-routes.js';
 import { guardTargets, type GuardDeps } from './destination-guard.js';
+import type { DownstreamGone } from './downstream-gone.js';
 import { ProxyError } from './errors.js';
-import { applyHeaderMutation, withoutHopByHop } from './headers.js';
+import { applyHeaderMutation, withoutHopByHop, writeResponseHead } from './headers.js';
 import type { RequestView } from './request-view.js';
 import { backoffMs, errorIsRetriable, pickAvoiding, responseIsRetriable } from './retry.js';
 import { formatAddress, type StreamInfo } from './stream-info.js';
@@ -40,8 +41,8 @@ export interface ForwardRequest {
   /** Request headers already cleaned and decorated by the connection manager. */
   readonly headers: OutgoingHttpHeaders;
   readonly hasBody: boolean;
-  /** Aborted when the client goes away before the response completed. */
-  readonly downstreamGone: AbortSignal;
+  /** Fires when the client goes away before the response completed. */
+  readonly downstreamGone: DownstreamGone;
   /** An upgrade request (WebSocket and the like): the client's raw connection and bytes read past its headers. */
   readonly upgrade?: { readonly socket: Socket; readonly head: Buffer };
 }
@@ -154,26 +155,30 @@ async function attemptWithRetries(
   /** Hosts already attempted: a retry goes elsewhere when it can (Istio's previous_hosts retry predicate). */
   const tried = new Set<string>();
 
-  // The route timeout spans every attempt and back-off, up to the response headers.
-  let deadlineTimer: NodeJS.Timeout | undefined;
-  const stoppers: Promise<never>[] = [];
-  if (f.action.timeoutMs !== undefined) {
-    const ms = f.action.timeoutMs;
-    stoppers.push(
-      new Promise<never>((_, reject) => {
-        deadlineTimer = setTimeout(() => reject(new ProxyError('upstream_response_timeout')), ms);
-      }),
-    );
-  }
-  stoppers.push(
-    new Promise<never>((_, reject) => {
-      const gone = (): void => reject(new ProxyError('downstream_disconnect'));
-      if (f.downstreamGone.aborted) gone();
-      else f.downstreamGone.addEventListener('abort', gone, { once: true });
-    }),
-  );
-  for (const s of stoppers) s.catch(() => {});
-  const race = <T>(p: Promise<T>): Promise<T> => Promise.race([p, ...stoppers]);
+  // The route timeout spans every attempt and back-off, up to the response headers; a client that goes away ends
+  // the wait too. Either interrupts whatever is waiting at the time: the attempt in flight or the back-off.
+  let stopped: ProxyError | undefined;
+  let interrupt: ((err: ProxyError) => void) | undefined;
+  const stop = (err: ProxyError): void => {
+    if (stopped) return;
+    stopped = err;
+    interrupt?.(err);
+  };
+  const timeoutMs = f.action.timeoutMs;
+  const deadlineTimer =
+    timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => stop(new ProxyError('upstream_response_timeout')), timeoutMs);
+  const unlisten = f.downstreamGone.onGone(() => stop(new ProxyError('downstream_disconnect')));
+  const sleep = (ms: number): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      if (stopped) return reject(stopped);
+      const timer = setTimeout(resolve, ms);
+      interrupt = (err) => {
+        clearTimeout(timer);
+        reject(err);
+      };
+    });
 
   try {
     for (;;) {
@@ -203,8 +208,10 @@ async function attemptWithRetries(
         tls,
       });
       let response: IncomingMessage;
+      if (stopped) attempt.abort(stopped);
+      else interrupt = (err) => attempt.abort(err);
       try {
-        response = await race(attempt.response);
+        response = await attempt.response;
       } catch (err) {
         untrack();
         const pe = err instanceof ProxyError ? err : new ProxyError('internal_error', String(err), { cause: err });
@@ -212,6 +219,7 @@ async function attemptWithRetries(
         const outcome = outlier && outcomeOf(pe);
         if (outcome) outlier.report(target, outcome);
         f.info.upstreamLocalAddress = attempt.localAddress();
+        if (stopped) throw stopped;
         if (!replayed && isStaleConnection(pe, attempt, f)) {
           // RFC 9110 §9.2.2: an idempotent request whose reused connection closed before any response may be sent
           // again. The peer closed (or died) while the connection sat in the pool; the request never reached it.
@@ -223,7 +231,7 @@ async function attemptWithRetries(
         }
         const retriable = policy !== undefined && !pe.bodySent && errorIsRetriable(pe, policy);
         if (retriable && retriesUsed < maxRetries && cluster.breaker.tryAcquireRetry()) {
-          await backoff(cluster, ++retriesUsed, policy, race);
+          await backoff(cluster, ++retriesUsed, policy, sleep);
           continue;
         }
         if (retriable && maxRetries > 0 && retriesUsed >= maxRetries) f.info.flags.add('URX');
@@ -235,7 +243,7 @@ async function attemptWithRetries(
       if (retriable && replayable && retriesUsed < maxRetries && cluster.breaker.tryAcquireRetry()) {
         response.resume();
         untrack();
-        await backoff(cluster, ++retriesUsed, policy, race);
+        await backoff(cluster, ++retriesUsed, policy, sleep);
         continue;
       }
       if (retriable && maxRetries > 0 && retriesUsed >= maxRetries) {
@@ -246,6 +254,7 @@ async function attemptWithRetries(
     }
   } finally {
     clearTimeout(deadlineTimer);
+    unlisten();
   }
 }
 
@@ -270,11 +279,10 @@ async function backoff(
   cluster: CompiledCluster,
   n: number,
   policy: NonNullable<CompiledClusterAction['retry']>,
-  race: <T>(p: Promise<T>) => Promise<T>,
+  sleep: (ms: number) => Promise<void>,
 ): Promise<void> {
   try {
-    const ms = backoffMs(n, policy.backoffBaseMs);
-    await race(new Promise<void>((resolve) => setTimeout(resolve, ms)));
+    await sleep(backoffMs(n, policy.backoffBaseMs));
   } finally {
     cluster.breaker.releaseRetry();
   }
@@ -296,7 +304,7 @@ function streamResponse(
   applyHeaderMutation(headers, weighted.responseHeaders);
   applyHeaderMutation(headers, f.route.responseHeaders);
   const status = upstream.statusCode ?? 502;
-  f.res.writeHead(status, headers);
+  writeResponseHead(f.res, status, headers);
   f.info.responseCode = status;
   f.info.details = 'via_upstream';
 
@@ -307,16 +315,16 @@ function streamResponse(
       reject(new ProxyError('downstream_disconnect'));
     };
     if (f.downstreamGone.aborted) return gone();
-    f.downstreamGone.addEventListener('abort', gone, { once: true });
+    const unlisten = f.downstreamGone.onGone(gone);
     upstream.on('data', (chunk: Buffer) => (f.info.bytesSent += chunk.length));
     upstream.on('error', () => {}); // surfaced through 'close' below
     upstream.on('close', () => {
       if (upstream.complete) return;
-      f.downstreamGone.removeEventListener('abort', gone);
+      unlisten();
       reject(new ProxyError('upstream_connection_termination', 'upstream closed the connection mid-response'));
     });
     f.res.once('finish', () => {
-      f.downstreamGone.removeEventListener('abort', gone);
+      unlisten();
       resolve();
     });
     upstream.pipe(f.res);

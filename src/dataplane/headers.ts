@@ -1,5 +1,5 @@
 // Header handling shared by the request and response paths.
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { HeaderMutation } from '../proxy-config/types.js';
 
 /** RFC 9110 §7.6.1 connection-specific headers, plus the proxy ones a proxy must not forward. */
@@ -27,7 +27,9 @@ export function withoutHopByHop(headers: IncomingHttpHeaders): OutgoingHttpHeade
       )
     : undefined;
   const out: OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) {
+  // Node's parsed headers are an own-property bag with no prototype chain to walk.
+  for (const name in headers) {
+    const value = headers[name];
     if (value === undefined || HOP_BY_HOP.has(name) || extra?.has(name)) continue;
     out[name] = value;
   }
@@ -46,4 +48,14 @@ export function applyHeaderMutation(headers: OutgoingHttpHeaders, m: HeaderMutat
     else if (Array.isArray(existing)) headers[name] = [...existing, value];
     else headers[name] = [String(existing), value];
   }
+}
+
+/**
+ * Writes a response head to the downstream client as Envoy does on HTTP/1.1: a connection that stays open gets no
+ * `Connection: keep-alive` or `Keep-Alive: timeout=...` (which Node adds by itself); one that closes after this
+ * response (a drain, a refused request) gets `Connection: close`.
+ */
+export function writeResponseHead(res: ServerResponse, status: number, headers: OutgoingHttpHeaders): void {
+  if (res.shouldKeepAlive && !res.hasHeader('connection')) res.removeHeader('connection');
+  res.writeHead(status, headers);
 }

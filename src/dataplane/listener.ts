@@ -100,7 +100,9 @@ export class ListenerHandle {
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => reject(err);
       server.once('error', onError);
-      server.listen({ host: address, port, exclusive: true }, () => {
+      // Not exclusive: in a proxy run with --concurrency, every worker's listener shares one socket (node:cluster
+      // accepts in the primary and hands each connection to a worker). A lone process is unaffected.
+      server.listen({ host: address, port, exclusive: false }, () => {
         server.off('error', onError);
         resolve();
       });
@@ -109,10 +111,16 @@ export class ListenerHandle {
     return handle;
   }
 
+  /** Read on every request (the loop guard): kept from the bind rather than asked of the socket each time. */
   get boundPort(): number {
-    const a = this.server.address() as AddressInfo | null;
-    return a?.port ?? this.requestedPort;
+    if (this.port === undefined) {
+      const a = this.server.address() as AddressInfo | null;
+      if (!a) return this.requestedPort;
+      this.port = a.port;
+    }
+    return this.port;
   }
+  private port: number | undefined;
 
   /** The config this listener's connections read: its own while in force, the last one it had once retired. */
   private config(): CompiledConfig | undefined {

@@ -1,7 +1,7 @@
 // Responses the proxy writes itself (Envoy's local replies): direct responses, redirects and errors.
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { CompiledRoute } from './compile-routes.js';
-import { applyHeaderMutation } from './headers.js';
+import { applyHeaderMutation, writeResponseHead } from './headers.js';
 import type { StreamInfo } from './stream-info.js';
 
 export interface LocalReply {
@@ -26,6 +26,6 @@ export function sendLocalReply(
   info.details = reply.details;
   // HEAD answers carry the headers only; Node drops the body itself.
   if (res.req.method !== 'HEAD') info.bytesSent += body.length;
-  res.writeHead(reply.status, headers);
+  writeResponseHead(res, reply.status, headers);
   res.end(body);
 }

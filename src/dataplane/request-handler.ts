@@ -6,6 +6,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import type { Socket } from 'node:net';
 import type { CompiledConfig, CompiledListener } from './compile-config.js';
 import type { CompiledRoute } from './compile-routes.js';
+import { DownstreamGone } from './downstream-gone.js';
 import { ProxyError } from './errors.js';
 import { forward, type ForwardDeps } from './forward.js';
 import { withoutHopByHop } from './headers.js';
@@ -16,7 +17,7 @@ import { parseRequestTarget } from './request-target.js';
 import { splitAuthority, type RequestView } from './request-view.js';
 import { rescue } from './rescue.js';
 import { selectRoute } from './router.js';
-import { formatAddress, StreamInfo } from './stream-info.js';
+import { addressesOf, StreamInfo } from './stream-info.js';
 
 export interface PlaneContext extends ForwardDeps {
   /** The one place a stream completes: the access log now, metrics later. */
@@ -48,19 +49,29 @@ export function handleRequest(
   const info = new StreamInfo(ctx.now());
   info.method = req.method;
   info.protocol = `HTTP/${req.httpVersion}`;
-  info.downstreamLocalAddress = formatAddress(req.socket.localAddress, req.socket.localPort);
-  info.downstreamRemoteAddress = formatAddress(req.socket.remoteAddress, req.socket.remotePort);
+  const addresses = addressesOf(req.socket);
+  info.downstreamLocalAddress = addresses.local;
+  info.downstreamRemoteAddress = addresses.remote;
   info.userAgent = req.headers['user-agent'];
   info.requestedServerName = scope.serverName;
 
-  const downstreamGone = new AbortController();
+  const downstreamGone = new DownstreamGone();
   let resetByProxy = false;
-  const closed = new Promise<void>((resolve) =>
-    res.once('close', () => {
-      if (!res.writableFinished) downstreamGone.abort();
-      resolve();
-    }),
-  );
+  let handled = false;
+  let isClosed = false;
+  const complete = (): void => {
+    if (!res.writableFinished && !resetByProxy && !info.upgraded && !info.flags.has('DC')) {
+      info.flags.add('DC');
+      info.details ??= 'downstream_remote_disconnect';
+    }
+    ctx.completeStream(info, config);
+  };
+  // The stream completes once the response is over (closed) and the handler has settled, in whichever order.
+  res.once('close', () => {
+    if (!res.writableFinished) downstreamGone.fire();
+    isClosed = true;
+    if (handled) complete();
+  });
   let route: CompiledRoute | undefined;
 
   const run = async (): Promise<void> => {
@@ -69,7 +80,7 @@ export function handleRequest(
     info.authority = target.authority;
     const requestId = firstValue(req.headers['x-request-id']) ?? randomUUID();
     info.requestId = requestId;
-    const remoteIp = req.socket.remoteAddress?.replace(/^::ffff:(?=\d+\.)/, '');
+    const remoteIp = addresses.remoteIp;
     const priorXff = firstValue(req.headers['x-forwarded-for']);
     // Gateways use the remote address (Istio sets use_remote_address there) and append it; sidecars pass XFF on.
     info.xForwardedFor =
@@ -102,7 +113,7 @@ export function handleRequest(
     const fault = route.fault;
     if (fault?.delay?.fires()) {
       info.flags.add('DI');
-      await sleepUnlessGone(fault.delay.fixedDelayMs, downstreamGone.signal);
+      await sleepUnlessGone(fault.delay.fixedDelayMs, downstreamGone);
     }
     if (fault?.abort?.fires()) {
       throw new ProxyError('fault_abort', 'fault injected', { status: fault.abort.httpStatus });
@@ -154,7 +165,7 @@ export function handleRequest(
             original: { host: tunnel?.host ?? host, port: destinationPort },
             headers,
             hasBody,
-            downstreamGone: downstreamGone.signal,
+            downstreamGone,
             ...(tunnelUpgrade ? { upgrade: tunnelUpgrade } : {}),
           },
           ctx,
@@ -191,13 +202,9 @@ export function handleRequest(
       ctx.warn(`failed to answer a request on ${listener.name}: ${describe(err)}`);
       res.destroy();
     })
-    .then(() => closed)
     .then(() => {
-      if (!res.writableFinished && !resetByProxy && !info.upgraded && !info.flags.has('DC')) {
-        info.flags.add('DC');
-        info.details ??= 'downstream_remote_disconnect';
-      }
-      ctx.completeStream(info, config);
+      handled = true;
+      if (isClosed) complete();
     });
 }
 
@@ -205,19 +212,17 @@ function firstValue(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-function sleepUnlessGone(ms: number, gone: AbortSignal): Promise<void> {
+function sleepUnlessGone(ms: number, gone: DownstreamGone): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(done, ms);
-    function done(): void {
-      gone.removeEventListener('abort', abort);
-      resolve();
-    }
-    function abort(): void {
+    const unlisten = gone.onGone(() => {
       clearTimeout(timer);
       reject(new ProxyError('downstream_disconnect'));
+    });
+    function done(): void {
+      unlisten();
+      resolve();
     }
-    if (gone.aborted) abort();
-    else gone.addEventListener('abort', abort, { once: true });
   });
 }
 

@@ -128,6 +128,31 @@ describe('request hygiene at the proxy', () => {
     }
   });
 
+  it('a kept-alive connection: no Connection or Keep-Alive header in the answers, as Envoy; a refusal says close', async () => {
+    const h = await startPlane(publicOnly());
+    try {
+      // Two requests pipelined on one connection, then a third the proxy refuses (HTTP/1.0 is answered 426).
+      const answer = await raw(
+        h.port(),
+        'GET /public/a HTTP/1.1\r\nHost: site.test\r\n\r\n' +
+          'GET /other HTTP/1.1\r\nHost: site.test\r\n\r\n' +
+          'GET /public/c HTTP/1.0\r\nHost: site.test\r\n\r\n',
+      );
+      const heads = [...answer.matchAll(/HTTP\/1\.1 \d{3}[\s\S]*?\r\n\r\n/g)].map((m) => m[0]);
+      assert.deepEqual(
+        heads.map((head) => head.split('\r\n')[0]),
+        ['HTTP/1.1 200 OK', 'HTTP/1.1 403 Forbidden', 'HTTP/1.1 426 Upgrade Required'],
+      );
+      for (const head of heads.slice(0, 2)) {
+        assert.doesNotMatch(head, /^connection:/im, head);
+        assert.doesNotMatch(head, /^keep-alive:/im, head);
+      }
+      assert.match(heads[2]!, /^connection: close$/im);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('a request whose headers do not arrive in time gets 408, not 400', async () => {
     const h = await startPlane(publicOnly(), { requestHeadersTimeoutMs: 150 });
     try {

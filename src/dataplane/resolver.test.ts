@@ -72,4 +72,30 @@ describe('systemResolver', () => {
   it('returns IP literals without a lookup', async () => {
     assert.deepEqual(await systemResolver().resolve('127.0.0.1'), ['127.0.0.1']);
   });
+
+  it('keeps an answer for the refresh rate, shares a lookup in flight and keeps no failure', async () => {
+    let clock = 0;
+    const asked: string[] = [];
+    let answer: string[] | Error = ['10.0.0.1'];
+    const resolver = systemResolver({
+      now: () => clock,
+      lookup: async (name) => {
+        asked.push(name);
+        if (answer instanceof Error) throw answer;
+        return answer;
+      },
+    });
+    const [a, b] = await Promise.all([resolver.resolve('Site.test'), resolver.resolve('site.test')]);
+    assert.deepEqual([a, b], [['10.0.0.1'], ['10.0.0.1']]);
+    assert.equal(asked.length, 1, 'one lookup for both');
+    clock = 4_999;
+    await resolver.resolve('site.test');
+    assert.equal(asked.length, 1, 'still fresh');
+    clock = 5_000;
+    answer = new Error('ENOTFOUND');
+    await assert.rejects(resolver.resolve('site.test'), /ENOTFOUND/);
+    answer = ['10.0.0.2'];
+    assert.deepEqual(await resolver.resolve('site.test'), ['10.0.0.2'], 'the failure was not kept');
+    assert.equal(asked.length, 3);
+  });
 });

@@ -15,15 +15,18 @@ function scripted(...picks: number[]): EndpointPicker & { calls: number } {
   return picker;
 }
 
-it('previous_hosts: a retry re-picks (up to 5 times) while the pick is a host it tried; one host is kept', () => {
-  const hosts = [target('127.0.0.1', 80), target('127.0.0.2', 80)];
+it('previous_hosts: a retry re-picks (up to 5 times) while the pick is a host it tried; then takes one not tried', () => {
+  const hosts = [target('127.0.0.1', 80), target('127.0.0.2', 80), target('127.0.0.3', 80)];
   const tried = new Set([hosts[0]!.key]);
-  const picker = scripted(0, 0, 0, 1);
-  assert.equal(pickAvoiding(picker, hosts, undefined, tried), hosts[1]);
+  const picker = scripted(0, 0, 0, 2);
+  assert.equal(pickAvoiding(picker, hosts, undefined, tried), hosts[2]);
   assert.equal(picker.calls, 4);
+  // A balancer that keeps choosing the host that failed (least request: a dead host has nothing in flight).
   const stubborn = scripted(0, 0, 0, 0, 0, 0, 0, 0);
-  assert.equal(pickAvoiding(stubborn, hosts, undefined, tried), hosts[0], 'after 5 re-picks the last one stands');
+  assert.equal(pickAvoiding(stubborn, hosts, undefined, tried), hosts[1], 'after 5 re-picks, the first not tried');
   assert.equal(stubborn.calls, 6);
+  const allTried = new Set(hosts.map((h) => h.key));
+  assert.equal(pickAvoiding(scripted(2, 2, 2, 2, 2, 2), hosts, undefined, allTried), hosts[2], 'all tried: the pick');
   const alone = scripted(0, 0);
   assert.equal(pickAvoiding(alone, hosts.slice(0, 1), undefined, tried), hosts[0], 'the only host: no re-pick');
   assert.equal(alone.calls, 1);

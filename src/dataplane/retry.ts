@@ -9,7 +9,9 @@ const HOST_SELECTION_RETRY_MAX_ATTEMPTS = 5;
 
 /**
  * Istio's previous_hosts retry predicate: the load balancer's pick, drawn again (up to 5 times) while it lands on
- * a host this request already tried, so that a retry after a dead endpoint goes to another one.
+ * a host this request already tried, so that a retry after a dead endpoint goes to another one. Where Envoy would
+ * then keep the last pick, the first host not tried yet is taken: a least-request balancer prefers a dead host
+ * (it fails at once, so it never has requests in flight) and would otherwise send every retry back to it.
  */
 export function pickAvoiding(
   picker: EndpointPicker,
@@ -18,8 +20,11 @@ export function pickAvoiding(
   tried: ReadonlySet<string>,
 ): Target {
   let target = picker.pick(healthy, hash);
-  for (let i = 0; i < HOST_SELECTION_RETRY_MAX_ATTEMPTS && tried.has(target.key) && healthy.length > 1; i++)
+  if (healthy.length < 2 || !tried.has(target.key)) return target;
+  for (let i = 0; i < HOST_SELECTION_RETRY_MAX_ATTEMPTS && tried.has(target.key); i++)
     target = picker.pick(healthy, hash);
+  if (!tried.has(target.key)) return target;
+  for (const t of healthy) if (!tried.has(t.key)) return t;
   return target;
 }
 

@@ -71,6 +71,36 @@ export class StreamInfo {
   }
 }
 
+/** A connection's two ends as the access log prints them, and the client's bare IP address. */
+export interface ConnectionAddresses {
+  readonly local: string | undefined;
+  readonly remote: string | undefined;
+  /** The client's address, IPv4-mapped IPv6 shown as IPv4 (what X-Forwarded-For gets). */
+  readonly remoteIp: string | undefined;
+}
+
+const connectionAddresses = new WeakMap<object, ConnectionAddresses>();
+
+/** Worked out once per connection: every request on a keep-alive connection shares them. */
+export function addressesOf(socket: {
+  readonly localAddress?: string | undefined;
+  readonly localPort?: number | undefined;
+  readonly remoteAddress?: string | undefined;
+  readonly remotePort?: number | undefined;
+}): ConnectionAddresses {
+  let a = connectionAddresses.get(socket);
+  if (a === undefined) {
+    a = {
+      local: formatAddress(socket.localAddress, socket.localPort),
+      remote: formatAddress(socket.remoteAddress, socket.remotePort),
+      remoteIp: socket.remoteAddress?.replace(/^::ffff:(?=\d+\.)/, ''),
+    };
+    // A socket that is not connected yet (or no longer) has no addresses to keep.
+    if (socket.remoteAddress !== undefined) connectionAddresses.set(socket, a);
+  }
+  return a;
+}
+
 /** "ip:port", with IPv6 in brackets and IPv4-mapped IPv6 shown as IPv4, as Envoy prints addresses. */
 export function formatAddress(ip: string | undefined, port: number | undefined): string | undefined {
   if (!ip || port === undefined) return undefined;

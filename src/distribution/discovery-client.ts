@@ -2,6 +2,7 @@
 // plane, and ACKs or NACKs it. When the controller is away it retries with capped backoff; the data plane keeps
 // serving its last good config meanwhile.
 import http from 'node:http';
+import { createGunzip } from 'node:zlib';
 import type { NodeIdentity, ProxyConfig } from '../proxy-config/types.js';
 import { DecodeError, decodeJson } from './decode.js';
 import {
@@ -113,7 +114,7 @@ export class DiscoveryClient {
     const payload = JSON.stringify(body);
     const req = http.request(new URL(DISCOVERY_PATH, this.base), {
       method: 'POST',
-      headers: this.headers(payload),
+      headers: { ...this.headers(payload), 'accept-encoding': 'gzip' },
       agent: false,
     });
     this.request = req;
@@ -131,13 +132,16 @@ export class DiscoveryClient {
       this.options.onEvent?.({ type: 'connected' });
       this.armWatchdog();
       const lines = new LineSplitter();
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        this.armWatchdog();
+      // Any bytes, even compressed ones not yet a whole message, show the stream is alive.
+      res.on('data', () => this.armWatchdog());
+      const body = res.headers['content-encoding'] === 'gzip' ? res.pipe(createGunzip()) : res;
+      body.setEncoding('utf8');
+      body.on('data', (chunk: string) => {
         for (const line of lines.push(chunk)) this.onLine(line);
       });
-      res.on('end', () => this.retry('stream ended'));
-      res.on('error', (err) => this.retry(err.message));
+      body.on('end', () => this.retry('stream ended'));
+      body.on('error', (err) => this.retry(err.message));
+      if (body !== res) res.on('error', (err) => this.retry(err.message));
     });
     req.on('error', (err) => this.retry(err.message));
     req.end(payload);

@@ -15,6 +15,7 @@
 // Like xDS, every push carries the version of the snapshot it was translated from, and the controller records
 // per proxy what it sent and what was acknowledged. A proxy that cannot apply a config NACKs it and keeps its
 // last good one; a proxy that loses the controller keeps serving and reconnects.
+import { gzipSync } from 'node:zlib';
 import { nodeId, podName, type NodeIdentity, type ProxyConfig } from '../proxy-config/types.js';
 import { array, boolean, type Decoder, DecodeError, object, oneOf, optional, record, string } from './decode.js';
 
@@ -134,9 +135,62 @@ export class LineSplitter {
   private tail = '';
 
   push(chunk: string): string[] {
+    // A large config arrives in many chunks: only a chunk that ends a line costs a split.
+    if (!chunk.includes('\n')) {
+      this.tail += chunk;
+      return [];
+    }
     const text = this.tail + chunk;
     const lines = text.split('\n');
     this.tail = lines.pop() ?? '';
     return lines.filter((l) => l.length > 0);
   }
+}
+
+/**
+ * How a stream's bytes are encoded. gzip: every piece is a gzip member of its own (a stream of members is one
+ * valid gzip body), so shared pieces are compressed once, and each message can be decompressed as it arrives.
+ */
+export type StreamEncoding = 'identity' | 'gzip';
+
+/** Speed over ratio: a 7 MiB route list still shrinks about 40 times, in milliseconds. */
+const GZIP_OPTIONS = { level: 1 } as const;
+
+export function encodePiece(text: string, encoding: StreamEncoding): Buffer {
+  return encoding === 'gzip' ? gzipSync(text, GZIP_OPTIONS) : Buffer.from(text);
+}
+
+/** Route-config and cluster lists, encoded, kept while the list is: proxies sharing a translation share them. */
+const shared: Record<StreamEncoding, WeakMap<object, Buffer>> = { identity: new WeakMap(), gzip: new WeakMap() };
+
+function sharedPiece(value: object, encoding: StreamEncoding): Buffer {
+  let bytes = shared[encoding].get(value);
+  if (bytes === undefined) {
+    bytes = encodePiece(JSON.stringify(value), encoding);
+    shared[encoding].set(value, bytes);
+  }
+  return bytes;
+}
+
+/** A message other than a config, as one line of the stream. */
+export function encodeMessage(message: ServerMessage, encoding: StreamEncoding): Buffer {
+  return encodePiece(`${JSON.stringify(message)}\n`, encoding);
+}
+
+/**
+ * A config message as one line of the stream, in pieces to write in order: decoded, the same bytes as
+ * JSON.stringify of the message and a newline, with the route configs and clusters (nearly all of a large config)
+ * serialized and encoded once however many proxies receive them.
+ */
+export function encodeConfigMessage(version: string, config: ProxyConfig, encoding: StreamEncoding): Buffer[] {
+  const { routeConfigs, clusters, ...rest } = config;
+  const head = JSON.stringify({ type: 'config', version, config: rest });
+  // head ends with the two closing braces of config and of the message.
+  return [
+    encodePiece(`${head.slice(0, -2)},"routeConfigs":`, encoding),
+    sharedPiece(routeConfigs, encoding),
+    encodePiece(',"clusters":', encoding),
+    sharedPiece(clusters, encoding),
+    encodePiece('}}\n', encoding),
+  ];
 }

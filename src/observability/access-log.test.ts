@@ -67,3 +67,20 @@ describe('empty values', () => {
     assert.match(formatAccessLog(unnamed, 'TEXT'), / -$/);
   });
 });
+
+describe('JSON escaping', () => {
+  it('is exactly what JSON.stringify makes of the record, for values that need escaping', () => {
+    const awkward: AccessLogRecord = {
+      ...record,
+      path: '/a"b\\c?d=\u0001\n',
+      user_agent: 'ünïcødé \u2028 \ud83d\ude00 lone \ud800',
+      x_forwarded_for: '',
+    };
+    const expected: Record<string, string | number> = {};
+    for (const key of ACCESS_LOG_FIELDS) {
+      const v = awkward[key];
+      expected[key] = v === undefined || v === '' ? '-' : v;
+    }
+    assert.equal(formatAccessLog(awkward, 'JSON'), JSON.stringify(expected));
+  });
+});

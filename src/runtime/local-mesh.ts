@@ -265,6 +265,10 @@ export class LocalMesh {
       '--drain-timeout',
       `${this.drainMs}ms`,
       '--supervised',
+      // One process per pod: local mode runs many proxies on one machine (`tollgate proxy` alone defaults to 2
+      // workers for a gateway, as Istio's gateways run 2 worker threads).
+      '--concurrency',
+      '1',
       ...Object.entries(d.labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
       ...this.options.dnsServers.flatMap((server) => ['--dns-server', server]),
       ...this.connectTo.flatMap((rule) => ['--connect-to', rule]),

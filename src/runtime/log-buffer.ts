@@ -1,5 +1,6 @@
-// A proxy's recent output lines (what `tollgate logs` shows), bounded, with followers for `logs -f`. Every line
-// gets a number from one counter shared by all buffers, so the lines of several pods merge in arrival order.
+// A proxy's recent output lines (what `tollgate logs` shows), bounded, with followers for `logs -f`. A ring:
+// adding a line costs the same however full the buffer is. Every line gets a number from one counter shared by all
+// buffers, so the lines of several pods merge in arrival order.
 let sequence = 0;
 
 export interface LogEntry {
@@ -8,29 +9,59 @@ export interface LogEntry {
 }
 
 export class LogBuffer {
-  private readonly lines: LogEntry[] = [];
+  private readonly ring: (string | undefined)[];
+  /** Each slot's sequence number, beside the ring so that a push allocates nothing. */
+  private readonly seqs: Float64Array;
+  /** Where the next line goes. */
+  private next = 0;
+  private size = 0;
   private readonly followers = new Set<(line: string) => void>();
 
-  constructor(private readonly capacity = 10_000) {}
-
-  push(line: string): void {
-    this.lines.push({ seq: ++sequence, line });
-    if (this.lines.length > this.capacity) this.lines.splice(0, this.lines.length - this.capacity);
-    for (const f of this.followers) f(line);
+  constructor(private readonly capacity = 10_000) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`log buffer capacity ${capacity}: expected >= 1`);
+    this.ring = new Array<string | undefined>(capacity);
+    this.seqs = new Float64Array(capacity);
   }
 
+  get length(): number {
+    return this.size;
+  }
+
+  push(line: string): void {
+    this.ring[this.next] = line;
+    this.seqs[this.next] = ++sequence;
+    this.next = this.next + 1 === this.capacity ? 0 : this.next + 1;
+    if (this.size < this.capacity) this.size += 1;
+    if (this.followers.size > 0) for (const f of this.followers) f(line);
+  }
+
+  /** The last `n` lines (all of them without `n`), oldest first. */
   tail(n?: number): string[] {
-    return this.entries(n).map((e) => e.line);
+    const out: string[] = [];
+    this.walk(n, (at) => out.push(this.ring[at]!));
+    return out;
   }
 
   /** The last `n` entries (all without `n`), oldest first. */
   entries(n?: number): LogEntry[] {
-    return n === undefined || n >= this.lines.length ? [...this.lines] : this.lines.slice(this.lines.length - n);
+    const out: LogEntry[] = [];
+    this.walk(n, (at) => out.push({ seq: this.seqs[at]!, line: this.ring[at]! }));
+    return out;
   }
 
   follow(fn: (line: string) => void): () => void {
     this.followers.add(fn);
     return () => this.followers.delete(fn);
+  }
+
+  /** Visits the slots of the last `n` lines, oldest first. */
+  private walk(n: number | undefined, visit: (slot: number) => void): void {
+    const count = n === undefined ? this.size : Math.max(0, Math.min(n, this.size));
+    let at = (this.next - count + this.capacity) % this.capacity;
+    for (let i = 0; i < count; i++) {
+      visit(at);
+      at = at + 1 === this.capacity ? 0 : at + 1;
+    }
   }
 }
 

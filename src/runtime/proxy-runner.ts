@@ -1,12 +1,22 @@
 // One proxy process's worth of work: a data plane fed by a discovery stream. Used by `tollgate up` for every
 // sidecar and gateway it runs, and by `tollgate proxy` on its own.
 import fs from 'node:fs';
-import { DataPlane, type ConnectToRule, type HostResolver } from '../dataplane/index.js';
+import { type ApplyResult, DataPlane, type ConnectToRule, type HostResolver } from '../dataplane/index.js';
 import { DiscoveryClient, type DiscoveryEvent } from '../distribution/index.js';
 import type { AccessLogConfig, NodeIdentity, ProxyConfig } from '../proxy-config/types.js';
 import { generateKeyPair, privateKeyPem } from '../pki/index.js';
+import { BatchedOutput } from './batched-output.js';
 import { LogBuffer } from './log-buffer.js';
 import { PROXY_ADMIN_PORT } from './proxy-admin.js';
+import { WorkerPlanes } from './worker-planes.js';
+
+/** What the runner needs of the data plane: one in this process, or one per worker. */
+interface Plane {
+  readonly version: string | undefined;
+  apply(config: ProxyConfig): Promise<ApplyResult>;
+  close(): Promise<void>;
+  drain(graceMs: number): Promise<void>;
+}
 
 /** Envoy's default drain time as Istio sets it (terminationDrainDuration: 5 s). */
 export const DEFAULT_DRAIN_MS = 5_000;
@@ -24,8 +34,19 @@ export interface ProxyRunnerOptions {
   readonly trustedCas?: readonly string[];
   /** Where lines for "/dev/stdout" go (local mode prefixes them with the proxy's name). */
   readonly stdout: (line: string) => void;
+  /**
+   * Where batches of "/dev/stdout" lines go instead, newline-terminated, when given: a proxy process writes its
+   * access log to its standard output this way, one write per batch.
+   */
+  readonly stdoutBatch?: (text: string) => void;
   /** Proxy lifecycle events for the operator. */
   readonly event: (message: string) => void;
+  /**
+   * Workers serving the listeners (node:cluster); 1, the default, serves them in this process. Workers build
+   * their resolver from `dnsServers` (the system's when empty), as `resolver` cannot cross a process boundary.
+   */
+  readonly concurrency?: number;
+  readonly dnsServers?: readonly string[];
 }
 
 /** The controller's API and this proxy's admin port: what the proxy must never relay a request to. */
@@ -42,24 +63,52 @@ function controlPlaneOf(controller: string, podIp: string): { host: string; port
 
 export class ProxyRunner {
   readonly logs = new LogBuffer();
-  private readonly dataPlane: DataPlane;
+  private readonly dataPlane: Plane;
   private readonly client: DiscoveryClient;
   private accessLog: AccessLogConfig | undefined;
-  private file: { path: string; stream: fs.WriteStream } | undefined;
+  private file: { path: string; stream: fs.WriteStream; out: BatchedOutput } | undefined;
+  private readonly stdoutBatch: BatchedOutput | undefined;
   private away = false;
 
   constructor(private readonly options: ProxyRunnerOptions) {
     // The key of the proxy's mesh identity is made here and never leaves the process; the controller certifies it.
     const identity = generateKeyPair();
-    this.dataPlane = new DataPlane(options.node, {
-      resolver: options.resolver,
-      connectTo: options.connectTo,
-      onAccessLog: (line) => this.writeAccessLog(line),
-      onWarning: (message) => options.event(`warning: ${message}`),
-      identityKey: privateKeyPem(identity.privateKey),
-      controlPlane: controlPlaneOf(options.controller, options.node.ip),
-      ...(options.trustedCas && options.trustedCas.length > 0 ? { trustedCas: options.trustedCas } : {}),
-    });
+    const batch = options.stdoutBatch;
+    this.stdoutBatch = batch ? new BatchedOutput(batch) : undefined;
+    const identityKey = privateKeyPem(identity.privateKey);
+    const controlPlane = controlPlaneOf(options.controller, options.node.ip);
+    const trustedCas = options.trustedCas ?? [];
+    const concurrency = options.concurrency ?? 1;
+    this.dataPlane =
+      concurrency > 1
+        ? new WorkerPlanes({
+            concurrency,
+            init: {
+              node: options.node,
+              dnsServers: options.dnsServers ?? [],
+              connectTo: options.connectTo,
+              trustedCas,
+              identityKey,
+              controlPlane,
+            },
+            onLog: (text) => {
+              let at = 0;
+              for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', at)) {
+                this.writeAccessLog(text.slice(at, nl));
+                at = nl + 1;
+              }
+            },
+            onWarning: (message) => options.event(`warning: ${message}`),
+          })
+        : new DataPlane(options.node, {
+            resolver: options.resolver,
+            connectTo: options.connectTo,
+            onAccessLog: (line) => this.writeAccessLog(line),
+            onWarning: (message) => options.event(`warning: ${message}`),
+            identityKey,
+            controlPlane,
+            ...(trustedCas.length > 0 ? { trustedCas } : {}),
+          });
     this.client = new DiscoveryClient({
       controller: options.controller,
       token: options.token,
@@ -86,6 +135,7 @@ export class ProxyRunner {
   async stop(): Promise<void> {
     this.client.close();
     await this.dataPlane.close();
+    this.flushLogs();
     this.file?.stream.end();
   }
 
@@ -98,7 +148,14 @@ export class ProxyRunner {
     if (!left) this.options.event('the controller did not confirm that this proxy left the endpoints; draining anyway');
     await this.dataPlane.drain(graceMs);
     this.client.close();
+    this.flushLogs();
     this.file?.stream.end();
+  }
+
+  /** Writes the access-log lines still waiting in a batch (at stop, and when the process exits). */
+  flushLogs(): void {
+    this.stdoutBatch?.flush();
+    this.file?.out.flush();
   }
 
   private async apply(config: ProxyConfig): Promise<{ ok: true } | { ok: false; error: string }> {
@@ -112,16 +169,18 @@ export class ProxyRunner {
     if (!target?.enabled) return;
     if (target.path === '/dev/stdout' || target.path === '/dev/stderr') {
       this.logs.push(line);
-      this.options.stdout(line);
+      if (this.stdoutBatch) this.stdoutBatch.write(line);
+      else this.options.stdout(line);
       return;
     }
     if (this.file?.path !== target.path) {
+      this.file?.out.flush();
       this.file?.stream.end();
       const stream = fs.createWriteStream(target.path, { flags: 'a' });
       stream.on('error', (err) => this.options.event(`warning: access log ${target.path}: ${err.message}`));
-      this.file = { path: target.path, stream };
+      this.file = { path: target.path, stream, out: new BatchedOutput((text) => stream.write(text)) };
     }
-    this.file.stream.write(`${line}\n`);
+    this.file.out.write(line);
   }
 
   private onEvent(e: DiscoveryEvent): void {

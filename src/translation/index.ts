@@ -1,5 +1,5 @@
 export { SECRET_FILES } from './tls-settings.js';
-export { translate } from './translate.js';
+export { retarget, translate, translationKey } from './translate.js';
 export {
   outboundClusterName,
   parseOutboundClusterName,

@@ -16,3 +16,29 @@ export function translate(node: NodeIdentity, snapshot: Snapshot): ProxyConfig {
     ...(mesh.pathNormalization !== 'BASE' ? { pathNormalization: mesh.pathNormalization } : {}),
   };
 }
+
+/**
+ * What of a node its config depends on besides its address: proxies with the same key get the same config but for
+ * `node` and the listeners' bind address (see retarget). A gateway's name picks its declaration; a sidecar's
+ * namespace and labels pick its Sidecar resource, visibility and sourceLabels matches.
+ */
+export function translationKey(node: NodeIdentity): string {
+  const labels = Object.keys(node.labels)
+    .sort()
+    .map((k) => [k, node.labels[k]]);
+  return JSON.stringify([node.type, node.type === 'router' ? node.name : '', node.namespace, labels]);
+}
+
+/**
+ * The config `translate` gives `node`, made from one translated for another node with the same translationKey:
+ * the route configs and clusters are shared, not copied (the controller serializes them once for every proxy).
+ */
+export function retarget(config: ProxyConfig, node: NodeIdentity): ProxyConfig {
+  if (config.node === node) return config;
+  const from = config.node.ip;
+  return {
+    ...config,
+    node,
+    listeners: config.listeners.map((l) => (l.address === from ? { ...l, address: node.ip } : l)),
+  };
+}

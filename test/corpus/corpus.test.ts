@@ -12,7 +12,7 @@ import { formatDiagnostic, type AnyResource, type Diagnostic } from '../../src/m
 import { parseYaml } from '../../src/ingest/index.js';
 import { nodeId, type NodeIdentity, type ProxyConfig } from '../../src/proxy-config/types.js';
 import { type AnalysisEnvironment, analyze, buildSnapshot, type Snapshot } from '../../src/snapshot/index.js';
-import { translate } from '../../src/translation/index.js';
+import { retarget, translate, translationKey } from '../../src/translation/index.js';
 import { SecretStore } from '../../src/controller/secret-store.js';
 import { compileConfig, type CompiledConfig, explainRequest, type RouteDecision } from '../../src/dataplane/index.js';
 import type { ConnectionFacts } from '../../src/dataplane/network/filter-chains.js';
@@ -248,6 +248,24 @@ for (const name of caseNames()) {
           `position outside the case: ${formatDiagnostic(d)}`,
         );
         assert.ok(pos.line >= 1, `line ${pos.line}: ${formatDiagnostic(d)}`);
+      }
+    });
+
+    it('a config shared by proxies with the same translation key, retargeted, is what translate gives each', () => {
+      for (const proxy of instancesFor(c.snapshot.proxies)) {
+        // Another replica: its own address, id and service account; a sidecar's workload name differs too.
+        const ip = '10.9.9.9';
+        const name = proxy.type === 'router' ? proxy.name : `${proxy.name}-twin`;
+        const twin: NodeIdentity = {
+          ...proxy,
+          ip,
+          name,
+          id: nodeId(proxy.type, ip, name, proxy.namespace),
+          serviceAccount: `${proxy.serviceAccount}-twin`,
+        };
+        assert.equal(translationKey(twin), translationKey(proxy));
+        const shared = translate(twin, c.snapshot);
+        assert.deepEqual(retarget(shared, proxy), translate(proxy, c.snapshot), `${proxy.id}`);
       }
     });
 
