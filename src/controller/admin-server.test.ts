@@ -1,7 +1,6 @@
 // The admin API's answers to bad requests and missing credentials: a 4xx with a message, and nothing changed.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { nodeId } from '../proxy-config/types.js';
@@ -9,6 +8,7 @@ import type { AdminServer } from './admin-server.js';
 import { Controller } from './controller.js';
 import { serve } from './testing/serve.js';
 import { loadOrCreateTokens, tokenPath, type Role } from './credentials.js';
+import { tempDir } from '../../test/helpers/temp-dir.js';
 
 describe('admin API', () => {
   let controller: Controller;
@@ -17,7 +17,7 @@ describe('admin API', () => {
   let tokens: Record<Role, string>;
 
   before(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-admin-'));
+    dir = tempDir('admin');
     controller = new Controller(dir);
     await controller.start();
     ({ admin, tokens } = await serve(controller));

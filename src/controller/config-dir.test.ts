@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { parseYaml } from '../ingest/index.js';
 import { resourceKey } from '../model/index.js';
 import { ConfigDirectory, fileNameFor, isEffectivelyEmpty, removeDocument } from './config-dir.js';
+import { tempDir } from '../../test/helpers/temp-dir.js';
 
 const se = (name: string, host: string): string =>
   `apiVersion: networking.istio.io/v1beta1
@@ -19,7 +19,7 @@ spec:
 `;
 
 function tmp(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-dir-'));
+  return tempDir('dir');
 }
 
 test('removeDocument takes one document and its separator out', () => {

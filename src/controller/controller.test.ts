@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { eventually } from '../../test/helpers/eventually.js';
@@ -9,6 +8,7 @@ import { nodeId, type NodeIdentity, type ProxyConfig } from '../proxy-config/typ
 import { loadOrCreateTokens } from './credentials.js';
 import { serve } from './testing/serve.js';
 import { Controller } from './controller.js';
+import { tempDir } from '../../test/helpers/temp-dir.js';
 
 const SE = `apiVersion: networking.istio.io/v1beta1
 kind: ServiceEntry
@@ -57,7 +57,7 @@ const node: NodeIdentity = {
 const proxyToken = (dir: string): string => loadOrCreateTokens(dir).proxy;
 
 async function setup(): Promise<{ controller: Controller; url: string; dir: string; close: () => Promise<void> }> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-ctl-'));
+  const dir = tempDir('ctl');
   fs.writeFileSync(path.join(dir, 'sleep.yaml'), DEPLOYMENT);
   fs.writeFileSync(path.join(dir, 'mesh.yaml'), NO_GATEWAYS);
   const controller = new Controller(dir);
@@ -163,7 +163,7 @@ test('a rejected apply changes nothing, on disk or in force', async () => {
 });
 
 test('a proxy keeps its config while the controller is away and resyncs when it is back', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-ctl-'));
+  const dir = tempDir('ctl');
   fs.writeFileSync(path.join(dir, 'se.yaml'), SE);
   fs.writeFileSync(path.join(dir, 'sleep.yaml'), DEPLOYMENT);
   fs.writeFileSync(path.join(dir, 'mesh.yaml'), NO_GATEWAYS);
@@ -319,7 +319,7 @@ test('names that would collide on disk are refused before anything is written', 
 });
 
 test('more Deployments than pod addresses: apply refuses, naming each that does not fit and the limit', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-ctl-'));
+  const dir = tempDir('ctl');
   const controller = new Controller(dir, { proxyCapacity: { limit: 3, setting: '--pod-cidr 127.0.100.0/30' } });
   await controller.start();
   const deployment = (name: string) => DEPLOYMENT.replace(/sleep/g, name);

@@ -1,15 +1,13 @@
 // A proxy id is bound to the stream that holds it, and only that stream's proxy can ACK or NACK for it.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { nodeId, type NodeIdentity } from '../proxy-config/types.js';
 import type { AdminServer } from './admin-server.js';
 import { Controller } from './controller.js';
 import { serve } from './testing/serve.js';
 import type { Role } from './credentials.js';
+import { tempDir } from '../../test/helpers/temp-dir.js';
 
 interface Stream {
   readonly status: number;
@@ -75,7 +73,7 @@ describe('discovery streams', () => {
   };
 
   before(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-discovery-'));
+    dir = tempDir('discovery');
     controller = new Controller(dir, { newSession: () => `session-${++sessions}` });
     await controller.start();
     ({ admin, tokens } = await serve(controller));

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { FIRST_SEEN_FILE, FirstSeen } from './first-seen.js';
+import { tempDir } from '../../test/helpers/temp-dir.js';
 
 test('first-seen times survive a restart; a resource deleted and created again starts anew', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-first-seen-'));
+  const dir = tempDir('first-seen');
   let clock = new Date('2026-01-01T10:00:00.250Z');
   const seen = new FirstSeen(dir, () => clock);
   seen.load();
@@ -27,7 +27,7 @@ test('first-seen times survive a restart; a resource deleted and created again s
 });
 
 test('an unreadable record starts afresh instead of failing', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-first-seen-'));
+  const dir = tempDir('first-seen');
   fs.mkdirSync(path.dirname(path.join(dir, FIRST_SEEN_FILE)), { recursive: true });
   fs.writeFileSync(path.join(dir, FIRST_SEEN_FILE), '{not json');
   const seen = new FirstSeen(dir, () => new Date('2026-01-01T00:00:00Z'));

@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { parseYaml } from '../ingest/index.js';
 import { ConfigDirectory } from './config-dir.js';
 import { commitEdits, recover } from './journal.js';
+import { tempDir } from '../../test/helpers/temp-dir.js';
 
 const se = (name: string): string =>
   `apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: ${name}}\nspec:\n  hosts: [${name}.example.com]\n`;
 
 function tmp(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-journal-'));
+  return tempDir('journal');
 }
 
 /** Every file under `dir`, relative, sorted. */

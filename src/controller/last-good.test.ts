@@ -1,11 +1,11 @@
 // What was in force keeps being in force across a restart, whatever state the config directory is in at start.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { Controller } from './controller.js';
 import { lastGoodPath } from './last-good.js';
+import { tempDir } from '../../test/helpers/temp-dir.js';
 
 const IOP = `apiVersion: install.istio.io/v1alpha1
 kind: IstioOperator
@@ -25,7 +25,7 @@ spec:
 `;
 
 function dirWith(files: Record<string, string>): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-lastgood-'));
+  const dir = tempDir('lastgood');
   for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), content);
   return dir;
 }

@@ -2,13 +2,13 @@
 // and each proxy ACKs when the test says so, so the order of events is the test's to observe.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { eventually } from '../../test/helpers/eventually.js';
 import { nodeId, type NodeIdentity, type ProxyConfig } from '../proxy-config/types.js';
 import { Controller } from './controller.js';
 import type { ProxyStream } from './proxy-state.js';
+import { tempDir } from '../../test/helpers/temp-dir.js';
 
 const EXAMPLES = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../../examples/aliyun');
 const example = (file: string) => ({ name: file, content: fs.readFileSync(path.join(EXAMPLES, file), 'utf8') });
@@ -73,7 +73,7 @@ function identity(type: 'router' | 'sidecar', pod: string, ip: string): NodeIden
 }
 
 async function mesh(ackWaitMs?: number): Promise<{ controller: Controller; log: Push[] }> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-rollout-'));
+  const dir = tempDir('rollout');
   fs.copyFileSync(path.join(EXAMPLES, 'sleep.yaml'), path.join(dir, 'sleep.yaml'));
   const controller = new Controller(dir, ackWaitMs === undefined ? {} : { ackWaitMs });
   await controller.start();

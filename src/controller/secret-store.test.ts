@@ -1,13 +1,13 @@
 // Credentials for credentialName from the config directory's secrets folder.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { SecretStore } from './secret-store.js';
+import { tempDir } from '../../test/helpers/temp-dir.js';
 
 function dirWith(files: Record<string, string>): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-secrets-'));
+  const dir = tempDir('secrets');
   for (const [rel, text] of Object.entries(files)) {
     fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
     fs.writeFileSync(path.join(dir, rel), text);

@@ -2,13 +2,13 @@
 // HTTPS; a certificate that does not verify is a 503 UF with the reason in the access log.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LocalCa } from '../pki/index.js';
 import type { UpstreamTls } from '../proxy-config/types.js';
 import { cluster, clusterRoute, send, sidecarConfig, startPlane, vhost } from './testing/fixtures.js';
 import { startTlsUpstream, testCa, type TlsUpstream } from './testing/tls-fixtures.js';
+import { tempDir } from '../../test/helpers/temp-dir.js';
 
 describe('TLS origination', () => {
   let plain: TlsUpstream;
@@ -23,7 +23,7 @@ describe('TLS origination', () => {
   before(async () => {
     plain = await startTlsUpstream(['tls.test']);
     mutual = await startTlsUpstream(['mtls.test'], { requestCert: true });
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-origination-'));
+    dir = tempDir('origination');
   });
   after(async () => {
     await plain.close();

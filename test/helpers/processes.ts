@@ -1,9 +1,7 @@
 // Real processes for end-to-end tests: the tollgate CLI, `tollgate up`, dnsmasq and curl.
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
-import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -54,10 +52,6 @@ export function tollgate(args: readonly string[], controller: string | Controlle
   return run(process.execPath, [BIN, ...args], { TOLLGATE_CONTROLLER: ref.url, TOLLGATE_CONFIG_DIR: ref.configDir });
 }
 
-export function tempDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `tollgate-${prefix}-`));
-}
-
 export interface UpProcess extends ControllerRef {
   readonly url: string;
   readonly child: ChildProcess;
@@ -69,6 +63,9 @@ export interface UpProcess extends ControllerRef {
  * Starts `tollgate up` (in `cwd`, by default this process's, with `env` added to this process's environment) and
  * waits for its "ready" line.
  */
+const OUTPUT_HEAD = 64 * 1024;
+const OUTPUT_KEEP = 4 * 1024 * 1024;
+
 export async function startUp(args: readonly string[], cwd?: string, env: NodeJS.ProcessEnv = {}): Promise<UpProcess> {
   const child = spawn(process.execPath, [BIN, 'up', '--listen', '127.0.0.1:0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -76,14 +73,21 @@ export async function startUp(args: readonly string[], cwd?: string, env: NodeJS
     env: { ...process.env, ...env },
   });
   let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  // Bounded for long runs (the soak): the start-up lines and the latest few MiB are kept.
+  const append = (d: Buffer): void => {
+    output += d.toString();
+    if (output.length > OUTPUT_KEEP * 2) output = `${output.slice(0, OUTPUT_HEAD)}\n...\n${output.slice(-OUTPUT_KEEP)}`;
+  };
+  child.stdout!.on('data', append);
+  child.stderr!.on('data', append);
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`tollgate up did not become ready:\n${output}`)), 20_000);
     const onData = (): void => {
       const m = /controller listening on (http:\/\/[^\s,]+)/.exec(output);
       if (m && output.includes('tollgate | ready')) {
         clearTimeout(timer);
+        // Scanning the whole output on every later chunk would cost more with every line the mesh logs.
+        child.stdout!.off('data', onData);
         resolve(m[1]!);
       }
     };
@@ -222,6 +226,7 @@ export async function startRedirectSite(
 }
 
 export { eventually } from './eventually.js';
+export { tempDir } from './temp-dir.js';
 
 /** The pods of `tollgate logs` output that merges replicas (kubectl's "[pod/NAME/istio-proxy] " prefix), sorted. */
 export function prefixedPods(stdout: string): (string | undefined)[] {

@@ -1,16 +1,16 @@
 // What a cluster that names no CA trusts: the system's bundle (or Node's roots), NODE_EXTRA_CA_CERTS, local extras.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { rootCertificates } from 'node:tls';
 import { defaultTrust, sanMatches } from './tls-contexts.js';
+import { tempDir } from '../../../test/helpers/temp-dir.js';
 
 const PEM = (tag: string) => `-----BEGIN CERTIFICATE-----\n${tag}\n-----END CERTIFICATE-----\n`;
 
 test('the system bundle when there is one, else Node roots; NODE_EXTRA_CA_CERTS and extras added', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-trust-'));
+  const dir = tempDir('trust');
   const system = path.join(dir, 'ca-certificates.crt');
   const extraFile = path.join(dir, 'extra.pem');
   fs.writeFileSync(system, PEM('SYSTEM'));
