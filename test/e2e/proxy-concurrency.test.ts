@@ -1,6 +1,6 @@
 // `tollgate proxy --concurrency N`: N worker processes share the listeners, each with the config the primary
 // received; their access-log lines reach the primary's standard output and `logs`; a worker that dies is
-// replaced by one that serves the config in force.
+// replaced by one that serves the config in force; SIGTERM drains every worker before the proxy exits.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -58,7 +58,11 @@ describe('a proxy with --concurrency 2', { skip: process.platform !== 'linux' &&
   let output = '';
 
   before(async () => {
-    site = http.createServer((_req, res) => res.writeHead(204).end());
+    site = http.createServer((req, res) => {
+      // /slow answers after a while: a request in flight while the proxy drains.
+      if (req.url === '/slow') setTimeout(() => res.writeHead(204).end(), 1_500);
+      else res.writeHead(204).end();
+    });
     await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
     const sitePort = (site.address() as AddressInfo).port;
     const configDir = tempDir('concurrency');
@@ -149,5 +153,19 @@ describe('a proxy with --concurrency 2', { skip: process.platform !== 'linux' &&
       10_000,
       'every connection served by the replacements',
     );
+  });
+
+  test('SIGTERM drains every worker: a request in flight is answered, then the proxy and its workers exit', async () => {
+    const workers = workersOf(sidecar.pid!);
+    const inFlight = get('/slow');
+    await new Promise((r) => setTimeout(r, 300));
+    const exited = new Promise<number | null>((resolve) => sidecar.once('exit', (code) => resolve(code)));
+    sidecar.kill('SIGTERM');
+    assert.equal(await inFlight, 204, 'the request in flight during the drain is answered');
+    assert.equal(await exited, 0);
+    assert.match(output, /draining \(up to 5000 ms\)[\s\S]*drained/);
+    for (const pid of workers) {
+      assert.throws(() => process.kill(pid, 0), /ESRCH/, `worker ${pid} is gone`);
+    }
   });
 });
