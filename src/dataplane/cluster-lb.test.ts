@@ -43,4 +43,24 @@ describe('load balancing', () => {
     for (let k = 0; k < 4000; k++) if (p.pick(ts, hashString(`k${k}`)) === ts[0]) heavy++;
     assert.ok(heavy > 2700 && heavy < 3300, String(heavy));
   });
+
+  it('RANDOM and LEAST_REQUEST draw from the injected source: the same draws pick the same endpoints', () => {
+    const ts = [target('10.0.0.1', 80, 1), target('10.0.0.2', 80, 3)];
+    const draws = (...xs: number[]) => {
+      let i = 0;
+      return () => xs[i++ % xs.length]!;
+    };
+    const random = createPicker('RANDOM', false, draws(0.1, 0.3, 0.9));
+    // Weights 1:3 split [0, 4): 0.4 falls on the first, 1.2 and 3.6 on the second.
+    assert.deepEqual(
+      [random.pick(ts).ip, random.pick(ts).ip, random.pick(ts).ip],
+      ['10.0.0.1', '10.0.0.2', '10.0.0.2'],
+    );
+    const least = createPicker('LEAST_REQUEST', false, draws(0.1, 0.9));
+    const busy = least.track(ts[0]!);
+    assert.equal(least.pick(ts).ip, '10.0.0.2', 'of the two drawn, the one with fewer requests in flight');
+    busy();
+    const tie = createPicker('LEAST_REQUEST', false, draws(0.1, 0.1));
+    assert.equal(tie.pick(ts).ip, '10.0.0.1', 'both draws land on the first');
+  });
 });

@@ -22,19 +22,26 @@ export interface EndpointPicker {
   track(target: Target): () => void;
 }
 
-export function createPicker(policy: Cluster['lbPolicy'], hashed = false): EndpointPicker {
-  const base = basePicker(policy);
+/** Draws in [0, 1): Math.random, or a seeded source in tests. */
+type Random = () => number;
+
+export function createPicker(
+  policy: Cluster['lbPolicy'],
+  hashed = false,
+  random: Random = Math.random,
+): EndpointPicker {
+  const base = basePicker(policy, random);
   return hashed ? consistentHash(base) : base;
 }
 
-function basePicker(policy: Cluster['lbPolicy']): EndpointPicker {
+function basePicker(policy: Cluster['lbPolicy'], draw: Random): EndpointPicker {
   switch (policy) {
     case 'ROUND_ROBIN':
       return roundRobin();
     case 'RANDOM':
-      return random();
+      return randomPick(draw);
     case 'LEAST_REQUEST':
-      return leastRequest();
+      return leastRequest(draw);
   }
 }
 
@@ -98,24 +105,24 @@ function roundRobin(): EndpointPicker {
   };
 }
 
-function random(): EndpointPicker {
+function randomPick(draw: Random): EndpointPicker {
   return {
     pick(targets) {
       if (targets.length === 1) return targets[0]!;
-      return byWeight(targets, Math.random() * totalWeight(targets));
+      return byWeight(targets, draw() * totalWeight(targets));
     },
     track: () => noop,
   };
 }
 
 /** Envoy's default least-request: the better of two random choices by requests in flight. */
-function leastRequest(): EndpointPicker {
+function leastRequest(draw: Random): EndpointPicker {
   const active = new Map<string, number>();
   return {
     pick(targets) {
       if (targets.length === 1) return targets[0]!;
-      const a = targets[Math.floor(Math.random() * targets.length)]!;
-      const b = targets[Math.floor(Math.random() * targets.length)]!;
+      const a = targets[Math.floor(draw() * targets.length)]!;
+      const b = targets[Math.floor(draw() * targets.length)]!;
       return (active.get(a.key) ?? 0) <= (active.get(b.key) ?? 0) ? a : b;
     },
     track(t) {

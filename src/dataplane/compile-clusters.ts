@@ -26,6 +26,8 @@ export interface CompiledCluster {
   readonly memo: { targets?: readonly Target[] };
   /** TLS originated to the endpoints; undefined for plain connections. */
   readonly tls: CompiledUpstreamTls | undefined;
+  /** The draws of its load balancer and of its retries' back-off jitter (the data plane's, injectable). */
+  readonly random: () => number;
 }
 
 const CLUSTER_TYPES: Readonly<Record<ClusterType, { ipEndpoints: boolean }>> = {
@@ -41,6 +43,7 @@ export function compileCluster(
   field: string,
   now: () => number = Date.now,
   materials: TlsMaterials = {},
+  random: () => number = Math.random,
 ): CompiledCluster {
   const kind = CLUSTER_TYPES[c.type];
   if (!kind) throw new ConfigError(`${field}.type`, `unknown cluster type ${JSON.stringify(c.type)}`);
@@ -71,7 +74,8 @@ export function compileCluster(
     type: c.type,
     endpoints: Object.freeze([...c.endpoints]),
     connectTimeoutMs: c.connectTimeoutMs,
-    picker: createPicker(c.lbPolicy, hashKey !== undefined),
+    picker: createPicker(c.lbPolicy, hashKey !== undefined, random),
+    random,
     breaker: new CircuitBreaker(cb),
     maxConnections: cb?.maxConnections,
     metadata: c.metadata,

@@ -54,8 +54,9 @@ export interface CompiledConfig {
 }
 
 /**
- * `now`: the clock outlier detection reads. `random`: the draws of weighted cluster picks and of fault and mirror
- * percentages, injected beside the clock so that tests (and `routeRequest`) are deterministic. `privateKey`: the
+ * `now`: the clock outlier detection reads. `random`: the draws of weighted cluster picks, of the RANDOM and
+ * LEAST_REQUEST balancers, of retry back-off jitter and of fault and mirror percentages, injected beside the clock
+ * so that tests (and `routeRequest`) are deterministic. `privateKey`: the
  * key of the proxy's mesh identity, which the proxy holds itself and joins here with the certificate the config
  * carries.
  */
@@ -104,7 +105,7 @@ export function compileConfig(
   config.clusters.forEach((c, i) => {
     const field = `clusters[${i}] (${c.name})`;
     if (clusters.has(c.name)) throw new ConfigError(`${field}.name`, 'duplicate cluster name');
-    clusters.set(c.name, compileCluster(c, field, now, materials));
+    clusters.set(c.name, compileCluster(c, field, now, materials, random));
   });
 
   const normalization = config.pathNormalization ?? 'BASE';

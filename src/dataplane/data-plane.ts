@@ -22,7 +22,7 @@ export interface DataPlaneOptions {
   onWarning?: (message: string) => void;
   /** Injectable clock (ms); default Date.now. */
   now?: () => number;
-  /** Injectable randomness in [0, 1) for weighted picks and fault and mirror percentages; default Math.random. */
+  /** Injectable randomness in [0, 1) for weighted and endpoint picks, retry back-off, fault and mirror percentages. */
   random?: () => number;
   /** The private key (PEM) of the proxy's mesh identity; pushed configs carry its certificate. */
   identityKey?: string;

@@ -282,7 +282,7 @@ async function backoff(
   sleep: (ms: number) => Promise<void>,
 ): Promise<void> {
   try {
-    await sleep(backoffMs(n, policy.backoffBaseMs));
+    await sleep(backoffMs(n, policy.backoffBaseMs, cluster.random));
   } finally {
     cluster.breaker.releaseRetry();
   }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { target, type EndpointPicker } from './cluster-lb.js';
-import { pickAvoiding } from './retry.js';
+import { backoffMs, pickAvoiding } from './retry.js';
 
 /** A load balancer that answers from a script, to see which of its picks a retry keeps. */
 function scripted(...picks: number[]): EndpointPicker & { calls: number } {
@@ -30,4 +30,30 @@ it('previous_hosts: a retry re-picks (up to 5 times) while the pick is a host it
   const alone = scripted(0, 0);
   assert.equal(pickAvoiding(alone, hosts.slice(0, 1), undefined, tried), hosts[0], 'the only host: no re-pick');
   assert.equal(alone.calls, 1);
+});
+
+it("back-off: Envoy's jittered exponential wait, drawn from the injected source", () => {
+  // Retry n waits a draw in [0, (2^n - 1) * base], capped at 10 * base.
+  assert.equal(
+    backoffMs(1, 25, () => 0),
+    0,
+  );
+  assert.equal(
+    backoffMs(1, 25, () => 0.999),
+    25,
+  );
+  assert.equal(
+    backoffMs(3, 25, () => 0.5),
+    88,
+  );
+  assert.equal(
+    backoffMs(10, 25, () => 0.999),
+    250,
+    'capped at ten times the base',
+  );
+  assert.equal(
+    backoffMs(2, 0, () => 0.999),
+    75,
+    'no base given: 25 ms',
+  );
 });

@@ -55,8 +55,8 @@ export function responseIsRetriable(res: IncomingMessage, policy: RetryPolicy): 
 }
 
 /** Envoy: a random wait in [0, (2^n - 1) * base], capped at 10 × base, for retry n (1-based). */
-export function backoffMs(retryNumber: number, baseMs: number): number {
+export function backoffMs(retryNumber: number, baseMs: number, random: () => number = Math.random): number {
   const base = baseMs > 0 ? baseMs : 25;
   const ceiling = Math.min((2 ** retryNumber - 1) * base, 10 * base);
-  return Math.floor(Math.random() * (ceiling + 1));
+  return Math.floor(random() * (ceiling + 1));
 }
