@@ -16,7 +16,7 @@ import type { CompiledCluster } from './compile-clusters.js';
 import { ProxyError } from './errors.js';
 import { transportFailureReason } from './network/tls-failure.js';
 import { splitAuthority } from './request-view.js';
-import { formatAddress } from './stream-info.js';
+import { addressesOf } from './stream-info.js';
 
 /** TLS originated on this attempt: the server name to send and how to check the certificate against it. */
 export interface AttemptTls {
@@ -126,7 +126,8 @@ export function startAttempt(o: AttemptOptions): Attempt {
     const onConnected = (socket: Socket): void => {
       connected = true;
       clearTimeout(connectTimer);
-      local = formatAddress(socket.localAddress, socket.localPort);
+      // Once per connection: a pooled connection keeps its address (and the formatting) for every request on it.
+      local = addressesOf(socket).local;
       // The body waits for the connection so a connect failure leaves it unread and the request retryable.
       if (settled) return;
       if (o.hasBody) {
