@@ -108,6 +108,9 @@ export function startAttempt(o: AttemptOptions): Attempt {
     headers: o.headers,
     agent: o.agent,
     setHost: false,
+    // No SNI on a plain connection. Given here, Node's agent does not work one out from the Host header on every
+    // request (two IP-address regular expressions run over it); TLS attempts set their own (upstreamRequest).
+    servername: '',
     ...(o.localAddress ? { localAddress: o.localAddress } : {}),
   };
   const tls = o.tls;
