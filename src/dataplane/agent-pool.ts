@@ -3,9 +3,14 @@
 import { Agent } from 'node:http';
 import { Agent as TlsAgent } from 'node:https';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { CompiledCluster } from './compile-clusters.js';
 
 const UPSTREAM_IDLE_TIMEOUT_MS = 60 * 60 * 1000;
+/** TCP keep-alive on pooled connections, after Node's agent default delay (keepAliveMsecs). */
+const TCP_KEEPALIVE_DELAY_MS = 1000;
+/** How long before a server's announced `Keep-Alive: timeout` a pooled connection is closed (Node's agent's). */
+const KEEP_ALIVE_HINT_MARGIN_MS = 1000;
 
 interface Pooled {
   readonly agent: Agent;
@@ -24,14 +29,11 @@ export class AgentPool {
       return existing.agent;
     }
     if (existing) retire(existing.agent);
+    // No agent `timeout`: the idle timeout is kept by keepIdleTimeout below instead.
     const options = {
       keepAlive: true,
       maxTotalSockets: cluster.maxConnections ?? Infinity,
       scheduling: 'lifo',
-      // Envoy's upstream idle timeout (1 h). With a timeout set, Node also honours a server's `Keep-Alive:
-      // timeout=N` and drops an idle connection a second before the server would, so a pooled connection is never
-      // reused just as the server closes it (503 UC).
-      timeout: UPSTREAM_IDLE_TIMEOUT_MS,
     } as const;
     const tls = cluster.tls?.ok ? cluster.tls : undefined;
     const agent = tls
@@ -41,6 +43,7 @@ export class AgentPool {
           rejectUnauthorized: tls.rejectUnauthorized,
         })
       : new Agent(options);
+    keepIdleTimeout(agent);
     this.pools.set(cluster.name, { agent, maxConnections: cluster.maxConnections, tls: cluster.tls });
     return agent;
   }
@@ -75,6 +78,33 @@ export function dropIdleConnections(agent: Agent, ip: string, port: number): voi
       s.destroy();
     }
   }
+}
+
+/**
+ * Envoy's upstream idle timeout (1 h) on pooled connections, shortened by a server's `Keep-Alive: timeout=N` to a
+ * second before the server would close (a hint of 1 s or less: not pooled at all), so a pooled connection is never
+ * reused just as the server closes it (503 UC). What Node's agent does with its `timeout` option, except that the
+ * socket's timer is set once and left armed: Node's agent disarms it when a response ends and arms it again when the
+ * connection goes back to the pool, and adds a timeout listener per request, a timer and a listener churned on every
+ * request. Armed while a request is in flight it changes nothing: a request is never cut by it (the timer only
+ * counts the time without reads or writes, and the agent closes only connections in its pool on it).
+ */
+function keepIdleTimeout(agent: Agent): void {
+  agent.keepSocketAlive = (socket: Duplex): boolean => {
+    const s = socket as Socket & { _httpMessage?: { res?: { headers: { 'keep-alive'?: string } } } };
+    s.setKeepAlive(true, TCP_KEEPALIVE_DELAY_MS);
+    s.unref();
+    let idleMs = UPSTREAM_IDLE_TIMEOUT_MS;
+    const hint = s._httpMessage?.res?.headers['keep-alive'];
+    const seconds = hint === undefined ? undefined : /^timeout=(\d+)/.exec(hint)?.[1];
+    if (seconds !== undefined) {
+      const hintMs = Number(seconds) * 1000 - KEEP_ALIVE_HINT_MARGIN_MS;
+      if (hintMs <= 0) return false;
+      idleMs = Math.min(idleMs, hintMs);
+    }
+    if (s.timeout !== idleMs) s.setTimeout(idleMs);
+    return true;
+  };
 }
 
 function sameTls(a: CompiledCluster['tls'], b: CompiledCluster['tls']): boolean {

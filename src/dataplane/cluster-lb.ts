@@ -1,6 +1,7 @@
 // Endpoint pickers (Envoy's load balancers). They choose among the targets a cluster resolved for this request,
 // so STRICT_DNS clusters whose address set changes between requests need no rebuild.
 import type { Cluster } from '../proxy-config/types.js';
+import { formatAddress } from './stream-info.js';
 
 export interface Target {
   /** The IP address dialled. */
@@ -9,10 +10,12 @@ export interface Target {
   readonly weight: number;
   /** "ip:port", computed once: the identity pickers and outlier detection keep state under. */
   readonly key: string;
+  /** The target as the access log prints it (UPSTREAM_HOST), formatted once rather than per request. */
+  readonly address: string;
 }
 
 export function target(ip: string, port: number, weight = 1): Target {
-  return { ip, port, weight, key: `${ip}:${port}` };
+  return { ip, port, weight, key: `${ip}:${port}`, address: formatAddress(ip, port) ?? `${ip}:${port}` };
 }
 
 export interface EndpointPicker {

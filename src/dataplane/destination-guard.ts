@@ -22,6 +22,15 @@ export function guardTargets(
   original: OriginalDestination,
   info: StreamInfo,
 ): readonly Target[] {
+  // The common case, nothing to leave out: one pass, no copies, no callbacks allocated.
+  let clear = true;
+  for (const t of targets) {
+    if (deps.isOwnListener(t.ip, t.port) || deps.isControlPlane(t.ip, t.port)) {
+      clear = false;
+      break;
+    }
+  }
+  if (clear) return targets;
   let out = targets;
   if (out.some((t) => deps.isOwnListener(t.ip, t.port))) {
     out = out.filter((t) => !deps.isOwnListener(t.ip, t.port));
@@ -47,20 +56,28 @@ export function guardTargets(
 export function controlPlaneMatcher(
   endpoints: readonly { readonly host: string; readonly port: number }[],
 ): (ip: string, port: number) => boolean {
-  const exact = new Set<string>();
+  /** Addresses by port: a request's destination is looked up without building a key string. */
+  const exact = new Map<number, Set<string>>();
   const anyAddress = new Set<number>();
   const loopback = new Set<number>();
   for (const { host, port } of endpoints) {
     const h = host.replace(/^\[|\]$/g, '').toLowerCase();
     if (h === '0.0.0.0' || h === '::' || h === '') anyAddress.add(port);
     else if (h === 'localhost' || h === '::1' || (isIP(h) === 4 && h.startsWith('127.'))) loopback.add(port);
-    else exact.add(`${h}|${port}`);
+    else {
+      let ips = exact.get(port);
+      if (!ips) exact.set(port, (ips = new Set()));
+      ips.add(h);
+    }
   }
   if (exact.size === 0 && anyAddress.size === 0 && loopback.size === 0) return () => false;
   return (ip, port) => {
     if (anyAddress.has(port)) return true;
+    const onLoopback = loopback.has(port);
+    const ips = exact.get(port);
+    if (!onLoopback && !ips) return false;
     const bare = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
-    if (loopback.has(port) && (bare === '::1' || bare.startsWith('127.'))) return true;
-    return exact.has(`${bare.toLowerCase()}|${port}`);
+    if (onLoopback && (bare === '::1' || bare.startsWith('127.'))) return true;
+    return ips !== undefined && ips.has(bare.toLowerCase());
   };
 }

@@ -15,7 +15,7 @@ import { ProxyError } from './errors.js';
 import { applyHeaderMutation, withoutHopByHop, writeResponseHead } from './headers.js';
 import type { RequestView } from './request-view.js';
 import { backoffMs, errorIsRetriable, pickAvoiding, responseIsRetriable } from './retry.js';
-import { formatAddress, type StreamInfo } from './stream-info.js';
+import type { StreamInfo } from './stream-info.js';
 import { attemptTlsFor, startAttempt, type Attempt } from './upstream.js';
 import { localAddressFor } from './local-address.js';
 import { startMirror, type MirrorCounters, type MirrorTap } from './mirror.js';
@@ -38,7 +38,10 @@ export interface ForwardRequest {
   readonly action: CompiledClusterAction;
   readonly config: CompiledConfig;
   readonly original: OriginalDestination;
-  /** Request headers already cleaned and decorated by the connection manager. */
+  /**
+   * Request headers already cleaned and decorated by the connection manager: a copy made for this request, which
+   * the route's and cluster's mutations then change in place.
+   */
   readonly headers: OutgoingHttpHeaders;
   readonly hasBody: boolean;
   /** Fires when the client goes away before the response completed. */
@@ -55,7 +58,8 @@ export async function forward(f: ForwardRequest, deps: ForwardDeps): Promise<voi
   f.info.upstreamCluster = cluster.name;
   if (!cluster.breaker.tryAcquire()) throw new ProxyError('upstream_overflow', `cluster ${cluster.name} is full`);
   try {
-    const resolved = await resolveTargets(cluster, f.original, deps);
+    // Targets worked out once for this config are used as they are, without a promise to wait on.
+    const resolved = cluster.memo.targets ?? (await resolveTargets(cluster, f.original, deps));
     if (resolved.length === 0) throw new ProxyError('no_healthy_upstream', `cluster ${cluster.name} has no endpoints`);
     const targets = guardTargets(resolved, deps, f.original, f.info);
     const upstream = upstreamRequestHeaders(f, weighted);
@@ -73,7 +77,7 @@ function upstreamRequestHeaders(
   f: ForwardRequest,
   weighted: WeightedCluster,
 ): { headers: OutgoingHttpHeaders; path: string } {
-  const headers: OutgoingHttpHeaders = { ...f.headers };
+  const headers = f.headers;
   applyHeaderMutation(headers, weighted.requestHeaders);
   applyHeaderMutation(headers, f.route.requestHeaders);
   if (f.action.hostRewrite) headers.host = f.action.hostRewrite;
@@ -190,7 +194,7 @@ async function attemptWithRetries(
       const target = replay ?? pickAvoiding(cluster.picker, healthy, hash, tried);
       replay = undefined;
       tried.add(target.key);
-      f.info.upstreamHost = formatAddress(target.ip, target.port);
+      f.info.upstreamHost = target.address;
       const untrack = cluster.picker.track(target);
       const startedMs = deps.now();
       const attempt = startAttempt({

@@ -196,16 +196,19 @@ export function handleRequest(
     sendLocalReply(res, info, { status: r.status, body: r.body, details: r.details }, route);
   };
 
-  void run()
-    .catch(onError)
-    .catch((err: unknown) => {
-      ctx.warn(`failed to answer a request on ${listener.name}: ${describe(err)}`);
+  const settled = (): void => {
+    handled = true;
+    if (isClosed) complete();
+  };
+  run().then(settled, (err: unknown) => {
+    try {
+      onError(err);
+    } catch (failure) {
+      ctx.warn(`failed to answer a request on ${listener.name}: ${describe(failure)}`);
       res.destroy();
-    })
-    .then(() => {
-      handled = true;
-      if (isClosed) complete();
-    });
+    }
+    settled();
+  });
 }
 
 function firstValue(v: string | string[] | undefined): string | undefined {

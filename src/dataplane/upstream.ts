@@ -16,7 +16,7 @@ import type { CompiledCluster } from './compile-clusters.js';
 import { ProxyError } from './errors.js';
 import { transportFailureReason } from './network/tls-failure.js';
 import { splitAuthority } from './request-view.js';
-import { formatAddress } from './stream-info.js';
+import { addressesOf } from './stream-info.js';
 
 /** TLS originated on this attempt: the server name to send and how to check the certificate against it. */
 export interface AttemptTls {
@@ -108,6 +108,9 @@ export function startAttempt(o: AttemptOptions): Attempt {
     headers: o.headers,
     agent: o.agent,
     setHost: false,
+    // No SNI on a plain connection. Given here, Node's agent does not work one out from the Host header on every
+    // request (two IP-address regular expressions run over it); TLS attempts set their own (upstreamRequest).
+    servername: '',
     ...(o.localAddress ? { localAddress: o.localAddress } : {}),
   };
   const tls = o.tls;
@@ -126,7 +129,8 @@ export function startAttempt(o: AttemptOptions): Attempt {
     const onConnected = (socket: Socket): void => {
       connected = true;
       clearTimeout(connectTimer);
-      local = formatAddress(socket.localAddress, socket.localPort);
+      // Once per connection: a pooled connection keeps its address (and the formatting) for every request on it.
+      local = addressesOf(socket).local;
       // The body waits for the connection so a connect failure leaves it unread and the request retryable.
       if (settled) return;
       if (o.hasBody) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ACCESS_LOG_FIELDS, formatAccessLog, type AccessLogRecord } from './access-log.js';
+import { ACCESS_LOG_FIELDS, formatAccessLog, formatStartTime, type AccessLogRecord } from './access-log.js';
 import { formatResponseFlags, type ResponseFlag } from './response-flags.js';
 
 const record: AccessLogRecord = {
@@ -68,7 +68,27 @@ describe('empty values', () => {
   });
 });
 
+function stringifiedWithUnset(r: AccessLogRecord): string {
+  const expected: Record<string, string | number> = {};
+  for (const key of ACCESS_LOG_FIELDS) {
+    const v = r[key];
+    expected[key] = v === undefined || v === '' ? '-' : v;
+  }
+  return JSON.stringify(expected);
+}
+
 describe('JSON escaping', () => {
+  it('is exactly what JSON.stringify makes of a record with nothing to escape', () => {
+    assert.equal(formatAccessLog(record, 'JSON'), stringifiedWithUnset(record));
+  });
+
+  it('escapes each kind of character JSON.stringify escapes, alone in a value', () => {
+    for (const c of ['"', '\\', '\u0000', '\u001f', '\t', '\ud800', '\udfff', '\ud83d\ude00']) {
+      const r: AccessLogRecord = { ...record, path: `/a${c}b` };
+      assert.equal(formatAccessLog(r, 'JSON'), stringifiedWithUnset(r), JSON.stringify(c));
+    }
+  });
+
   it('is exactly what JSON.stringify makes of the record, for values that need escaping', () => {
     const awkward: AccessLogRecord = {
       ...record,
@@ -82,5 +102,31 @@ describe('JSON escaping', () => {
       expected[key] = v === undefined || v === '' ? '-' : v;
     }
     assert.equal(formatAccessLog(awkward, 'JSON'), JSON.stringify(expected));
+  });
+});
+
+describe('start time', () => {
+  it('is Date#toISOString, within a second, across seconds and at the edges of the four-digit years', () => {
+    const base = Date.UTC(2026, 11, 1, 19, 44, 35);
+    const instants = [
+      base,
+      base + 1,
+      base + 9,
+      base + 10,
+      base + 99,
+      base + 100,
+      base + 999,
+      base + 1000,
+      base + 1007,
+      base + 86_400_000 + 42,
+      base,
+      0,
+      999,
+      Date.UTC(9999, 11, 31, 23, 59, 59, 999),
+      Date.UTC(10_000, 0, 1),
+      -1,
+      base + 0.5,
+    ];
+    for (const ms of instants) assert.equal(formatStartTime(ms), new Date(ms).toISOString(), String(ms));
   });
 });

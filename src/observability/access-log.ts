@@ -33,7 +33,14 @@ export const ACCESS_LOG_FIELDS = [
 export type AccessLogField = (typeof ACCESS_LOG_FIELDS)[number];
 
 /** Fields Envoy renders as JSON numbers; every other field is a string. */
-export type NumericAccessLogField = 'response_code' | 'bytes_received' | 'bytes_sent' | 'duration';
+const NUMERIC_ACCESS_LOG_FIELDS = [
+  'response_code',
+  'bytes_received',
+  'bytes_sent',
+  'duration',
+] as const satisfies readonly AccessLogField[];
+
+export type NumericAccessLogField = (typeof NUMERIC_ACCESS_LOG_FIELDS)[number];
 
 /** One request, as the access log sees it. An undefined string renders as "-". */
 export type AccessLogRecord = {
@@ -49,31 +56,102 @@ function orUnset<T extends string | number>(v: T | undefined): T | typeof UNSET 
   return v === undefined || v === '' ? UNSET : v;
 }
 
-/** Each field's `"key":` with the separator before it, built once: a line is then one concatenation. */
-const JSON_KEYS = ACCESS_LOG_FIELDS.map((key, i) => `${i === 0 ? '{' : ','}${JSON.stringify(key)}:`);
+/**
+ * The fixed text around each value, built once: before field i, the previous value's closing quote (when it is a
+ * string), the separator, the key and this value's opening quote (when it is a string); last, what closes the line.
+ * A line is then these pieces and the values, joined once.
+ */
+const JSON_GLUE: readonly string[] = (() => {
+  const numeric = new Set<AccessLogField>(NUMERIC_ACCESS_LOG_FIELDS);
+  const glue: string[] = [];
+  let openString = false;
+  ACCESS_LOG_FIELDS.forEach((key, i) => {
+    const quote = numeric.has(key) ? '' : '"';
+    glue.push(`${openString ? '"' : ''}${i === 0 ? '{' : ','}${JSON.stringify(key)}:${quote}`);
+    openString = quote !== '';
+  });
+  glue.push(`${openString ? '"' : ''}}`);
+  return glue;
+})();
 
-/** The same text as JSON.stringify of the record with unset fields as "-", without building an object first. */
+/**
+ * What JSON.stringify escapes in a string: the quote, the backslash, control characters, and surrogates (a lone
+ * one is escaped; a string with any takes the slow way). Other strings go in as they are.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what must be escaped
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/**
+ * The same text as JSON.stringify of the record with unset fields as "-", without building an object first. The
+ * pieces are joined once, so the line is one flat string: concatenation would leave a tree of fragments, which the
+ * log buffer and the pending batch then keep alive (and the garbage collector walks) for seconds.
+ */
 export function formatAccessLogJson(record: AccessLogRecord): string {
-  let line = '';
-  for (let i = 0; i < ACCESS_LOG_FIELDS.length; i++) {
+  const n = ACCESS_LOG_FIELDS.length;
+  const parts = new Array<string | number>(2 * n + 1);
+  for (let i = 0; i < n; i++) {
     const v = orUnset(record[ACCESS_LOG_FIELDS[i]!]);
-    line += JSON_KEYS[i]! + (typeof v === 'number' ? String(v) : JSON.stringify(v));
+    parts[2 * i] = JSON_GLUE[i]!;
+    // Numbers are written as String() writes them; strings escaped as JSON.stringify does, without its quotes.
+    parts[2 * i + 1] = typeof v === 'number' || !NEEDS_ESCAPE.test(v) ? v : JSON.stringify(v).slice(1, -1);
   }
-  return `${line}}`;
+  parts[2 * n] = JSON_GLUE[n]!;
+  return parts.join('');
 }
 
-/** Istio's EnvoyTextLogFormat, without the trailing newline. */
+/** Istio's EnvoyTextLogFormat, without the trailing newline; one flat string, as the JSON line. */
 export function formatAccessLogText(r: AccessLogRecord): string {
   const s = (v: string | undefined): string => orUnset(v);
-  return (
-    `[${s(r.start_time)}] "${s(r.method)} ${s(r.path)} ${s(r.protocol)}" ${r.response_code} ${s(r.response_flags)} ` +
-    `${s(r.response_code_details)} ${s(r.connection_termination_details)} ` +
-    `"${s(r.upstream_transport_failure_reason)}" ${r.bytes_received} ${r.bytes_sent} ` +
-    `${r.duration} ${s(r.upstream_service_time)} "${s(r.x_forwarded_for)}" ` +
-    `"${s(r.user_agent)}" "${s(r.request_id)}" "${s(r.authority)}" "${s(r.upstream_host)}" ` +
-    `${s(r.upstream_cluster)} ${s(r.upstream_local_address)} ${s(r.downstream_local_address)} ` +
-    `${s(r.downstream_remote_address)} ${s(r.requested_server_name)} ${s(r.route_name)}`
-  );
+  return [
+    '[',
+    s(r.start_time),
+    '] "',
+    s(r.method),
+    ' ',
+    s(r.path),
+    ' ',
+    s(r.protocol),
+    '" ',
+    r.response_code,
+    ' ',
+    s(r.response_flags),
+    ' ',
+    s(r.response_code_details),
+    ' ',
+    s(r.connection_termination_details),
+    ' "',
+    s(r.upstream_transport_failure_reason),
+    '" ',
+    r.bytes_received,
+    ' ',
+    r.bytes_sent,
+    ' ',
+    r.duration,
+    ' ',
+    s(r.upstream_service_time),
+    ' "',
+    s(r.x_forwarded_for),
+    '" "',
+    s(r.user_agent),
+    '" "',
+    s(r.request_id),
+    '" "',
+    s(r.authority),
+    '" "',
+    s(r.upstream_host),
+    '" ',
+    s(r.upstream_cluster),
+    ' ',
+    s(r.upstream_local_address),
+    ' ',
+    s(r.downstream_local_address),
+    ' ',
+    s(r.downstream_remote_address),
+    ' ',
+    s(r.requested_server_name),
+    ' ',
+    s(r.route_name),
+  ].join('');
 }
 
 export function formatAccessLog(record: AccessLogRecord, encoding: AccessLogEncoding): string {
@@ -82,9 +160,22 @@ export function formatAccessLog(record: AccessLogRecord, encoding: AccessLogEnco
 
 /** Envoy's %START_TIME% default: ISO 8601 in UTC with milliseconds. */
 export function formatStartTime(epochMs: number): string {
-  // Requests that start in the same millisecond share the text (a busy proxy sees many).
-  if (epochMs !== lastStart.ms) lastStart = { ms: epochMs, text: new Date(epochMs).toISOString() };
-  return lastStart.text;
+  // Requests that start in the same millisecond share the text, and those in the same second its date and time:
+  // a busy proxy sees many of either, and Date#toISOString is the costly part.
+  if (epochMs === lastStart.ms) return lastStart.text;
+  let text: string;
+  if (Number.isInteger(epochMs) && epochMs >= 0 && epochMs < LAST_FOUR_DIGIT_YEAR_MS) {
+    const second = epochMs - (epochMs % 1000);
+    if (second !== lastSecond.ms) lastSecond = { ms: second, text: new Date(second).toISOString().slice(0, 20) };
+    const ms = epochMs - second;
+    text = `${lastSecond.text}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
+  } else text = new Date(epochMs).toISOString();
+  lastStart = { ms: epochMs, text };
+  return text;
 }
 
+/** Past the year 9999 the ISO form grows a sign and two digits: such instants take the whole conversion. */
+const LAST_FOUR_DIGIT_YEAR_MS = Date.UTC(10_000, 0, 1);
 let lastStart = { ms: Number.NaN, text: '' };
+/** "YYYY-MM-DDTHH:MM:SS." of the last whole second formatted. */
+let lastSecond = { ms: Number.NaN, text: '' };
