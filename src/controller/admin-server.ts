@@ -83,7 +83,14 @@ export async function startAdminServer(controller: Controller, options: AdminSer
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new Error(`controller cannot listen on ${listen.host}:${listen.port}: ${err.code ?? err.message}`)),
+      reject(
+        new Error(
+          `controller cannot listen on ${listen.host}:${listen.port}: ${err.code ?? err.message}` +
+            (err.code === 'EADDRINUSE'
+              ? ` (something else listens there, another tollgate perhaps: stop it, or pass --listen ${listen.host}:PORT with another port)`
+              : ''),
+        ),
+      ),
     );
     server.listen(listen.port, listen.host, resolve);
   });

@@ -72,6 +72,7 @@ const workloadOf = (d: { type: string; namespace: string; name: string }): strin
 
 export class LocalMesh {
   /** Made once the pod range is known: how many proxies fit is part of what the controller checks. */
+  /** Set once start() has made it; stop() may run after a start that failed before. */
   private controller!: Controller;
   private pool!: PodAddressPool;
   private claim: PodRangeClaim | undefined;
@@ -108,7 +109,17 @@ export class LocalMesh {
     return this.options.drainMs ?? DEFAULT_DRAIN_MS;
   }
 
+  /** Starts everything, or (on any failure) stops what it had started and throws: nothing is left running. */
   async start(): Promise<void> {
+    try {
+      await this.startAll();
+    } catch (err) {
+      await this.stop().catch(() => {});
+      throw err;
+    }
+  }
+
+  private async startAll(): Promise<void> {
     const { out } = this.options;
     this.claim = await claimPodRange(this.options.podCidr, () => this.admin?.url ?? 'starting');
     for (const { cidr, holder } of this.claim.skipped) out(`tollgate | pod addresses ${cidr} are in use (${holder})`);
@@ -130,15 +141,16 @@ export class LocalMesh {
           'the proxies and `tollgate exec` trust it while stand-ins run',
       );
     }
-    this.controller = new Controller(this.options.configDir, {
+    const controller = new Controller(this.options.configDir, {
       proxyCapacity: { limit: this.pool.capacity - this.standIns.length, setting: `--pod-cidr ${this.claim.cidr}` },
     });
-    this.controller.on('warning', (message: string) => out(`tollgate | warning: ${message}`));
-    await this.controller.start();
-    reportDiagnostics(this.controller, (line) => out(`tollgate | ${line}`));
+    this.controller = controller;
+    controller.on('warning', (message: string) => out(`tollgate | warning: ${message}`));
+    await controller.start();
+    reportDiagnostics(controller, (line) => out(`tollgate | ${line}`));
     // The proxies join with the proxy token from the config directory; the CLI reads the admin token there too.
     const tokens = loadOrCreateTokens(this.options.configDir);
-    this.admin = await startAdminServer(this.controller, {
+    this.admin = await startAdminServer(controller, {
       listen: this.options.listen,
       auth: new TokenAuthenticator(tokens, this.options.configDir),
       extraRoutes: [(req, res, url) => this.logsRoute(req, res, url), (req, res, url) => this.podsRoute(req, res, url)],
@@ -164,12 +176,13 @@ export class LocalMesh {
    */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.controller.removeAllListeners('snapshot');
+    const controller = this.controller as Controller | undefined;
+    controller?.removeAllListeners('snapshot');
     await this.reconciling;
     for (const key of [...this.pods.keys()]) this.stopPod(key);
     await Promise.all([...this.leaving.values()].map((l) => l.done));
     await this.admin?.drain(this.drainMs);
-    this.controller.stop();
+    controller?.stop();
     await Promise.all(this.standIns.map((s) => s.close()));
     if (this.standIns.length > 0) retireStandInTrust(this.options.configDir);
     await this.claim?.release();

@@ -38,6 +38,27 @@ describe('two local meshes on one machine', () => {
     assert.doesNotMatch(r.stdout, /ready/);
   });
 
+  test("a second mesh on the first one's --listen stops at once, leaving nothing running, and says how to fix it", async () => {
+    const listen = new URL(first.url).host;
+    const started = Date.now();
+    // A stand-in too: its servers would keep a half-started process alive if nothing closed them.
+    const r = await run(
+      process.execPath,
+      [BIN, 'up', '--config-dir', tempDir('mesh3'), '--listen', listen, '--stand-in', 'site.test'],
+      {},
+      15_000,
+    );
+    assert.equal(r.code, 1, `exited with ${r.code} after ${Date.now() - started} ms:\n${r.stdout}\n${r.stderr}`);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `^error: controller cannot listen on ${listen.replace(/\./g, '\\.')}: EADDRINUSE \\(.*pass --listen 127\\.0\\.0\\.1:PORT with another port\\)`,
+        'm',
+      ),
+    );
+    assert.doesNotMatch(r.stdout, /ready/);
+  });
+
   test('up prints the range it holds', () => {
     assert.match(first.output(), new RegExp(`^tollgate \\| pod addresses ${RANGE.replace(/\./g, '\\.')}$`, 'm'));
   });
