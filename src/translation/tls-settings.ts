@@ -38,22 +38,13 @@ export function serverTls(t: ServerTLSSettings, proxyNamespace: string, snapshot
   };
   const base = { mode, subjectAltNames: t.subjectAltNames, ...versions } as const;
   if (mode === 'ISTIO_MUTUAL') return base;
-  if (t.credentialName) {
-    const ns = proxyNamespace;
-    const secret = credential(snapshot, ns, t.credentialName);
-    if (!secret) return { ...base, unavailable: missing(ns, t.credentialName) };
-    return {
-      ...base,
-      ...optional('certificateChain', pem(secret.certificateChain)),
-      ...optional('privateKey', pem(secret.privateKey)),
-      ...optional('trustedCa', pem(secret.trustedCa)),
-    };
-  }
   return {
     ...base,
-    ...optional('certificateChain', file(t.serverCertificate)),
-    ...optional('privateKey', file(t.privateKey)),
-    ...optional('trustedCa', file(t.caCertificates)),
+    ...certificates(snapshot, proxyNamespace, t.credentialName, {
+      certificateChain: t.serverCertificate,
+      privateKey: t.privateKey,
+      trustedCa: t.caCertificates,
+    }),
   };
 }
 
@@ -76,21 +67,46 @@ export function clientTls(
     insecureSkipVerify: t.insecureSkipVerify,
   };
   if (t.mode === 'ISTIO_MUTUAL') return base;
-  if (t.credentialName) {
-    const secret = credential(snapshot, proxyNamespace, t.credentialName);
-    if (!secret) return { ...base, unavailable: missing(proxyNamespace, t.credentialName) };
+  return {
+    ...base,
+    ...certificates(snapshot, proxyNamespace, t.credentialName, {
+      certificateChain: t.clientCertificate,
+      privateKey: t.privateKey,
+      trustedCa: t.caCertificates,
+    }),
+  };
+}
+
+interface CertificateMaterial {
+  readonly certificateChain?: PemSource;
+  readonly privateKey?: PemSource;
+  readonly trustedCa?: PemSource;
+  readonly unavailable?: string;
+}
+
+/**
+ * A TLS block's certificates: its credentialName's secret in `namespace` (as PEM text; `unavailable` when there is
+ * none), or else the files it names (as paths).
+ */
+function certificates(
+  snapshot: Snapshot,
+  namespace: string,
+  credentialName: string | undefined,
+  files: { readonly certificateChain?: string; readonly privateKey?: string; readonly trustedCa?: string },
+): CertificateMaterial {
+  if (credentialName) {
+    const secret = credential(snapshot, namespace, credentialName);
+    if (!secret) return { unavailable: missing(namespace, credentialName) };
     return {
-      ...base,
       ...optional('certificateChain', pem(secret.certificateChain)),
       ...optional('privateKey', pem(secret.privateKey)),
       ...optional('trustedCa', pem(secret.trustedCa)),
     };
   }
   return {
-    ...base,
-    ...optional('certificateChain', file(t.clientCertificate)),
-    ...optional('privateKey', file(t.privateKey)),
-    ...optional('trustedCa', file(t.caCertificates)),
+    ...optional('certificateChain', file(files.certificateChain)),
+    ...optional('privateKey', file(files.privateKey)),
+    ...optional('trustedCa', file(files.trustedCa)),
   };
 }
 

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { REGISTRY_ONLY, SLEEP_DEPLOYMENT } from '../helpers/fixtures.js';
 import { BIN, eventually, run, startUp, tempDir, tollgate } from '../helpers/processes.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 
 const octet = (): number => 2 + Math.floor(Math.random() * 250);
 
@@ -19,17 +20,6 @@ function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
-}
-
-/** mulberry32, for delays that are the same on every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** `tollgate controller` on `dir`, resolved once it is ready. */
@@ -75,7 +65,7 @@ describe('control plane, with real processes', () => {
     const dir = tempDir('sigkill');
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const next = random(0x5eed);
+    const next = seededRandom(0x5eed);
     const BATCH = 60;
     const outcomes: string[] = [];
     let window = 0;

@@ -17,23 +17,12 @@ import { ANALYZER_CODES, analyze, buildSnapshot } from '../../src/snapshot/index
 import { API } from '../../src/snapshot/testing/fixtures.js';
 import { translate } from '../../src/translation/index.js';
 import { CODES } from '../../src/validation/codes.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const SEED = 0x7011_6a7e;
 const MUTATIONS = 600;
 const GENERATED = 200;
-
-/** mulberry32: a small deterministic generator, so that every run sees the same inputs. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function yamlFiles(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -294,7 +283,7 @@ function runPipeline(resources: readonly AnyResource[]): void {
 
 describe('config pipeline, random and mutated input', { timeout: 120_000 }, () => {
   it(`${MUTATIONS} mutations of the corpus`, () => {
-    const next = random(SEED);
+    const next = seededRandom(SEED);
     for (let i = 0; i < MUTATIONS; i++) {
       let text = SEEDS[Math.floor(next() * SEEDS.length)]!;
       for (let m = 1 + Math.floor(next() * 4); m > 0; m--) text = mutate(next, text);
@@ -306,7 +295,7 @@ describe('config pipeline, random and mutated input', { timeout: 120_000 }, () =
   });
 
   it(`${GENERATED} generated documents`, () => {
-    const next = random(SEED + 1);
+    const next = seededRandom(SEED + 1);
     let accepted = 0;
     for (let i = 0; i < GENERATED; i++) {
       const text = generate(next);

@@ -3,32 +3,9 @@
 import assert from 'node:assert/strict';
 import net, { type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import tls from 'node:tls';
-import type { ProxyConfig } from '../../proxy-config/types.js';
-import {
-  blackholeChain,
-  cluster,
-  clusterRoute,
-  gatewayConfig,
-  type Harness,
-  send,
-  sidecarConfig,
-  startPlane,
-  startUpstream,
-  tcpChain,
-  testNode,
-  type Upstream,
-  vhost,
-} from '../testing/fixtures.js';
-import {
-  connectThrough,
-  httpOver,
-  serverCertificate,
-  startEchoServer,
-  startTls,
-  startTlsUpstream,
-  type TlsUpstream,
-} from '../testing/tls-fixtures.js';
+import { cluster, type Harness, send, sidecarConfig, startPlane } from '../testing/fixtures.js';
+import { connectThrough, httpOver, startEchoServer, startTls } from '../testing/tls-fixtures.js';
+import { captureClientHello, type ListenerKinds, startEveryListenerKind } from '../testing/listener-kinds.js';
 
 /**
  * Opens a connection, runs `act` on it, then resets it (RST, not FIN) unless `act` closed it. A connection `act`
@@ -53,22 +30,6 @@ function abuse(port: number, act: (s: Socket) => Promise<void> | void): Promise<
 }
 
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** The first bytes of a real ClientHello for `servername`, captured from Node's own TLS client. */
-async function clientHello(servername: string): Promise<Buffer> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as net.AddressInfo).port;
-  const hello = new Promise<Buffer>((resolve) =>
-    server.once('connection', (s) => s.once('data', (d: Buffer) => resolve(d))),
-  );
-  const client = tls.connect({ port, host: '127.0.0.1', servername, rejectUnauthorized: false });
-  client.on('error', () => {});
-  const bytes = await hello;
-  client.destroy();
-  server.close();
-  return bytes;
-}
 
 const STAGES: readonly [string, (hello: Buffer) => (s: Socket) => Promise<void> | void][] = [
   ['reset at once', () => () => {}],
@@ -124,84 +85,24 @@ const STAGES: readonly [string, (hello: Buffer) => (s: Socket) => Promise<void> 
 ];
 
 describe('faults on one connection stay on that connection', () => {
-  let web: Upstream;
-  let secure: TlsUpstream;
+  let kinds: ListenerKinds;
   let echo: Awaited<ReturnType<typeof startEchoServer>>;
   let hello: Buffer;
-  const planes: { name: string; h: Harness }[] = [];
+  let planes: ListenerKinds['planes'] = [];
   const uncaught: unknown[] = [];
   const onUncaught = (err: unknown): void => void uncaught.push(err);
 
   before(async () => {
     process.on('uncaughtException', onUncaught);
-    web = await startUpstream((_req, res) => res.end('ok'));
-    secure = await startTlsUpstream(['tls.test', 'gw.test']);
+    kinds = await startEveryListenerKind();
+    planes = kinds.planes;
     echo = await startEchoServer();
-    hello = await clientHello('tls.test');
-    const clusters = [
-      cluster('PassthroughCluster', 'ORIGINAL_DST'),
-      cluster('BlackHoleCluster', 'STATIC'),
-      cluster('web', 'STATIC', [{ address: '127.0.0.1', port: web.port }]),
-      cluster('tls', 'STATIC', [{ address: '127.0.0.1', port: secure.port }]),
-    ];
-    const routes = [{ name: '80', virtualHosts: [vhost('web.test:80', ['web.test'], [clusterRoute('r', 'web')])] }];
-    const sidecar = sidecarConfig({
-      routeConfigs: routes,
-      clusters,
-      filterChains: [
-        {
-          name: '80|http',
-          match: { destinationPort: 80, transportProtocol: 'raw_buffer' },
-          filter: { kind: 'http', routeConfigName: '80' },
-        },
-        tcpChain('443|tls.test', { destinationPort: 443, serverNames: ['tls.test'], transportProtocol: 'tls' }, 'tls'),
-      ],
-      defaultFilterChain: blackholeChain,
-    });
-    const gatewayHttp = gatewayConfig({
-      routeConfigs: [
-        { name: 'http.80', virtualHosts: [vhost('web.test:80', ['web.test'], [clusterRoute('r', 'web')])] },
-      ],
-      clusters,
-    });
-    const cert = serverCertificate(['gw.test']);
-    const gatewayTls: ProxyConfig = {
-      ...gatewayHttp,
-      node: testNode('127.0.0.1', 'router'),
-      listeners: [
-        {
-          kind: 'gateway-network',
-          name: '0.0.0.0_8443',
-          address: '127.0.0.1',
-          port: 0,
-          servicePort: 443,
-          filterChains: [
-            tcpChain('pass', { serverNames: ['tls.test'], transportProtocol: 'tls' }, 'tls'),
-            {
-              name: 'term',
-              match: { serverNames: ['gw.test'], transportProtocol: 'tls' },
-              tls: {
-                mode: 'SIMPLE',
-                certificateChain: { pem: cert.certificatePem },
-                privateKey: { pem: cert.keyPem },
-                subjectAltNames: [],
-              },
-              filter: { kind: 'http', routeConfigName: 'http.80' },
-            },
-          ],
-        },
-      ],
-    };
-    planes.push({ name: 'sidecar', h: await startPlane(sidecar) });
-    planes.push({ name: 'gateway HTTP', h: await startPlane(gatewayHttp) });
-    planes.push({ name: 'gateway TLS', h: await startPlane(gatewayTls) });
+    hello = await captureClientHello('tls.test');
   });
 
   after(async () => {
     process.off('uncaughtException', onUncaught);
-    for (const p of planes) await p.h.close();
-    await web.close();
-    await secure.close();
+    await kinds.close();
     await echo.close();
   });
 

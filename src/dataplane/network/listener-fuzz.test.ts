@@ -5,54 +5,14 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import tls from 'node:tls';
-import type { ProxyConfig } from '../../proxy-config/types.js';
-import {
-  blackholeChain,
-  cluster,
-  clusterRoute,
-  gatewayConfig,
-  type Harness,
-  send,
-  sidecarConfig,
-  startPlane,
-  startUpstream,
-  tcpChain,
-  testNode,
-  type Upstream,
-  vhost,
-} from '../testing/fixtures.js';
-import { serverCertificate, startTlsUpstream, type TlsUpstream } from '../testing/tls-fixtures.js';
+import { type Harness, send } from '../testing/fixtures.js';
+import { seededRandom } from '../../../test/helpers/seeded-random.js';
+import { captureClientHello, type ListenerKinds, startEveryListenerKind } from '../testing/listener-kinds.js';
 
 const SEED = Number(process.env.TOLLGATE_FUZZ_SEED ?? 20261201);
 const CASES = Number(process.env.TOLLGATE_FUZZ_CASES ?? 360);
 /** How long a connection may stay open after the fuzzer has sent its bytes and half-closed. */
 const SETTLE_MS = 3_000;
-
-/** mulberry32: a small seeded PRNG, so a failing case can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-async function capturedClientHello(servername: string): Promise<Buffer> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as net.AddressInfo).port;
-  const hello = new Promise<Buffer>((resolve) => server.once('connection', (s) => s.once('data', resolve)));
-  const client = tls.connect({ port, host: '127.0.0.1', servername, rejectUnauthorized: false });
-  client.on('error', () => {});
-  const bytes = await hello;
-  client.destroy();
-  server.close();
-  return bytes;
-}
 
 function mutate(seed: Buffer, rnd: () => number, corpus: readonly Buffer[]): Buffer {
   let b = Buffer.from(seed);
@@ -116,74 +76,16 @@ function probe(port: number, bytes: Buffer): Promise<'closed' | 'stuck'> {
 }
 
 describe('raw bytes into every listener', () => {
-  let web: Upstream;
-  let secure: TlsUpstream;
-  const planes: { name: string; h: Harness }[] = [];
+  let kinds: ListenerKinds;
+  let planes: ListenerKinds['planes'] = [];
   const uncaught: unknown[] = [];
   const onUncaught = (err: unknown): void => void uncaught.push(err);
   let corpus: Buffer[] = [];
 
   before(async () => {
     process.on('uncaughtException', onUncaught);
-    web = await startUpstream((_req, res) => res.end('ok'));
-    secure = await startTlsUpstream(['tls.test', 'gw.test']);
-    const clusters = [
-      cluster('PassthroughCluster', 'ORIGINAL_DST'),
-      cluster('BlackHoleCluster', 'STATIC'),
-      cluster('web', 'STATIC', [{ address: '127.0.0.1', port: web.port }]),
-      cluster('tls', 'STATIC', [{ address: '127.0.0.1', port: secure.port }]),
-    ];
-    const routes = [{ name: '80', virtualHosts: [vhost('web.test:80', ['web.test'], [clusterRoute('r', 'web')])] }];
-    const sidecar = sidecarConfig({
-      routeConfigs: routes,
-      clusters,
-      filterChains: [
-        {
-          name: '80|http',
-          match: { destinationPort: 80, transportProtocol: 'raw_buffer' },
-          filter: { kind: 'http', routeConfigName: '80' },
-        },
-        tcpChain('443|tls.test', { destinationPort: 443, serverNames: ['tls.test'], transportProtocol: 'tls' }, 'tls'),
-      ],
-      defaultFilterChain: blackholeChain,
-    });
-    const gatewayHttp = gatewayConfig({
-      routeConfigs: [
-        { name: 'http.80', virtualHosts: [vhost('web.test:80', ['web.test'], [clusterRoute('r', 'web')])] },
-      ],
-      clusters,
-    });
-    const cert = serverCertificate(['gw.test']);
-    const gatewayTls: ProxyConfig = {
-      ...gatewayHttp,
-      node: testNode('127.0.0.1', 'router'),
-      listeners: [
-        {
-          kind: 'gateway-network',
-          name: '0.0.0.0_8443',
-          address: '127.0.0.1',
-          port: 0,
-          servicePort: 443,
-          filterChains: [
-            tcpChain('pass', { serverNames: ['tls.test'], transportProtocol: 'tls' }, 'tls'),
-            {
-              name: 'term',
-              match: { serverNames: ['gw.test'], transportProtocol: 'tls' },
-              tls: {
-                mode: 'SIMPLE',
-                certificateChain: { pem: cert.certificatePem },
-                privateKey: { pem: cert.keyPem },
-                subjectAltNames: [],
-              },
-              filter: { kind: 'http', routeConfigName: 'http.80' },
-            },
-          ],
-        },
-      ],
-    };
-    planes.push({ name: 'sidecar', h: await startPlane(sidecar) });
-    planes.push({ name: 'gateway HTTP', h: await startPlane(gatewayHttp) });
-    planes.push({ name: 'gateway TLS', h: await startPlane(gatewayTls) });
+    kinds = await startEveryListenerKind();
+    planes = kinds.planes;
     corpus = [
       Buffer.from('GET http://web.test/x?y=1 HTTP/1.1\r\nHost: web.test\r\nUser-Agent: fuzz\r\n\r\n'),
       Buffer.from('POST /x HTTP/1.1\r\nHost: web.test\r\nContent-Length: 5\r\n\r\nhello'),
@@ -192,22 +94,20 @@ describe('raw bytes into every listener', () => {
       Buffer.from('CONNECT web.test:80 HTTP/1.1\r\nHost: web.test:80\r\n\r\nGET / HTTP/1.1\r\nHost: web.test\r\n\r\n'),
       Buffer.concat([
         Buffer.from('CONNECT tls.test:443 HTTP/1.1\r\nHost: tls.test:443\r\n\r\n'),
-        await capturedClientHello('tls.test'),
+        await captureClientHello('tls.test'),
       ]),
-      await capturedClientHello('tls.test'),
-      await capturedClientHello('gw.test'),
+      await captureClientHello('tls.test'),
+      await captureClientHello('gw.test'),
     ];
   });
 
   after(async () => {
     process.off('uncaughtException', onUncaught);
-    for (const p of planes) await p.h.close();
-    await web.close();
-    await secure.close();
+    await kinds.close();
   });
 
   it(`seed ${SEED}, ${CASES} cases: answered or closed in bounded time, nothing escapes, all still serve`, async () => {
-    const rnd = prng(SEED);
+    const rnd = seededRandom(SEED);
     const stuck: string[] = [];
     const batch = 24;
     for (let start = 0; start < CASES; start += batch) {
