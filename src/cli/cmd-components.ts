@@ -1,6 +1,5 @@
 // The components as separate processes: `tollgate controller` (istiod's role) and `tollgate proxy` (one sidecar
 // or gateway). They speak the same discovery protocol that `tollgate up` uses in-process.
-import fs from 'node:fs';
 import path from 'node:path';
 import {
   Controller,
@@ -10,7 +9,7 @@ import {
   TokenAuthenticator,
   tokenPath,
 } from '../controller/index.js';
-import { dnsServerResolver, parseConnectTo, systemResolver } from '../dataplane/index.js';
+import { dnsServerResolver, parseConnectTo, readCaBundle, systemResolver } from '../dataplane/index.js';
 import { nodeId, type ProxyType } from '../proxy-config/types.js';
 import { ProxyRunner, startProxyAdmin } from '../runtime/index.js';
 import { readToken, type TokenSource } from './client.js';
@@ -147,14 +146,11 @@ function untilClosed(stream: NodeJS.ReadableStream): Promise<void> {
 }
 
 function readTrustedCa(file: string): string {
-  let pem: string;
   try {
-    pem = fs.readFileSync(file, 'utf8');
+    return readCaBundle(file);
   } catch (err) {
-    throw new Error(`--trusted-ca ${file}: ${(err as Error).message}`);
+    throw new Error(`--trusted-ca ${(err as Error).message}`);
   }
-  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error(`--trusted-ca ${file}: no PEM certificate in it`);
-  return pem;
 }
 
 function fail(type: string): never {

@@ -12,3 +12,4 @@ export type { CompiledConfig } from './compile-config.js';
 export type { Random } from './compile-routes.js';
 export { explainRequest, routeRequest } from './route-request.js';
 export type { RouteDecision, RouteOutcome, RouteQuery } from './route-request.js';
+export { readCaBundle } from './network/tls-contexts.js';

@@ -137,7 +137,14 @@ export class DiscoveryClient {
       const body = res.headers['content-encoding'] === 'gzip' ? res.pipe(createGunzip()) : res;
       body.setEncoding('utf8');
       body.on('data', (chunk: string) => {
-        for (const line of lines.push(chunk)) this.onLine(line);
+        let complete: string[];
+        try {
+          complete = lines.push(chunk);
+        } catch (err) {
+          this.retry((err as Error).message);
+          return;
+        }
+        for (const line of complete) this.onLine(line);
       });
       body.on('end', () => this.retry('stream ended'));
       body.on('error', (err) => this.retry(err.message));

@@ -77,3 +77,10 @@ test('a gzip stream of messages decompresses message by message, as they arrive'
   assert.equal(await second, '{"type":"ping"}');
   gunzip.end();
 });
+
+test('a line longer than the limit is refused, not held: the splitter throws and starts afresh', () => {
+  const lines = new LineSplitter(10);
+  assert.deepEqual(lines.push('abc'), []);
+  assert.throws(() => lines.push('defghijkl'), /longer than 10 characters/);
+  assert.deepEqual(lines.push('ok\n'), ['ok'], 'the cut tail is gone');
+});

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { rootCertificates } from 'node:tls';
-import { defaultTrust, sanMatches } from './tls-contexts.js';
+import { defaultTrust, readCaBundle, sanMatches } from './tls-contexts.js';
 import { tempDir } from '../../../test/helpers/temp-dir.js';
 
 const PEM = (tag: string) => `-----BEGIN CERTIFICATE-----\n${tag}\n-----END CERTIFICATE-----\n`;
@@ -33,4 +33,25 @@ test('SAN matching: exact names and URIs, one-label DNS wildcards', () => {
   assert.equal(sanMatches(sans, ['spiffe://cluster.local/ns/a/sa/c']), false);
   assert.equal(sanMatches(sans, ['EXACT.test']), true);
   assert.equal(sanMatches(undefined, ['x']), false);
+});
+
+test('a CA bundle file is read whole or refused, naming the file: empty, foreign, truncated or unparsable', () => {
+  const dir = tempDir('trust');
+  const write = (name: string, text: string): string => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, text);
+    return file;
+  };
+  const real = rootCertificates[0]!;
+  const good = write('good.pem', `${real}\n${rootCertificates[1]!}\n`);
+  assert.equal(readCaBundle(good), fs.readFileSync(good, 'utf8'));
+  for (const [name, text, reason] of [
+    ['empty.pem', '', /empty\.pem: no PEM certificate in it/],
+    ['key.pem', '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n', /key\.pem: no PEM certificate/],
+    ['cut.pem', real.slice(0, real.length / 2), /cut\.pem: no PEM certificate/],
+    ['garbage.pem', `${real}\n${PEM('not base64 DER')}`, /garbage\.pem: certificate 2 does not parse/],
+  ] as const) {
+    assert.throws(() => readCaBundle(write(name, text)), reason, name);
+  }
+  assert.throws(() => readCaBundle(path.join(dir, 'absent.pem')), /cannot read CA certificates .*absent\.pem: ENOENT/);
 });

@@ -234,6 +234,24 @@ function clientContext(ca: string | undefined, cert: string | undefined, key: st
   return made;
 }
 
+/**
+ * A PEM bundle of CA certificates read from a file, every certificate in it parsed first: an empty, truncated or
+ * foreign file is an error naming the file, not a trust store that silently trusts less.
+ */
+export function readCaBundle(file: string): string {
+  const text = readPem({ file }, 'CA certificates');
+  const pems = splitPem(text);
+  if (pems.length === 0) throw new Error(`${file}: no PEM certificate in it`);
+  pems.forEach((p, i) => {
+    try {
+      new X509Certificate(p);
+    } catch (err) {
+      throw new Error(`${file}: certificate ${i + 1} does not parse (${(err as Error).message})`);
+    }
+  });
+  return text;
+}
+
 function splitPem(bundle: string): string[] {
   return bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
 }
