@@ -1,0 +1,75 @@
+// The HTTP/1.1 codec's surface: what the data plane reads from a downstream request and writes to its response,
+// and what it reads from an upstream response. Names and meanings follow node:http's objects, so that what the
+// plane does with a request reads the same; only the subset the plane uses exists, and nothing is per-request that
+// a connection or a shared structure can hold.
+import type { EventEmitter } from 'node:events';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
+
+/** A message body as it arrives: chunks in order, then its end, with flow control on the connection it comes on. */
+export interface BodySource {
+  /** True when the message has a body (chunked, or a Content-Length above 0). */
+  readonly hasBody: boolean;
+  /** True once the whole body arrived (at once for a message without one). */
+  readonly complete: boolean;
+  /** Called with each chunk of the body, in order; set once. A chunk is only valid during the call unless copied. */
+  onData(listener: (chunk: Buffer) => void): void;
+  /** Called once when the body is complete (at once, on the next tick, for a message without a body). */
+  onEnd(listener: () => void): void;
+  /** Stops reading the connection (backpressure) until resume(). */
+  pause(): void;
+  resume(): void;
+  /** Reads and discards whatever of the body has not been read (the message is not wanted). */
+  discard(): void;
+}
+
+/** A request parsed off a downstream connection. */
+export interface DownstreamRequest extends BodySource {
+  readonly method: string;
+  /** The request-target as sent. */
+  readonly url: string;
+  /** "1.1" or "1.0". */
+  readonly httpVersion: string;
+  readonly httpVersionMajor: number;
+  readonly httpVersionMinor: number;
+  /** Lower-cased names; duplicates combined as node:http combines them. */
+  readonly headers: IncomingHttpHeaders;
+  /** Names as sent and values, alternating. */
+  readonly rawHeaders: readonly string[];
+  readonly socket: Socket;
+}
+
+/**
+ * The response to one downstream request. Events: 'finish' (the whole response was handed to the connection),
+ * 'close' (once: after 'finish', or when the connection closed or the response was destroyed first), 'drain'.
+ */
+export interface DownstreamResponse extends EventEmitter {
+  readonly req: DownstreamRequest;
+  readonly headersSent: boolean;
+  readonly writableFinished: boolean;
+  readonly destroyed: boolean;
+  /** False: the connection closes after this response, which then says `Connection: close`. */
+  shouldKeepAlive: boolean;
+  /**
+   * Writes the status line and headers. Framing is the codec's: a `content-length` header is kept; without one
+   * the body is chunked (or, for HEAD, 1xx, 204 and 304, absent). Hop-by-hop headers are the caller's to remove.
+   * A `date` header is added when absent.
+   */
+  writeHead(status: number, headers: OutgoingHttpHeaders): void;
+  /** Body bytes; false when the connection's buffer is full (wait for 'drain'). */
+  write(chunk: Buffer): boolean;
+  /** Ends the response, with a last chunk. */
+  end(chunk?: Buffer | string): void;
+  /** Cuts the connection: the client sees the response end early. */
+  destroy(): void;
+}
+
+/** The head of an upstream response, and its body. */
+export interface UpstreamResponse extends BodySource {
+  readonly statusCode: number;
+  readonly statusMessage: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly rawHeaders: readonly string[];
+  /** Stops the exchange: the connection is closed, not pooled. */
+  destroy(): void;
+}
