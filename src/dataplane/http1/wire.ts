@@ -1,0 +1,430 @@
+// HTTP/1.1 on the wire (RFC 9112), shared by the listener's server side and the upstream client: finding and
+// parsing a message head, how its body is delimited, chunked decoding, and writing heads. Strict where a front end
+// and a back end could disagree on framing (request smuggling): every shape llhttp refuses is refused here too.
+import { type IncomingHttpHeaders, type OutgoingHttpHeaders, STATUS_CODES } from 'node:http';
+
+export type WireErrorKind = 'malformed' | 'headers_too_large';
+
+/** A message that cannot be parsed; the message says what was wrong. */
+export class WireError extends Error {
+  readonly kind: WireErrorKind;
+  constructor(kind: WireErrorKind, message: string) {
+    super(message);
+    this.kind = kind;
+  }
+}
+
+export type Framing =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'length'; readonly length: number }
+  | { readonly kind: 'chunked' }
+  /** Responses only: the body runs until the connection closes. */
+  | { readonly kind: 'close' };
+
+const NO_BODY: Framing = { kind: 'none' };
+const CHUNKED: Framing = { kind: 'chunked' };
+const UNTIL_CLOSE: Framing = { kind: 'close' };
+
+const CR = 13;
+const LF = 10;
+
+/**
+ * Index just past the CRLF CRLF that ends a message head starting at `from`, or -1 when the head is not complete in
+ * buf. A bare LF (one not preceded by CR) is refused rather than taken as a line end: two parsers that disagree on
+ * line ends disagree on where headers end.
+ */
+export function findHeadEnd(buf: Buffer, from: number, maxBytes: number): number {
+  let lf = buf.indexOf(LF, from);
+  while (lf >= 0) {
+    if (lf === from || buf[lf - 1] !== CR) throw new WireError('malformed', 'a line ends in a bare LF');
+    // An empty line: CRLF right after the previous line's CRLF.
+    if (lf - from >= 3 && buf[lf - 2] === LF && buf[lf - 3] === CR) {
+      if (lf + 1 - from > maxBytes) throw new WireError('headers_too_large', `the head exceeds ${maxBytes} bytes`);
+      return lf + 1;
+    }
+    lf = buf.indexOf(LF, lf + 1);
+  }
+  if (buf.length - from > maxBytes) throw new WireError('headers_too_large', `the head exceeds ${maxBytes} bytes`);
+  return -1;
+}
+
+export interface RequestHead {
+  readonly method: string;
+  readonly url: string;
+  readonly versionMinor: 0 | 1;
+  /** Names as sent and values trimmed, alternating. */
+  readonly rawHeaders: string[];
+  /** Lower-cased names, duplicates combined as node:http combines them. */
+  readonly headers: IncomingHttpHeaders;
+  /** Never 'close' for a request. */
+  readonly framing: Framing;
+  /** HTTP/1.1 without `Connection: close`, or HTTP/1.0 with `Connection: keep-alive`. */
+  readonly keepAlive: boolean;
+  /** An Upgrade header and a Connection header listing "upgrade". */
+  readonly upgrade: boolean;
+  /** `Expect: 100-continue`. */
+  readonly expectContinue: boolean;
+}
+
+export interface ResponseHead {
+  readonly statusCode: number;
+  readonly statusMessage: string;
+  readonly versionMinor: 0 | 1;
+  readonly rawHeaders: string[];
+  readonly headers: IncomingHttpHeaders;
+  readonly framing: Framing;
+  /** The connection may carry another request after this response. */
+  readonly keepAlive: boolean;
+}
+
+// tchar (RFC 9110 §5.6.2): what a method and a header name are made of.
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// Control characters other than HTAB, and a CR that does not start a CRLF, anywhere in a head.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is its purpose
+const FORBIDDEN = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)/;
+const REQUEST_VERSION = /^HTTP\/1\.([01])$/;
+const DIGITS = /^\d+$/;
+
+/** The fields of a head, with what framing and connection handling need, gathered in one pass. */
+interface Fields {
+  readonly raw: string[];
+  readonly headers: IncomingHttpHeaders;
+  contentLength: string | undefined;
+  contentLengthCount: number;
+  transferEncoding: string | undefined;
+  connection: string | undefined;
+}
+
+/** Parses the field lines of `text` from `start` (the first field line) to its end (the empty line). */
+function parseFields(text: string, start: number): Fields {
+  const raw: string[] = [];
+  const headers: IncomingHttpHeaders = {};
+  const f: Fields = {
+    raw,
+    headers,
+    contentLength: undefined,
+    contentLengthCount: 0,
+    transferEncoding: undefined,
+    connection: undefined,
+  };
+  let pos = start;
+  for (;;) {
+    const eol = text.indexOf('\r\n', pos);
+    if (eol === pos || eol < 0) return f;
+    const first = text.charCodeAt(pos);
+    if (first === 32 || first === 9) throw new WireError('malformed', 'obs-fold (a header line continued)');
+    const colon = text.indexOf(':', pos);
+    if (colon < 0 || colon > eol) throw new WireError('malformed', 'a header line without a colon');
+    const name = text.slice(pos, colon);
+    if (!TOKEN.test(name)) throw new WireError('malformed', `invalid header name ${JSON.stringify(name)}`);
+    const value = text.slice(colon + 1, eol).trim();
+    raw.push(name, value);
+    const key = name.toLowerCase();
+    combine(headers, key, value);
+    switch (key) {
+      case 'content-length':
+        f.contentLength = value;
+        f.contentLengthCount++;
+        break;
+      case 'transfer-encoding':
+        f.transferEncoding = f.transferEncoding === undefined ? value : `${f.transferEncoding}, ${value}`;
+        break;
+      case 'connection':
+        f.connection = f.connection === undefined ? value : `${f.connection}, ${value}`;
+        break;
+    }
+    pos = eol + 2;
+  }
+}
+
+// node:http keeps the first of these when they repeat (IncomingMessage's matchKnownFields).
+const FIRST_WINS = new Set([
+  'content-type',
+  'content-length',
+  'user-agent',
+  'referer',
+  'host',
+  'authorization',
+  'proxy-authorization',
+  'if-modified-since',
+  'if-unmodified-since',
+  'from',
+  'location',
+  'max-forwards',
+  'retry-after',
+  'etag',
+  'last-modified',
+  'server',
+  'age',
+  'expires',
+]);
+
+function combine(headers: IncomingHttpHeaders, key: string, value: string): void {
+  const existing = headers[key];
+  if (existing === undefined) {
+    headers[key] = key === 'set-cookie' ? [value] : value;
+    return;
+  }
+  if (key === 'set-cookie') (existing as string[]).push(value);
+  else if (key === 'cookie') headers[key] = `${existing as string}; ${value}`;
+  else if (!FIRST_WINS.has(key)) headers[key] = `${existing as string}, ${value}`;
+}
+
+/** The head as text: latin1, one byte per character, so offsets in it are offsets in the bytes. */
+function headText(buf: Buffer, from: number, end: number): string {
+  const text = buf.toString('latin1', from, end);
+  if (FORBIDDEN.test(text)) throw new WireError('malformed', 'a control character or bare CR in the head');
+  return text;
+}
+
+function hasToken(list: string | undefined, token: string): boolean {
+  if (list === undefined) return false;
+  for (const part of list.split(',')) if (part.trim().toLowerCase() === token) return true;
+  return false;
+}
+
+export function parseRequestHead(buf: Buffer, from: number, end: number): RequestHead {
+  const text = headText(buf, from, end);
+  const lineEnd = text.indexOf('\r\n');
+  const sp1 = text.indexOf(' ');
+  const sp2 = sp1 < 0 ? -1 : text.indexOf(' ', sp1 + 1);
+  if (sp1 <= 0 || sp2 < 0 || sp2 > lineEnd) throw new WireError('malformed', 'a malformed request line');
+  const method = text.slice(0, sp1);
+  const url = text.slice(sp1 + 1, sp2);
+  const version = REQUEST_VERSION.exec(text.slice(sp2 + 1, lineEnd));
+  if (!TOKEN.test(method)) throw new WireError('malformed', `invalid method ${JSON.stringify(method)}`);
+  if (url === '' || url.includes(' ')) throw new WireError('malformed', 'a malformed request-target');
+  if (!version) throw new WireError('malformed', 'an HTTP version other than 1.0 or 1.1');
+  const versionMinor = version[1] === '1' ? 1 : 0;
+  const f = parseFields(text, lineEnd + 2);
+  const connection = f.connection;
+  return {
+    method,
+    url,
+    versionMinor,
+    rawHeaders: f.raw,
+    headers: f.headers,
+    framing: requestFraming(f),
+    keepAlive: versionMinor === 1 ? !hasToken(connection, 'close') : hasToken(connection, 'keep-alive'),
+    upgrade: f.headers.upgrade !== undefined && hasToken(connection, 'upgrade'),
+    expectContinue: versionMinor === 1 && f.headers.expect?.toLowerCase() === '100-continue',
+  };
+}
+
+/** RFC 9112 §6.3 for requests, refusing every shape where two parsers could find different ends. */
+function requestFraming(f: Fields): Framing {
+  if (f.transferEncoding !== undefined) {
+    if (f.contentLengthCount > 0) throw new WireError('malformed', 'Content-Length with Transfer-Encoding');
+    if (!endsInChunked(f.transferEncoding)) {
+      throw new WireError('malformed', 'Transfer-Encoding does not end in chunked');
+    }
+    return CHUNKED;
+  }
+  if (f.contentLengthCount === 0) return NO_BODY;
+  if (f.contentLengthCount > 1) throw new WireError('malformed', 'Content-Length given more than once');
+  const length = contentLength(f.contentLength!);
+  return length === 0 ? NO_BODY : { kind: 'length', length };
+}
+
+function endsInChunked(te: string): boolean {
+  const comma = te.lastIndexOf(',');
+  return (
+    te
+      .slice(comma + 1)
+      .trim()
+      .toLowerCase() === 'chunked'
+  );
+}
+
+function contentLength(value: string): number {
+  if (!DIGITS.test(value)) throw new WireError('malformed', `invalid Content-Length ${JSON.stringify(value)}`);
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new WireError('malformed', 'Content-Length too large');
+  return n;
+}
+
+const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/;
+
+export function parseResponseHead(buf: Buffer, from: number, end: number, requestMethod: string): ResponseHead {
+  const text = headText(buf, from, end);
+  const lineEnd = text.indexOf('\r\n');
+  const status = STATUS_LINE.exec(text.slice(0, lineEnd));
+  if (!status) throw new WireError('malformed', 'a malformed status line');
+  const versionMinor = status[1] === '1' ? 1 : 0;
+  const statusCode = Number(status[2]);
+  const f = parseFields(text, lineEnd + 2);
+  const framing = responseFraming(f, statusCode, requestMethod);
+  return {
+    statusCode,
+    statusMessage: status[3] ?? '',
+    versionMinor,
+    rawHeaders: f.raw,
+    headers: f.headers,
+    framing,
+    keepAlive:
+      framing.kind !== 'close' &&
+      (versionMinor === 1 ? !hasToken(f.connection, 'close') : hasToken(f.connection, 'keep-alive')),
+  };
+}
+
+/** RFC 9112 §6.3 for responses. */
+function responseFraming(f: Fields, status: number, requestMethod: string): Framing {
+  if (requestMethod === 'HEAD' || status < 200 || status === 204 || status === 304) return NO_BODY;
+  if (f.transferEncoding !== undefined) {
+    if (f.contentLengthCount > 0) throw new WireError('malformed', 'Content-Length with Transfer-Encoding');
+    return endsInChunked(f.transferEncoding) ? CHUNKED : UNTIL_CLOSE;
+  }
+  if (f.contentLengthCount === 0) return UNTIL_CLOSE;
+  // Repeated with one value is allowed for responses (RFC 9110 §8.6); different values are not.
+  const values = f.contentLengthCount > 1 ? allValues(f.raw, 'content-length') : [f.contentLength!];
+  const length = contentLength(values[0]!);
+  if (values.some((v) => v !== values[0])) throw new WireError('malformed', 'conflicting Content-Length values');
+  return length === 0 ? NO_BODY : { kind: 'length', length };
+}
+
+function allValues(raw: readonly string[], key: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === key) out.push(raw[i + 1]!);
+  return out;
+}
+
+/** Longest chunk-size line (size and extensions) accepted. */
+const MAX_CHUNK_LINE = 4096;
+/** Longest trailer section accepted. */
+const MAX_TRAILERS = 16 * 1024;
+const HEX = /^[0-9A-Fa-f]{1,13}$/;
+
+enum ChunkState {
+  SizeLine,
+  Data,
+  DataCr,
+  DataLf,
+  Trailers,
+  Done,
+}
+
+/** Decodes a chunked body incrementally, split anywhere across calls, strictly. */
+export class ChunkedDecoder {
+  private state = ChunkState.SizeLine;
+  /** The part of a size line or of the trailers already seen. */
+  private line = '';
+  private remaining = 0;
+
+  /**
+   * Decodes buf from offset, passing each piece of body data to onData (subarrays of buf, valid during the call).
+   * Returns the offset just past the body's end (last chunk and trailer section) when it ends within buf, else -1.
+   */
+  decode(buf: Buffer, offset: number, onData: (piece: Buffer) => void): number {
+    let pos = offset;
+    while (pos < buf.length) {
+      switch (this.state) {
+        case ChunkState.SizeLine: {
+          const lf = buf.indexOf(LF, pos);
+          const stop = lf < 0 ? buf.length : lf + 1;
+          this.line += buf.toString('latin1', pos, stop);
+          if (this.line.length > MAX_CHUNK_LINE) throw new WireError('malformed', 'chunk-size line too long');
+          pos = stop;
+          if (lf < 0) break;
+          this.remaining = chunkSize(this.line);
+          this.line = '';
+          this.state = this.remaining === 0 ? ChunkState.Trailers : ChunkState.Data;
+          break;
+        }
+        case ChunkState.Data: {
+          const n = Math.min(this.remaining, buf.length - pos);
+          onData(buf.subarray(pos, pos + n));
+          pos += n;
+          this.remaining -= n;
+          if (this.remaining === 0) this.state = ChunkState.DataCr;
+          break;
+        }
+        case ChunkState.DataCr:
+          if (buf[pos++] !== CR) throw new WireError('malformed', 'chunk data not followed by CRLF');
+          this.state = ChunkState.DataLf;
+          break;
+        case ChunkState.DataLf:
+          if (buf[pos++] !== LF) throw new WireError('malformed', 'chunk data not followed by CRLF');
+          this.state = ChunkState.SizeLine;
+          break;
+        case ChunkState.Trailers: {
+          // Trailer fields, then an empty line; read and checked, not kept.
+          const lf = buf.indexOf(LF, pos);
+          const stop = lf < 0 ? buf.length : lf + 1;
+          this.line += buf.toString('latin1', pos, stop);
+          if (this.line.length > MAX_TRAILERS) throw new WireError('malformed', 'trailer section too long');
+          pos = stop;
+          if (lf < 0) break;
+          if (!this.line.endsWith('\r\n')) throw new WireError('malformed', 'a trailer line ends in a bare LF');
+          if (this.line.endsWith('\r\n\r\n') || this.line === '\r\n') {
+            if (FORBIDDEN.test(this.line)) throw new WireError('malformed', 'a control character in the trailers');
+            if (this.line !== '\r\n') parseFields(this.line, 0);
+            this.line = '';
+            this.state = ChunkState.Done;
+            return pos;
+          }
+          break;
+        }
+        case ChunkState.Done:
+          return pos;
+      }
+    }
+    return this.state === ChunkState.Done ? pos : -1;
+  }
+}
+
+/** The size of a chunk from its size line (with its CRLF): hex digits, then extensions after ";". */
+function chunkSize(line: string): number {
+  if (!line.endsWith('\r\n')) throw new WireError('malformed', 'a chunk-size line ends in a bare LF');
+  const body = line.slice(0, -2);
+  if (FORBIDDEN.test(body)) throw new WireError('malformed', 'a control character in a chunk-size line');
+  const semi = body.indexOf(';');
+  // Whitespace before ";" is tolerated (RFC 9112 §7.1.1 BWS), nowhere else.
+  const hex = semi < 0 ? body : body.slice(0, semi).trimEnd();
+  if (!HEX.test(hex)) throw new WireError('malformed', `invalid chunk size ${JSON.stringify(hex.slice(0, 20))}`);
+  return Number.parseInt(hex, 16);
+}
+
+// A name or value that would end a header line early: response splitting.
+const BREAKS_LINE = /[\r\n\0]/;
+
+/** "name: value\r\n" per header, one line per element of an array value. */
+export function serializeHeaders(headers: OutgoingHttpHeaders): string {
+  let out = '';
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    if (BREAKS_LINE.test(name)) throw new WireError('malformed', `invalid header name ${JSON.stringify(name)}`);
+    if (Array.isArray(value)) {
+      for (const v of value) out += headerLine(name, v);
+    } else out += headerLine(name, typeof value === 'string' ? value : String(value));
+  }
+  return out;
+}
+
+function headerLine(name: string, value: string): string {
+  if (BREAKS_LINE.test(value)) throw new WireError('malformed', `invalid value for header ${name}`);
+  return `${name}: ${value}\r\n`;
+}
+
+export function reasonPhrase(status: number): string {
+  return STATUS_CODES[status] ?? 'Unknown';
+}
+
+let dateSecond = -1;
+let dateText = '';
+
+/** The current IMF-fixdate for a `date` header, recomputed at most once a second. */
+export function httpDate(): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateText = new Date(now).toUTCString();
+  }
+  return dateText;
+}
+
+/** The line before a chunk of n bytes. */
+export function chunkSizeLine(n: number): string {
+  return `${n.toString(16)}\r\n`;
+}
