@@ -21,6 +21,8 @@ export interface BodySource {
   resume(): void;
   /** Reads and discards whatever of the body has not been read (the message is not wanted). */
   discard(): void;
+  /** Called once if the connection closes before the body is complete (then onEnd is never called). */
+  onAborted(listener: (err: Error) => void): void;
 }
 
 /** A request parsed off a downstream connection. */

@@ -1,0 +1,338 @@
+// The client side of the HTTP/1.1 codec: one request/response exchange with an upstream endpoint, carried by a
+// pooled connection (./connection.ts) that the cluster's UpstreamPool (./pool.ts) hands out. The exchange is also
+// the response it receives (one object per request: no emitter, no stream, no closure), and its body is delivered
+// with flow control on the connection it arrives on.
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
+import type { PeerCertificate } from 'node:tls';
+import type { UpstreamConnection } from './connection.js';
+import type { UpstreamResponse } from './types.js';
+import { chunkSizeLine, serializeHeaders, WireError } from './wire.js';
+
+export interface ExchangeOptions {
+  readonly ip: string;
+  readonly port: number;
+  readonly localAddress: string | undefined;
+  readonly method: string;
+  readonly path: string;
+  /** Complete request headers, host included, lower-case names; the codec adds only framing (a given
+   *  content-length is kept; with hasBody and none, `transfer-encoding: chunked`). */
+  readonly headers: OutgoingHttpHeaders;
+  readonly hasBody: boolean;
+  /** TLS: the SNI to send (undefined or '': none) and the identity check run on the peer certificate. */
+  readonly servername?: string | undefined;
+  readonly checkServerIdentity?: (servername: string, cert: PeerCertificate) => Error | undefined;
+}
+
+export interface ExchangeEvents {
+  /** A connection was assigned: a pooled one (reused: ready now) or a new one (connecting). */
+  onSocket(reused: boolean): void;
+  /** Ready to send: TCP up (and TLS verified) for a new connection, at once for a reused one. `local` is
+   *  "ip:port" of our end, worked out once per connection. The request head is written at this point. */
+  onConnected(local: string): void;
+  /** Response head received (1xx other than 101 are skipped). */
+  onResponse(res: UpstreamResponse): void;
+  /** 101 to a request that asked to upgrade: the socket leaves the pool; head = bytes read past the 101's head. */
+  onUpgrade(res: UpstreamResponse, socket: Socket, head: Buffer): void;
+  /** The exchange failed. phase: 'connect' (TCP never came up), 'tls' (handshake/verification failed),
+   *  'exchange' (the connection broke, or the response could not be parsed, before the response head arrived). */
+  onError(err: Error, phase: FailurePhase): void;
+}
+
+export type FailurePhase = 'connect' | 'tls' | 'exchange';
+
+export interface Exchange {
+  /** Request body bytes (only after onConnected; hasBody must be true). False: wait for onDrain. */
+  write(chunk: Buffer): boolean;
+  onDrain(listener: () => void): void;
+  /** The request is complete (for hasBody; without a body the codec ends it itself after the head). */
+  end(): void;
+  /** Abandons the exchange: its connection is closed, never pooled; no further events. */
+  destroy(): void;
+}
+
+/**
+ * Where an exchange is. `waiting`: queued for a connection; `assigned`: a connection is its (events pending);
+ * `sending`: the head went out, no response head yet; `body`: the response head arrived, its body is coming;
+ * `done`: finished, failed, aborted or destroyed — nothing more happens.
+ */
+type ExchangeState = 'waiting' | 'assigned' | 'sending' | 'body' | 'done';
+
+const NO_HEADERS: IncomingHttpHeaders = Object.freeze({}) as IncomingHttpHeaders;
+// The request line must not be able to end early or carry a second request (the head is written as latin1).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is its purpose
+const BREAKS_REQUEST_LINE = /[\x00-\x20\x7f]/;
+const DIGITS = /^\d+$/;
+
+export class ClientExchange implements Exchange, UpstreamResponse {
+  statusCode = 0;
+  statusMessage = '';
+  headers: IncomingHttpHeaders = NO_HEADERS;
+  rawHeaders: readonly string[] = [];
+  hasBody = false;
+  complete = false;
+
+  state: ExchangeState = 'waiting';
+  /** The connection carrying the exchange, from assignment until the response ends (or the exchange fails). */
+  conn: UpstreamConnection | undefined;
+  reused = false;
+  /** The request asked to upgrade: a 101 hands the connection over instead of being refused. */
+  readonly upgradeRequested: boolean;
+  /** The request head as written, framing included. */
+  readonly head: string;
+  /** Set when the head cannot be written (the exchange then fails without taking a connection). */
+  readonly headError: Error | undefined;
+  /** Request body bytes still owed under a content-length; -1 when the body is chunked on the wire. */
+  private bodyLeft: number;
+  /** end() was called (or there is no body): the request is whole unless `bodyLeft` says otherwise. */
+  private requestEnded: boolean;
+
+  private dataListener: ((chunk: Buffer) => void) | undefined;
+  private endListener: (() => void) | undefined;
+  private abortListener: ((err: Error) => void) | undefined;
+  private drainListener: (() => void) | undefined;
+  /** Body pieces read off the connection but not yet delivered (no data listener yet, or paused). */
+  private held: Buffer[] | undefined;
+  private paused = false;
+  private discarding = false;
+  /** The connection has read the whole body; `complete` follows once the held pieces are delivered. */
+  private bodyRead = false;
+  private abortError: Error | undefined;
+
+  constructor(
+    readonly options: ExchangeOptions,
+    readonly events: ExchangeEvents,
+  ) {
+    this.upgradeRequested = options.headers.upgrade !== undefined;
+    this.requestEnded = !options.hasBody;
+    const given = options.headers['content-length'];
+    this.bodyLeft = options.hasBody && given !== undefined ? Number(given) : -1;
+    let head = '';
+    try {
+      head = requestHead(options, this.bodyLeft);
+    } catch (err) {
+      this.headError = err as Error;
+    }
+    this.head = head;
+  }
+
+  /** A connection is this exchange's: its events start on the next tick (never inside the caller's own call). */
+  assign(conn: UpstreamConnection, reused: boolean): void {
+    this.conn = conn;
+    this.reused = reused;
+    this.state = 'assigned';
+    process.nextTick(startExchange, this);
+  }
+
+  /** Writes the request head (corked with whatever body onConnected writes, so it leaves in one write). */
+  send(conn: UpstreamConnection): void {
+    if (this.state !== 'assigned') return;
+    this.state = 'sending';
+    const socket = conn.socket;
+    socket.cork();
+    socket.write(this.head, 'latin1');
+    this.events.onConnected(conn.local);
+    socket.uncork();
+  }
+
+  write(chunk: Buffer): boolean {
+    const conn = this.conn;
+    if (conn === undefined || this.requestEnded || chunk.length === 0) return true;
+    const socket = conn.socket;
+    if (this.bodyLeft < 0) {
+      // A chunk of zero bytes would end the body; those were skipped above.
+      socket.cork();
+      socket.write(chunkSizeLine(chunk.length), 'latin1');
+      socket.write(chunk);
+      const flowing = socket.write('\r\n', 'latin1');
+      socket.uncork();
+      return flowing;
+    }
+    this.bodyLeft -= chunk.length;
+    // More than announced would reach the upstream as the start of another request.
+    if (this.bodyLeft < 0) {
+      conn.fail(new Error('request body longer than its content-length'));
+      return true;
+    }
+    return socket.write(chunk);
+  }
+
+  onDrain(listener: () => void): void {
+    this.drainListener = listener;
+  }
+
+  drained(): void {
+    this.drainListener?.();
+  }
+
+  end(): void {
+    if (this.requestEnded) return;
+    this.requestEnded = true;
+    if (this.bodyLeft < 0) this.conn?.socket.write('0\r\n\r\n', 'latin1');
+  }
+
+  /** The upstream has the whole request: the connection can carry another one after the response. */
+  requestWhole(): boolean {
+    return this.requestEnded && this.bodyLeft <= 0;
+  }
+
+  destroy(): void {
+    if (this.state === 'done') return;
+    this.state = 'done';
+    const conn = this.conn;
+    this.conn = undefined;
+    conn?.close();
+  }
+
+  /** The response head arrived (its body, if any, follows through push()). */
+  responded(statusCode: number, statusMessage: string, headers: IncomingHttpHeaders, rawHeaders: string[]): void {
+    this.statusCode = statusCode;
+    this.statusMessage = statusMessage;
+    this.headers = headers;
+    this.rawHeaders = rawHeaders;
+    this.state = 'body';
+  }
+
+  /** A 101 took the connection out of the pool: the exchange ends here, with no body. */
+  upgraded(statusCode: number, statusMessage: string, headers: IncomingHttpHeaders, rawHeaders: string[]): void {
+    this.responded(statusCode, statusMessage, headers, rawHeaders);
+    this.state = 'done';
+    this.complete = true;
+    this.conn = undefined;
+  }
+
+  // --- the response body (BodySource) ---
+
+  onData(listener: (chunk: Buffer) => void): void {
+    this.dataListener = listener;
+    if (this.held !== undefined) process.nextTick(flushHeld, this);
+  }
+
+  onEnd(listener: () => void): void {
+    if (this.complete) process.nextTick(listener);
+    else this.endListener = listener;
+  }
+
+  onAborted(listener: (err: Error) => void): void {
+    if (this.abortError !== undefined) process.nextTick(listener, this.abortError);
+    else this.abortListener = listener;
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.conn?.socket.pause();
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    if (this.held !== undefined) process.nextTick(flushHeld, this);
+    else this.conn?.socket.resume();
+  }
+
+  discard(): void {
+    if (this.discarding) return;
+    this.discarding = true;
+    this.held = undefined;
+    this.paused = false;
+    if (this.bodyRead) process.nextTick(finishExchange, this);
+    else this.conn?.socket.resume();
+  }
+
+  /** A piece of the body, as read off the connection. */
+  push(piece: Buffer): void {
+    if (this.state !== 'body' || this.discarding) return;
+    const listener = this.dataListener;
+    if (listener !== undefined && !this.paused && this.held === undefined) {
+      listener(piece);
+      return;
+    }
+    // Subarrays of the socket's own reads: nothing else writes to them, so holding them needs no copy.
+    if (this.held === undefined) this.held = [piece];
+    else this.held.push(piece);
+    this.conn?.socket.pause();
+  }
+
+  /** Delivers what was held while there was no listener or the consumer had paused. */
+  flush(): void {
+    const held = this.held;
+    const listener = this.dataListener;
+    if (held === undefined || listener === undefined || this.state !== 'body') return;
+    let i = 0;
+    while (i < held.length && !this.paused && this.state === 'body') listener(held[i++]!);
+    if (i < held.length) {
+      held.splice(0, i);
+      return;
+    }
+    this.held = undefined;
+    if (this.bodyRead) this.finish();
+    else if (!this.paused) this.conn?.socket.resume();
+  }
+
+  /** The connection has read the last byte of the body. */
+  bodyEnded(): void {
+    this.bodyRead = true;
+    if (this.held === undefined) this.finish();
+  }
+
+  /** The response is complete: the connection goes back to the pool (or closes), then the consumer hears of it. */
+  finish(): void {
+    if (this.state !== 'body') return;
+    this.state = 'done';
+    this.complete = true;
+    const conn = this.conn;
+    this.conn = undefined;
+    conn?.exchangeDone(this);
+    this.endListener?.();
+  }
+
+  /** The connection broke or the response could not be read. */
+  broken(err: Error, phase: FailurePhase): void {
+    const state = this.state;
+    if (state === 'done') return;
+    this.state = 'done';
+    this.conn = undefined;
+    if (state === 'body') {
+      this.abortError = err;
+      this.abortListener?.(err);
+    } else this.events.onError(err, phase);
+  }
+}
+
+/** The request line and headers, with the framing header the body needs. Throws for what would break the line. */
+function requestHead(o: ExchangeOptions, bodyLeft: number): string {
+  if (BREAKS_REQUEST_LINE.test(o.method) || BREAKS_REQUEST_LINE.test(o.path)) {
+    throw new WireError('malformed', `invalid request line ${JSON.stringify(`${o.method} ${o.path}`)}`);
+  }
+  const given = o.headers['content-length'];
+  if (o.hasBody && given !== undefined && !(DIGITS.test(String(given)) && Number.isSafeInteger(bodyLeft))) {
+    throw new WireError('malformed', `invalid content-length ${JSON.stringify(given)}`);
+  }
+  const framing =
+    o.hasBody && bodyLeft < 0 && o.headers['transfer-encoding'] === undefined ? 'transfer-encoding: chunked\r\n' : '';
+  return `${o.method} ${o.path} HTTP/1.1\r\n${serializeHeaders(o.headers)}${framing}\r\n`;
+}
+
+function startExchange(ex: ClientExchange): void {
+  if (ex.state !== 'assigned') return;
+  ex.events.onSocket(ex.reused);
+  // A new connection sends once it is up (UpstreamConnection's connect handlers).
+  if (ex.reused && ex.conn !== undefined) ex.send(ex.conn);
+}
+
+function flushHeld(ex: ClientExchange): void {
+  ex.flush();
+}
+
+function finishExchange(ex: ClientExchange): void {
+  ex.finish();
+}
+
+/** For failures found before a connection is assigned (a head that cannot be written, a pool closed). */
+export function failSoon(ex: ClientExchange, err: Error, phase: FailurePhase): void {
+  process.nextTick(failExchange, ex, err, phase);
+}
+
+function failExchange(ex: ClientExchange, err: Error, phase: FailurePhase): void {
+  ex.broken(err, phase);
+}
