@@ -27,7 +27,7 @@ export class Http1Request implements DownstreamRequest {
   complete: boolean;
   /** The reader asked to stop reading. */
   paused = false;
-  /** Set when the body was cut short: the connection closed or a chunk was malformed. */
+  /** Set when the body was cut short: the connection closed, or a chunk was malformed (and the connection ends). */
   aborted = false;
   /** Body bytes held for the reader. */
   heldBytes = 0;
@@ -36,7 +36,8 @@ export class Http1Request implements DownstreamRequest {
   private held: Buffer[] | undefined;
   private dataListener: ((chunk: Buffer) => void) | undefined;
   private endListener: (() => void) | undefined;
-  private abortListener: (() => void) | undefined;
+  private abortListener: ((err: Error) => void) | undefined;
+  private abortError: Error | undefined;
   private endCalled = false;
   private flushQueued = false;
 
@@ -64,8 +65,7 @@ export class Http1Request implements DownstreamRequest {
     if (this.complete && !this.held) this.queueFlush();
   }
 
-  /** Called once if the body is cut short (never for a body that arrived whole). */
-  onAborted(listener: () => void): void {
+  onAborted(listener: (err: Error) => void): void {
     this.abortListener = listener;
     if (this.aborted) process.nextTick(callAborted, this);
   }
@@ -112,9 +112,10 @@ export class Http1Request implements DownstreamRequest {
   }
 
   /** The body was cut short. */
-  abort(): void {
+  abort(err: Error): void {
     if (this.complete || this.aborted) return;
     this.aborted = true;
+    this.abortError = err;
     this.held = undefined;
     this.heldBytes = 0;
     this.callAbortListener();
@@ -153,7 +154,7 @@ export class Http1Request implements DownstreamRequest {
   callAbortListener(): void {
     const listener = this.abortListener;
     this.abortListener = undefined;
-    listener?.();
+    listener?.(this.abortError!);
   }
 }
 

@@ -375,6 +375,7 @@ describe('request bodies', () => {
 
   it('the client closing mid-body: the request is aborted, the response closes without finishing', async () => {
     let aborted = 0;
+    let reason = '';
     let resClosed = 0;
     let finished = false;
     let res!: DownstreamResponse;
@@ -382,7 +383,10 @@ describe('request bodies', () => {
       request(req, r) {
         res = r;
         req.onData(() => {});
-        req.onAborted(() => aborted++);
+        req.onAborted((err) => {
+          aborted++;
+          reason = err.message;
+        });
         req.onEnd(() => r.end('never'));
         r.on('close', () => resClosed++);
         r.on('finish', () => (finished = true));
@@ -394,6 +398,7 @@ describe('request bodies', () => {
     c.destroy();
     await delay(50);
     assert.equal(aborted, 1);
+    assert.match(reason, /before the request body was complete/);
     assert.equal(resClosed, 1);
     assert.equal(finished, false);
     assert.equal(res.writableFinished, false);
@@ -586,12 +591,14 @@ describe('responses', () => {
     assert.doesNotMatch(text, /again|stale/);
   });
 
-  it('a malformed chunk after the response started: no 400 inside it, the connection closes', async () => {
+  it('a malformed chunk after the response started: no 400 inside it, the request aborts, the connection closes', async () => {
+    let reason = '';
     const h = await serve({
       request(req, res) {
         res.writeHead(200, { 'content-length': 10 });
         res.write(Buffer.from('01234'));
         req.onData(() => {});
+        req.onAborted((err) => (reason = err.message));
       },
     });
     const c = await h.client();
@@ -600,6 +607,7 @@ describe('responses', () => {
     await c.write('zz\r\n');
     assert.match(await c.ending(), /\r\n\r\n01234$/);
     assert.equal(h.errors.length, 0);
+    assert.match(reason, /invalid chunk size/);
   });
 
   it('destroy() cuts the connection: the client sees the response end early', async () => {

@@ -159,7 +159,7 @@ class ServerConnection implements Http1Connection, RequestConnection, ResponseCo
     this.input.clear();
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    this.reading?.abort();
+    this.reading?.abort(new Error('the connection closed before the request body was complete'));
     const res = this.current;
     if (res !== undefined) {
       this.current = undefined;
@@ -275,7 +275,7 @@ class ServerConnection implements Http1Connection, RequestConnection, ResponseCo
         try {
           end = decoder.decode(buf, at, this.pushPiece);
         } catch (err) {
-          this.bodyMalformed((err as Error).message);
+          this.bodyMalformed(err as Error);
           return false;
         }
         if (end < 0) this.input.consume(buf.length - at);
@@ -292,7 +292,10 @@ class ServerConnection implements Http1Connection, RequestConnection, ResponseCo
       }
     }
     // The client half-closed before the body was whole: it can never be, so the exchange is cut.
-    if (this.phase === Phase.Body && this.peerEnded) this.socket.destroy();
+    if (this.phase === Phase.Body && this.peerEnded) {
+      req.abort(new Error('the client ended its side before the request body was complete'));
+      this.socket.destroy();
+    }
     return false;
   }
 
@@ -308,13 +311,13 @@ class ServerConnection implements Http1Connection, RequestConnection, ResponseCo
   }
 
   /** A malformed chunk: a 400 when the response has not started, and either way the exchange ends. */
-  private bodyMalformed(detail: string): void {
+  private bodyMalformed(err: Error): void {
     const res = this.current;
     this.current = undefined;
     this.inFlight = 0;
-    this.reading?.abort();
+    this.reading?.abort(err);
     this.reading = undefined;
-    if (res !== undefined && !res.headersSent) this.refuse('malformed', detail);
+    if (res !== undefined && !res.headersSent) this.refuse('malformed', err.message);
     else this.closeSocket();
     res?.connectionClosed();
   }

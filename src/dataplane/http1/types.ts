@@ -16,16 +16,13 @@ export interface BodySource {
   onData(listener: (chunk: Buffer) => void): void;
   /** Called once when the body is complete (at once, on the next tick, for a message without a body). */
   onEnd(listener: () => void): void;
-  /**
-   * Called once if the body is cut short: its connection closed, or its framing turned out malformed, before the
-   * body was complete (on the next tick when that already happened). Never after onEnd's listener.
-   */
-  onAborted(listener: () => void): void;
   /** Stops reading the connection (backpressure) until resume(). */
   pause(): void;
   resume(): void;
   /** Reads and discards whatever of the body has not been read (the message is not wanted). */
   discard(): void;
+  /** Called once if the connection closes before the body is complete (then onEnd is never called). */
+  onAborted(listener: (err: Error) => void): void;
 }
 
 /** A request parsed off a downstream connection. */
