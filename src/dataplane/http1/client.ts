@@ -32,7 +32,8 @@ export interface ExchangeEvents {
   onConnected(local: string): void;
   /** Response head received (1xx other than 101 are skipped). */
   onResponse(res: UpstreamResponse): void;
-  /** 101 to a request that asked to upgrade: the socket leaves the pool; head = bytes read past the 101's head. */
+  /** 101 to a request that asked to upgrade: the socket leaves the pool, with none of the pool's listeners left
+   *  on it (attach an 'error' listener at once); head = bytes read past the 101's head. */
   onUpgrade(res: UpstreamResponse, socket: Socket, head: Buffer): void;
   /** The exchange failed. phase: 'connect' (TCP never came up), 'tls' (handshake/verification failed),
    *  'exchange' (the connection broke, or the response could not be parsed, before the response head arrived). */

@@ -55,8 +55,11 @@ export class UpstreamPool {
     const ex = new ClientExchange(options, events);
     if (ex.headError !== undefined) failSoon(ex, ex.headError, 'exchange');
     else if (this.destroyed) failSoon(ex, new Error('the upstream pool is closed'), 'connect');
-    // Behind others already waiting, even when a connection of its own endpoint could be had: arrival order.
-    else if (this.waitingHead < this.waiting.length || !this.assign(ex)) this.waiting.push(ex);
+    else {
+      // Behind others still waiting (those destroyed while waiting are passed over first): arrival order.
+      if (this.waitingHead < this.waiting.length) this.serveWaiting();
+      if (this.waitingHead < this.waiting.length || !this.assign(ex)) this.waiting.push(ex);
+    }
     return ex;
   }
 
