@@ -126,6 +126,9 @@ export interface ProxySpec {
   readonly concurrency?: number;
 }
 
+/** Node options for every `tollgate proxy` the bench starts (BENCH_PROXY_NODE_ARGS, e.g. "--cpu-prof"). */
+const PROXY_NODE_ARGS = (process.env.BENCH_PROXY_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+
 /** A `tollgate proxy` process; its standard output (the access log) goes to a file, as a user's would. */
 export async function startProxy(
   build: TollgateBuild,
@@ -143,7 +146,7 @@ export async function startProxy(
   args.push('--token-file', controller.tokenFile);
   if (spec.concurrency !== undefined) args.push('--concurrency', String(spec.concurrency));
   const out = fs.openSync(logFile, 'a');
-  const child = spawn(process.execPath, args, { stdio: ['ignore', out, 'pipe'] });
+  const child = spawn(process.execPath, [...PROXY_NODE_ARGS, ...args], { stdio: ['ignore', out, 'pipe'] });
   fs.closeSync(out);
   await waitForLine(child, 'stderr', /access log at/, 60_000);
   return child;

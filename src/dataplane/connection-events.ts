@@ -1,9 +1,10 @@
-// Requests that never reach the router: bytes Node's HTTP parser rejects, and CONNECT where no tunnel may open
+// Requests that never reach the router: bytes the HTTP codec refuses, and CONNECT where no tunnel may open
 // (a gateway, or a CONNECT inside a tunnel). Each gets a local reply on the raw socket and an access-log line.
-import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { CompiledConfig } from './compile-config.js';
 import { ERROR_CATALOG, type ProxyErrorCode } from './errors.js';
+import type { ClientErrorKind } from './http1/server.js';
+import type { DownstreamRequest } from './http1/types.js';
 import { connectStreamInfo } from './network/connect.js';
 import { writeRawReply } from './network/raw-reply.js';
 import type { PlaneContext } from './request-handler.js';
@@ -13,21 +14,21 @@ import { formatAddress, StreamInfo } from './stream-info.js';
 export function refuseConnect(
   ctx: PlaneContext,
   config: CompiledConfig | undefined,
-  req: IncomingMessage,
+  req: DownstreamRequest,
   socket: Socket,
 ): void {
   reply(ctx, config, connectStreamInfo(ctx, req, socket), socket, 'route_not_found');
 }
 
-/** Node's clientError: a malformed request, oversize headers, or a request that took too long to arrive. */
+/** A request the codec refused: malformed, oversize headers, or one that took too long to arrive. */
 export function handleClientError(
   ctx: PlaneContext,
   config: CompiledConfig | undefined,
-  err: NodeJS.ErrnoException,
+  kind: ClientErrorKind,
   socket: Socket,
 ): void {
   // Nothing is logged for a client that just left.
-  if (err.code === 'ECONNRESET' || err.code === 'EPIPE' || !socket.writable) {
+  if (!socket.writable) {
     socket.destroy();
     return;
   }
@@ -35,19 +36,14 @@ export function handleClientError(
   info.downstreamLocalAddress = formatAddress(socket.localAddress, socket.localPort);
   info.downstreamRemoteAddress = formatAddress(socket.remoteAddress, socket.remotePort);
   info.protocol = 'HTTP/1.1';
-  reply(ctx, config, info, socket, clientErrorCode(err));
+  reply(ctx, config, info, socket, CLIENT_ERRORS[kind]);
 }
 
-function clientErrorCode(err: NodeJS.ErrnoException): ProxyErrorCode {
-  switch (err.code) {
-    case 'HPE_HEADER_OVERFLOW':
-      return 'downstream_headers_too_large';
-    case 'ERR_HTTP_REQUEST_TIMEOUT':
-      return 'downstream_request_timeout';
-    default:
-      return 'downstream_protocol_error';
-  }
-}
+const CLIENT_ERRORS: Record<ClientErrorKind, ProxyErrorCode> = {
+  malformed: 'downstream_protocol_error',
+  headers_too_large: 'downstream_headers_too_large',
+  request_timeout: 'downstream_request_timeout',
+};
 
 function reply(
   ctx: PlaneContext,

@@ -1,7 +1,7 @@
 // The proxy process's data plane: applies pushed configs (validate, compile, bind, swap) and serves traffic.
 import { formatAccessLog, type AccessLogRecord } from '../observability/index.js';
 import type { NodeIdentity, ProxyConfig } from '../proxy-config/types.js';
-import { AgentPool } from './agent-pool.js';
+import { UpstreamPools } from './upstream-pools.js';
 import { controlPlaneMatcher } from './destination-guard.js';
 import { compileConfig, type CompiledConfig } from './compile-config.js';
 import type { ConnectToRule } from './connect-to.js';
@@ -56,7 +56,7 @@ export class DataPlane {
   private handles = new Map<string, ListenerHandle>();
   /** Listeners a push removed, still draining. */
   private readonly retiring = new Set<ListenerHandle>();
-  private readonly agents = new AgentPool();
+  private readonly pools = new UpstreamPools();
   /** Mirroring's own counters: a failed mirror is counted here, never logged for the client. */
   readonly mirrors = new MirrorCounters();
   private readonly host: ListenerHost;
@@ -82,7 +82,7 @@ export class DataPlane {
       resolver: options.resolver,
       connectTo: options.connectTo ?? [],
       warn,
-      agents: this.agents,
+      pools: this.pools,
       nodeIp: node.ip,
       now,
       mirrors: this.mirrors,
@@ -191,7 +191,7 @@ export class DataPlane {
     for (const [h, name] of revived) h.revive(name);
     this.current = compiled;
     this.handles = next;
-    this.agents.retainOnly(new Set(compiled.clusters.keys()));
+    this.pools.retainOnly(new Set(compiled.clusters.keys()));
     // Removed listeners drain as Envoy's do: they still serve stragglers for a moment, what is in flight finishes
     // and its connection closes after it, so no connection of a retired listener lingers in a client's pool.
     for (const h of leaving) {
@@ -218,6 +218,6 @@ export class DataPlane {
     this.handles = new Map();
     this.retiring.clear();
     await Promise.all(handles.map((h) => h.close(CLOSE_GRACE_MS)));
-    this.agents.destroyAll();
+    this.pools.destroyAll();
   }
 }

@@ -1,9 +1,8 @@
 // The cluster action: choose a cluster and endpoint, make attempts (with retries, route and per-try timeouts),
 // then stream the response back. Failures are thrown as ProxyErrors for rescue.ts to answer.
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import type { WeightedCluster } from '../proxy-config/types.js';
-import { dropIdleConnections, type AgentPool } from './agent-pool.js';
 import { resolveTargets, type EndpointDeps, type OriginalDestination } from './cluster-endpoints.js';
 import type { Target } from './cluster-lb.js';
 import type { CompiledCluster } from './compile-clusters.js';
@@ -12,7 +11,8 @@ import type { CompiledClusterAction, CompiledRoute } from './compile-routes.js';
 import { guardTargets, type GuardDeps } from './destination-guard.js';
 import type { DownstreamGone } from './downstream-gone.js';
 import { ProxyError } from './errors.js';
-import { applyHeaderMutation, withoutHopByHop, writeResponseHead } from './headers.js';
+import { applyHeaderMutation, withoutHopByHop } from './headers.js';
+import type { DownstreamRequest, DownstreamResponse, UpstreamResponse } from './http1/types.js';
 import type { RequestView } from './request-view.js';
 import { backoffMs, errorIsRetriable, pickAvoiding, responseIsRetriable } from './retry.js';
 import type { StreamInfo } from './stream-info.js';
@@ -20,9 +20,10 @@ import { attemptTlsFor, startAttempt, type Attempt } from './upstream.js';
 import { localAddressFor } from './local-address.js';
 import { startMirror, type MirrorCounters, type MirrorTap } from './mirror.js';
 import type { AttemptOutcome } from './outlier.js';
+import type { UpstreamPools } from './upstream-pools.js';
 
 export interface ForwardDeps extends EndpointDeps, GuardDeps {
-  readonly agents: AgentPool;
+  readonly pools: UpstreamPools;
   /** The pod address upstream connections are made from. */
   readonly nodeIp: string;
   readonly now: () => number;
@@ -30,8 +31,8 @@ export interface ForwardDeps extends EndpointDeps, GuardDeps {
 }
 
 export interface ForwardRequest {
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
+  readonly req: DownstreamRequest;
+  readonly res: DownstreamResponse;
   readonly info: StreamInfo;
   readonly view: RequestView;
   readonly route: CompiledRoute;
@@ -64,10 +65,21 @@ export async function forward(f: ForwardRequest, deps: ForwardDeps): Promise<voi
     const targets = guardTargets(resolved, deps, f.original, f.info);
     const upstream = upstreamRequestHeaders(f, weighted);
     const tap = f.route.mirror ? mirrorTap(f, deps, upstream) : undefined;
-    const { attempt, response, startedMs } = await attemptWithRetries(f, deps, cluster, upstream, targets, tap);
-    const upgraded = attempt.upgraded();
-    if (upgraded && f.upgrade) await tunnel(f, deps, attempt, response, upgraded, startedMs);
-    else await streamResponse(f, deps, weighted, attempt, response, startedMs);
+    const { attempt, response, startedMs, untrack } = await attemptWithRetries(
+      f,
+      deps,
+      cluster,
+      upstream,
+      targets,
+      tap,
+    );
+    try {
+      const upgraded = attempt.upgraded();
+      if (upgraded && f.upgrade) await tunnel(f, deps, attempt, response, upgraded, startedMs);
+      else await streamResponse(f, deps, weighted, response, startedMs, attempt.localAddress());
+    } finally {
+      untrack();
+    }
   } finally {
     cluster.breaker.release();
   }
@@ -109,7 +121,6 @@ function mirrorTap(
     },
     deps,
   );
-  if (f.hasBody) f.req.once('end', () => tap.end());
   return tap;
 }
 
@@ -135,7 +146,7 @@ async function attemptWithRetries(
   upstream: { headers: OutgoingHttpHeaders; path: string },
   targets: readonly Target[],
   tap: MirrorTap | undefined,
-): Promise<{ attempt: Attempt; response: IncomingMessage; startedMs: number }> {
+): Promise<{ attempt: Attempt; response: UpstreamResponse; startedMs: number; untrack: () => void }> {
   const { headers, path } = upstream;
   const outlier = cluster.outlier;
   const hash = cluster.hashKey?.(f.view, f.req.socket.remoteAddress);
@@ -147,9 +158,10 @@ async function attemptWithRetries(
     : (chunk: Buffer): void => {
         f.info.bytesReceived += chunk.length;
       };
+  const onBodyEnd = tap ? (): void => tap.end() : noop;
   const policy = f.action.retry;
   const maxRetries = policy?.numRetries ?? 0;
-  const agent = deps.agents.get(cluster);
+  const pool = deps.pools.get(cluster);
   const hostHeader = headers.host;
   const tls = attemptTlsFor(cluster, typeof hostHeader === 'string' ? hostHeader : undefined);
   let retriesUsed = 0;
@@ -202,16 +214,16 @@ async function attemptWithRetries(
         method: f.view.method,
         path,
         headers,
-        agent,
+        pool,
         localAddress: localAddressFor(deps.nodeIp, target.ip),
         connectTimeoutMs: cluster.connectTimeoutMs,
         perTryTimeoutMs: policy?.perTryTimeoutMs,
         body: f.req,
-        hasBody: f.hasBody,
         onBodyChunk,
+        onBodyEnd,
         tls,
       });
-      let response: IncomingMessage;
+      let response: UpstreamResponse;
       if (stopped) attempt.abort(stopped);
       else interrupt = (err) => attempt.abort(err);
       try {
@@ -230,7 +242,7 @@ async function attemptWithRetries(
           // Its idle siblings are closed too, so the replay opens a new connection to the same host.
           replayed = true;
           replay = target;
-          dropIdleConnections(agent, target.ip, target.port);
+          pool.dropIdle(target.ip, target.port);
           continue;
         }
         const retriable = policy !== undefined && !pe.bodySent && errorIsRetriable(pe, policy);
@@ -241,11 +253,11 @@ async function attemptWithRetries(
         if (retriable && maxRetries > 0 && retriesUsed >= maxRetries) f.info.flags.add('URX');
         throw pe;
       }
-      outlier?.report(target, { kind: 'status', status: response.statusCode ?? 502 });
+      outlier?.report(target, { kind: 'status', status: response.statusCode });
       const retriable = policy !== undefined && responseIsRetriable(response, policy);
       const replayable = !(f.hasBody && attempt.bodySent());
       if (retriable && replayable && retriesUsed < maxRetries && cluster.breaker.tryAcquireRetry()) {
-        response.resume();
+        response.discard();
         untrack();
         await backoff(cluster, ++retriesUsed, policy, sleep);
         continue;
@@ -253,8 +265,7 @@ async function attemptWithRetries(
       if (retriable && maxRetries > 0 && retriesUsed >= maxRetries) {
         f.info.flags.add('URX');
       }
-      response.once('close', untrack);
-      return { attempt, response, startedMs };
+      return { attempt, response, startedMs, untrack };
     }
   } finally {
     clearTimeout(deadlineTimer);
@@ -296,42 +307,48 @@ function streamResponse(
   f: ForwardRequest,
   deps: ForwardDeps,
   weighted: WeightedCluster,
-  attempt: Attempt,
-  upstream: IncomingMessage,
+  upstream: UpstreamResponse,
   startedMs: number,
+  localAddress: string | undefined,
 ): Promise<void> {
   const serviceTime = Math.max(0, Math.round(deps.now() - startedMs));
-  f.info.upstreamServiceTimeMs = serviceTime;
-  f.info.upstreamLocalAddress = attempt.localAddress();
+  const info = f.info;
+  info.upstreamServiceTimeMs = serviceTime;
+  info.upstreamLocalAddress = localAddress;
   const headers = withoutHopByHop(upstream.headers);
   headers['x-envoy-upstream-service-time'] = String(serviceTime);
   applyHeaderMutation(headers, weighted.responseHeaders);
   applyHeaderMutation(headers, f.route.responseHeaders);
-  const status = upstream.statusCode ?? 502;
-  writeResponseHead(f.res, status, headers);
-  f.info.responseCode = status;
-  f.info.details = 'via_upstream';
+  const status = upstream.statusCode;
+  const res = f.res;
+  res.writeHead(status, headers);
+  info.responseCode = status;
+  info.details = 'via_upstream';
 
   return new Promise<void>((resolve, reject) => {
     const gone = (): void => {
       upstream.destroy();
-      attempt.request.destroy();
       reject(new ProxyError('downstream_disconnect'));
     };
     if (f.downstreamGone.aborted) return gone();
     const unlisten = f.downstreamGone.onGone(gone);
-    upstream.on('data', (chunk: Buffer) => (f.info.bytesSent += chunk.length));
-    upstream.on('error', () => {}); // surfaced through 'close' below
-    upstream.on('close', () => {
-      if (upstream.complete) return;
+    const resume = (): void => upstream.resume();
+    upstream.onData((chunk) => {
+      info.bytesSent += chunk.length;
+      if (!res.write(chunk)) {
+        upstream.pause();
+        res.once('drain', resume);
+      }
+    });
+    upstream.onAborted(() => {
       unlisten();
       reject(new ProxyError('upstream_connection_termination', 'upstream closed the connection mid-response'));
     });
-    f.res.once('finish', () => {
+    upstream.onEnd(() => res.end());
+    res.once('finish', () => {
       unlisten();
       resolve();
     });
-    upstream.pipe(f.res);
   });
 }
 
@@ -345,7 +362,7 @@ function tunnel(
   f: ForwardRequest,
   deps: ForwardDeps,
   attempt: Attempt,
-  upstream: IncomingMessage,
+  upstream: UpstreamResponse,
   upgraded: { socket: Socket; head: Buffer },
   startedMs: number,
 ): Promise<void> {
@@ -402,3 +419,5 @@ function tunnel(
     client.socket.pipe(up);
   });
 }
+
+function noop(): void {}

@@ -1,5 +1,5 @@
 // Header handling shared by the request and response paths.
-import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { HeaderMutation } from '../proxy-config/types.js';
 
 /** RFC 9110 §7.6.1 connection-specific headers, plus the proxy ones a proxy must not forward. */
@@ -17,23 +17,31 @@ const HOP_BY_HOP = new Set([
 
 /** A copy of `headers` without hop-by-hop headers, including any the Connection header names. */
 export function withoutHopByHop(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
-  const named = headers.connection;
-  const extra = named
-    ? new Set(
-        named
-          .toLowerCase()
-          .split(',')
-          .map((s) => s.trim()),
-      )
-    : undefined;
+  const extra = connectionOptions(headers.connection);
   const out: OutgoingHttpHeaders = {};
-  // Node's parsed headers are an own-property bag with no prototype chain to walk.
+  // Parsed headers are an own-property bag with no prototype chain to walk.
   for (const name in headers) {
     const value = headers[name];
     if (value === undefined || HOP_BY_HOP.has(name) || extra?.has(name)) continue;
     out[name] = value;
   }
   return out;
+}
+
+/**
+ * The header names a Connection header lists, beyond the hop-by-hop ones every message drops anyway. The usual
+ * values (keep-alive, close, upgrade) name none: no set is made for them.
+ */
+function connectionOptions(named: string | undefined): ReadonlySet<string> | undefined {
+  if (named === undefined) return undefined;
+  const names = named.toLowerCase().split(',');
+  let extra: Set<string> | undefined;
+  for (const n of names) {
+    const name = n.trim();
+    if (name === '' || name === 'close' || HOP_BY_HOP.has(name)) continue;
+    (extra ??= new Set()).add(name);
+  }
+  return extra;
 }
 
 /** Envoy's order: removals first, then set (replace) and add (append). Names are lower-case. */
@@ -48,14 +56,4 @@ export function applyHeaderMutation(headers: OutgoingHttpHeaders, m: HeaderMutat
     else if (Array.isArray(existing)) headers[name] = [...existing, value];
     else headers[name] = [String(existing), value];
   }
-}
-
-/**
- * Writes a response head to the downstream client as Envoy does on HTTP/1.1: a connection that stays open gets no
- * `Connection: keep-alive` or `Keep-Alive: timeout=...` (which Node adds by itself); one that closes after this
- * response (a drain, a refused request) gets `Connection: close`.
- */
-export function writeResponseHead(res: ServerResponse, status: number, headers: OutgoingHttpHeaders): void {
-  if (res.shouldKeepAlive && !res.hasHeader('connection')) res.removeHeader('connection');
-  res.writeHead(status, headers);
 }

@@ -2,15 +2,11 @@
 // the same. Connections are dispatched by the listener's kind in the config in force when they arrive: to the HTTP
 // connection manager (sidecar and plain gateway ports), or by filter chain (gateway TLS/TCP ports). Every accepted
 // socket has an error listener from its first moment, so no fault on one connection can reach the process.
-import {
-  createServer as createHttpServer,
-  type IncomingMessage,
-  ServerResponse,
-  type Server as HttpServer,
-} from 'node:http';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import type { CompiledConfig, CompiledListener } from './compile-config.js';
 import { handleClientError, refuseConnect } from './connection-events.js';
+import { type Http1Connection, type ServerHandlers, type ServerLimits, serveHttp1 } from './http1/server.js';
+import type { DownstreamRequest, DownstreamResponse } from './http1/types.js';
 import { sendLocalReply } from './local-reply.js';
 import { handleSidecarConnect } from './network/connect.js';
 import { handleGatewayConnection } from './network/gateway-connection.js';
@@ -20,7 +16,7 @@ import { StreamInfo } from './stream-info.js';
 export interface ListenerHost {
   readonly ctx: PlaneContext;
   currentConfig(): CompiledConfig | undefined;
-  /** How long a request's headers may take to arrive (408 after); Node's default is 60 s. */
+  /** How long a request's headers may take to arrive (408 after); 60 s by default. */
   readonly requestHeadersTimeoutMs?: number;
 }
 
@@ -28,6 +24,8 @@ export interface ListenerHost {
 export const MAX_REQUEST_HEADERS_BYTES = 60 * 1024;
 /** Envoy's HTTP connection idle timeout (1 h): a pooled keep-alive connection is not closed under a client. */
 export const HTTP_IDLE_TIMEOUT_MS = 60 * 60 * 1000;
+/** How long a request's headers may take to arrive unless the host says otherwise. */
+const HEADERS_TIMEOUT_MS = 60_000;
 
 const ignore = (): void => {};
 
@@ -47,20 +45,16 @@ export class ListenerHandle {
   /** Set when a push removed this listener: requests still arriving on open connections use it. */
   retired: CompiledConfig | undefined;
   private readonly server: net.Server;
-  private readonly http: HttpServer;
   private readonly host: ListenerHost;
+  private readonly limits: ServerLimits;
+  private readonly handlers: ServerHandlers;
   /** Every accepted connection, until it closes: what a drain ends. */
   private readonly sockets = new Set<Socket>();
   /** Connections handed to the HTTP server by a CONNECT tunnel or a gateway chain, and what they route by. */
   private readonly tunnels = new WeakMap<object, { readonly host: string; readonly port: number }>();
   private readonly chains = new WeakMap<object, ChainScope>();
-  /**
-   * HTTP connections: how many requests each has in flight, and whether one was served. Kept here because the HTTP
-   * server is fed connections rather than listening itself, so Node tracks none for closeIdleConnections().
-   */
-  private readonly httpConnections = new Map<Socket, { inFlight: number; served: boolean }>();
-  /** Responses in flight: a drain tells those not yet started that their connection closes. */
-  private readonly responses = new Set<ServerResponse>();
+  /** HTTP connections, until they close or become tunnels: what a drain closes when idle. */
+  private readonly httpConnections = new Map<Socket, Http1Connection>();
   /** Set by drain(): every response closes its connection. */
   private draining = false;
   /** Called when the last connection closes during a drain. */
@@ -73,25 +67,18 @@ export class ListenerHandle {
     this.address = address;
     this.requestedPort = port;
     this.host = host;
-    const headersTimeout = host.requestHeadersTimeoutMs;
-    this.http = createHttpServer({
-      requireHostHeader: false,
-      maxHeaderSize: MAX_REQUEST_HEADERS_BYTES,
-      ...(headersTimeout !== undefined
-        ? {
-            headersTimeout,
-            requestTimeout: 0,
-            connectionsCheckingInterval: Math.max(10, Math.floor(headersTimeout / 4)),
-          }
-        : {}),
-    });
-    this.http.keepAliveTimeout = HTTP_IDLE_TIMEOUT_MS;
-    // The HTTP server never listens itself (connections are handed to it), so it is told it does: that starts its
-    // connection tracking, without which neither its header timeout (408, slow clients) nor closeIdleConnections
-    // would work.
-    this.http.emit('listening');
+    this.limits = {
+      maxHeaderBytes: MAX_REQUEST_HEADERS_BYTES,
+      headersTimeoutMs: host.requestHeadersTimeoutMs ?? HEADERS_TIMEOUT_MS,
+      idleTimeoutMs: HTTP_IDLE_TIMEOUT_MS,
+    };
+    this.handlers = {
+      request: (req, res) => this.onRequest(req, res),
+      upgrade: (req, res, head) => this.onUpgrade(req, res, head),
+      connect: (req, socket, head) => this.onConnect(req, socket, head),
+      clientError: (kind, _detail, socket) => handleClientError(host.ctx, this.config(), kind, socket),
+    };
     this.server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
-    this.wireHttp();
   }
 
   static async open(name: string, address: string, port: number, host: ListenerHost): Promise<ListenerHandle> {
@@ -144,13 +131,19 @@ export class ListenerHandle {
       void handleGatewayConnection(this.host.ctx, c, listener, socket, (s, scope) => this.handToHttp(s, scope));
       return;
     }
-    this.http.emit('connection', socket);
+    this.serve(socket);
   }
 
   private handToHttp(socket: Socket, scope: ChainScope): void {
     socket.on('error', ignore);
     this.chains.set(socket, scope);
-    this.http.emit('connection', socket);
+    this.serve(socket);
+  }
+
+  /** HTTP/1.1 on the connection, until it closes or becomes a tunnel. */
+  private serve(socket: Socket): void {
+    this.httpConnections.set(socket, serveHttp1(socket, this.handlers, this.limits));
+    socket.once('close', () => this.httpConnections.delete(socket));
   }
 
   /** The listener requests on this connection are routed as, and what scopes them. */
@@ -177,81 +170,58 @@ export class ListenerHandle {
     return { listener, scope: tunnel ? { tunnel } : {} };
   }
 
-  private wireHttp(): void {
-    const host = this.host;
-    const http = this.http;
-    http.on('connection', (socket: Socket) => {
-      this.httpConnections.set(socket, { inFlight: 0, served: false });
-      socket.once('close', () => this.httpConnections.delete(socket));
-    });
-    http.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      const socket = req.socket;
-      const conn = this.httpConnections.get(socket);
-      if (conn) conn.inFlight++;
-      this.responses.add(res);
-      res.once('close', () => {
-        this.responses.delete(res);
-        if (!conn) return;
-        conn.inFlight--;
-        conn.served = true;
-        // The response is written; close once it is flushed (the socket is half-open by design: end it whole).
-        if (this.draining && conn.inFlight === 0) socket.end(() => socket.destroy());
-      });
-      // Draining: the response is served and its connection closed after it (HTTP/1.1 `Connection: close`).
-      if (this.draining) res.setHeader('connection', 'close');
-      const c = this.config();
-      const listener = c?.listeners.get(this.name);
-      const scoped = listener && this.scopeOf(req.socket, listener);
-      if (!c || !scoped) {
-        // Unreachable while the listener is configured; answer rather than hang.
-        sendLocalReply(
-          res,
-          new StreamInfo(host.ctx.now()),
-          { status: 404, body: '', details: 'route_not_found' },
-          undefined,
-        );
-        return;
-      }
-      handleRequest(host.ctx, c, scoped.listener, req, res, undefined, scoped.scope);
-    });
-    // Upgrade requests (WebSocket) take the same route as any request, with a response bound to their raw
-    // connection: local replies are written there and end it; a 101 from upstream turns it into a tunnel.
-    http.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-      socket.on('error', ignore);
-      this.httpConnections.delete(socket); // a tunnel from now on: a drain lets it run to its grace
-      const c = this.config();
-      const listener = c?.listeners.get(this.name);
-      const scoped = listener && this.scopeOf(socket, listener);
-      if (!c || !scoped) {
-        socket.destroy();
-        return;
-      }
-      const res = new ServerResponse(req);
-      res.shouldKeepAlive = false;
-      res.assignSocket(socket);
-      res.once('finish', () => socket.end());
-      handleRequest(host.ctx, c, scoped.listener, req, res, { socket, head }, scoped.scope);
-    });
-    http.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-      socket.on('error', ignore);
-      this.httpConnections.delete(socket);
-      const c = this.config();
-      const listener = c?.listeners.get(this.name);
-      // A CONNECT inside a tunnel or on a gateway is not a new tunnel request: 404 NR, as Envoy's router.
-      if (!c || listener?.kind !== 'sidecar-outbound' || this.tunnels.has(socket)) {
-        refuseConnect(host.ctx, c, req, socket);
-        return;
-      }
-      void handleSidecarConnect(host.ctx, c, listener, req, socket, head, (s, tunnel) => {
-        this.tunnels.set(s, tunnel);
-        http.emit('connection', s);
-      }).catch((err: unknown) => {
-        host.ctx.warn(`CONNECT on ${this.name}: ${err instanceof Error ? err.stack : String(err)}`);
-        socket.destroy();
-      });
-    });
-    http.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-      handleClientError(host.ctx, this.config(), err, socket);
+  private onRequest(req: DownstreamRequest, res: DownstreamResponse): void {
+    // Draining: the response is served and its connection closed after it (HTTP/1.1 `Connection: close`).
+    if (this.draining) res.shouldKeepAlive = false;
+    const c = this.config();
+    const listener = c?.listeners.get(this.name);
+    const scoped = listener && this.scopeOf(req.socket, listener);
+    if (!c || !scoped) {
+      // Unreachable while the listener is configured; answer rather than hang.
+      sendLocalReply(
+        res,
+        new StreamInfo(this.host.ctx.now()),
+        { status: 404, body: '', details: 'route_not_found' },
+        undefined,
+      );
+      return;
+    }
+    handleRequest(this.host.ctx, c, scoped.listener, req, res, undefined, scoped.scope);
+  }
+
+  /**
+   * Upgrade requests (WebSocket) take the same route as any request, with a response bound to their raw connection:
+   * local replies are written there and end it; a 101 from upstream turns it into a tunnel.
+   */
+  private onUpgrade(req: DownstreamRequest, res: DownstreamResponse, head: Buffer): void {
+    const socket = req.socket;
+    this.httpConnections.delete(socket); // a tunnel from now on: a drain lets it run to its grace
+    const c = this.config();
+    const listener = c?.listeners.get(this.name);
+    const scoped = listener && this.scopeOf(socket, listener);
+    if (!c || !scoped) {
+      socket.destroy();
+      return;
+    }
+    handleRequest(this.host.ctx, c, scoped.listener, req, res, { socket, head }, scoped.scope);
+  }
+
+  private onConnect(req: DownstreamRequest, socket: Socket, head: Buffer): void {
+    const ctx = this.host.ctx;
+    this.httpConnections.delete(socket);
+    const c = this.config();
+    const listener = c?.listeners.get(this.name);
+    // A CONNECT inside a tunnel or on a gateway is not a new tunnel request: 404 NR, as Envoy's router.
+    if (!c || listener?.kind !== 'sidecar-outbound' || this.tunnels.has(socket)) {
+      refuseConnect(ctx, c, req, socket);
+      return;
+    }
+    void handleSidecarConnect(ctx, c, listener, req, socket, head, (s, tunnel) => {
+      this.tunnels.set(s, tunnel);
+      this.serve(s);
+    }).catch((err: unknown) => {
+      ctx.warn(`CONNECT on ${this.name}: ${err instanceof Error ? err.stack : String(err)}`);
+      socket.destroy();
     });
   }
 
@@ -263,7 +233,6 @@ export class ListenerHandle {
    */
   async drain(graceMs: number, minMs = 0): Promise<boolean> {
     this.draining = true;
-    for (const res of this.responses) if (!res.headersSent) res.shouldKeepAlive = false;
     this.closeIdle();
     const started = Date.now();
     const outcome = await new Promise<'closed' | 'revived'>((resolve) => {
@@ -302,11 +271,15 @@ export class ListenerHandle {
   }
 
   /**
-   * Closes the keep-alive connections waiting for a next request. A connection that has not sent its first one
-   * yet is not idle: it was just opened to send one (it gets its answer, and `Connection: close` when draining).
+   * Closes the keep-alive connections waiting for a next request, and those with a response in flight once it is
+   * done. A connection that has not sent its first request yet is not idle: it was just opened to send one (it gets
+   * its answer, and `Connection: close` when draining).
    */
   private closeIdle(): void {
-    for (const [socket, conn] of this.httpConnections) if (conn.inFlight === 0 && conn.served) socket.destroy();
+    for (const [socket, conn] of this.httpConnections) {
+      if (conn.inFlight > 0) conn.closeWhenIdle();
+      else if (conn.served) socket.destroy();
+    }
   }
 
   /** Stops accepting; connections in flight get `graceMs` to finish before they are cut. */
@@ -319,9 +292,6 @@ export class ListenerHandle {
       timer.unref();
       this.server.close(() => {
         clearTimeout(timer);
-        // Stops the HTTP server's connection tracking (its header-timeout sweep); it reports "not running", which
-        // is expected here: it never listened itself.
-        this.http.close(() => {});
         resolve();
       });
       this.closeIdle();

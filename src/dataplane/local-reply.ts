@@ -1,7 +1,8 @@
 // Responses the proxy writes itself (Envoy's local replies): direct responses, redirects and errors.
-import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { CompiledRoute } from './compile-routes.js';
-import { applyHeaderMutation, writeResponseHead } from './headers.js';
+import { applyHeaderMutation } from './headers.js';
+import type { DownstreamResponse } from './http1/types.js';
 import type { StreamInfo } from './stream-info.js';
 
 export interface LocalReply {
@@ -12,7 +13,7 @@ export interface LocalReply {
 }
 
 export function sendLocalReply(
-  res: ServerResponse,
+  res: DownstreamResponse,
   info: StreamInfo,
   reply: LocalReply,
   route: CompiledRoute | undefined,
@@ -24,8 +25,8 @@ export function sendLocalReply(
   applyHeaderMutation(headers, route?.responseHeaders);
   info.responseCode = reply.status;
   info.details = reply.details;
-  // HEAD answers carry the headers only; Node drops the body itself.
+  // HEAD answers carry the headers only; the codec drops the body itself.
   if (res.req.method !== 'HEAD') info.bytesSent += body.length;
-  writeResponseHead(res, reply.status, headers);
+  res.writeHead(reply.status, headers);
   res.end(body);
 }

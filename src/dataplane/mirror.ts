@@ -2,13 +2,13 @@
 // cluster. Nothing here can touch the client's response: the copy is sent on its own connection, its response is
 // drained and dropped, and its failures only count.
 import type { OutgoingHttpHeaders } from 'node:http';
-import type { AgentPool } from './agent-pool.js';
 import { resolveTargets, type EndpointDeps, type OriginalDestination } from './cluster-endpoints.js';
 import type { CompiledConfig } from './compile-config.js';
 import type { CompiledMirror } from './compile-routes.js';
 import { localAddressFor } from './local-address.js';
 import { splitAuthority } from './request-view.js';
-import { attemptTlsFor, upstreamRequest } from './upstream.js';
+import { attemptTlsFor, tlsExchangeOptions } from './upstream.js';
+import type { UpstreamPools } from './upstream-pools.js';
 
 /** Bodies up to this size are buffered and mirrored; a larger request is not mirrored at all. */
 export const MIRROR_BODY_LIMIT = 64 * 1024;
@@ -24,7 +24,7 @@ export class MirrorCounters {
 }
 
 export interface MirrorDeps extends EndpointDeps {
-  readonly agents: AgentPool;
+  readonly pools: UpstreamPools;
   readonly nodeIp: string;
   readonly mirrors: MirrorCounters;
 }
@@ -109,32 +109,49 @@ async function send(m: MirrorRequest, deps: MirrorDeps, body: Buffer | undefined
       const local = localAddressFor(deps.nodeIp, t.ip);
       const tls = attemptTlsFor(cluster, typeof headers.host === 'string' ? headers.host : undefined);
       await new Promise<void>((resolve) => {
-        const req = upstreamRequest(
+        let over = false;
+        const done = (sent: boolean): void => {
+          if (over) return;
+          over = true;
+          clearTimeout(timer);
+          if (sent) deps.mirrors.sent++;
+          else failed();
+          resolve();
+        };
+        const exchange = deps.pools.get(cluster).exchange(
           {
-            host: t.ip,
+            ip: t.ip,
             port: t.port,
+            localAddress: local,
             method: m.method,
             path: m.path,
             headers,
-            agent: deps.agents.get(cluster),
-            setHost: false,
-            timeout: MIRROR_TIMEOUT_MS,
-            ...(local ? { localAddress: local } : {}),
+            hasBody: body !== undefined,
+            ...tlsExchangeOptions(tls),
           },
-          tls,
+          {
+            onSocket() {},
+            onConnected() {
+              if (!body) return;
+              exchange.write(body);
+              exchange.end();
+            },
+            onResponse(res) {
+              res.onAborted(() => done(false));
+              res.onEnd(() => done(true));
+              res.onData(() => {});
+            },
+            onUpgrade(_res, socket) {
+              socket.destroy();
+              done(true);
+            },
+            onError: () => done(false),
+          },
         );
-        req.on('response', (res) => {
-          res.on('error', () => {});
-          res.on('end', () => deps.mirrors.sent++);
-          res.on('close', resolve);
-          res.resume();
-        });
-        req.on('timeout', () => req.destroy(new Error('mirror timeout')));
-        req.on('error', () => {
-          failed();
-          resolve();
-        });
-        req.end(body);
+        const timer = setTimeout(() => {
+          exchange.destroy();
+          done(false);
+        }, MIRROR_TIMEOUT_MS);
       });
     } finally {
       cluster.breaker.release();

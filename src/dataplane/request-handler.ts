@@ -2,7 +2,7 @@
 // action, and the single rescue of whatever went wrong. The stream completes (access log, later metrics) once
 // the response is over and the handler has settled.
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import type { CompiledConfig, CompiledListener } from './compile-config.js';
 import type { CompiledRoute } from './compile-routes.js';
@@ -10,6 +10,7 @@ import { DownstreamGone } from './downstream-gone.js';
 import { ProxyError } from './errors.js';
 import { forward, type ForwardDeps } from './forward.js';
 import { withoutHopByHop } from './headers.js';
+import type { DownstreamRequest, DownstreamResponse } from './http1/types.js';
 import { sendLocalReply } from './local-reply.js';
 import { redirectLocation } from './redirect-location.js';
 import { checkRequest, checkUpgrade } from './request-hygiene.js';
@@ -41,14 +42,14 @@ export function handleRequest(
   ctx: PlaneContext,
   config: CompiledConfig,
   listener: HttpListener,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: DownstreamRequest,
+  res: DownstreamResponse,
   upgrade?: { readonly socket: Socket; readonly head: Buffer },
   scope: RequestScope = {},
 ): void {
   const info = new StreamInfo(ctx.now());
   info.method = req.method;
-  info.protocol = `HTTP/${req.httpVersion}`;
+  info.protocol = req.httpVersionMinor === 1 ? 'HTTP/1.1' : 'HTTP/1.0';
   const addresses = addressesOf(req.socket);
   info.downstreamLocalAddress = addresses.local;
   info.downstreamRemoteAddress = addresses.remote;
@@ -96,7 +97,7 @@ export function handleRequest(
     const { host, port } = splitAuthority(target.authority);
     const scheme = scope.secure ? 'https' : 'http';
     const view: RequestView = {
-      method: req.method ?? 'GET',
+      method: req.method,
       path,
       query: target.query,
       authority: target.authority,
@@ -150,9 +151,6 @@ export function handleRequest(
           headers.connection = 'Upgrade';
           headers.upgrade = req.headers.upgrade;
         }
-        const hasBody =
-          req.headers['transfer-encoding'] !== undefined ||
-          (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
         await forward(
           {
             req,
@@ -164,7 +162,7 @@ export function handleRequest(
             config,
             original: { host: tunnel?.host ?? host, port: destinationPort },
             headers,
-            hasBody,
+            hasBody: req.hasBody,
             downstreamGone,
             ...(tunnelUpgrade ? { upgrade: tunnelUpgrade } : {}),
           },

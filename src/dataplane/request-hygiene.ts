@@ -2,8 +2,8 @@
 // too many headers (431), a request-target that is not http (400), an authority that is not a host and port (400),
 // a path that cannot be normalized (400), and upgrades other than WebSocket (403). Each refusal is a ProxyError,
 // answered by the one rescue like every other failure.
-import type { IncomingMessage } from 'node:http';
 import { ProxyError } from './errors.js';
+import type { DownstreamRequest } from './http1/types.js';
 import type { RequestTarget } from './request-target.js';
 
 /** Envoy's max_headers_count default, which Istio keeps. */
@@ -15,7 +15,7 @@ const ALLOWED_UPGRADES = new Set(['websocket']);
 // RFC 3986 reg-name (unreserved, sub-delims, pct-encoded) or an IP literal in brackets; then an optional port.
 const AUTHORITY = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)(?::(\d{1,5}))?$/;
 
-export function checkRequest(req: IncomingMessage, target: RequestTarget): void {
+export function checkRequest(req: DownstreamRequest, target: RequestTarget): void {
   if (req.httpVersionMajor === 1 && req.httpVersionMinor === 0) {
     throw new ProxyError('http10_not_accepted', 'HTTP/1.0 is not accepted (Envoy accept_http_10: false)');
   }
@@ -40,7 +40,7 @@ export function checkRequest(req: IncomingMessage, target: RequestTarget): void 
  * The upgrade a request asks for, when it is one this proxy tunnels; h2c is dropped (Envoy removes it and serves
  * the request as HTTP/1.1); any other is refused.
  */
-export function checkUpgrade(req: IncomingMessage): 'websocket' | 'none' {
+export function checkUpgrade(req: DownstreamRequest): 'websocket' | 'none' {
   const raw = req.headers.upgrade;
   if (raw === undefined) return 'none';
   const asked = raw.toLowerCase().trim();

@@ -1,6 +1,6 @@
 // The request target: absolute-form ("GET http://aliyun.com/path", as sent to an explicit proxy) or origin-form
 // ("GET /path" with a Host header, as sent to a transparent proxy or a gateway).
-import type { IncomingMessage } from 'node:http';
+import type { DownstreamRequest } from './http1/types.js';
 
 export interface RequestTarget {
   /** The scheme of an absolute-form target, lower-cased; undefined for origin-form. */
@@ -13,8 +13,8 @@ export interface RequestTarget {
   readonly pathAndQuery: string;
 }
 
-export function parseRequestTarget(req: IncomingMessage): RequestTarget {
-  const url = req.url ?? '/';
+export function parseRequestTarget(req: Pick<DownstreamRequest, 'url' | 'headers'>): RequestTarget {
+  const url = req.url;
   let authority = req.headers.host;
   let rest = url;
   let absoluteScheme: string | undefined;

@@ -1,5 +1,5 @@
 // Envoy's retry policy: which failures are retried, and the jittered exponential back-off between attempts.
-import type { IncomingMessage } from 'node:http';
+import type { UpstreamResponse } from './http1/types.js';
 import type { RetryPolicy } from '../proxy-config/types.js';
 import type { EndpointPicker, Target } from './cluster-lb.js';
 import type { ProxyError } from './errors.js';
@@ -33,8 +33,8 @@ export function errorIsRetriable(err: ProxyError, policy: RetryPolicy): boolean 
   return false;
 }
 
-export function responseIsRetriable(res: IncomingMessage, policy: RetryPolicy): boolean {
-  const status = res.statusCode ?? 0;
+export function responseIsRetriable(res: UpstreamResponse, policy: RetryPolicy): boolean {
+  const status = res.statusCode;
   const on = policy.retryOn;
   if (on.includes('5xx') && status >= 500) return true;
   if (on.includes('gateway-error') && (status === 502 || status === 503 || status === 504)) return true;

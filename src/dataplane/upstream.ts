@@ -1,22 +1,15 @@
-// One attempt at one upstream endpoint: dial (through the cluster's pool), send the request, wait for response
-// headers. Every failure rejects with a ProxyError; nothing here writes to the client.
-import {
-  type Agent,
-  type ClientRequest,
-  type IncomingMessage,
-  type OutgoingHttpHeaders,
-  type RequestOptions,
-  request,
-} from 'node:http';
-import { request as tlsRequest } from 'node:https';
+// One attempt at one upstream endpoint: take a connection from the cluster's pool, send the request, wait for the
+// response head. Every failure rejects with a ProxyError; nothing here writes to the client.
+import type { OutgoingHttpHeaders } from 'node:http';
 import { isIP, type Socket } from 'node:net';
-import type { PeerCertificate, TLSSocket } from 'node:tls';
+import type { PeerCertificate } from 'node:tls';
 import type { Target } from './cluster-lb.js';
 import type { CompiledCluster } from './compile-clusters.js';
 import { ProxyError } from './errors.js';
+import type { Exchange, ExchangeEvents, ExchangeOptions, UpstreamPool } from './http1/pool.js';
+import type { BodySource, UpstreamResponse } from './http1/types.js';
 import { transportFailureReason } from './network/tls-failure.js';
 import { splitAuthority } from './request-view.js';
-import { addressesOf } from './stream-info.js';
 
 /** TLS originated on this attempt: the server name to send and how to check the certificate against it. */
 export interface AttemptTls {
@@ -30,23 +23,23 @@ export interface AttemptOptions {
   readonly method: string;
   readonly path: string;
   readonly headers: OutgoingHttpHeaders;
-  readonly agent: Agent;
+  readonly pool: UpstreamPool;
   readonly localAddress: string | undefined;
   readonly connectTimeoutMs: number;
   readonly perTryTimeoutMs: number | undefined;
   /** The downstream request, whose body is streamed upstream once connected. */
-  readonly body: IncomingMessage;
-  readonly hasBody: boolean;
+  readonly body: BodySource;
   /** Each body chunk as it goes upstream (byte counts, the mirror's copy). */
   readonly onBodyChunk: (chunk: Buffer) => void;
-  /** Present when the cluster originates TLS (the agent is then a TLS one). */
+  /** Called once the downstream body has ended (the mirror's copy is then complete). */
+  readonly onBodyEnd: () => void;
+  /** Present when the cluster originates TLS (the pool then makes TLS connections). */
   readonly tls: AttemptTls | undefined;
 }
 
 export interface Attempt {
-  /** Resolves with the response once its headers arrived. */
-  readonly response: Promise<IncomingMessage>;
-  readonly request: ClientRequest;
+  /** Resolves with the response once its head arrived. */
+  readonly response: Promise<UpstreamResponse>;
   abort(err: ProxyError): void;
   /** True once any of the downstream body went to this attempt: it cannot be replayed. */
   bodySent(): boolean;
@@ -54,19 +47,8 @@ export interface Attempt {
   localAddress(): string | undefined;
   /** True when the attempt went out on a pooled keep-alive connection rather than a new one. */
   reusedConnection(): boolean;
-  /** Set when the upstream answered 101: the connection, detached from the pool, and bytes read past the headers. */
+  /** Set when the upstream answered 101: the connection, out of the pool, and bytes read past the head. */
   upgraded(): { socket: Socket; head: Buffer } | undefined;
-}
-
-/** An HTTP request upstream, over TLS when the cluster originates it (the agent is then a TLS agent). */
-export function upstreamRequest(options: RequestOptions, tls: AttemptTls | undefined): ClientRequest {
-  if (!tls) return request(options);
-  return tlsRequest({
-    ...options,
-    // An empty servername sends no SNI (an IP address must not be sent as one).
-    servername: tls.servername ?? '',
-    checkServerIdentity: (host: string, cert: PeerCertificate) => tls.checkServerIdentity(tls.servername ?? host, cert),
-  });
 }
 
 /**
@@ -87,133 +69,160 @@ export function attemptTlsFor(cluster: CompiledCluster, upstreamHost: string | u
   return { servername, checkServerIdentity: tls.checkServerIdentity };
 }
 
+/** What an exchange needs to originate the attempt's TLS: no SNI for an IP address (an empty servername). */
+export function tlsExchangeOptions(
+  tls: AttemptTls | undefined,
+): Pick<ExchangeOptions, 'servername' | 'checkServerIdentity'> {
+  return tls ? { servername: tls.servername ?? '', checkServerIdentity: tls.checkServerIdentity } : {};
+}
+
 export function startAttempt(o: AttemptOptions): Attempt {
-  let settled = false;
-  let connected = false;
-  /** TCP is up but the TLS handshake is not done: a failure now is a transport failure. */
-  let handshaking = false;
-  let bodyStarted = false;
-  let local: string | undefined;
-  let reused = false;
-  let upgraded: { socket: Socket; head: Buffer } | undefined;
-  let connectTimer: NodeJS.Timeout | undefined;
-  let perTryTimer: NodeJS.Timeout | undefined;
-  let fail: (err: ProxyError) => void = () => {};
+  return new AttemptRun(o);
+}
 
-  const common = {
-    host: o.target.ip,
-    port: o.target.port,
-    method: o.method,
-    path: o.path,
-    headers: o.headers,
-    agent: o.agent,
-    setHost: false,
-    // No SNI on a plain connection. Given here, Node's agent does not work one out from the Host header on every
-    // request (two IP-address regular expressions run over it); TLS attempts set their own (upstreamRequest).
-    servername: '',
-    ...(o.localAddress ? { localAddress: o.localAddress } : {}),
-  };
-  const tls = o.tls;
-  const req = upstreamRequest(common, tls);
+/** One attempt's state: the exchange's events land here, as methods rather than closures made per request. */
+class AttemptRun implements Attempt, ExchangeEvents {
+  readonly response: Promise<UpstreamResponse>;
+  private readonly o: AttemptOptions;
+  private readonly exchange: Exchange;
+  private resolve!: (res: UpstreamResponse) => void;
+  private reject!: (err: ProxyError) => void;
+  private settled = false;
+  private connected = false;
+  private bodyStarted = false;
+  private local: string | undefined;
+  private reused = false;
+  private upgradedTo: { socket: Socket; head: Buffer } | undefined;
+  private connectTimer: NodeJS.Timeout | undefined;
+  private perTryTimer: NodeJS.Timeout | undefined;
 
-  const response = new Promise<IncomingMessage>((resolve, reject) => {
-    fail = (err) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(connectTimer);
-      clearTimeout(perTryTimer);
-      err.bodySent = bodyStarted;
-      req.destroy();
-      reject(err);
-    };
-    const onConnected = (socket: Socket): void => {
-      connected = true;
-      clearTimeout(connectTimer);
-      // Once per connection: a pooled connection keeps its address (and the formatting) for every request on it.
-      local = addressesOf(socket).local;
-      // The body waits for the connection so a connect failure leaves it unread and the request retryable.
-      if (settled) return;
-      if (o.hasBody) {
-        bodyStarted = true;
-        o.body.on('data', o.onBodyChunk);
-        o.body.pipe(req);
-      } else req.end();
-    };
-    req.on('socket', (socket: Socket) => {
-      // A pooled connection is ready (and, for TLS, already verified); a new one must connect first.
-      if (req.reusedSocket) {
-        reused = true;
-        onConnected(socket);
-        return;
-      }
-      connectTimer = setTimeout(
-        () => fail(new ProxyError('upstream_connect_timeout', `connect to ${o.target.ip}:${o.target.port} timed out`)),
-        o.connectTimeoutMs,
-      );
-      if (tls) {
-        socket.once('connect', () => {
-          handshaking = true;
-        });
-        (socket as TLSSocket).once('secureConnect', () => {
-          handshaking = false;
-          onConnected(socket);
-        });
-      } else {
-        // A fresh socket counts as connected only once it says so: one that failed at once (EINVAL) never does,
-        // and its error is a connection failure (UF), not a termination.
-        socket.once('connect', () => onConnected(socket));
-      }
+  constructor(o: AttemptOptions) {
+    this.o = o;
+    this.response = new Promise<UpstreamResponse>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
     });
-    req.on('response', (res) => {
-      if (settled) {
-        res.resume();
-        return;
-      }
-      settled = true;
-      clearTimeout(connectTimer);
-      clearTimeout(perTryTimer);
-      resolve(res);
-    });
-    // Only requests that asked for an upgrade get a 101; Node hands over the raw connection.
-    req.on('upgrade', (res: IncomingMessage, socket: Socket, head: Buffer) => {
-      if (settled) {
-        socket.destroy();
-        return;
-      }
-      settled = true;
-      clearTimeout(connectTimer);
-      clearTimeout(perTryTimer);
-      upgraded = { socket, head };
-      resolve(res);
-    });
-    req.on('error', (err: NodeJS.ErrnoException) => {
-      if (handshaking) {
-        const reason = transportFailureReason(err);
-        fail(
-          new ProxyError('upstream_tls_failure', `${o.target.ip}:${o.target.port}: ${reason}`, {
-            cause: err,
-            transportFailureReason: reason,
-          }),
-        );
-        return;
-      }
-      const code = connected ? 'upstream_connection_termination' : 'upstream_connection_failure';
-      fail(new ProxyError(code, `${o.target.ip}:${o.target.port}: ${err.code ?? err.message}`, { cause: err }));
-    });
+    // Callers may stop waiting (route timeout, downstream gone) before the attempt settles.
+    this.response.catch(() => {});
+    this.exchange = o.pool.exchange(
+      {
+        ip: o.target.ip,
+        port: o.target.port,
+        localAddress: o.localAddress,
+        method: o.method,
+        path: o.path,
+        headers: o.headers,
+        hasBody: o.body.hasBody,
+        ...tlsExchangeOptions(o.tls),
+      },
+      this,
+    );
     if (o.perTryTimeoutMs) {
-      perTryTimer = setTimeout(() => fail(new ProxyError('upstream_per_try_timeout')), o.perTryTimeoutMs);
+      this.perTryTimer = setTimeout(() => this.abort(new ProxyError('upstream_per_try_timeout')), o.perTryTimeoutMs);
     }
-  });
+  }
 
-  // Callers may stop waiting (route timeout, downstream gone) before the attempt settles.
-  response.catch(() => {});
-  return {
-    response,
-    request: req,
-    abort: (err) => fail(err),
-    bodySent: () => bodyStarted,
-    localAddress: () => local,
-    reusedConnection: () => reused,
-    upgraded: () => upgraded,
-  };
+  onSocket(reused: boolean): void {
+    this.reused = reused;
+    if (reused || this.settled) return;
+    const { ip, port } = this.o.target;
+    this.connectTimer = setTimeout(
+      () => this.abort(new ProxyError('upstream_connect_timeout', `connect to ${ip}:${port} timed out`)),
+      this.o.connectTimeoutMs,
+    );
+  }
+
+  onConnected(local: string): void {
+    this.connected = true;
+    clearTimeout(this.connectTimer);
+    this.local = local;
+    // The body waits for the connection so a connect failure leaves it unread and the request retryable.
+    if (this.settled || !this.o.body.hasBody) return;
+    this.bodyStarted = true;
+    const body = this.o.body;
+    const exchange = this.exchange;
+    const onChunk = this.o.onBodyChunk;
+    const onEnd = this.o.onBodyEnd;
+    exchange.onDrain(() => body.resume());
+    body.onData((chunk) => {
+      onChunk(chunk);
+      if (!exchange.write(chunk)) body.pause();
+    });
+    body.onEnd(() => {
+      onEnd();
+      exchange.end();
+    });
+  }
+
+  onResponse(res: UpstreamResponse): void {
+    if (this.settled) {
+      res.destroy();
+      return;
+    }
+    this.settle();
+    this.resolve(res);
+  }
+
+  onUpgrade(res: UpstreamResponse, socket: Socket, head: Buffer): void {
+    if (this.settled) {
+      socket.destroy();
+      return;
+    }
+    this.settle();
+    this.upgradedTo = { socket, head };
+    this.resolve(res);
+  }
+
+  onError(err: Error, phase: 'connect' | 'tls' | 'exchange'): void {
+    const { ip, port } = this.o.target;
+    if (phase === 'tls') {
+      const reason = transportFailureReason(err as NodeJS.ErrnoException);
+      this.fail(
+        new ProxyError('upstream_tls_failure', `${ip}:${port}: ${reason}`, {
+          cause: err,
+          transportFailureReason: reason,
+        }),
+      );
+      return;
+    }
+    const code =
+      phase === 'connect' && !this.connected ? 'upstream_connection_failure' : 'upstream_connection_termination';
+    const detail = (err as NodeJS.ErrnoException).code ?? err.message;
+    this.fail(new ProxyError(code, `${ip}:${port}: ${detail}`, { cause: err }));
+  }
+
+  abort(err: ProxyError): void {
+    if (this.settled) return;
+    this.exchange.destroy();
+    this.fail(err);
+  }
+
+  bodySent(): boolean {
+    return this.bodyStarted;
+  }
+
+  localAddress(): string | undefined {
+    return this.local;
+  }
+
+  reusedConnection(): boolean {
+    return this.reused;
+  }
+
+  upgraded(): { socket: Socket; head: Buffer } | undefined {
+    return this.upgradedTo;
+  }
+
+  private fail(err: ProxyError): void {
+    if (this.settled) return;
+    this.settle();
+    err.bodySent = this.bodyStarted;
+    this.reject(err);
+  }
+
+  private settle(): void {
+    this.settled = true;
+    clearTimeout(this.connectTimer);
+    clearTimeout(this.perTryTimer);
+  }
 }

@@ -12,7 +12,7 @@ export interface BodySource {
   readonly hasBody: boolean;
   /** True once the whole body arrived (at once for a message without one). */
   readonly complete: boolean;
-  /** Called with each chunk of the body, in order; set once. A chunk is only valid during the call unless copied. */
+  /** Called with each chunk of the body, in order; set once. Chunks are the connection's reads, never reused. */
   onData(listener: (chunk: Buffer) => void): void;
   /** Called once when the body is complete (at once, on the next tick, for a message without a body). */
   onEnd(listener: () => void): void;

@@ -79,7 +79,15 @@ export interface ResponseHead {
 
 // tchar (RFC 9110 §5.6.2): what a method and a header name are made of.
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// Control characters other than HTAB, and a CR that does not start a CRLF, anywhere in a head.
+/** tchar by character code, for header names (checked on every line: a table, not a regular expression). */
+const TCHAR = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+  TCHAR[c.charCodeAt(0)] = 1;
+/** Control characters other than HTAB, by byte: never allowed in a head (CR only as part of CRLF). */
+const CONTROL = new Uint8Array(256);
+for (let c = 0; c < 32; c++) if (c !== 9) CONTROL[c] = 1;
+CONTROL[127] = 1;
+// Control characters other than HTAB, and a CR that does not start a CRLF: for chunk lines and trailers.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is its purpose
 const FORBIDDEN = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)/;
 const REQUEST_VERSION = /^HTTP\/1\.([01])$/;
@@ -116,8 +124,8 @@ function parseFields(text: string, start: number): Fields {
     const colon = text.indexOf(':', pos);
     if (colon < 0 || colon > eol) throw new WireError('malformed', 'a header line without a colon');
     const name = text.slice(pos, colon);
-    if (!TOKEN.test(name)) throw new WireError('malformed', `invalid header name ${JSON.stringify(name)}`);
-    const value = text.slice(colon + 1, eol).trim();
+    if (!isToken(text, pos, colon)) throw new WireError('malformed', `invalid header name ${JSON.stringify(name)}`);
+    const value = trimmed(text, colon + 1, eol);
     raw.push(name, value);
     const key = name.toLowerCase();
     combine(headers, key, value);
@@ -172,13 +180,42 @@ function combine(headers: IncomingHttpHeaders, key: string, value: string): void
 
 /** The head as text: latin1, one byte per character, so offsets in it are offsets in the bytes. */
 function headText(buf: Buffer, from: number, end: number): string {
-  const text = buf.toString('latin1', from, end);
-  if (FORBIDDEN.test(text)) throw new WireError('malformed', 'a control character or bare CR in the head');
-  return text;
+  for (let i = from; i < end; i++) {
+    const c = buf[i]!;
+    if (CONTROL[c] === 0) continue;
+    if (c === CR && buf[i + 1] === LF) i++;
+    else throw new WireError('malformed', 'a control character or bare CR in the head');
+  }
+  return buf.toString('latin1', from, end);
 }
 
+function isToken(text: string, start: number, end: number): boolean {
+  if (start === end) return false;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 128 || TCHAR[c] === 0) return false;
+  }
+  return true;
+}
+
+/** text[start, end) without the spaces and tabs around it; sliced once. */
+function trimmed(text: string, start: number, end: number): string {
+  let a = start;
+  let b = end;
+  while (a < b && isBlank(text.charCodeAt(a))) a++;
+  while (b > a && isBlank(text.charCodeAt(b - 1))) b--;
+  return text.slice(a, b);
+}
+
+function isBlank(c: number): boolean {
+  return c === 32 || c === 9;
+}
+
+/** Whether a comma-separated list (Connection) names the token, in any case. */
 function hasToken(list: string | undefined, token: string): boolean {
   if (list === undefined) return false;
+  // The usual case: one value.
+  if (list.indexOf(',') < 0) return list.trim().toLowerCase() === token;
   for (const part of list.split(',')) if (part.trim().toLowerCase() === token) return true;
   return false;
 }

@@ -3,11 +3,11 @@
 // listeners dispatch an intercepted one: by destination port, destination, then (reading the first bytes, never
 // decrypting them) TLS SNI or plain text. HTTP inside the tunnel is routed as HTTP; TLS and TCP are proxied as bytes;
 // what no chain takes goes to PassthroughCluster (ALLOW_ANY) or BlackHoleCluster (REGISTRY_ONLY).
-import type { IncomingMessage } from 'node:http';
 import { isIP, type Socket } from 'node:net';
 import { BLACKHOLE_CLUSTER } from '../../proxy-config/types.js';
 import type { CompiledConfig, CompiledListener } from '../compile-config.js';
 import { ERROR_CATALOG, ProxyError, type ProxyErrorCode } from '../errors.js';
+import type { DownstreamRequest } from '../http1/types.js';
 import type { PlaneContext } from '../request-handler.js';
 import { formatAddress, StreamInfo } from '../stream-info.js';
 import type { CompiledFilterChain, ConnectionFacts } from './filter-chains.js';
@@ -20,7 +20,7 @@ type SidecarListener = Extract<CompiledListener, { kind: 'sidecar-outbound' }>;
 /** Where a tunnel whose bytes are HTTP goes next: the listener's HTTP server, scoped to the tunnel. */
 export type HttpHandoff = (socket: Socket, tunnel: { readonly host: string; readonly port: number }) => void;
 
-export function connectStreamInfo(ctx: PlaneContext, req: IncomingMessage, socket: Socket): StreamInfo {
+export function connectStreamInfo(ctx: PlaneContext, req: DownstreamRequest, socket: Socket): StreamInfo {
   const info = new StreamInfo(ctx.now());
   info.method = 'CONNECT';
   info.protocol = `HTTP/${req.httpVersion}`;
@@ -35,13 +35,13 @@ export async function handleSidecarConnect(
   ctx: PlaneContext,
   config: CompiledConfig,
   listener: SidecarListener,
-  req: IncomingMessage,
+  req: DownstreamRequest,
   socket: Socket,
   head: Buffer,
   http: HttpHandoff,
 ): Promise<void> {
   const info = connectStreamInfo(ctx, req, socket);
-  const target = parseConnectAuthority(req.url ?? '');
+  const target = parseConnectAuthority(req.url);
   if (!target) {
     refuse(ctx, config, info, socket, new ProxyError('connect_bad_authority'));
     return;
