@@ -64,6 +64,8 @@ const NO_HEADERS: IncomingHttpHeaders = Object.freeze({}) as IncomingHttpHeaders
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is its purpose
 const BREAKS_REQUEST_LINE = /[\x00-\x20\x7f]/;
 const DIGITS = /^\d+$/;
+/** Body bytes held for a consumer that has not set its listener yet, before the connection is paused. */
+const HOLD_LIMIT = 64 * 1024;
 
 export class ClientExchange implements Exchange, UpstreamResponse {
   statusCode = 0;
@@ -94,6 +96,10 @@ export class ClientExchange implements Exchange, UpstreamResponse {
   private drainListener: (() => void) | undefined;
   /** Body pieces read off the connection but not yet delivered (no data listener yet, or paused). */
   private held: Buffer[] | undefined;
+  /** Bytes in `held`: the connection is paused only once they pass HOLD_LIMIT or the consumer paused. */
+  private heldBytes = 0;
+  /** This exchange paused the connection because too much was held. */
+  private heldPaused = false;
   private paused = false;
   private discarding = false;
   /** The connection has read the whole body; `complete` follows once the held pieces are delivered. */
@@ -235,6 +241,7 @@ export class ClientExchange implements Exchange, UpstreamResponse {
     if (this.discarding) return;
     this.discarding = true;
     this.held = undefined;
+    this.heldBytes = 0;
     this.paused = false;
     if (this.bodyRead) process.nextTick(finishExchange, this);
     else this.conn?.socket.resume();
@@ -249,9 +256,19 @@ export class ClientExchange implements Exchange, UpstreamResponse {
       return;
     }
     // Subarrays of the socket's own reads: nothing else writes to them, so holding them needs no copy.
-    if (this.held === undefined) this.held = [piece];
-    else this.held.push(piece);
-    this.conn?.socket.pause();
+    if (this.held === undefined) {
+      this.held = [piece];
+      this.heldBytes = piece.length;
+    } else {
+      this.held.push(piece);
+      this.heldBytes += piece.length;
+    }
+    // A response's first piece usually comes with its head, before the consumer has set its listener (it does so
+    // within the tick): pausing the socket for it would cost a pause and a resume per request.
+    if (this.paused || this.heldBytes > HOLD_LIMIT) {
+      this.heldPaused = true;
+      this.conn?.socket.pause();
+    }
   }
 
   /** Delivers what was held while there was no listener or the consumer had paused. */
@@ -266,8 +283,12 @@ export class ClientExchange implements Exchange, UpstreamResponse {
       return;
     }
     this.held = undefined;
+    this.heldBytes = 0;
     if (this.bodyRead) this.finish();
-    else if (!this.paused) this.conn?.socket.resume();
+    else if (!this.paused && this.heldPaused) {
+      this.heldPaused = false;
+      this.conn?.socket.resume();
+    }
   }
 
   /** The connection has read the last byte of the body. */
