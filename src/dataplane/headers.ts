@@ -34,7 +34,12 @@ export function withoutHopByHop(headers: IncomingHttpHeaders): OutgoingHttpHeade
  */
 function connectionOptions(named: string | undefined): ReadonlySet<string> | undefined {
   if (named === undefined) return undefined;
-  const names = named.toLowerCase().split(',');
+  const lower = named.toLowerCase();
+  if (lower.indexOf(',') < 0) {
+    const name = lower.trim();
+    return name === '' || name === 'close' || HOP_BY_HOP.has(name) ? undefined : new Set([name]);
+  }
+  const names = lower.split(',');
   let extra: Set<string> | undefined;
   for (const n of names) {
     const name = n.trim();
