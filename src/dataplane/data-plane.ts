@@ -173,7 +173,7 @@ export class DataPlane {
         continue;
       }
       try {
-        const handle = await ListenerHandle.open(l.name, l.address, l.port, this.host);
+        const handle = await ListenerHandle.open(l.name, l.address, l.port, this.host, compiled);
         opened.push(handle);
         next.set(l.name, handle);
       } catch (err) {
@@ -191,6 +191,7 @@ export class DataPlane {
     for (const [h, name] of revived) h.revive(name);
     this.current = compiled;
     this.handles = next;
+    for (const h of opened) h.opening = undefined;
     this.pools.retainOnly(new Set(compiled.clusters.keys()));
     // Removed listeners drain as Envoy's do: they still serve stragglers for a moment, what is in flight finishes
     // and its connection closes after it, so no connection of a retired listener lingers in a client's pool.

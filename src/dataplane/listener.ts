@@ -44,6 +44,12 @@ export class ListenerHandle {
   readonly requestedPort: number;
   /** Set when a push removed this listener: requests still arriving on open connections use it. */
   retired: CompiledConfig | undefined;
+  /**
+   * The config this listener was bound for, until the push that opened it is swapped in. Under node:cluster a
+   * worker's listener is handed connections as soon as it is bound, which can be before the swap: they are served
+   * with this config rather than refused.
+   */
+  opening: CompiledConfig | undefined;
   private readonly server: net.Server;
   private readonly host: ListenerHost;
   private readonly limits: ServerLimits;
@@ -81,8 +87,15 @@ export class ListenerHandle {
     this.server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
   }
 
-  static async open(name: string, address: string, port: number, host: ListenerHost): Promise<ListenerHandle> {
+  static async open(
+    name: string,
+    address: string,
+    port: number,
+    host: ListenerHost,
+    opening: CompiledConfig,
+  ): Promise<ListenerHandle> {
     const handle = new ListenerHandle(name, address, port, host);
+    handle.opening = opening;
     const server = handle.server;
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => reject(err);
@@ -111,7 +124,9 @@ export class ListenerHandle {
 
   /** The config this listener's connections read: its own while in force, the last one it had once retired. */
   private config(): CompiledConfig | undefined {
-    return this.retired ?? this.host.currentConfig();
+    if (this.retired) return this.retired;
+    const current = this.host.currentConfig();
+    return this.opening !== undefined && !current?.listeners.has(this.name) ? this.opening : current;
   }
 
   private accept(socket: Socket): void {
