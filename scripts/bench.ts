@@ -1,6 +1,7 @@
-// `npm run bench`: tollgate side by side with nginx, HAProxy, Squid and a plain node:http forward proxy, all in
-// front of one local upstream (nginx answering 301), driven by wrk at 50 connections and at 1, targets
-// interleaved over several rounds; then routing at 10, 1,000 and 10,000 ServiceEntries and the config pipeline.
+// `npm run bench`: tollgate side by side with nginx, HAProxy, Squid, a plain node:http forward proxy and tollgate's
+// own HTTP/1.1 codec as a bare proxy, all in front of one local upstream (nginx answering 301), driven by wrk at 50
+// connections and at 1, targets interleaved over several rounds; then routing at 10, 1,000 and 10,000
+// ServiceEntries and the config pipeline.
 // Peers come from PATH and are skipped with a note when absent. Traffic stays on 127.0.0.0/8.
 //
 // Environment: BENCH_SECONDS (per wrk run, default 5), BENCH_ROUNDS (default 3), BENCH_ONLY (a regular
@@ -20,6 +21,7 @@ import {
   type Started,
   startHaproxy,
   startNginxReverse,
+  startCodecProxy,
   startNodeProxy,
   startSquid,
   startUpstream,
@@ -147,9 +149,10 @@ async function sideBySide(dir: string): Promise<void> {
   await peer('nginx', () => startNginxReverse(dir));
   await peer('haproxy', () => startHaproxy(dir));
   await peer('squid', () => startSquid(dir));
-  const nodeProxy = startNodeProxy();
-  stops.push(nodeProxy.stop);
-  if (wanted(nodeProxy.name)) targets.push(nodeProxy);
+  for (const s of [startNodeProxy(), startCodecProxy()]) {
+    stops.push(s.stop);
+    if (wanted(s.name)) targets.push(s);
+  }
 
   const current: TollgateBuild = { label: 'tollgate', bin: path.join(ROOT, 'bin', 'tollgate.js') };
   // One worker per proxy, gateways included (theirs default to two), as the targets are stated.

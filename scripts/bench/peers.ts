@@ -196,3 +196,21 @@ export function startNodeProxy(): Started {
     stop: () => stopChild(child),
   };
 }
+
+/** tollgate's HTTP/1.1 codec as a bare forward proxy (`codec-proxy.ts`): the floor under the sidecar. */
+export function startCodecProxy(): Started {
+  const ip = '127.0.77.15';
+  const script = path.join(path.dirname(new URL(import.meta.url).pathname), 'codec-proxy.js');
+  const child = fork(script, [`${ip}:8080`, `${DIRECT_HOST}=${UPSTREAM.ip}:${UPSTREAM.port}`], { stdio: 'ignore' });
+  return {
+    name: 'tollgate codec, bare (no routing, no log)',
+    pids: [child.pid!],
+    target: {
+      host: ip,
+      port: 8080,
+      requestTarget: `http://${DIRECT_HOST}:${UPSTREAM.port}/`,
+      authority: `${DIRECT_HOST}:${UPSTREAM.port}`,
+    },
+    stop: () => stopChild(child),
+  };
+}
