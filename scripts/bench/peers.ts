@@ -181,29 +181,25 @@ max_filedescriptors 8192
 }
 
 export function startNodeProxy(): Started {
-  const ip = '127.0.77.14';
-  const script = path.join(path.dirname(new URL(import.meta.url).pathname), 'node-proxy.js');
-  const child = fork(script, [`${ip}:8080`, `${DIRECT_HOST}=${UPSTREAM.ip}`], { stdio: 'ignore' });
-  return {
-    name: 'node:http + keep-alive Agent',
-    pids: [child.pid!],
-    target: {
-      host: ip,
-      port: 8080,
-      requestTarget: `http://${DIRECT_HOST}:${UPSTREAM.port}/`,
-      authority: `${DIRECT_HOST}:${UPSTREAM.port}`,
-    },
-    stop: () => stopChild(child),
-  };
+  return startScriptProxy('node:http + keep-alive Agent', '127.0.77.14', 'node-proxy.js', UPSTREAM.ip);
 }
 
 /** tollgate's HTTP/1.1 codec as a bare forward proxy (`codec-proxy.ts`): the floor under the sidecar. */
 export function startCodecProxy(): Started {
-  const ip = '127.0.77.15';
-  const script = path.join(path.dirname(new URL(import.meta.url).pathname), 'codec-proxy.js');
-  const child = fork(script, [`${ip}:8080`, `${DIRECT_HOST}=${UPSTREAM.ip}:${UPSTREAM.port}`], { stdio: 'ignore' });
+  return startScriptProxy(
+    'tollgate codec, bare (no routing, no log)',
+    '127.0.77.15',
+    'codec-proxy.js',
+    `${UPSTREAM.ip}:${UPSTREAM.port}`,
+  );
+}
+
+/** A forward proxy written in Node beside this file, listening on ip:8080 and mapping DIRECT_HOST to `to`. */
+function startScriptProxy(name: string, ip: string, file: string, to: string): Started {
+  const script = path.join(path.dirname(new URL(import.meta.url).pathname), file);
+  const child = fork(script, [`${ip}:8080`, `${DIRECT_HOST}=${to}`], { stdio: 'ignore' });
   return {
-    name: 'tollgate codec, bare (no routing, no log)',
+    name,
     pids: [child.pid!],
     target: {
       host: ip,
