@@ -83,6 +83,10 @@ export class ListenerHandle {
       upgrade: (req, res, head) => this.onUpgrade(req, res, head),
       connect: (req, socket, head) => this.onConnect(req, socket, head),
       clientError: (kind, _detail, socket) => handleClientError(host.ctx, this.config(), kind, socket),
+      fault: (err) =>
+        host.ctx.warn(
+          `listener ${this.name}: a request failed unexpectedly: ${err instanceof Error ? err.stack : String(err)}`,
+        ),
     };
     this.server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
   }

@@ -322,3 +322,60 @@ describe('failures', () => {
     assert.equal(pool.size, 0);
   });
 });
+
+describe('a consumer that throws', () => {
+  for (const [name, split] of [
+    ['with the body in the read after the head', true],
+    ['with the body in the same read as the head', false],
+  ] as const) {
+    it(`${name}: its exchange is aborted, its connection closed, and the pool serves the next one`, async () => {
+      const upstream = await rawUpstream((conn) => {
+        if (!split) {
+          conn.socket.write(OK);
+          return;
+        }
+        conn.socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n');
+        setTimeout(() => conn.socket.write('ok'), 20);
+      });
+      const pool = new UpstreamPool({ maxConnections: Infinity });
+      try {
+        const aborted = await within(
+          new Promise<Error>((resolve) => {
+            pool.exchange(
+              {
+                ip: '127.0.0.1',
+                port: upstream.port,
+                localAddress: undefined,
+                method: 'GET',
+                path: '/',
+                headers: { host: 'upstream.test' },
+                hasBody: false,
+              },
+              {
+                onSocket() {},
+                onConnected() {},
+                onResponse(res) {
+                  res.onAborted(resolve);
+                  res.onData(() => {
+                    throw new Error('consumer bug');
+                  });
+                },
+                onUpgrade() {},
+                onError() {},
+              },
+            );
+          }),
+          'the abort',
+        );
+        assert.equal(aborted.message, 'consumer bug');
+        await until(() => upstream.connections[0]!.closed, 'the connection closed');
+        const next = await drive(pool, { port: upstream.port });
+        assert.equal(next.body, 'ok');
+        assert.equal(next.reused, false);
+      } finally {
+        pool.destroy();
+        await upstream.close();
+      }
+    });
+  }
+});

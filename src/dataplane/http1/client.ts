@@ -308,6 +308,14 @@ export class ClientExchange implements Exchange, UpstreamResponse {
     this.endListener?.();
   }
 
+  /** A callback of the consumer threw: this exchange fails and its connection closes; nothing else is touched. */
+  faulted(err: unknown): void {
+    const failure = err instanceof Error ? err : new Error(String(err));
+    const conn = this.conn;
+    if (conn !== undefined) conn.fail(failure);
+    else this.broken(failure, 'exchange');
+  }
+
   /** The connection broke or the response could not be read. */
   broken(err: Error, phase: FailurePhase): void {
     const state = this.state;
@@ -335,19 +343,33 @@ function requestHead(o: ExchangeOptions, bodyLeft: number): string {
   return `${o.method} ${o.path} HTTP/1.1\r\n${serializeHeaders(o.headers)}${framing}\r\n`;
 }
 
+// The steps run on a later tick call the consumer: a throw there fails that exchange alone (ClientExchange.faulted).
+
 function startExchange(ex: ClientExchange): void {
   if (ex.state !== 'assigned') return;
-  ex.events.onSocket(ex.reused);
-  // A new connection sends once it is up (UpstreamConnection's connect handlers).
-  if (ex.reused && ex.conn !== undefined) ex.send(ex.conn);
+  try {
+    ex.events.onSocket(ex.reused);
+    // A new connection sends once it is up (UpstreamConnection's connect handlers).
+    if (ex.reused && ex.conn !== undefined) ex.send(ex.conn);
+  } catch (err) {
+    ex.faulted(err);
+  }
 }
 
 function flushHeld(ex: ClientExchange): void {
-  ex.flush();
+  try {
+    ex.flush();
+  } catch (err) {
+    ex.faulted(err);
+  }
 }
 
 function finishExchange(ex: ClientExchange): void {
-  ex.finish();
+  try {
+    ex.finish();
+  } catch (err) {
+    ex.faulted(err);
+  }
 }
 
 /** For failures found before a connection is assigned (a head that cannot be written, a pool closed). */

@@ -166,8 +166,13 @@ export class UpstreamConnection {
       this.close();
       return;
     }
-    if (ex.state === 'sending') this.readHead(ex, chunk);
-    else this.readBody(ex, chunk, 0);
+    try {
+      if (ex.state === 'sending') this.readHead(ex, chunk);
+      else this.readBody(ex, chunk, 0);
+    } catch (err) {
+      // Parse errors fail the exchange where they arise; what lands here was thrown by the exchange's consumer.
+      ex.faulted(err);
+    }
   };
 
   private readonly onPiece = (piece: Buffer): void => this.exchange?.push(piece);

@@ -54,6 +54,7 @@ async function serve(handlers: Partial<ServerHandlers> = {}, limits: Partial<Ser
         res.end();
       }),
     connect: handlers.connect ?? ((_req, socket) => socket.destroy()),
+    ...(handlers.fault ? { fault: handlers.fault } : {}),
     clientError(kind, detail, socket) {
       errors.push({ kind, detail });
       if (handlers.clientError) handlers.clientError(kind, detail, socket);
@@ -220,6 +221,37 @@ describe('request heads', () => {
     c.socket.end();
     assert.match(await c.ending(), /^HTTP\/1\.1 400 /);
     assert.equal(h.seen.length, 0);
+  });
+});
+
+describe('a handler that throws', () => {
+  it('costs its own connection only: the error is reported, other connections and later ones are served', async () => {
+    const faults: unknown[] = [];
+    let closed = false;
+    const h = await serve({
+      request(req, res) {
+        if (req.url !== '/boom') return answerAfterBody(req, res);
+        res.on('close', () => (closed = true));
+        throw new Error('handler bug');
+      },
+      fault: (err) => faults.push(err),
+    });
+    const other = await h.client();
+    await other.write(post('/before', 'a'));
+    await other.responses(1);
+    const victim = await h.client();
+    await victim.write(get('/boom'));
+    await victim.ending();
+    assert.ok(victim.ended || victim.closed, 'the connection is closed');
+    assert.equal((faults[0] as Error).message, 'handler bug');
+    assert.ok(closed, 'the response closes, unfinished');
+    await other.write(post('/after', 'b'));
+    await other.responses(2);
+    const later = await h.client();
+    await later.write(get('/later'));
+    await later.responses(1);
+    assert.deepEqual(bodies(other.text), ['POST /before a', 'POST /after b']);
+    assert.deepEqual(bodies(later.text), ['GET /later ']);
   });
 });
 

@@ -36,6 +36,11 @@ export interface ServerHandlers {
    * once that is written. `detail` says what was wrong (e.g. "Content-Length with Transfer-Encoding").
    */
   clientError(kind: ClientErrorKind, detail: string, socket: Socket): void;
+  /**
+   * A handler threw while the codec was reading this connection: the connection is destroyed (its response, if
+   * any, closes unfinished) and the error is reported here. Nothing of it reaches another connection or the process.
+   */
+  fault?(err: unknown): void;
 }
 
 export interface Http1Connection {
@@ -199,6 +204,11 @@ class ServerConnection implements Http1Connection, RequestConnection, ResponseCo
         this.again = false;
         while (this.phase === Phase.Head ? this.readHead() : this.phase === Phase.Body && this.readBody());
       } while (this.again);
+    } catch (err) {
+      // Parse errors are answered where they arise; what lands here was thrown by a handler or a body listener.
+      this.socket.destroy();
+      this.handlers.fault?.(err);
+      return;
     } finally {
       this.processing = false;
     }
