@@ -7,7 +7,7 @@ import type { Socket } from 'node:net';
 import type { PeerCertificate } from 'node:tls';
 import type { UpstreamConnection } from './connection.js';
 import type { UpstreamResponse } from './types.js';
-import { chunkSizeLine, serializeHeaders, WireError } from './wire.js';
+import { chunkSizeLine, contentLength, serializeHeaders, WireError } from './wire.js';
 
 export interface ExchangeOptions {
   readonly ip: string;
@@ -63,7 +63,6 @@ const NO_HEADERS: IncomingHttpHeaders = Object.freeze({}) as IncomingHttpHeaders
 // The request line must not be able to end early or carry a second request (the head is written as latin1).
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is its purpose
 const BREAKS_REQUEST_LINE = /[\x00-\x20\x7f]/;
-const DIGITS = /^\d+$/;
 /** Body bytes held for a consumer that has not set its listener yet, before the connection is paused. */
 const HOLD_LIMIT = 64 * 1024;
 
@@ -113,13 +112,15 @@ export class ClientExchange implements Exchange, UpstreamResponse {
     this.upgradeRequested = options.headers.upgrade !== undefined;
     this.requestEnded = !options.hasBody;
     const given = options.headers['content-length'];
-    this.bodyLeft = options.hasBody && given !== undefined ? Number(given) : -1;
+    let bodyLeft = -1;
     let head = '';
     try {
-      head = requestHead(options, this.bodyLeft);
+      if (options.hasBody && given !== undefined) bodyLeft = contentLength(String(given));
+      head = requestHead(options, bodyLeft);
     } catch (err) {
       this.headError = err as Error;
     }
+    this.bodyLeft = bodyLeft;
     this.head = head;
   }
 
@@ -333,10 +334,6 @@ export class ClientExchange implements Exchange, UpstreamResponse {
 function requestHead(o: ExchangeOptions, bodyLeft: number): string {
   if (BREAKS_REQUEST_LINE.test(o.method) || BREAKS_REQUEST_LINE.test(o.path)) {
     throw new WireError('malformed', `invalid request line ${JSON.stringify(`${o.method} ${o.path}`)}`);
-  }
-  const given = o.headers['content-length'];
-  if (o.hasBody && given !== undefined && !(DIGITS.test(String(given)) && Number.isSafeInteger(bodyLeft))) {
-    throw new WireError('malformed', `invalid content-length ${JSON.stringify(given)}`);
   }
   const framing =
     o.hasBody && bodyLeft < 0 && o.headers['transfer-encoding'] === undefined ? 'transfer-encoding: chunked\r\n' : '';

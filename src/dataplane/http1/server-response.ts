@@ -5,7 +5,7 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Http1Request } from './server-request.js';
 import type { DownstreamResponse } from './types.js';
-import { chunkSizeLine, httpDate, reasonPhrase, serializeHeaders } from './wire.js';
+import { chunkSizeLine, endsInChunked, hasToken, httpDate, reasonPhrase, serializeHeaders } from './wire.js';
 
 /** What a response needs of the connection it is written on. */
 export interface ResponseConnection {
@@ -83,18 +83,14 @@ export class Http1Response extends EventEmitter implements DownstreamResponse {
     if (this.req.method === 'HEAD' || status < 200 || status === 204 || status === 304) this.body = Body.None;
     else if (transferEncoding !== undefined) {
       // The caller's own Transfer-Encoding: the codec frames the chunks it names; anything else runs to the close.
-      if (CHUNKED_LAST.test(transferEncoding)) this.body = Body.Chunked;
+      if (endsInChunked(transferEncoding)) this.body = Body.Chunked;
       else untilClose = true;
     } else if (hasLength) this.body = Body.Raw;
     else if (this.req.httpVersionMinor === 1) {
       this.body = Body.Chunked;
       addChunked = true;
     } else untilClose = true;
-    const keepAlive =
-      this.shouldKeepAlive &&
-      !this.conn.closing &&
-      !untilClose &&
-      (connection === undefined || !CLOSE_TOKEN.test(connection));
+    const keepAlive = this.shouldKeepAlive && !this.conn.closing && !untilClose && !hasToken(connection, 'close');
     // Serialized before anything changes, so that a header that cannot be written leaves the response unstarted.
     let head = `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n${serializeHeaders(headers)}`;
     if (!hasDate) head += `Date: ${httpDate()}\r\n`;
@@ -183,9 +179,6 @@ export class Http1Response extends EventEmitter implements DownstreamResponse {
     return ok;
   }
 }
-
-const CHUNKED_LAST = /(?:^|,)\s*chunked\s*$/i;
-const CLOSE_TOKEN = /(?:^|,)\s*close\s*(?:,|$)/i;
 
 /** `name` is `lower` in any case (the caller's names are usually lower-case already). */
 function is(name: string, lower: string): boolean {

@@ -212,7 +212,7 @@ function isBlank(c: number): boolean {
 }
 
 /** Whether a comma-separated list (Connection) names the token, in any case. */
-function hasToken(list: string | undefined, token: string): boolean {
+export function hasToken(list: string | undefined, token: string): boolean {
   if (list === undefined) return false;
   // The usual case: one value.
   if (list.indexOf(',') < 0) return list.trim().toLowerCase() === token;
@@ -263,7 +263,8 @@ function requestFraming(f: Fields): Framing {
   return length === 0 ? NO_BODY : { kind: 'length', length };
 }
 
-function endsInChunked(te: string): boolean {
+/** Whether a Transfer-Encoding list ends in chunked (the body is then chunked-framed). */
+export function endsInChunked(te: string): boolean {
   const comma = te.lastIndexOf(',');
   return (
     te
@@ -273,7 +274,8 @@ function endsInChunked(te: string): boolean {
   );
 }
 
-function contentLength(value: string): number {
+/** A Content-Length value: digits only, within a safe integer. */
+export function contentLength(value: string): number {
   if (!DIGITS.test(value)) throw new WireError('malformed', `invalid Content-Length ${JSON.stringify(value)}`);
   const n = Number(value);
   if (!Number.isSafeInteger(n)) throw new WireError('malformed', 'Content-Length too large');
