@@ -1,8 +1,17 @@
 import assert from 'node:assert/strict';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import type { RetryPolicy, Route } from '../proxy-config/types.js';
-import { cluster, clusterRoute, send, sidecarConfig, startPlane, startUpstream, vhost } from './testing/fixtures.js';
+import {
+  cluster,
+  clusterRoute,
+  send,
+  sendRaw as raw,
+  sidecarConfig,
+  startPlane,
+  startUpstream,
+  vhost,
+} from './testing/fixtures.js';
 
 function oneHost(route: Route, clusters = [cluster('c', 'STATIC', [])]) {
   return sidecarConfig({
@@ -226,16 +235,6 @@ describe('local replies for failures', () => {
 });
 
 describe('requests that never reach the router', () => {
-  function raw(port: number, text: string): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const socket = connect(port, '127.0.0.1', () => socket.write(text));
-      let data = '';
-      socket.on('data', (c) => (data += c.toString()));
-      socket.on('end', () => resolve(data));
-      socket.on('error', reject);
-    });
-  }
-
   it('answers malformed requests 400 DPE and logs them', async () => {
     const h = await startPlane(sidecarConfig());
     try {

@@ -9,6 +9,7 @@ import {
   anyMatch,
   cluster,
   send,
+  sendRaw as raw,
   sidecarConfig,
   startPlane,
   startUpstream,
@@ -16,16 +17,6 @@ import {
   type Upstream,
 } from './testing/fixtures.js';
 import { connectThrough } from './testing/tls-fixtures.js';
-
-function raw(port: number, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => socket.write(text));
-    let data = '';
-    socket.on('data', (c) => (data += c.toString()));
-    socket.on('end', () => resolve(data));
-    socket.on('error', reject);
-  });
-}
 
 describe('path normalization', () => {
   const cases: [PathNormalization, string, string | undefined][] = [

@@ -1,6 +1,6 @@
 // Hand-built proxy configs and a tiny upstream/client toolkit for the data plane's tests.
 import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import type {
   Cluster,
   ClusterType,
@@ -254,4 +254,15 @@ export async function startPlane(
     },
     close: () => plane.close(),
   };
+}
+
+/** Writes raw bytes on a new connection and resolves with everything the proxy sent once it ends the connection. */
+export function sendRaw(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(text));
+    let data = '';
+    socket.on('data', (c) => (data += c.toString()));
+    socket.on('end', () => resolve(data));
+    socket.on('error', reject);
+  });
 }
