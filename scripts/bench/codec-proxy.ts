@@ -70,3 +70,5 @@ net
     serveHttp1(socket, handlers, { maxHeaderBytes: 60 * 1024, headersTimeoutMs: 60_000, idleTimeoutMs: 3_600_000 });
   })
   .listen(Number(listenPort), listenHost, () => process.send?.('ready'));
+// Stopped with SIGTERM: exit normally, so that Node options such as --cpu-prof can write their output.
+process.on('SIGTERM', () => process.exit(0));

@@ -37,3 +37,5 @@ const server = http.createServer((req, res) => {
 });
 server.keepAliveTimeout = 60_000;
 server.listen(Number(listenPort), listenHost, () => process.send?.('ready'));
+// Stopped with SIGTERM: exit normally, so that Node options such as --cpu-prof can write their output.
+process.on('SIGTERM', () => process.exit(0));

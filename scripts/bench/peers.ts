@@ -194,10 +194,16 @@ export function startCodecProxy(): Started {
   );
 }
 
-/** A forward proxy written in Node beside this file, listening on ip:8080 and mapping DIRECT_HOST to `to`. */
+/** Node options for the proxies written in Node (BENCH_PROXY_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=DIR"). */
+export const PROXY_NODE_ARGS = (process.env.BENCH_PROXY_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+
+/**
+ * A forward proxy written in Node beside this file, listening on ip:8080 and mapping DIRECT_HOST to `to`; it runs
+ * with BENCH_PROXY_NODE_ARGS as tollgate's proxies do, so that a profile compares like with like.
+ */
 function startScriptProxy(name: string, ip: string, file: string, to: string): Started {
   const script = path.join(path.dirname(new URL(import.meta.url).pathname), file);
-  const child = fork(script, [`${ip}:8080`, `${DIRECT_HOST}=${to}`], { stdio: 'ignore' });
+  const child = fork(script, [`${ip}:8080`, `${DIRECT_HOST}=${to}`], { stdio: 'ignore', execArgv: PROXY_NODE_ARGS });
   return {
     name,
     pids: [child.pid!],

@@ -4,7 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { documents, httpServiceEntry, SLEEP_DEPLOYMENT } from '../../test/helpers/fixtures.js';
-import { DIRECT_HOST, type Started, stopChild, UPSTREAM } from './peers.js';
+import { DIRECT_HOST, PROXY_NODE_ARGS, type Started, stopChild, UPSTREAM } from './peers.js';
 
 export const EGRESS_HOST = 'egress.bench.internal';
 
@@ -125,9 +125,6 @@ export interface ProxySpec {
   readonly connectTo: readonly string[];
   readonly concurrency?: number;
 }
-
-/** Node options for every `tollgate proxy` the bench starts (BENCH_PROXY_NODE_ARGS, e.g. "--cpu-prof"). */
-const PROXY_NODE_ARGS = (process.env.BENCH_PROXY_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 
 /** A `tollgate proxy` process; its standard output (the access log) goes to a file, as a user's would. */
 export async function startProxy(

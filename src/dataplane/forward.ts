@@ -16,10 +16,11 @@ import type { DownstreamRequest, DownstreamResponse, UpstreamResponse } from './
 import type { RequestView } from './request-view.js';
 import { backoffMs, errorIsRetriable, pickAvoiding, responseIsRetriable } from './retry.js';
 import type { StreamInfo } from './stream-info.js';
-import { attemptTlsFor, startAttempt, type Attempt } from './upstream.js';
+import { attemptTlsFor, startAttempt, type Attempt, type AttemptListener, type AttemptTls } from './upstream.js';
 import { localAddressFor } from './local-address.js';
 import { startMirror, type MirrorCounters, type MirrorTap } from './mirror.js';
 import type { AttemptOutcome } from './outlier.js';
+import type { UpstreamPool } from './http1/pool.js';
 import type { UpstreamPools } from './upstream-pools.js';
 
 export interface ForwardDeps extends EndpointDeps, GuardDeps {
@@ -51,37 +52,357 @@ export interface ForwardRequest {
   readonly upgrade?: { readonly socket: Socket; readonly head: Buffer };
 }
 
-/** Resolves when the response has been fully sent; rejects with a ProxyError otherwise. */
-export async function forward(f: ForwardRequest, deps: ForwardDeps): Promise<void> {
-  const weighted = f.action.pickCluster();
-  const cluster = f.config.clusters.get(weighted.cluster);
-  if (!cluster) throw new ProxyError('cluster_not_found', `cluster ${weighted.cluster} is not configured`);
-  f.info.upstreamCluster = cluster.name;
-  if (!cluster.breaker.tryAcquire()) throw new ProxyError('upstream_overflow', `cluster ${cluster.name} is full`);
-  try {
-    // Targets worked out once for this config are used as they are, without a promise to wait on.
-    const resolved = cluster.memo.targets ?? (await resolveTargets(cluster, f.original, deps));
-    if (resolved.length === 0) throw new ProxyError('no_healthy_upstream', `cluster ${cluster.name} has no endpoints`);
-    const targets = guardTargets(resolved, deps, f.original, f.info);
-    const upstream = upstreamRequestHeaders(f, weighted);
-    const tap = f.route.mirror ? mirrorTap(f, deps, upstream) : undefined;
-    const { attempt, response, startedMs, untrack } = await attemptWithRetries(
-      f,
-      deps,
-      cluster,
-      upstream,
-      targets,
-      tap,
-    );
+/**
+ * Runs the cluster action. `done` is called once, never inside this call: with no error when the response has been
+ * fully sent, else with the failure (a ProxyError for rescue.ts to answer). The request's owner passes on its
+ * response's finish and drain (ForwardRun's responseFinished and responseDrained).
+ */
+export function forward(f: ForwardRequest, deps: ForwardDeps, done: (err?: unknown) => void): ForwardRun {
+  const run = new ForwardRun(f, deps, done);
+  run.start();
+  return run;
+}
+
+const NOTHING_TRIED: ReadonlySet<string> = new Set();
+
+/**
+ * One request's cluster action, as a state machine driven by callbacks: the cluster and its targets, then attempts
+ * (retries, back-off, the route timeout), then the response streamed back. Its steps are methods and its state is
+ * fields, so a request that goes through in one attempt makes no promise and no closure beyond the few below.
+ */
+export class ForwardRun implements AttemptListener {
+  private readonly f: ForwardRequest;
+  private readonly deps: ForwardDeps;
+  private readonly done: (err?: unknown) => void;
+  private finished = false;
+  private cluster: CompiledCluster | undefined;
+  private weighted: WeightedCluster | undefined;
+  private breakerHeld = false;
+  private targets: readonly Target[] = [];
+  private pool: UpstreamPool | undefined;
+  private tls: AttemptTls | undefined;
+  private hash: number | undefined;
+  private upstream: { headers: OutgoingHttpHeaders; path: string } | undefined;
+  private onBodyChunk: (chunk: Buffer) => void = noop;
+  private onBodyEnd: () => void = noop;
+  private retriesUsed = 0;
+  /** Set for the one replay of a request whose pooled connection turned out closed: the same host, anew. */
+  private replay: Target | undefined;
+  private replayed = false;
+  /** Hosts already attempted: a retry goes elsewhere when it can (Istio's previous_hosts retry predicate). */
+  private tried: Set<string> | undefined;
+  /** The route timeout or the client going away, once either has stopped the attempts. */
+  private stopped: ProxyError | undefined;
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private unlistenGone: (() => void) | undefined;
+  private backoffTimer: NodeJS.Timeout | undefined;
+  private attempt: Attempt | undefined;
+  private target: Target | undefined;
+  private untrack: () => void = noop;
+  private startedMs = 0;
+  /** The response being streamed to the client. */
+  private response: UpstreamResponse | undefined;
+
+  constructor(f: ForwardRequest, deps: ForwardDeps, done: (err?: unknown) => void) {
+    this.f = f;
+    this.deps = deps;
+    this.done = done;
+  }
+
+  start(): void {
+    const f = this.f;
     try {
-      const upgraded = attempt.upgraded();
-      if (upgraded && f.upgrade) await tunnel(f, deps, attempt, response, upgraded, startedMs);
-      else await streamResponse(f, deps, weighted, response, startedMs, attempt.localAddress());
-    } finally {
-      untrack();
+      const weighted = f.action.pickCluster();
+      const cluster = f.config.clusters.get(weighted.cluster);
+      if (!cluster) throw new ProxyError('cluster_not_found', `cluster ${weighted.cluster} is not configured`);
+      this.weighted = weighted;
+      this.cluster = cluster;
+      f.info.upstreamCluster = cluster.name;
+      if (!cluster.breaker.tryAcquire()) throw new ProxyError('upstream_overflow', `cluster ${cluster.name} is full`);
+      this.breakerHeld = true;
+      // Targets worked out once for this config are used as they are, without a promise to wait on.
+      const memo = cluster.memo.targets;
+      if (memo === undefined) {
+        resolveTargets(cluster, f.original, this.deps).then(
+          (resolved) => this.guard(() => this.begin(resolved)),
+          (err: unknown) => this.finish(err),
+        );
+        return;
+      }
+      this.begin(memo);
+    } catch (err) {
+      this.finishSoon(err);
     }
-  } finally {
-    cluster.breaker.release();
+  }
+
+  /** Called by the request's owner: the response has been handed to the connection. */
+  responseFinished(): void {
+    if (this.response !== undefined) this.finish(undefined);
+  }
+
+  /** Called by the request's owner: the client caught up after a write returned false. */
+  responseDrained(): void {
+    this.response?.resume();
+  }
+
+  // --- attempts ---
+
+  private begin(resolved: readonly Target[]): void {
+    const f = this.f;
+    const cluster = this.cluster!;
+    if (resolved.length === 0) throw new ProxyError('no_healthy_upstream', `cluster ${cluster.name} has no endpoints`);
+    this.targets = guardTargets(resolved, this.deps, f.original, f.info);
+    const upstream = upstreamRequestHeaders(f, this.weighted!);
+    this.upstream = upstream;
+    const tap = f.route.mirror ? mirrorTap(f, this.deps, upstream) : undefined;
+    const info = f.info;
+    if (tap) {
+      this.onBodyChunk = (chunk) => {
+        info.bytesReceived += chunk.length;
+        tap.feed(chunk);
+      };
+      this.onBodyEnd = () => tap.end();
+    } else if (f.hasBody) this.onBodyChunk = (chunk) => (info.bytesReceived += chunk.length);
+    this.hash = cluster.hashKey?.(f.view, f.req.socket.remoteAddress);
+    this.pool = this.deps.pools.get(cluster);
+    const hostHeader = upstream.headers.host;
+    this.tls = attemptTlsFor(cluster, typeof hostHeader === 'string' ? hostHeader : undefined);
+    // The route timeout spans every attempt and back-off, up to the response headers; a client that goes away
+    // ends the wait too. Either stops whatever is waiting at the time: the attempt in flight or the back-off.
+    const timeoutMs = f.action.timeoutMs;
+    if (timeoutMs !== undefined) this.deadlineTimer = setTimeout(this.onDeadline, timeoutMs);
+    this.unlistenGone = f.downstreamGone.onGone(this.onGone);
+    this.nextAttempt();
+  }
+
+  private nextAttempt(): void {
+    const f = this.f;
+    const cluster = this.cluster!;
+    // Ejected endpoints are out of the set; with none left, 503 UH (Istio's panic threshold is 0).
+    const outlier = cluster.outlier;
+    const healthy = outlier ? outlier.healthy(this.targets) : this.targets;
+    if (healthy.length === 0) {
+      throw new ProxyError('no_healthy_upstream', `every endpoint of cluster ${cluster.name} is ejected`);
+    }
+    const target = this.replay ?? pickAvoiding(cluster.picker, healthy, this.hash, this.tried ?? NOTHING_TRIED);
+    this.replay = undefined;
+    this.target = target;
+    f.info.upstreamHost = target.address;
+    this.untrack = cluster.picker.track(target);
+    this.startedMs = this.deps.now();
+    const upstream = this.upstream!;
+    const attempt = startAttempt(
+      {
+        target,
+        method: f.view.method,
+        path: upstream.path,
+        headers: upstream.headers,
+        pool: this.pool!,
+        localAddress: localAddressFor(this.deps.nodeIp, target.ip),
+        connectTimeoutMs: cluster.connectTimeoutMs,
+        perTryTimeoutMs: f.action.retry?.perTryTimeoutMs,
+        body: f.req,
+        onBodyChunk: this.onBodyChunk,
+        onBodyEnd: this.onBodyEnd,
+        tls: this.tls,
+      },
+      this,
+    );
+    this.attempt = attempt;
+    if (this.stopped) attempt.abort(this.stopped);
+  }
+
+  attemptFailed(attempt: Attempt, err: ProxyError): void {
+    if (attempt !== this.attempt || this.finished) return;
+    this.guard(() => this.failedAttempt(attempt, err));
+  }
+
+  private failedAttempt(attempt: Attempt, pe: ProxyError): void {
+    const f = this.f;
+    const cluster = this.cluster!;
+    const target = this.target!;
+    this.untrack();
+    this.untrack = noop;
+    const outcome = cluster.outlier && outcomeOf(pe);
+    if (outcome) cluster.outlier!.report(target, outcome);
+    f.info.upstreamLocalAddress = attempt.localAddress();
+    if (this.stopped) throw this.stopped;
+    (this.tried ??= new Set()).add(target.key);
+    if (!this.replayed && isStaleConnection(pe, attempt, f)) {
+      // RFC 9110 §9.2.2: an idempotent request whose reused connection closed before any response may be sent
+      // again. The peer closed (or died) while the connection sat in the pool; the request never reached it.
+      // Its idle siblings are closed too, so the replay opens a new connection to the same host.
+      this.replayed = true;
+      this.replay = target;
+      this.pool!.dropIdle(target.ip, target.port);
+      this.nextAttempt();
+      return;
+    }
+    const policy = f.action.retry;
+    const maxRetries = policy?.numRetries ?? 0;
+    const retriable = policy !== undefined && !pe.bodySent && errorIsRetriable(pe, policy);
+    if (retriable && this.retriesUsed < maxRetries && cluster.breaker.tryAcquireRetry()) {
+      this.backoff();
+      return;
+    }
+    if (retriable && maxRetries > 0 && this.retriesUsed >= maxRetries) f.info.flags.add('URX');
+    throw pe;
+  }
+
+  attemptResponded(attempt: Attempt, response: UpstreamResponse): void {
+    if (attempt !== this.attempt || this.finished) {
+      response.destroy();
+      return;
+    }
+    this.guard(() => this.responded(attempt, response));
+  }
+
+  private responded(attempt: Attempt, response: UpstreamResponse): void {
+    const f = this.f;
+    const cluster = this.cluster!;
+    cluster.outlier?.report(this.target!, { kind: 'status', status: response.statusCode });
+    const policy = f.action.retry;
+    if (policy !== undefined) {
+      const maxRetries = policy.numRetries;
+      const retriable = responseIsRetriable(response, policy);
+      const replayable = !(f.hasBody && attempt.bodySent());
+      if (retriable && replayable && this.retriesUsed < maxRetries && cluster.breaker.tryAcquireRetry()) {
+        (this.tried ??= new Set()).add(this.target!.key);
+        response.discard();
+        this.untrack();
+        this.untrack = noop;
+        this.backoff();
+        return;
+      }
+      if (retriable && maxRetries > 0 && this.retriesUsed >= maxRetries) f.info.flags.add('URX');
+    }
+    this.stopWaiting();
+    const upgraded = attempt.upgraded();
+    if (upgraded && f.upgrade) {
+      // A tunnel ends by closing, on its own terms.
+      this.unlistenGone?.();
+      this.unlistenGone = undefined;
+      tunnel(f, this.deps, attempt, response, upgraded, this.startedMs).then(
+        () => this.finish(undefined),
+        (err: unknown) => this.finish(err),
+      );
+      return;
+    }
+    this.streamResponse(response, attempt.localAddress());
+  }
+
+  /** Waits before the next retry, holding the retry slot acquired for it (Envoy's concurrent-retry budget). */
+  private backoff(): void {
+    const policy = this.f.action.retry!;
+    const cluster = this.cluster!;
+    this.backoffTimer = setTimeout(
+      this.afterBackoff,
+      backoffMs(++this.retriesUsed, policy.backoffBaseMs, cluster.random),
+    );
+  }
+
+  private readonly afterBackoff = (): void => {
+    this.backoffTimer = undefined;
+    this.cluster!.breaker.releaseRetry();
+    this.guard(() => this.nextAttempt());
+  };
+
+  /** The route timeout fired, or the client went away, before the response head. */
+  private stop(err: ProxyError): void {
+    if (this.stopped || this.finished) return;
+    this.stopped = err;
+    if (this.backoffTimer !== undefined) {
+      clearTimeout(this.backoffTimer);
+      this.backoffTimer = undefined;
+      this.cluster!.breaker.releaseRetry();
+      this.finish(err);
+      return;
+    }
+    this.attempt?.abort(err);
+  }
+
+  private readonly onDeadline = (): void => this.stop(new ProxyError('upstream_response_timeout'));
+
+  private readonly onGone = (): void => {
+    if (this.response !== undefined) {
+      this.response.destroy();
+      this.finish(new ProxyError('downstream_disconnect'));
+    } else this.stop(new ProxyError('downstream_disconnect'));
+  };
+
+  /** The response head is in: the route timeout no longer applies. */
+  private stopWaiting(): void {
+    clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
+  }
+
+  // --- the response ---
+
+  private streamResponse(upstream: UpstreamResponse, localAddress: string | undefined): void {
+    const f = this.f;
+    const serviceTime = Math.max(0, Math.round(this.deps.now() - this.startedMs));
+    const info = f.info;
+    info.upstreamServiceTimeMs = serviceTime;
+    info.upstreamLocalAddress = localAddress;
+    const headers = withoutHopByHop(upstream.headers);
+    headers['x-envoy-upstream-service-time'] = String(serviceTime);
+    applyHeaderMutation(headers, this.weighted!.responseHeaders);
+    applyHeaderMutation(headers, f.route.responseHeaders);
+    const status = upstream.statusCode;
+    const res = f.res;
+    this.response = upstream;
+    res.writeHead(status, headers);
+    info.responseCode = status;
+    info.details = 'via_upstream';
+    if (f.downstreamGone.aborted) {
+      this.onGone();
+      return;
+    }
+    upstream.onData(this.onResponseData);
+    upstream.onAborted(this.onResponseAborted);
+    upstream.onEnd(this.onResponseEnd);
+  }
+
+  private readonly onResponseData = (chunk: Buffer): void => {
+    this.f.info.bytesSent += chunk.length;
+    if (!this.f.res.write(chunk)) this.response!.pause();
+  };
+
+  private readonly onResponseEnd = (): void => this.f.res.end();
+
+  private readonly onResponseAborted = (): void => {
+    this.finish(new ProxyError('upstream_connection_termination', 'upstream closed the connection mid-response'));
+  };
+
+  // --- the end ---
+
+  /** Runs a step; what it throws ends the action. */
+  private guard(step: () => void): void {
+    try {
+      step();
+    } catch (err) {
+      this.finish(err);
+    }
+  }
+
+  private finishSoon(err: unknown): void {
+    queueMicrotask(() => this.finish(err));
+  }
+
+  private finish(err: unknown): void {
+    if (this.finished) return;
+    this.finished = true;
+    clearTimeout(this.deadlineTimer);
+    if (this.backoffTimer !== undefined) {
+      clearTimeout(this.backoffTimer);
+      this.cluster!.breaker.releaseRetry();
+    }
+    this.unlistenGone?.();
+    this.untrack();
+    if (this.breakerHeld) this.cluster!.breaker.release();
+    // A response that cannot be passed on is not read to its end: its connection closes.
+    if (err !== undefined && this.response !== undefined && !this.response.complete) this.response.destroy();
+    this.done(err);
   }
 }
 
@@ -139,140 +460,6 @@ function outcomeOf(err: ProxyError): AttemptOutcome | undefined {
   }
 }
 
-async function attemptWithRetries(
-  f: ForwardRequest,
-  deps: ForwardDeps,
-  cluster: CompiledCluster,
-  upstream: { headers: OutgoingHttpHeaders; path: string },
-  targets: readonly Target[],
-  tap: MirrorTap | undefined,
-): Promise<{ attempt: Attempt; response: UpstreamResponse; startedMs: number; untrack: () => void }> {
-  const { headers, path } = upstream;
-  const outlier = cluster.outlier;
-  const hash = cluster.hashKey?.(f.view, f.req.socket.remoteAddress);
-  const onBodyChunk = tap
-    ? (chunk: Buffer): void => {
-        f.info.bytesReceived += chunk.length;
-        tap.feed(chunk);
-      }
-    : (chunk: Buffer): void => {
-        f.info.bytesReceived += chunk.length;
-      };
-  const onBodyEnd = tap ? (): void => tap.end() : noop;
-  const policy = f.action.retry;
-  const maxRetries = policy?.numRetries ?? 0;
-  const pool = deps.pools.get(cluster);
-  const hostHeader = headers.host;
-  const tls = attemptTlsFor(cluster, typeof hostHeader === 'string' ? hostHeader : undefined);
-  let retriesUsed = 0;
-  /** Set for the one replay of a request whose pooled connection turned out closed: the same host, anew. */
-  let replay: Target | undefined;
-  let replayed = false;
-  /** Hosts already attempted: a retry goes elsewhere when it can (Istio's previous_hosts retry predicate). */
-  const tried = new Set<string>();
-
-  // The route timeout spans every attempt and back-off, up to the response headers; a client that goes away ends
-  // the wait too. Either interrupts whatever is waiting at the time: the attempt in flight or the back-off.
-  let stopped: ProxyError | undefined;
-  let interrupt: ((err: ProxyError) => void) | undefined;
-  const stop = (err: ProxyError): void => {
-    if (stopped) return;
-    stopped = err;
-    interrupt?.(err);
-  };
-  const timeoutMs = f.action.timeoutMs;
-  const deadlineTimer =
-    timeoutMs === undefined
-      ? undefined
-      : setTimeout(() => stop(new ProxyError('upstream_response_timeout')), timeoutMs);
-  const unlisten = f.downstreamGone.onGone(() => stop(new ProxyError('downstream_disconnect')));
-  const sleep = (ms: number): Promise<void> =>
-    new Promise<void>((resolve, reject) => {
-      if (stopped) return reject(stopped);
-      const timer = setTimeout(resolve, ms);
-      interrupt = (err) => {
-        clearTimeout(timer);
-        reject(err);
-      };
-    });
-
-  try {
-    for (;;) {
-      // Ejected endpoints are out of the set; with none left, 503 UH (Istio's panic threshold is 0).
-      const healthy = outlier ? outlier.healthy(targets) : targets;
-      if (healthy.length === 0) {
-        throw new ProxyError('no_healthy_upstream', `every endpoint of cluster ${cluster.name} is ejected`);
-      }
-      const target = replay ?? pickAvoiding(cluster.picker, healthy, hash, tried);
-      replay = undefined;
-      tried.add(target.key);
-      f.info.upstreamHost = target.address;
-      const untrack = cluster.picker.track(target);
-      const startedMs = deps.now();
-      const attempt = startAttempt({
-        target,
-        method: f.view.method,
-        path,
-        headers,
-        pool,
-        localAddress: localAddressFor(deps.nodeIp, target.ip),
-        connectTimeoutMs: cluster.connectTimeoutMs,
-        perTryTimeoutMs: policy?.perTryTimeoutMs,
-        body: f.req,
-        onBodyChunk,
-        onBodyEnd,
-        tls,
-      });
-      let response: UpstreamResponse;
-      if (stopped) attempt.abort(stopped);
-      else interrupt = (err) => attempt.abort(err);
-      try {
-        response = await attempt.response;
-      } catch (err) {
-        untrack();
-        const pe = err instanceof ProxyError ? err : new ProxyError('internal_error', String(err), { cause: err });
-        attempt.abort(pe);
-        const outcome = outlier && outcomeOf(pe);
-        if (outcome) outlier.report(target, outcome);
-        f.info.upstreamLocalAddress = attempt.localAddress();
-        if (stopped) throw stopped;
-        if (!replayed && isStaleConnection(pe, attempt, f)) {
-          // RFC 9110 §9.2.2: an idempotent request whose reused connection closed before any response may be sent
-          // again. The peer closed (or died) while the connection sat in the pool; the request never reached it.
-          // Its idle siblings are closed too, so the replay opens a new connection to the same host.
-          replayed = true;
-          replay = target;
-          pool.dropIdle(target.ip, target.port);
-          continue;
-        }
-        const retriable = policy !== undefined && !pe.bodySent && errorIsRetriable(pe, policy);
-        if (retriable && retriesUsed < maxRetries && cluster.breaker.tryAcquireRetry()) {
-          await backoff(cluster, ++retriesUsed, policy, sleep);
-          continue;
-        }
-        if (retriable && maxRetries > 0 && retriesUsed >= maxRetries) f.info.flags.add('URX');
-        throw pe;
-      }
-      outlier?.report(target, { kind: 'status', status: response.statusCode });
-      const retriable = policy !== undefined && responseIsRetriable(response, policy);
-      const replayable = !(f.hasBody && attempt.bodySent());
-      if (retriable && replayable && retriesUsed < maxRetries && cluster.breaker.tryAcquireRetry()) {
-        response.discard();
-        untrack();
-        await backoff(cluster, ++retriesUsed, policy, sleep);
-        continue;
-      }
-      if (retriable && maxRetries > 0 && retriesUsed >= maxRetries) {
-        f.info.flags.add('URX');
-      }
-      return { attempt, response, startedMs, untrack };
-    }
-  } finally {
-    clearTimeout(deadlineTimer);
-    unlisten();
-  }
-}
-
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
 /**
@@ -287,69 +474,6 @@ function isStaleConnection(err: ProxyError, attempt: Attempt, f: ForwardRequest)
     !f.hasBody &&
     IDEMPOTENT.has(f.view.method)
   );
-}
-
-/** Waits before retry n, holding the retry slot the caller acquired (Envoy's concurrent-retry budget). */
-async function backoff(
-  cluster: CompiledCluster,
-  n: number,
-  policy: NonNullable<CompiledClusterAction['retry']>,
-  sleep: (ms: number) => Promise<void>,
-): Promise<void> {
-  try {
-    await sleep(backoffMs(n, policy.backoffBaseMs, cluster.random));
-  } finally {
-    cluster.breaker.releaseRetry();
-  }
-}
-
-function streamResponse(
-  f: ForwardRequest,
-  deps: ForwardDeps,
-  weighted: WeightedCluster,
-  upstream: UpstreamResponse,
-  startedMs: number,
-  localAddress: string | undefined,
-): Promise<void> {
-  const serviceTime = Math.max(0, Math.round(deps.now() - startedMs));
-  const info = f.info;
-  info.upstreamServiceTimeMs = serviceTime;
-  info.upstreamLocalAddress = localAddress;
-  const headers = withoutHopByHop(upstream.headers);
-  headers['x-envoy-upstream-service-time'] = String(serviceTime);
-  applyHeaderMutation(headers, weighted.responseHeaders);
-  applyHeaderMutation(headers, f.route.responseHeaders);
-  const status = upstream.statusCode;
-  const res = f.res;
-  res.writeHead(status, headers);
-  info.responseCode = status;
-  info.details = 'via_upstream';
-
-  return new Promise<void>((resolve, reject) => {
-    const gone = (): void => {
-      upstream.destroy();
-      reject(new ProxyError('downstream_disconnect'));
-    };
-    if (f.downstreamGone.aborted) return gone();
-    const unlisten = f.downstreamGone.onGone(gone);
-    const resume = (): void => upstream.resume();
-    upstream.onData((chunk) => {
-      info.bytesSent += chunk.length;
-      if (!res.write(chunk)) {
-        upstream.pause();
-        res.once('drain', resume);
-      }
-    });
-    upstream.onAborted(() => {
-      unlisten();
-      reject(new ProxyError('upstream_connection_termination', 'upstream closed the connection mid-response'));
-    });
-    upstream.onEnd(() => res.end());
-    res.once('finish', () => {
-      unlisten();
-      resolve();
-    });
-  });
 }
 
 const TUNNEL_CLOSE_GRACE_MS = 1_000;

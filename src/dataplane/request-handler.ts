@@ -8,9 +8,9 @@ import type { CompiledConfig, CompiledListener } from './compile-config.js';
 import type { CompiledRoute } from './compile-routes.js';
 import { DownstreamGone } from './downstream-gone.js';
 import { ProxyError } from './errors.js';
-import { forward, type ForwardDeps } from './forward.js';
+import { forward, type ForwardDeps, type ForwardRun } from './forward.js';
 import { withoutHopByHop } from './headers.js';
-import type { DownstreamRequest, DownstreamResponse } from './http1/types.js';
+import type { DownstreamRequest, DownstreamResponse, ResponseObserver } from './http1/types.js';
 import { sendLocalReply } from './local-reply.js';
 import { redirectLocation } from './redirect-location.js';
 import { checkRequest, checkUpgrade } from './request-hygiene.js';
@@ -47,41 +47,85 @@ export function handleRequest(
   upgrade?: { readonly socket: Socket; readonly head: Buffer },
   scope: RequestScope = {},
 ): void {
-  const info = new StreamInfo(ctx.now());
-  info.method = req.method;
-  info.protocol = req.httpVersionMinor === 1 ? 'HTTP/1.1' : 'HTTP/1.0';
-  const addresses = addressesOf(req.socket);
-  info.downstreamLocalAddress = addresses.local;
-  info.downstreamRemoteAddress = addresses.remote;
-  info.userAgent = req.headers['user-agent'];
-  info.requestedServerName = scope.serverName;
+  new HttpStream(ctx, config, listener, req, res, upgrade, scope).start();
+}
 
-  const downstreamGone = new DownstreamGone();
-  let resetByProxy = false;
-  let handled = false;
-  let isClosed = false;
-  const complete = (): void => {
-    if (!res.writableFinished && !resetByProxy && !info.upgraded && !info.flags.has('DC')) {
-      info.flags.add('DC');
-      info.details ??= 'downstream_remote_disconnect';
+/**
+ * One request through the connection manager. It observes its response directly (no listener per request), and
+ * its steps are methods: a request answered by one attempt makes no promise.
+ */
+class HttpStream implements ResponseObserver {
+  private readonly info: StreamInfo;
+  private readonly downstreamGone = new DownstreamGone();
+  private route: CompiledRoute | undefined;
+  /** The cluster action under way, which hears the response's finish and drain. */
+  private forwarding: ForwardRun | undefined;
+  private resetByProxy = false;
+  /** The handler is done with the request (answered, forwarded or failed). */
+  private handled = false;
+  /** The response is over: finished, or the connection closed under it. */
+  private closed = false;
+  private remoteIp: string | undefined;
+  /** A WebSocket upgrade, to be tunnelled after a 101. */
+  private tunnelUpgrade: { readonly socket: Socket; readonly head: Buffer } | undefined;
+
+  constructor(
+    private readonly ctx: PlaneContext,
+    private readonly config: CompiledConfig,
+    private readonly listener: HttpListener,
+    private readonly req: DownstreamRequest,
+    private readonly res: DownstreamResponse,
+    private readonly upgrade: { readonly socket: Socket; readonly head: Buffer } | undefined,
+    private readonly scope: RequestScope,
+  ) {
+    const info = new StreamInfo(ctx.now());
+    info.method = req.method;
+    info.protocol = req.httpVersionMinor === 1 ? 'HTTP/1.1' : 'HTTP/1.0';
+    const addresses = addressesOf(req.socket);
+    info.downstreamLocalAddress = addresses.local;
+    info.downstreamRemoteAddress = addresses.remote;
+    this.remoteIp = addresses.remoteIp;
+    info.userAgent = req.headers['user-agent'];
+    info.requestedServerName = scope.serverName;
+    this.info = info;
+  }
+
+  start(): void {
+    this.res.observer = this;
+    try {
+      this.decode();
+    } catch (err) {
+      this.fail(err);
     }
-    ctx.completeStream(info, config);
-  };
-  // The stream completes once the response is over (closed) and the handler has settled, in whichever order.
-  res.once('close', () => {
-    if (!res.writableFinished) downstreamGone.fire();
-    isClosed = true;
-    if (handled) complete();
-  });
-  let route: CompiledRoute | undefined;
+  }
 
-  const run = async (): Promise<void> => {
+  // --- the response's moments (ResponseObserver) ---
+
+  responseFinished(): void {
+    this.forwarding?.responseFinished();
+  }
+
+  responseDrained(): void {
+    this.forwarding?.responseDrained();
+  }
+
+  /** The stream completes once the response is over (closed) and the handler is done, in whichever order. */
+  responseClosed(): void {
+    if (!this.res.writableFinished) this.downstreamGone.fire();
+    this.closed = true;
+    if (this.handled) this.complete();
+  }
+
+  // --- the request ---
+
+  /** What the request asks for, its route and the route's fault injection. */
+  private decode(): void {
+    const { req, info, config, listener } = this;
     const target = parseRequestTarget(req);
     info.path = target.pathAndQuery;
     info.authority = target.authority;
-    const requestId = firstValue(req.headers['x-request-id']) ?? randomUUID();
-    info.requestId = requestId;
-    const remoteIp = addresses.remoteIp;
+    info.requestId = firstValue(req.headers['x-request-id']) ?? randomUUID();
+    const remoteIp = this.remoteIp;
     const priorXff = firstValue(req.headers['x-forwarded-for']);
     // Gateways use the remote address (Istio sets use_remote_address there) and append it; sidecars pass XFF on.
     info.xForwardedFor =
@@ -92,38 +136,54 @@ export function handleRequest(
     if (path === undefined) throw new ProxyError('invalid_path', `${JSON.stringify(target.path)} cannot be normalized`);
     if (path !== target.path) info.path = target.query === '' ? path : `${path}?${target.query}`;
     // Only WebSocket is tunnelled; h2c is served as plain HTTP/1.1; any other upgrade is refused.
-    const tunnelUpgrade = upgrade !== undefined && checkUpgrade(req) === 'websocket' ? upgrade : undefined;
+    const upgrade = this.upgrade;
+    this.tunnelUpgrade = upgrade !== undefined && checkUpgrade(req) === 'websocket' ? upgrade : undefined;
 
     const { host, port } = splitAuthority(target.authority);
-    const scheme = scope.secure ? 'https' : 'http';
     const view: RequestView = {
       method: req.method,
       path,
       query: target.query,
       authority: target.authority,
       host,
-      scheme,
+      scheme: this.scope.secure ? 'https' : 'http',
       headers: req.headers,
     };
-    const tunnel = scope.tunnel;
-    const destinationPort = listener.kind === 'sidecar-outbound' ? (tunnel?.port ?? port ?? 80) : listener.servicePort;
-    route = selectRoute(config, listener, view, destinationPort);
+    const destinationPort =
+      listener.kind === 'sidecar-outbound' ? (this.scope.tunnel?.port ?? port ?? 80) : listener.servicePort;
+    const route = selectRoute(config, listener, view, destinationPort);
     if (!route) throw new ProxyError('route_not_found', `no route for ${host} on ${listener.name}`);
+    this.route = route;
     info.routeName = route.name;
 
     const fault = route.fault;
     if (fault?.delay?.fires()) {
       info.flags.add('DI');
-      await sleepUnlessGone(fault.delay.fixedDelayMs, downstreamGone);
+      const timer = setTimeout(() => {
+        unlisten();
+        this.guard(() => this.act(route, view, destinationPort));
+      }, fault.delay.fixedDelayMs);
+      const unlisten = this.downstreamGone.onGone(() => {
+        clearTimeout(timer);
+        this.fail(new ProxyError('downstream_disconnect'));
+      });
+      return;
     }
+    this.act(route, view, destinationPort);
+  }
+
+  /** The route's fault abort, then its action. */
+  private act(route: CompiledRoute, view: RequestView, destinationPort: number): void {
+    const { req, res, info } = this;
+    const fault = route.fault;
     if (fault?.abort?.fires()) {
       throw new ProxyError('fault_abort', 'fault injected', { status: fault.abort.httpStatus });
     }
-
     const action = route.action;
     switch (action.kind) {
       case 'direct':
         sendLocalReply(res, info, { status: action.status, body: action.body, details: 'direct_response' }, route);
+        this.settled();
         return;
       case 'redirect':
         sendLocalReply(
@@ -137,21 +197,23 @@ export function handleRequest(
           },
           route,
         );
+        this.settled();
         return;
       case 'cluster': {
         const headers: OutgoingHttpHeaders = withoutHopByHop(req.headers);
-        headers.host = target.authority;
-        headers['x-request-id'] = requestId;
+        headers.host = view.authority;
+        headers['x-request-id'] = info.requestId;
         if (info.xForwardedFor !== undefined) headers['x-forwarded-for'] = info.xForwardedFor;
-        if (listener.kind === 'gateway-http' || headers['x-forwarded-proto'] === undefined) {
-          headers['x-forwarded-proto'] = scheme;
+        if (this.listener.kind === 'gateway-http' || headers['x-forwarded-proto'] === undefined) {
+          headers['x-forwarded-proto'] = view.scheme;
         }
+        const tunnelUpgrade = this.tunnelUpgrade;
         // An upgrade (WebSocket) keeps the two hop-by-hop headers that ask for it, for the next hop.
         if (tunnelUpgrade && req.headers.upgrade !== undefined) {
           headers.connection = 'Upgrade';
           headers.upgrade = req.headers.upgrade;
         }
-        await forward(
+        this.forwarding = forward(
           {
             req,
             res,
@@ -159,72 +221,82 @@ export function handleRequest(
             view,
             route,
             action,
-            config,
-            original: { host: tunnel?.host ?? host, port: destinationPort },
+            config: this.config,
+            original: { host: this.scope.tunnel?.host ?? view.host, port: destinationPort },
             headers,
             hasBody: req.hasBody,
-            downstreamGone,
+            downstreamGone: this.downstreamGone,
             ...(tunnelUpgrade ? { upgrade: tunnelUpgrade } : {}),
           },
-          ctx,
+          this.ctx,
+          this.forwarded,
         );
         return;
       }
     }
+  }
+
+  private readonly forwarded = (err?: unknown): void => {
+    if (err === undefined) this.settled();
+    else this.fail(err);
   };
 
-  const onError = (err: unknown): void => {
-    if (err instanceof ProxyError && err.transportFailureReason !== undefined) {
-      info.transportFailureReason = err.transportFailureReason;
-    }
-    const r = rescue(err, res.headersSent || res.destroyed);
-    if (r.unexpected !== undefined) ctx.warn(`unexpected error on ${listener.name}: ${describe(r.unexpected)}`);
-    for (const f of r.flags) info.flags.add(f);
-    info.details = r.details;
-    if (r.reset) {
-      if (!res.destroyed) {
-        resetByProxy = true;
-        res.destroy();
-      }
-      return;
-    }
-    // A request the proxy refuses for what the client sent (426, 431, 400, 403 upgrade): the connection closes
-    // after the answer, as Envoy closes it after a protocol error; what follows on it cannot be trusted either.
-    if (err instanceof ProxyError && err.spec.source === 'downstream') res.shouldKeepAlive = false;
-    sendLocalReply(res, info, { status: r.status, body: r.body, details: r.details }, route);
-  };
-
-  const settled = (): void => {
-    handled = true;
-    if (isClosed) complete();
-  };
-  run().then(settled, (err: unknown) => {
+  private guard(step: () => void): void {
     try {
-      onError(err);
+      step();
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  /** The single rescue of whatever went wrong: a local reply, or a reset once the response has started. */
+  private fail(err: unknown): void {
+    if (this.handled) return;
+    const { res, info, listener } = this;
+    try {
+      if (err instanceof ProxyError && err.transportFailureReason !== undefined) {
+        info.transportFailureReason = err.transportFailureReason;
+      }
+      const r = rescue(err, res.headersSent || res.destroyed);
+      if (r.unexpected !== undefined) this.ctx.warn(`unexpected error on ${listener.name}: ${describe(r.unexpected)}`);
+      for (const f of r.flags) info.flags.add(f);
+      info.details = r.details;
+      if (r.reset) {
+        if (!res.destroyed) {
+          this.resetByProxy = true;
+          res.destroy();
+        }
+      } else {
+        // A request the proxy refuses for what the client sent (426, 431, 400, 403 upgrade): the connection closes
+        // after the answer, as Envoy closes it after a protocol error; what follows on it cannot be trusted either.
+        if (err instanceof ProxyError && err.spec.source === 'downstream') res.shouldKeepAlive = false;
+        sendLocalReply(res, info, { status: r.status, body: r.body, details: r.details }, this.route);
+      }
     } catch (failure) {
-      ctx.warn(`failed to answer a request on ${listener.name}: ${describe(failure)}`);
+      this.ctx.warn(`failed to answer a request on ${listener.name}: ${describe(failure)}`);
       res.destroy();
     }
-    settled();
-  });
+    this.settled();
+  }
+
+  private settled(): void {
+    if (this.handled) return;
+    this.handled = true;
+    if (this.closed) this.complete();
+  }
+
+  private complete(): void {
+    const { res, info } = this;
+    if (!res.writableFinished && !this.resetByProxy && !info.upgraded && !info.flags.has('DC')) {
+      info.flags.add('DC');
+      info.details ??= 'downstream_remote_disconnect';
+    }
+    this.ctx.completeStream(info, this.config);
+  }
 }
 
 function firstValue(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
-}
-
-function sleepUnlessGone(ms: number, gone: DownstreamGone): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(done, ms);
-    const unlisten = gone.onGone(() => {
-      clearTimeout(timer);
-      reject(new ProxyError('downstream_disconnect'));
-    });
-    function done(): void {
-      unlisten();
-      resolve();
-    }
-  });
 }
 
 function describe(err: unknown): string {

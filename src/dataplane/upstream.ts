@@ -37,9 +37,16 @@ export interface AttemptOptions {
   readonly tls: AttemptTls | undefined;
 }
 
+/** Where an attempt's outcome goes: exactly one of the two, once, never inside the call that started or aborted it. */
+export interface AttemptListener {
+  /** The response head arrived (for a 101, `attempt.upgraded()` holds the connection). */
+  attemptResponded(attempt: Attempt, res: UpstreamResponse): void;
+  /** The attempt failed, timed out or was aborted. */
+  attemptFailed(attempt: Attempt, err: ProxyError): void;
+}
+
 export interface Attempt {
-  /** Resolves with the response once its head arrived. */
-  readonly response: Promise<UpstreamResponse>;
+  /** Stops the attempt; its listener hears `err` as its failure, on a later microtask. */
   abort(err: ProxyError): void;
   /** True once any of the downstream body went to this attempt: it cannot be replayed. */
   bodySent(): boolean;
@@ -76,17 +83,15 @@ export function tlsExchangeOptions(
   return tls ? { servername: tls.servername ?? '', checkServerIdentity: tls.checkServerIdentity } : {};
 }
 
-export function startAttempt(o: AttemptOptions): Attempt {
-  return new AttemptRun(o);
+export function startAttempt(o: AttemptOptions, listener: AttemptListener): Attempt {
+  return new AttemptRun(o, listener);
 }
 
 /** One attempt's state: the exchange's events land here, as methods rather than closures made per request. */
 class AttemptRun implements Attempt, ExchangeEvents {
-  readonly response: Promise<UpstreamResponse>;
   private readonly o: AttemptOptions;
+  private readonly listener: AttemptListener;
   private readonly exchange: Exchange;
-  private resolve!: (res: UpstreamResponse) => void;
-  private reject!: (err: ProxyError) => void;
   private settled = false;
   private connected = false;
   private bodyStarted = false;
@@ -96,14 +101,10 @@ class AttemptRun implements Attempt, ExchangeEvents {
   private connectTimer: NodeJS.Timeout | undefined;
   private perTryTimer: NodeJS.Timeout | undefined;
 
-  constructor(o: AttemptOptions) {
+  constructor(o: AttemptOptions, listener: AttemptListener) {
     this.o = o;
-    this.response = new Promise<UpstreamResponse>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
-    // Callers may stop waiting (route timeout, downstream gone) before the attempt settles.
-    this.response.catch(() => {});
+    this.listener = listener;
+    const tls = o.tls;
     this.exchange = o.pool.exchange(
       {
         ip: o.target.ip,
@@ -113,12 +114,14 @@ class AttemptRun implements Attempt, ExchangeEvents {
         path: o.path,
         headers: o.headers,
         hasBody: o.body.hasBody,
-        ...tlsExchangeOptions(o.tls),
+        // No SNI for an IP address: an empty servername.
+        servername: tls ? (tls.servername ?? '') : undefined,
+        checkServerIdentity: tls?.checkServerIdentity,
       },
       this,
     );
     if (o.perTryTimeoutMs) {
-      this.perTryTimer = setTimeout(() => this.abort(new ProxyError('upstream_per_try_timeout')), o.perTryTimeoutMs);
+      this.perTryTimer = setTimeout(() => this.timedOut(new ProxyError('upstream_per_try_timeout')), o.perTryTimeoutMs);
     }
   }
 
@@ -127,7 +130,7 @@ class AttemptRun implements Attempt, ExchangeEvents {
     if (reused || this.settled) return;
     const { ip, port } = this.o.target;
     this.connectTimer = setTimeout(
-      () => this.abort(new ProxyError('upstream_connect_timeout', `connect to ${ip}:${port} timed out`)),
+      () => this.timedOut(new ProxyError('upstream_connect_timeout', `connect to ${ip}:${port} timed out`)),
       this.o.connectTimeoutMs,
     );
   }
@@ -160,7 +163,7 @@ class AttemptRun implements Attempt, ExchangeEvents {
       return;
     }
     this.settle();
-    this.resolve(res);
+    this.listener.attemptResponded(this, res);
   }
 
   onUpgrade(res: UpstreamResponse, socket: Socket, head: Buffer): void {
@@ -170,10 +173,11 @@ class AttemptRun implements Attempt, ExchangeEvents {
     }
     this.settle();
     this.upgradedTo = { socket, head };
-    this.resolve(res);
+    this.listener.attemptResponded(this, res);
   }
 
   onError(err: Error, phase: 'connect' | 'tls' | 'exchange'): void {
+    if (this.settled) return;
     const { ip, port } = this.o.target;
     if (phase === 'tls') {
       const reason = transportFailureReason(err as NodeJS.ErrnoException);
@@ -194,7 +198,10 @@ class AttemptRun implements Attempt, ExchangeEvents {
   abort(err: ProxyError): void {
     if (this.settled) return;
     this.exchange.destroy();
-    this.fail(err);
+    this.settle();
+    err.bodySent = this.bodyStarted;
+    // Never inside the caller's own call: it may be in the middle of its own bookkeeping.
+    queueMicrotask(() => this.listener.attemptFailed(this, err));
   }
 
   bodySent(): boolean {
@@ -213,11 +220,18 @@ class AttemptRun implements Attempt, ExchangeEvents {
     return this.upgradedTo;
   }
 
+  /** A timer of the attempt's own fired: it runs on its own tick, so the listener hears of it at once. */
+  private timedOut(err: ProxyError): void {
+    if (this.settled) return;
+    this.exchange.destroy();
+    this.fail(err);
+  }
+
   private fail(err: ProxyError): void {
     if (this.settled) return;
     this.settle();
     err.bodySent = this.bodyStarted;
-    this.reject(err);
+    this.listener.attemptFailed(this, err);
   }
 
   private settle(): void {

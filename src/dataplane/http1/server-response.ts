@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Http1Request } from './server-request.js';
-import type { DownstreamResponse } from './types.js';
+import type { DownstreamResponse, ResponseObserver } from './types.js';
 import { chunkSizeLine, endsInChunked, hasToken, httpDate, reasonPhrase, serializeHeaders } from './wire.js';
 
 /** What a response needs of the connection it is written on. */
@@ -37,6 +37,7 @@ export class Http1Response extends EventEmitter implements DownstreamResponse {
   writableFinished = false;
   destroyed = false;
   shouldKeepAlive: boolean;
+  observer: ResponseObserver | undefined = undefined;
   /** Whether the head written let the connection stay open. */
   keptAlive = false;
   private readonly conn: ResponseConnection;
@@ -143,10 +144,17 @@ export class Http1Response extends EventEmitter implements DownstreamResponse {
     this.emitClose();
   }
 
+  /** The connection's buffer emptied. */
+  drained(): void {
+    this.observer?.responseDrained();
+    this.emit('drain');
+  }
+
   /** 'finish' then 'close', a tick after end(). */
   finish(): void {
     if (this.closed) return;
     this.writableFinished = true;
+    this.observer?.responseFinished();
     this.emit('finish');
     this.emitClose();
     this.conn.responseDone(this);
@@ -155,6 +163,7 @@ export class Http1Response extends EventEmitter implements DownstreamResponse {
   emitClose(): void {
     if (this.closed) return;
     this.closed = true;
+    this.observer?.responseClosed();
     this.emit('close');
   }
 

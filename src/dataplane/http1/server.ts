@@ -174,7 +174,7 @@ class ServerConnection implements Http1Connection, RequestConnection, ResponseCo
   };
 
   private readonly onSocketDrain = (): void => {
-    this.current?.emit('drain');
+    this.current?.drained();
   };
 
   private readonly onTimer = (): void => {

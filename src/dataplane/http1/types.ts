@@ -42,10 +42,25 @@ export interface DownstreamRequest extends BodySource {
 }
 
 /**
+ * What the one party that owns a response hears of it, as direct calls: the same moments as the response's events,
+ * without a listener registered (and removed) per request.
+ */
+export interface ResponseObserver {
+  /** 'finish': the whole response was handed to the connection. */
+  responseFinished(): void;
+  /** 'close': once, after 'finish', or when the connection closed or the response was destroyed first. */
+  responseClosed(): void;
+  /** 'drain': the connection's buffer emptied after write() returned false. */
+  responseDrained(): void;
+}
+
+/**
  * The response to one downstream request. Events: 'finish' (the whole response was handed to the connection),
  * 'close' (once: after 'finish', or when the connection closed or the response was destroyed first), 'drain'.
+ * Its `observer`, when set, hears each of them first.
  */
 export interface DownstreamResponse extends EventEmitter {
+  observer: ResponseObserver | undefined;
   readonly req: DownstreamRequest;
   readonly headersSent: boolean;
   readonly writableFinished: boolean;
