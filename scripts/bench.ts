@@ -257,7 +257,8 @@ async function main(): Promise<void> {
     console.log();
     await configFigures([10, 1_000, 10_000]);
   }
-  fs.rmSync(dir, { recursive: true, force: true });
+  // Stopped processes may still be writing their last lines (an access log, Squid's cache) into the folder.
+  fs.rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 }
 
 process.on('SIGINT', () => {

@@ -11,7 +11,7 @@ import type { CompiledClusterAction, CompiledRoute } from './compile-routes.js';
 import { guardTargets, type GuardDeps } from './destination-guard.js';
 import type { DownstreamGone } from './downstream-gone.js';
 import { ProxyError } from './errors.js';
-import { applyHeaderMutation, withoutHopByHop } from './headers.js';
+import { applyHeaderMutation, rawWithoutHopByHop, withoutHopByHop } from './headers.js';
 import type { DownstreamRequest, DownstreamResponse, UpstreamResponse } from './http1/types.js';
 import type { RequestView } from './request-view.js';
 import { backoffMs, errorIsRetriable, pickAvoiding, responseIsRetriable } from './retry.js';
@@ -64,6 +64,8 @@ export function forward(f: ForwardRequest, deps: ForwardDeps, done: (err?: unkno
 }
 
 const NOTHING_TRIED: ReadonlySet<string> = new Set();
+/** Envoy's router sets it on every response it forwards, replacing one from upstream. */
+const SERVICE_TIME = 'x-envoy-upstream-service-time';
 
 /**
  * One request's cluster action, as a state machine driven by callbacks: the cluster and its targets, then attempts
@@ -254,7 +256,12 @@ export class ForwardRun implements AttemptListener {
       response.destroy();
       return;
     }
-    this.guard(() => this.responded(attempt, response));
+    // Inline rather than through guard(): this runs for every request, and a closure would be made for it.
+    try {
+      this.responded(attempt, response);
+    } catch (err) {
+      this.finish(err);
+    }
   }
 
   private responded(attempt: Attempt, response: UpstreamResponse): void {
@@ -344,14 +351,23 @@ export class ForwardRun implements AttemptListener {
     const info = f.info;
     info.upstreamServiceTimeMs = serviceTime;
     info.upstreamLocalAddress = localAddress;
-    const headers = withoutHopByHop(upstream.headers);
-    headers['x-envoy-upstream-service-time'] = String(serviceTime);
-    applyHeaderMutation(headers, this.weighted!.responseHeaders);
-    applyHeaderMutation(headers, f.route.responseHeaders);
     const status = upstream.statusCode;
     const res = f.res;
     this.response = upstream;
-    res.writeHead(status, headers);
+    const clusterMutation = this.weighted!.responseHeaders;
+    const routeMutation = f.route.responseHeaders;
+    if (clusterMutation === undefined && routeMutation === undefined) {
+      // Nothing to change: the lines go on as they came (Envoy keeps repeated headers as separate lines too).
+      const lines = rawWithoutHopByHop(upstream.rawHeaders, SERVICE_TIME);
+      lines.push(SERVICE_TIME, String(serviceTime));
+      res.writeHead(status, lines);
+    } else {
+      const headers = withoutHopByHop(upstream.headers);
+      headers[SERVICE_TIME] = String(serviceTime);
+      applyHeaderMutation(headers, clusterMutation);
+      applyHeaderMutation(headers, routeMutation);
+      res.writeHead(status, headers);
+    }
     info.responseCode = status;
     info.details = 'via_upstream';
     if (f.downstreamGone.aborted) {

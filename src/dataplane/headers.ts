@@ -29,6 +29,41 @@ export function withoutHopByHop(headers: IncomingHttpHeaders): OutgoingHttpHeade
 }
 
 /**
+ * The same for a flat list of names and values as they came off the wire (names in any case): the lines to pass
+ * on, each as it came, in its order, without the one named `replaced` (lower-case: the caller sets it) and without
+ * a repeated Content-Length (the parser let only identical repeats through; one is enough, and some clients refuse
+ * two). Only names of a length worth checking are lower-cased, unless the Connection header names others.
+ */
+export function rawWithoutHopByHop(raw: readonly string[], replaced: string): string[] {
+  let named: string | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 10 && name.toLowerCase() === 'connection') {
+      named = named === undefined ? raw[i + 1]! : `${named}, ${raw[i + 1]!}`;
+    }
+  }
+  const extra = connectionOptions(named);
+  const out: string[] = [];
+  let length = false;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    const n = name.length;
+    if (extra !== undefined || HOP_BY_HOP_LENGTHS.has(n) || n === 14 || n === replaced.length) {
+      const lower = name.toLowerCase();
+      if (HOP_BY_HOP.has(lower) || extra?.has(lower) || lower === replaced) continue;
+      if (lower === 'content-length') {
+        if (length) continue;
+        length = true;
+      }
+    }
+    out.push(name, raw[i + 1]!);
+  }
+  return out;
+}
+
+const HOP_BY_HOP_LENGTHS: ReadonlySet<number> = new Set([...HOP_BY_HOP].map((name) => name.length));
+
+/**
  * The header names a Connection header lists, beyond the hop-by-hop ones every message drops anyway. The usual
  * values (keep-alive, close, upgrade) name none: no set is made for them.
  */

@@ -81,22 +81,57 @@ const JSON_GLUE: readonly string[] = (() => {
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what must be escaped
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
+/** JSON.stringify's escaping of a string, without its quotes; most values go in as they are. */
+function escaped(v: string | undefined): string {
+  const s = orUnset(v);
+  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s).slice(1, -1) : s;
+}
+
+/**
+ * The line's pieces: the glue at even indexes, set once; each line writes its values at the odd ones and joins
+ * them. One array for every line (formatting is synchronous), read field by field with static property reads.
+ */
+const PIECES: (string | number)[] = (() => {
+  const pieces = new Array<string | number>(2 * JSON_GLUE.length - 1).fill('');
+  JSON_GLUE.forEach((glue, i) => {
+    pieces[2 * i] = glue;
+  });
+  return pieces;
+})();
+
 /**
  * The same text as JSON.stringify of the record with unset fields as "-", without building an object first. The
  * pieces are joined once, so the line is one flat string: concatenation would leave a tree of fragments, which the
  * log buffer and the pending batch then keep alive (and the garbage collector walks) for seconds.
  */
-export function formatAccessLogJson(record: AccessLogRecord): string {
-  const n = ACCESS_LOG_FIELDS.length;
-  const parts = new Array<string | number>(2 * n + 1);
-  for (let i = 0; i < n; i++) {
-    const v = orUnset(record[ACCESS_LOG_FIELDS[i]!]);
-    parts[2 * i] = JSON_GLUE[i]!;
-    // Numbers are written as String() writes them; strings escaped as JSON.stringify does, without its quotes.
-    parts[2 * i + 1] = typeof v === 'number' || !NEEDS_ESCAPE.test(v) ? v : JSON.stringify(v).slice(1, -1);
-  }
-  parts[2 * n] = JSON_GLUE[n]!;
-  return parts.join('');
+export function formatAccessLogJson(r: AccessLogRecord): string {
+  const p = PIECES;
+  // The odd indexes follow ACCESS_LOG_FIELDS (field i at 2i + 1); the tests hold this against JSON.stringify.
+  p[1] = escaped(r.start_time);
+  p[3] = escaped(r.route_name);
+  p[5] = escaped(r.method);
+  p[7] = escaped(r.path);
+  p[9] = escaped(r.protocol);
+  p[11] = r.response_code;
+  p[13] = escaped(r.response_flags);
+  p[15] = escaped(r.response_code_details);
+  p[17] = escaped(r.connection_termination_details);
+  p[19] = r.bytes_received;
+  p[21] = r.bytes_sent;
+  p[23] = r.duration;
+  p[25] = escaped(r.upstream_service_time);
+  p[27] = escaped(r.x_forwarded_for);
+  p[29] = escaped(r.user_agent);
+  p[31] = escaped(r.request_id);
+  p[33] = escaped(r.authority);
+  p[35] = escaped(r.upstream_host);
+  p[37] = escaped(r.upstream_cluster);
+  p[39] = escaped(r.upstream_local_address);
+  p[41] = escaped(r.downstream_local_address);
+  p[43] = escaped(r.downstream_remote_address);
+  p[45] = escaped(r.requested_server_name);
+  p[47] = escaped(r.upstream_transport_failure_reason);
+  return p.join('');
 }
 
 /** Istio's EnvoyTextLogFormat, without the trailing newline; one flat string, as the JSON line. */

@@ -7,7 +7,7 @@ import type { Socket } from 'node:net';
 import type { PeerCertificate } from 'node:tls';
 import type { UpstreamConnection } from './connection.js';
 import type { UpstreamResponse } from './types.js';
-import { chunkSizeLine, contentLength, serializeHeaders, WireError } from './wire.js';
+import { chunkSizeLine, combineHeaders, contentLength, serializeHeaders, WireError } from './wire.js';
 
 export interface ExchangeOptions {
   readonly ip: string;
@@ -59,7 +59,7 @@ export interface Exchange {
  */
 type ExchangeState = 'waiting' | 'assigned' | 'sending' | 'body' | 'done';
 
-const NO_HEADERS: IncomingHttpHeaders = Object.freeze({}) as IncomingHttpHeaders;
+const NO_RAW_HEADERS: readonly string[] = Object.freeze([]);
 // The request line must not be able to end early or carry a second request (the head is written as latin1).
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is its purpose
 const BREAKS_REQUEST_LINE = /[\x00-\x20\x7f]/;
@@ -69,8 +69,10 @@ const HOLD_LIMIT = 64 * 1024;
 export class ClientExchange implements Exchange, UpstreamResponse {
   statusCode = 0;
   statusMessage = '';
-  headers: IncomingHttpHeaders = NO_HEADERS;
-  rawHeaders: readonly string[] = [];
+  rawHeaders: readonly string[] = NO_RAW_HEADERS;
+  /** The headers object, made from the raw headers the first time it is asked for (a response forwarded as it
+   *  came never needs it). */
+  private combined: IncomingHttpHeaders | undefined;
   hasBody = false;
   complete = false;
 
@@ -192,18 +194,22 @@ export class ClientExchange implements Exchange, UpstreamResponse {
     conn?.close();
   }
 
+  get headers(): IncomingHttpHeaders {
+    if (this.combined === undefined) this.combined = combineHeaders(this.rawHeaders);
+    return this.combined;
+  }
+
   /** The response head arrived (its body, if any, follows through push()). */
-  responded(statusCode: number, statusMessage: string, headers: IncomingHttpHeaders, rawHeaders: string[]): void {
+  responded(statusCode: number, statusMessage: string, rawHeaders: string[]): void {
     this.statusCode = statusCode;
     this.statusMessage = statusMessage;
-    this.headers = headers;
     this.rawHeaders = rawHeaders;
     this.state = 'body';
   }
 
   /** A 101 took the connection out of the pool: the exchange ends here, with no body. */
-  upgraded(statusCode: number, statusMessage: string, headers: IncomingHttpHeaders, rawHeaders: string[]): void {
-    this.responded(statusCode, statusMessage, headers, rawHeaders);
+  upgraded(statusCode: number, statusMessage: string, rawHeaders: string[]): void {
+    this.responded(statusCode, statusMessage, rawHeaders);
     this.state = 'done';
     this.complete = true;
     this.conn = undefined;

@@ -215,15 +215,15 @@ export class UpstreamConnection {
   private responseHead(ex: ClientExchange, head: ResponseHead, buf: Buffer, end: number): void {
     this.keepAlive = head.keepAlive;
     this.nextIdleMs = UPSTREAM_IDLE_TIMEOUT_MS;
-    const hint = head.headers['keep-alive'];
-    const seconds = typeof hint === 'string' ? KEEP_ALIVE_TIMEOUT.exec(hint)?.[1] : undefined;
+    const hint = head.keepAliveHint;
+    const seconds = hint !== undefined ? KEEP_ALIVE_TIMEOUT.exec(hint)?.[1] : undefined;
     if (seconds !== undefined) {
       // A second before the server would close it, so that it is never reused just as the server closes it.
       const ms = Number(seconds) * 1000 - KEEP_ALIVE_HINT_MARGIN_MS;
       if (ms <= 0) this.keepAlive = false;
       else this.nextIdleMs = Math.min(ms, UPSTREAM_IDLE_TIMEOUT_MS);
     }
-    ex.responded(head.statusCode, head.statusMessage, head.headers, head.rawHeaders);
+    ex.responded(head.statusCode, head.statusMessage, head.rawHeaders);
     const framing = head.framing;
     this.framing = framing.kind;
     switch (framing.kind) {
@@ -302,7 +302,7 @@ export class UpstreamConnection {
     socket.off('timeout', this.onTimeout);
     socket.setTimeout(0);
     this.owner.gone(this);
-    ex.upgraded(head.statusCode, head.statusMessage, head.headers, head.rawHeaders);
+    ex.upgraded(head.statusCode, head.statusMessage, head.rawHeaders);
     ex.events.onUpgrade(ex, socket, rest);
   }
 }

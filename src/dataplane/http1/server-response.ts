@@ -5,7 +5,15 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Http1Request } from './server-request.js';
 import type { DownstreamResponse, ResponseObserver } from './types.js';
-import { chunkSizeLine, endsInChunked, hasToken, httpDate, reasonPhrase, serializeHeaders } from './wire.js';
+import {
+  chunkSizeLine,
+  endsInChunked,
+  hasToken,
+  httpDate,
+  reasonPhrase,
+  serializeHeaderList,
+  serializeHeaders,
+} from './wire.js';
 
 /** What a response needs of the connection it is written on. */
 export interface ResponseConnection {
@@ -54,31 +62,21 @@ export class Http1Response extends EventEmitter implements DownstreamResponse {
     this.shouldKeepAlive = keepAlive;
   }
 
-  writeHead(status: number, headers: OutgoingHttpHeaders): void {
+  writeHead(status: number, headers: OutgoingHttpHeaders | readonly string[]): void {
     if (this.headersSent || this.ended) return;
-    let hasDate = false;
-    let hasLength = false;
-    let transferEncoding: string | undefined;
-    let connection: string | undefined;
-    // Only the names the codec acts on are looked at, by length first: no lower-casing of every name.
-    for (const name in headers) {
-      const value = headers[name];
-      if (value === undefined) continue;
-      switch (name.length) {
-        case 4:
-          if (is(name, 'date')) hasDate = true;
-          break;
-        case 10:
-          if (is(name, 'connection')) connection = String(value);
-          break;
-        case 14:
-          if (is(name, 'content-length')) hasLength = true;
-          break;
-        case 17:
-          if (is(name, 'transfer-encoding')) transferEncoding = String(value);
-          break;
+    const seen: SeenHeaders = { date: false, length: false, transferEncoding: undefined, connection: undefined };
+    if (isFlatList(headers)) {
+      for (let i = 0; i + 1 < headers.length; i += 2) look(seen, headers[i]!, headers[i + 1]!);
+    } else {
+      for (const name in headers) {
+        const value = headers[name];
+        if (value !== undefined) look(seen, name, value);
       }
     }
+    const hasDate = seen.date;
+    const hasLength = seen.length;
+    const transferEncoding = seen.transferEncoding;
+    const connection = seen.connection;
     let untilClose = false;
     let addChunked = false;
     if (this.req.method === 'HEAD' || status < 200 || status === 204 || status === 304) this.body = Body.None;
@@ -93,7 +91,8 @@ export class Http1Response extends EventEmitter implements DownstreamResponse {
     } else untilClose = true;
     const keepAlive = this.shouldKeepAlive && !this.conn.closing && !untilClose && !hasToken(connection, 'close');
     // Serialized before anything changes, so that a header that cannot be written leaves the response unstarted.
-    let head = `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n${serializeHeaders(headers)}`;
+    const fields = isFlatList(headers) ? serializeHeaderList(headers) : serializeHeaders(headers);
+    let head = `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n${fields}`;
     if (!hasDate) head += `Date: ${httpDate()}\r\n`;
     if (addChunked) head += 'Transfer-Encoding: chunked\r\n';
     if (!keepAlive && connection === undefined) head += 'Connection: close\r\n';
@@ -186,6 +185,38 @@ export class Http1Response extends EventEmitter implements DownstreamResponse {
     if (suffix !== '') ok = socket.write(suffix, 'latin1');
     socket.uncork();
     return ok;
+  }
+}
+
+/** What writeHead looks for among the caller's headers. */
+interface SeenHeaders {
+  date: boolean;
+  length: boolean;
+  transferEncoding: string | undefined;
+  connection: string | undefined;
+}
+
+function isFlatList(headers: OutgoingHttpHeaders | readonly string[]): headers is readonly string[] {
+  return Array.isArray(headers);
+}
+
+/** Only the names the codec acts on are looked at, by length first: no lower-casing of every name. */
+function look(seen: SeenHeaders, name: string, value: string | number | readonly string[]): void {
+  switch (name.length) {
+    case 4:
+      if (is(name, 'date')) seen.date = true;
+      break;
+    case 10:
+      if (is(name, 'connection')) {
+        seen.connection = seen.connection === undefined ? String(value) : `${seen.connection}, ${String(value)}`;
+      }
+      break;
+    case 14:
+      if (is(name, 'content-length')) seen.length = true;
+      break;
+    case 17:
+      if (is(name, 'transfer-encoding')) seen.transferEncoding = String(value);
+      break;
   }
 }
 

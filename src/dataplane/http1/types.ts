@@ -70,9 +70,10 @@ export interface DownstreamResponse extends EventEmitter {
   /**
    * Writes the status line and headers. Framing is the codec's: a `content-length` header is kept; without one
    * the body is chunked (or, for HEAD, 1xx, 204 and 304, absent). Hop-by-hop headers are the caller's to remove.
-   * A `date` header is added when absent.
+   * A `date` header is added when absent. Headers are an object, or a flat list of names and values alternating
+   * (written in that order, each pair its own line, as node:http's writeHead takes it).
    */
-  writeHead(status: number, headers: OutgoingHttpHeaders): void;
+  writeHead(status: number, headers: OutgoingHttpHeaders | readonly string[]): void;
   /** Body bytes; false when the connection's buffer is full (wait for 'drain'). */
   write(chunk: Buffer): boolean;
   /** Ends the response, with a last chunk. */

@@ -70,8 +70,10 @@ export interface ResponseHead {
   readonly statusCode: number;
   readonly statusMessage: string;
   readonly versionMinor: 0 | 1;
+  /** Names as sent and values trimmed, alternating; combineHeaders() makes the object when one is wanted. */
   readonly rawHeaders: string[];
-  readonly headers: IncomingHttpHeaders;
+  /** The (first) `Keep-Alive` header's value, for the idle timeout it announces. */
+  readonly keepAliveHint: string | undefined;
   readonly framing: Framing;
   /** The connection may carry another request after this response. */
   readonly keepAlive: boolean;
@@ -101,12 +103,17 @@ interface Fields {
   contentLengthCount: number;
   transferEncoding: string | undefined;
   connection: string | undefined;
+  keepAlive: string | undefined;
 }
 
-/** Parses the field lines of `text` from `start` (the first field line) to its end (the empty line). */
-function parseFields(text: string, start: number): Fields {
+/**
+ * Parses the field lines of `text` from `start` (the first field line) to its end (the empty line). With `combined`,
+ * also the headers object (names lower-cased, duplicates combined); without, only the names the framing needs are
+ * looked at (by length first), and no name is lower-cased.
+ */
+function parseFields(text: string, start: number, combined: boolean): Fields {
   const raw: string[] = [];
-  const headers: IncomingHttpHeaders = {};
+  const headers: IncomingHttpHeaders = combined ? {} : NO_HEADERS;
   const f: Fields = {
     raw,
     headers,
@@ -114,6 +121,7 @@ function parseFields(text: string, start: number): Fields {
     contentLengthCount: 0,
     transferEncoding: undefined,
     connection: undefined,
+    keepAlive: undefined,
   };
   let pos = start;
   for (;;) {
@@ -127,8 +135,14 @@ function parseFields(text: string, start: number): Fields {
     if (!isToken(text, pos, colon)) throw new WireError('malformed', `invalid header name ${JSON.stringify(name)}`);
     const value = trimmed(text, colon + 1, eol);
     raw.push(name, value);
-    const key = name.toLowerCase();
-    combine(headers, key, value);
+    let key: string | undefined;
+    if (combined) {
+      key = name.toLowerCase();
+      combine(headers, key, value);
+    } else {
+      const length = colon - pos;
+      if (length === 10 || length === 14 || length === 17) key = name.toLowerCase();
+    }
     switch (key) {
       case 'content-length':
         f.contentLength = value;
@@ -140,9 +154,22 @@ function parseFields(text: string, start: number): Fields {
       case 'connection':
         f.connection = f.connection === undefined ? value : `${f.connection}, ${value}`;
         break;
+      case 'keep-alive':
+        // The first, as the combined value would start with it.
+        if (f.keepAlive === undefined) f.keepAlive = value;
+        break;
     }
     pos = eol + 2;
   }
+}
+
+const NO_HEADERS: IncomingHttpHeaders = Object.freeze({}) as IncomingHttpHeaders;
+
+/** The headers object of a message's raw headers: names lower-cased, duplicates combined as node:http does. */
+export function combineHeaders(raw: readonly string[]): IncomingHttpHeaders {
+  const headers: IncomingHttpHeaders = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) combine(headers, raw[i]!.toLowerCase(), raw[i + 1]!);
+  return headers;
 }
 
 // node:http keeps the first of these when they repeat (IncomingMessage's matchKnownFields).
@@ -233,7 +260,7 @@ export function parseRequestHead(buf: Buffer, from: number, end: number): Reques
   if (url === '' || url.includes(' ')) throw new WireError('malformed', 'a malformed request-target');
   if (!version) throw new WireError('malformed', 'an HTTP version other than 1.0 or 1.1');
   const versionMinor = version[1] === '1' ? 1 : 0;
-  const f = parseFields(text, lineEnd + 2);
+  const f = parseFields(text, lineEnd + 2, true);
   const connection = f.connection;
   return {
     method,
@@ -291,14 +318,14 @@ export function parseResponseHead(buf: Buffer, from: number, end: number, reques
   if (!status) throw new WireError('malformed', 'a malformed status line');
   const versionMinor = status[1] === '1' ? 1 : 0;
   const statusCode = Number(status[2]);
-  const f = parseFields(text, lineEnd + 2);
+  const f = parseFields(text, lineEnd + 2, false);
   const framing = responseFraming(f, statusCode, requestMethod);
   return {
     statusCode,
     statusMessage: status[3] ?? '',
     versionMinor,
     rawHeaders: f.raw,
-    headers: f.headers,
+    keepAliveHint: f.keepAlive,
     framing,
     keepAlive:
       framing.kind !== 'close' &&
@@ -396,7 +423,7 @@ export class ChunkedDecoder {
           if (!this.line.endsWith('\r\n')) throw new WireError('malformed', 'a trailer line ends in a bare LF');
           if (this.line.endsWith('\r\n\r\n') || this.line === '\r\n') {
             if (FORBIDDEN.test(this.line)) throw new WireError('malformed', 'a control character in the trailers');
-            if (this.line !== '\r\n') parseFields(this.line, 0);
+            if (this.line !== '\r\n') parseFields(this.line, 0, false);
             this.line = '';
             this.state = ChunkState.Done;
             return pos;
@@ -436,6 +463,17 @@ export function serializeHeaders(headers: OutgoingHttpHeaders): string {
     if (Array.isArray(value)) {
       for (const v of value) out += headerLine(name, v);
     } else out += headerLine(name, typeof value === 'string' ? value : String(value));
+  }
+  return out;
+}
+
+/** The same for a flat list of names and values, alternating (as node:http's writeHead takes it). */
+export function serializeHeaderList(list: readonly string[]): string {
+  let out = '';
+  for (let i = 0; i + 1 < list.length; i += 2) {
+    const name = list[i]!;
+    if (BREAKS_LINE.test(name)) throw new WireError('malformed', `invalid header name ${JSON.stringify(name)}`);
+    out += headerLine(name, list[i + 1]!);
   }
   return out;
 }
