@@ -3,7 +3,7 @@
 // between this and the sidecar is what the data plane does around the codec. Run as
 // `node codec-proxy.js IP:PORT HOST=IP:PORT...`.
 import net from 'node:net';
-import { withoutHopByHop } from '../../src/dataplane/headers.js';
+import { rawWithoutHopByHop, withoutHopByHop } from '../../src/dataplane/headers.js';
 import { serveHttp1, type ServerHandlers } from '../../src/dataplane/http1/server.js';
 import { UpstreamPool } from '../../src/dataplane/http1/pool.js';
 import { parseRequestTarget } from '../../src/dataplane/request-target.js';
@@ -43,7 +43,8 @@ const handlers: ServerHandlers = {
         onSocket() {},
         onConnected() {},
         onResponse(up) {
-          res.writeHead(up.statusCode, withoutHopByHop(up.headers));
+          // As the sidecar writes a response its route does not change: the lines as they came.
+          res.writeHead(up.statusCode, rawWithoutHopByHop(up.rawHeaders, 'x-envoy-upstream-service-time'));
           up.onData((chunk) => res.write(chunk));
           up.onEnd(() => res.end());
           up.onAborted(() => res.destroy());
