@@ -198,7 +198,7 @@ async function sideBySide(dir: string): Promise<void> {
         errors: c50.errors + c1.errors,
       });
       process.stderr.write(
-        `round ${round + 1} ${t.name}: ${Math.round(c50.requestsPerSecond)} req/s, p50 c1 ${c1.p50Ms} ms\n`,
+        `round ${round + 1} ${t.name}: ${c50.requests} requests at c50 (${Math.round(c50.requestsPerSecond)} req/s), ${c1.requests} at c1 (p50 ${c1.p50Ms} ms)\n`,
       );
     }
   }

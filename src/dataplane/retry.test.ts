@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
-import { it } from 'node:test';
+import { describe, it } from 'node:test';
+import type { RetryPolicy } from '../proxy-config/types.js';
 import { target, type EndpointPicker } from './cluster-lb.js';
-import { backoffMs, pickAvoiding } from './retry.js';
+import type { UpstreamResponse } from './http1/types.js';
+import { backoffMs, pickAvoiding, responseIsRetriable } from './retry.js';
 
 /** A load balancer that answers from a script, to see which of its picks a retry keeps. */
 function scripted(...picks: number[]): EndpointPicker & { calls: number } {
@@ -56,4 +58,35 @@ it("back-off: Envoy's jittered exponential wait, drawn from the injected source"
     75,
     'no base given: 25 ms',
   );
+});
+
+describe('responseIsRetriable', () => {
+  const policy = (retryOn: string[], retriableStatusCodes: number[] = []): RetryPolicy => ({
+    numRetries: 2,
+    retryOn,
+    retriableStatusCodes,
+    backoffBaseMs: 1,
+  });
+  const response = (statusCode: number, rawHeaders: string[] = []) =>
+    ({ statusCode, rawHeaders }) as unknown as UpstreamResponse;
+
+  it('by status: 5xx, gateway-error, retriable-4xx, retriable-status-codes', () => {
+    assert.equal(responseIsRetriable(response(500), policy(['5xx'])), true);
+    assert.equal(responseIsRetriable(response(500), policy(['gateway-error'])), false);
+    assert.equal(responseIsRetriable(response(503), policy(['gateway-error'])), true);
+    assert.equal(responseIsRetriable(response(409), policy(['retriable-4xx'])), true);
+    assert.equal(responseIsRetriable(response(418), policy(['retriable-status-codes'], [418])), true);
+    assert.equal(responseIsRetriable(response(418), policy(['retriable-status-codes'], [419])), false);
+    assert.equal(responseIsRetriable(response(200), policy(['5xx', 'gateway-error'])), false);
+  });
+
+  it('by grpc-status, in any case of the name, for the conditions the policy names', () => {
+    const on = policy(['cancelled', 'unavailable']);
+    assert.equal(responseIsRetriable(response(200, ['grpc-status', '14']), on), true);
+    assert.equal(responseIsRetriable(response(200, ['Grpc-Status', '1']), on), true);
+    assert.equal(responseIsRetriable(response(200, ['grpc-status', '4']), on), false);
+    assert.equal(responseIsRetriable(response(200, ['grpc-status', '4']), policy(['deadline-exceeded'])), true);
+    assert.equal(responseIsRetriable(response(200, ['grpc-message', '14', 'grpc-status', '0']), on), false);
+    assert.equal(responseIsRetriable(response(200, ['content-type', 'application/grpc']), on), false);
+  });
 });

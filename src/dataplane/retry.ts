@@ -40,18 +40,30 @@ export function responseIsRetriable(res: UpstreamResponse, policy: RetryPolicy):
   if (on.includes('gateway-error') && (status === 502 || status === 503 || status === 504)) return true;
   if (on.includes('retriable-4xx') && status === 409) return true;
   if (on.includes('retriable-status-codes') && policy.retriableStatusCodes.includes(status)) return true;
-  const grpc = res.headers['grpc-status'];
+  // Read off the raw lines: asking for the headers object would build it for every response.
+  const grpc = firstValue(res.rawHeaders, 'grpc-status');
   if (grpc !== undefined) {
-    const grpcRetry: Record<string, string> = {
-      '1': 'cancelled',
-      '4': 'deadline-exceeded',
-      '8': 'resource-exhausted',
-      '14': 'unavailable',
-    };
-    const condition = grpcRetry[String(grpc)];
+    const condition = GRPC_RETRY_ON.get(grpc);
     if (condition && on.includes(condition)) return true;
   }
   return false;
+}
+
+/** The grpc-status values Envoy's gRPC retry conditions name. */
+const GRPC_RETRY_ON: ReadonlyMap<string, string> = new Map([
+  ['1', 'cancelled'],
+  ['4', 'deadline-exceeded'],
+  ['8', 'resource-exhausted'],
+  ['14', 'unavailable'],
+]);
+
+/** The first value of a header (lower-case `name`) in raw lines; names of another length are not lower-cased. */
+function firstValue(raw: readonly string[], name: string): string | undefined {
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const n = raw[i]!;
+    if (n.length === name.length && (n === name || n.toLowerCase() === name)) return raw[i + 1];
+  }
+  return undefined;
 }
 
 /** Envoy: a random wait in [0, (2^n - 1) * base], capped at 10 × base, for retry n (1-based). */
