@@ -48,6 +48,8 @@ const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..',
 
 const children: ChildProcess[] = [];
 const stops: (() => void)[] = [];
+/** Every process the side-by-side started, waited for after it: the push figures must not share the machine. */
+const startedPids: number[] = [];
 
 /** One request through the target until it answers as the upstream does (301), or the time is up. */
 async function untilServing(t: WrkTarget, ms = 60_000): Promise<void> {
@@ -133,6 +135,7 @@ async function startScale(dir: string, build: TollgateBuild, n: number, net: num
 async function sideBySide(dir: string): Promise<void> {
   const upstream = startUpstream(dir);
   stops.push(upstream.stop);
+  startedPids.push(...upstream.pids);
   await untilServing(upstream.target);
 
   const targets: Started[] = [];
@@ -144,6 +147,7 @@ async function sideBySide(dir: string): Promise<void> {
     }
     const s = start();
     stops.push(s.stop);
+    startedPids.push(...s.pids);
     if (wanted(s.name)) targets.push(s);
   };
   await peer('nginx', () => startNginxReverse(dir));
@@ -151,6 +155,7 @@ async function sideBySide(dir: string): Promise<void> {
   await peer('squid', () => startSquid(dir));
   for (const s of [startNodeProxy(), startCodecProxy()]) {
     stops.push(s.stop);
+    startedPids.push(...s.pids);
     if (wanted(s.name)) targets.push(s);
   }
 
@@ -216,6 +221,22 @@ function stopAll(): void {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
 }
 
+/** Waits (up to 15 s) until every process the side-by-side started has exited. */
+async function untilStopped(): Promise<void> {
+  const pids = [...startedPids, ...children.map((c) => c.pid).filter((pid) => pid !== undefined)];
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (let waited = 0; waited < 15_000 && pids.some(alive); waited += 100) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 async function main(): Promise<void> {
   console.log(
     `tollgate bench: node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${new Date().toISOString()}\n`,
@@ -229,6 +250,7 @@ async function main(): Promise<void> {
   } finally {
     stopAll();
   }
+  await untilStopped();
   if (process.env.BENCH_PUSH !== '0') {
     console.log('\ncontroller push: 10,000 ServiceEntries, 100 connected proxies, one change applied\n');
     const builds: TollgateBuild[] = [{ label: 'tollgate', bin: path.join(ROOT, 'bin', 'tollgate.js') }];
