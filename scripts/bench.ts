@@ -8,7 +8,8 @@
 // expression over target names), BENCH_BASELINE (another checkout's root, built: its tollgate runs beside this
 // one as "baseline"), BENCH_SCALE=0 (skip the ServiceEntry scale targets), BENCH_SIDE=0 (skip the side-by-side
 // runs), BENCH_PUSH=0 (skip the controller push), BENCH_CONFIG=0 (skip the config pipeline figures),
-// BENCH_PROXY_NODE_ARGS (Node options for the tollgate proxies, e.g. "--cpu-prof --cpu-prof-dir=DIR").
+// BENCH_PROXY_NODE_ARGS (Node options for the tollgate proxies and the Node peers, e.g.
+// "--cpu-prof --cpu-prof-dir=DIR").
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
