@@ -143,6 +143,11 @@ export class Http1Response extends EventEmitter implements DownstreamResponse {
     this.emitClose();
   }
 
+  /** end() was called: the whole response has been handed over (node:http's name). */
+  get writableEnded(): boolean {
+    return this.ended;
+  }
+
   /** The connection's buffer emptied. */
   drained(): void {
     this.observer?.responseDrained();

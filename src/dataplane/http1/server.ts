@@ -156,6 +156,14 @@ class ServerConnection implements Http1Connection, RequestConnection, ResponseCo
 
   private readonly onSocketEnd = (): void => {
     this.peerEnded = true;
+    // A client that ends its side while its response is still to come has gone, as node:http (by default) and
+    // Envoy take it: the connection is cut, so the request's handler hears 'close' without 'finish' and stops
+    // waiting on its upstream. (While a body is still arriving, readBody cuts the exchange the same way.)
+    const res = this.current;
+    if (this.phase === Phase.AfterBody && res !== undefined && !res.writableEnded) {
+      this.socket.destroy();
+      return;
+    }
     this.process();
   };
 
