@@ -24,6 +24,8 @@ export interface ResponseConnection {
   readonly current: Http1Response | undefined;
   /** The response ended (a tick after end(), once 'finish' and 'close' were emitted). */
   responseDone(res: Http1Response): void;
+  /** Something run for the response on a later tick (its observer, a listener) threw: the connection is cut. */
+  faulted(err: unknown): void;
 }
 
 enum Body {
@@ -148,6 +150,10 @@ export class Http1Response extends EventEmitter implements DownstreamResponse {
     return this.ended;
   }
 
+  faulted(err: unknown): void {
+    this.conn.faulted(err);
+  }
+
   /** The connection's buffer emptied. */
   drained(): void {
     this.observer?.responseDrained();
@@ -231,5 +237,9 @@ function is(name: string, lower: string): boolean {
 }
 
 function finishResponse(res: Http1Response): void {
-  res.finish();
+  try {
+    res.finish();
+  } catch (err) {
+    res.faulted(err);
+  }
 }

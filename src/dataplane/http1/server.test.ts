@@ -255,6 +255,47 @@ describe('a handler that throws', () => {
   });
 });
 
+describe('a response observer that throws', () => {
+  for (const moment of ['responseFinished', 'responseClosed'] as const) {
+    it(`in ${moment}: costs its own connection only, and the fault is reported`, async () => {
+      const faults: unknown[] = [];
+      const h = await serve({
+        request(req, res) {
+          if (req.url === '/boom') {
+            res.observer = {
+              responseFinished: () => {
+                if (moment === 'responseFinished') throw new Error('observer bug');
+              },
+              responseClosed: () => {
+                if (moment === 'responseClosed') throw new Error('observer bug');
+              },
+              responseDrained: () => {},
+            };
+            // For 'close', the client goes away under an unfinished response.
+            if (moment === 'responseClosed') res.write(Buffer.from('partial'));
+            else res.end('done');
+            return;
+          }
+          answerAfterBody(req, res);
+        },
+        fault: (err) => faults.push(err),
+      });
+      const victim = await h.client();
+      await victim.write(get('/boom'));
+      if (moment === 'responseClosed') {
+        await victim.until((t) => t.includes('partial'));
+        victim.destroy();
+      } else await victim.ending();
+      await delay(30);
+      assert.equal((faults[0] as Error | undefined)?.message, 'observer bug');
+      const later = await h.client();
+      await later.write(get('/later'));
+      await later.responses(1);
+      assert.deepEqual(bodies(later.text), ['GET /later ']);
+    });
+  }
+});
+
 describe('keep-alive and pipelining', () => {
   it('serves sequential requests on one connection', async () => {
     const h = await serve();

@@ -172,18 +172,30 @@ class ServerConnection implements Http1Connection, RequestConnection, ResponseCo
     this.input.clear();
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    this.reading?.abort(new Error('the connection closed before the request body was complete'));
     const res = this.current;
-    if (res !== undefined) {
-      this.current = undefined;
-      this.inFlight = 0;
-      res.connectionClosed();
+    this.current = undefined;
+    this.inFlight = 0;
+    // What the request's owner does on hearing of it runs inside the socket's event: a throw stops here.
+    try {
+      this.reading?.abort(new Error('the connection closed before the request body was complete'));
+      res?.connectionClosed();
+    } catch (err) {
+      this.handlers.fault?.(err);
     }
   };
 
   private readonly onSocketDrain = (): void => {
-    this.current?.drained();
+    try {
+      this.current?.drained();
+    } catch (err) {
+      this.faulted(err);
+    }
   };
+
+  faulted(err: unknown): void {
+    this.socket.destroy();
+    this.handlers.fault?.(err);
+  }
 
   private readonly onTimer = (): void => {
     this.timer = undefined;
