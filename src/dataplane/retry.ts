@@ -1,5 +1,6 @@
 // Envoy's retry policy: which failures are retried, and the jittered exponential back-off between attempts.
 import type { UpstreamResponse } from './http1/types.js';
+import { firstRawValue } from './http1/wire.js';
 import type { RetryPolicy } from '../proxy-config/types.js';
 import type { EndpointPicker, Target } from './cluster-lb.js';
 import type { ProxyError } from './errors.js';
@@ -41,7 +42,7 @@ export function responseIsRetriable(res: UpstreamResponse, policy: RetryPolicy):
   if (on.includes('retriable-4xx') && status === 409) return true;
   if (on.includes('retriable-status-codes') && policy.retriableStatusCodes.includes(status)) return true;
   // Read off the raw lines: asking for the headers object would build it for every response.
-  const grpc = firstValue(res.rawHeaders, 'grpc-status');
+  const grpc = firstRawValue(res.rawHeaders, 'grpc-status');
   if (grpc !== undefined) {
     const condition = GRPC_RETRY_ON.get(grpc);
     if (condition && on.includes(condition)) return true;
@@ -56,15 +57,6 @@ const GRPC_RETRY_ON: ReadonlyMap<string, string> = new Map([
   ['8', 'resource-exhausted'],
   ['14', 'unavailable'],
 ]);
-
-/** The first value of a header (lower-case `name`) in raw lines; names of another length are not lower-cased. */
-function firstValue(raw: readonly string[], name: string): string | undefined {
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const n = raw[i]!;
-    if (n.length === name.length && (n === name || n.toLowerCase() === name)) return raw[i + 1];
-  }
-  return undefined;
-}
 
 /** Envoy: a random wait in [0, (2^n - 1) * base], capped at 10 × base, for retry n (1-based). */
 export function backoffMs(retryNumber: number, baseMs: number, random: () => number = Math.random): number {

@@ -80,8 +80,11 @@ export function attemptTlsFor(cluster: CompiledCluster, upstreamHost: string | u
 export function tlsExchangeOptions(
   tls: AttemptTls | undefined,
 ): Pick<ExchangeOptions, 'servername' | 'checkServerIdentity'> {
-  return tls ? { servername: tls.servername ?? '', checkServerIdentity: tls.checkServerIdentity } : {};
+  return tls ? { servername: tls.servername ?? '', checkServerIdentity: tls.checkServerIdentity } : PLAIN;
 }
+
+/** A plain exchange: no object made per request for it. */
+const PLAIN: Pick<ExchangeOptions, 'servername' | 'checkServerIdentity'> = Object.freeze({});
 
 export function startAttempt(o: AttemptOptions, listener: AttemptListener): Attempt {
   return new AttemptRun(o, listener);
@@ -104,7 +107,7 @@ class AttemptRun implements Attempt, ExchangeEvents {
   constructor(o: AttemptOptions, listener: AttemptListener) {
     this.o = o;
     this.listener = listener;
-    const tls = o.tls;
+    const tls = tlsExchangeOptions(o.tls);
     this.exchange = o.pool.exchange(
       {
         ip: o.target.ip,
@@ -114,9 +117,8 @@ class AttemptRun implements Attempt, ExchangeEvents {
         path: o.path,
         headers: o.headers,
         hasBody: o.body.hasBody,
-        // No SNI for an IP address: an empty servername.
-        servername: tls ? (tls.servername ?? '') : undefined,
-        checkServerIdentity: tls?.checkServerIdentity,
+        servername: tls.servername,
+        checkServerIdentity: tls.checkServerIdentity,
       },
       this,
     );

@@ -350,8 +350,19 @@ function responseFraming(f: Fields, status: number, requestMethod: string): Fram
 
 function allValues(raw: readonly string[], key: string): string[] {
   const out: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === key) out.push(raw[i + 1]!);
+  for (let i = 0; i + 1 < raw.length; i += 2) if (isName(raw[i]!, key)) out.push(raw[i + 1]!);
   return out;
+}
+
+/** The first value of header `key` (lower-case) in raw headers, without making the headers object. */
+export function firstRawValue(raw: readonly string[], key: string): string | undefined {
+  for (let i = 0; i + 1 < raw.length; i += 2) if (isName(raw[i]!, key)) return raw[i + 1];
+  return undefined;
+}
+
+/** A name as sent is `key` (lower-case) in any case; names of another length are not lower-cased. */
+function isName(name: string, key: string): boolean {
+  return name.length === key.length && (name === key || name.toLowerCase() === key);
 }
 
 /** Longest chunk-size line (size and extensions) accepted. */
@@ -376,6 +387,15 @@ export class ChunkedDecoder {
   private line = '';
   private remaining = 0;
 
+  /** Appends buf from pos through its next LF (or to its end) to the line being read; returns where it stopped. */
+  private appendLine(buf: Buffer, pos: number, limit: number, tooLong: string): number {
+    const lf = buf.indexOf(LF, pos);
+    const stop = lf < 0 ? buf.length : lf + 1;
+    this.line += buf.toString('latin1', pos, stop);
+    if (this.line.length > limit) throw new WireError('malformed', tooLong);
+    return stop;
+  }
+
   /**
    * Decodes buf from offset, passing each piece of body data to onData (subarrays of buf, valid during the call).
    * Returns the offset just past the body's end (last chunk and trailer section) when it ends within buf, else -1.
@@ -385,12 +405,8 @@ export class ChunkedDecoder {
     while (pos < buf.length) {
       switch (this.state) {
         case ChunkState.SizeLine: {
-          const lf = buf.indexOf(LF, pos);
-          const stop = lf < 0 ? buf.length : lf + 1;
-          this.line += buf.toString('latin1', pos, stop);
-          if (this.line.length > MAX_CHUNK_LINE) throw new WireError('malformed', 'chunk-size line too long');
-          pos = stop;
-          if (lf < 0) break;
+          pos = this.appendLine(buf, pos, MAX_CHUNK_LINE, 'chunk-size line too long');
+          if (!this.line.endsWith('\n')) break;
           this.remaining = chunkSize(this.line);
           this.line = '';
           this.state = this.remaining === 0 ? ChunkState.Trailers : ChunkState.Data;
@@ -414,12 +430,8 @@ export class ChunkedDecoder {
           break;
         case ChunkState.Trailers: {
           // Trailer fields, then an empty line; read and checked, not kept.
-          const lf = buf.indexOf(LF, pos);
-          const stop = lf < 0 ? buf.length : lf + 1;
-          this.line += buf.toString('latin1', pos, stop);
-          if (this.line.length > MAX_TRAILERS) throw new WireError('malformed', 'trailer section too long');
-          pos = stop;
-          if (lf < 0) break;
+          pos = this.appendLine(buf, pos, MAX_TRAILERS, 'trailer section too long');
+          if (!this.line.endsWith('\n')) break;
           if (!this.line.endsWith('\r\n')) throw new WireError('malformed', 'a trailer line ends in a bare LF');
           if (this.line.endsWith('\r\n\r\n') || this.line === '\r\n') {
             if (FORBIDDEN.test(this.line)) throw new WireError('malformed', 'a control character in the trailers');
