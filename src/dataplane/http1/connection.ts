@@ -42,8 +42,13 @@ export class UpstreamConnection {
   /** What a failure now means to the exchange: still dialing, handshaking, or an open connection breaking. */
   private phase: FailurePhase = 'connect';
   private closed = false;
-  /** The socket's idle timeout as set (0: not yet), so that it is set again only when a server's hint changes it. */
-  private idleMs = 0;
+  /** How long the connection may idle in the pool, from the last response's hint (or the default). */
+  private idleMs = UPSTREAM_IDLE_TIMEOUT_MS;
+  /** When the connection last went idle. */
+  private idleSince = 0;
+  /** The idle timer, armed while idle; it is not re-armed per request, only checked (see onIdleTimer). */
+  private idleTimer: NodeJS.Timeout | undefined;
+  private idleTimerDue = 0;
   /** Whether the connection may carry another request after the current response, and how long it may idle. */
   private keepAlive = false;
   private nextIdleMs = UPSTREAM_IDLE_TIMEOUT_MS;
@@ -75,7 +80,6 @@ export class UpstreamConnection {
     socket.on('end', this.onEof);
     socket.on('close', this.onEof);
     socket.on('drain', this.onDrain);
-    socket.on('timeout', this.onTimeout);
   }
 
   /** An idle connection from the pool takes on an exchange. */
@@ -85,18 +89,41 @@ export class UpstreamConnection {
     ex.assign(this, true);
   }
 
-  /** Into the pool: the process may exit with it open, and it closes after its idle timeout. */
+  /**
+   * Into the pool: the process may exit with it open, and it closes after its idle timeout. The timer is our own
+   * rather than the socket's: a socket timeout is re-armed on every read and write, which costs more per request
+   * than the request's own bookkeeping. Ours is armed when the connection first goes idle and, when it fires,
+   * closes the connection if it has idled long enough, or waits for the rest.
+   */
   becomeIdle(): void {
     const socket = this.socket;
     socket.unref();
-    // Set once per connection (and again only when a server's hint changes it), not re-armed per request.
-    if (this.idleMs !== this.nextIdleMs) {
-      this.idleMs = this.nextIdleMs;
-      socket.setTimeout(this.idleMs);
-    }
+    const now = Date.now();
+    this.idleSince = now;
+    this.idleMs = this.nextIdleMs;
+    const due = now + this.idleMs;
+    // A timer armed for later than a shorter hint now allows is brought forward.
+    if (this.idleTimer === undefined || this.idleTimerDue > due) this.armIdleTimer(due, now);
     // A consumer that paused the last body may have left the socket paused: an idle one must see an EOF.
     socket.resume();
   }
+
+  private armIdleTimer(due: number, now: number): void {
+    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+    this.idleTimerDue = due;
+    this.idleTimer = setTimeout(this.onIdleTimer, Math.max(0, due - now));
+    this.idleTimer.unref();
+  }
+
+  /** The idle timeout only closes idle connections: a request in flight has timeouts of its own. */
+  private readonly onIdleTimer = (): void => {
+    this.idleTimer = undefined;
+    if (this.closed || this.exchange !== undefined) return; // busy: armed again when it next goes idle
+    const now = Date.now();
+    const due = this.idleSince + this.idleMs;
+    if (now >= due) this.close();
+    else this.armIdleTimer(due, now);
+  };
 
   /** The exchange's response is complete: the connection goes back to the pool, or closes. */
   exchangeDone(ex: ClientExchange): void {
@@ -111,6 +138,7 @@ export class UpstreamConnection {
     if (this.closed) return;
     this.closed = true;
     this.exchange = undefined;
+    this.clearIdleTimer();
     this.socket.destroy();
     this.owner.gone(this);
   }
@@ -142,10 +170,11 @@ export class UpstreamConnection {
 
   private readonly onDrain = (): void => this.exchange?.drained();
 
-  /** The idle timeout only closes idle connections: a request in flight has timeouts of its own. */
-  private readonly onTimeout = (): void => {
-    if (this.exchange === undefined) this.close();
-  };
+  private clearIdleTimer(): void {
+    if (this.idleTimer === undefined) return;
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+  }
 
   private readonly onEof = (): void => {
     if (this.closed) return;
@@ -299,8 +328,7 @@ export class UpstreamConnection {
     socket.off('end', this.onEof);
     socket.off('close', this.onEof);
     socket.off('drain', this.onDrain);
-    socket.off('timeout', this.onTimeout);
-    socket.setTimeout(0);
+    this.clearIdleTimer();
     this.owner.gone(this);
     ex.upgraded(head.statusCode, head.statusMessage, head.rawHeaders);
     ex.events.onUpgrade(ex, socket, rest);

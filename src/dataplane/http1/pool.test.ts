@@ -104,6 +104,52 @@ describe('reuse', () => {
     }
   });
 
+  it('the idle timeout counts from the last response: a connection reused in time is not closed under it', async () => {
+    const pool = new UpstreamPool({ maxConnections: Infinity });
+    const upstream = await rawUpstream((conn) =>
+      conn.socket.write('HTTP/1.1 200 OK\r\nkeep-alive: timeout=2\r\ncontent-length: 2\r\n\r\nok'),
+    );
+    try {
+      await drive(pool, { port: upstream.port });
+      await new Promise((r) => setTimeout(r, 600));
+      assert.equal((await drive(pool, { port: upstream.port })).reused, true);
+      const answered = Date.now();
+      // Past a second after the first response, but not after the second.
+      await new Promise((r) => setTimeout(r, 600));
+      assert.equal(upstream.connections[0]?.closed, false);
+      assert.equal(pool.idle, 1);
+      await until(() => upstream.connections[0]?.closed === true, 'the idle connection to close', 3000);
+      const after = Date.now() - answered;
+      assert.ok(after >= 900 && after < 1900, `closed ${after} ms after the last response`);
+      assert.equal(upstream.connections.length, 1);
+    } finally {
+      pool.destroy();
+      await upstream.close();
+    }
+  });
+
+  it('a shorter Keep-Alive hint on a later response brings the idle timeout forward', async () => {
+    const pool = new UpstreamPool({ maxConnections: Infinity });
+    let answers = 0;
+    const upstream = await rawUpstream((conn) =>
+      conn.socket.write(
+        ++answers === 1 ? OK : 'HTTP/1.1 200 OK\r\nkeep-alive: timeout=2\r\ncontent-length: 2\r\n\r\nok',
+      ),
+    );
+    try {
+      await drive(pool, { port: upstream.port });
+      assert.equal((await drive(pool, { port: upstream.port })).reused, true);
+      const answered = Date.now();
+      await until(() => upstream.connections[0]?.closed === true, 'the idle connection to close', 3000);
+      const after = Date.now() - answered;
+      assert.ok(after >= 900 && after < 1900, `closed ${after} ms after the response with the hint`);
+      assert.equal(pool.size, 0);
+    } finally {
+      pool.destroy();
+      await upstream.close();
+    }
+  });
+
   it('a response that ends before the request body was sent leaves the connection unpooled', async () => {
     const pool = new UpstreamPool({ maxConnections: Infinity });
     const upstream = await rawUpstream((conn) => conn.socket.write(OK), { onHead: true });
