@@ -28,7 +28,8 @@ export interface ExchangeEvents {
   /** A connection was assigned: a pooled one (reused: ready now) or a new one (connecting). */
   onSocket(reused: boolean): void;
   /** Ready to send: TCP up (and TLS verified) for a new connection, at once for a reused one. `local` is
-   *  "ip:port" of our end, worked out once per connection. The request head is written at this point. */
+   *  "ip:port" of our end, worked out once per connection. The request head is written at this point (on a pooled
+   *  connection, a request without a body left already when the exchange was made). */
   onConnected(local: string): void;
   /** Response head received (1xx other than 101 are skipped). */
   onResponse(res: UpstreamResponse): void;
@@ -106,6 +107,8 @@ export class ClientExchange implements Exchange, UpstreamResponse {
   /** The connection has read the whole body; `complete` follows once the held pieces are delivered. */
   private bodyRead = false;
   private abortError: Error | undefined;
+  /** The head left as the pooled connection was assigned, before the exchange's events (see assign). */
+  private headEarly = false;
 
   constructor(
     readonly options: ExchangeOptions,
@@ -126,19 +129,38 @@ export class ClientExchange implements Exchange, UpstreamResponse {
     this.head = head;
   }
 
-  /** A connection is this exchange's: its events start on the next tick (never inside the caller's own call). */
+  /**
+   * A connection is this exchange's: its events start on the next tick (never inside the caller's own call). On a
+   * pooled connection a request without a body leaves at once: nothing it waits for comes before its head.
+   */
   assign(conn: UpstreamConnection, reused: boolean): void {
     this.conn = conn;
     this.reused = reused;
     this.state = 'assigned';
+    if (reused && !this.options.hasBody) {
+      this.state = 'sending';
+      this.headEarly = true;
+      conn.socket.write(this.head, 'latin1');
+    }
     process.nextTick(startExchange, this);
   }
 
   /** Writes the request head (corked with whatever body onConnected writes, so it leaves in one write). */
   send(conn: UpstreamConnection): void {
+    if (this.headEarly) {
+      // The head left when the connection was assigned; the exchange hears of it now.
+      this.headEarly = false;
+      if (this.state === 'sending') this.events.onConnected(conn.local);
+      return;
+    }
     if (this.state !== 'assigned') return;
     this.state = 'sending';
     const socket = conn.socket;
+    if (!this.options.hasBody) {
+      socket.write(this.head, 'latin1');
+      this.events.onConnected(conn.local);
+      return;
+    }
     socket.cork();
     socket.write(this.head, 'latin1');
     this.events.onConnected(conn.local);
@@ -349,7 +371,8 @@ function requestHead(o: ExchangeOptions, bodyLeft: number): string {
 // The steps run on a later tick call the consumer: a throw there fails that exchange alone (ClientExchange.faulted).
 
 function startExchange(ex: ClientExchange): void {
-  if (ex.state !== 'assigned') return;
+  // 'sending': a pooled connection already carries the head (assign).
+  if (ex.state !== 'assigned' && ex.state !== 'sending') return;
   try {
     ex.events.onSocket(ex.reused);
     // A new connection sends once it is up (UpstreamConnection's connect handlers).

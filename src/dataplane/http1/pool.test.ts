@@ -2,6 +2,7 @@
 // connections leave, the connection cap and its queue, and closing a pool.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { ClientExchange } from './client.js';
 import { UpstreamPool } from './pool.js';
 import { drive, type PeerConnection, rawUpstream, until, within } from './testing/upstream-peer.js';
 
@@ -25,6 +26,49 @@ describe('reuse', () => {
       assert.equal(second.local, first.local);
       assert.equal(upstream.connections.length, 1);
       assert.equal(upstream.connections[0]?.requests.length, 2);
+    } finally {
+      pool.destroy();
+      await upstream.close();
+    }
+  });
+
+  it('on a pooled connection a request without a body leaves within exchange(); its events still come after', async () => {
+    const pool = new UpstreamPool({ maxConnections: Infinity });
+    const upstream = await rawUpstream(answerOk);
+    try {
+      await drive(pool, { port: upstream.port });
+      const events: string[] = [];
+      const ex = pool.exchange(
+        {
+          ip: '127.0.0.1',
+          port: upstream.port,
+          localAddress: undefined,
+          method: 'GET',
+          path: '/next',
+          headers: { host: 'upstream.test' },
+          hasBody: false,
+        },
+        {
+          onSocket: (reused) => events.push(`socket:${reused}`),
+          onConnected: () => events.push('connected'),
+          onResponse: (res) => {
+            events.push(`response:${res.statusCode}`);
+            res.onData(() => {});
+            res.onEnd(() => events.push('end'));
+          },
+          onUpgrade: () => events.push('upgrade'),
+          onError: (err) => events.push(`error:${err.message}`),
+        },
+      ) as ClientExchange;
+      const socket = ex.conn?.socket;
+      assert.ok(socket !== undefined);
+      // Everything this connection will have written, the new head included, is written or queued already.
+      const sent = socket.bytesWritten + socket.writableLength;
+      assert.equal(events.join(), '', 'nothing is reported inside the call');
+      await until(() => events.includes('end'), 'the response');
+      assert.equal(socket.bytesWritten, sent);
+      assert.deepEqual(events, ['socket:true', 'connected', 'response:200', 'end']);
+      assert.equal(upstream.connections[0]?.requests[1]?.head.startsWith('GET /next HTTP/1.1\r\n'), true);
     } finally {
       pool.destroy();
       await upstream.close();
