@@ -194,6 +194,11 @@ export function startCodecProxy(): Started {
   );
 }
 
+/** A TCP relay in Node (`tcp-relay.ts`): bytes copied both ways, no HTTP; the floor of any proxy in Node. */
+export function startTcpRelay(): Started {
+  return startScriptProxy('Node TCP relay (no HTTP)', '127.0.77.16', 'tcp-relay.js', `${UPSTREAM.ip}:${UPSTREAM.port}`);
+}
+
 /** Node options for the proxies written in Node (BENCH_PROXY_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=DIR"). */
 export const PROXY_NODE_ARGS = (process.env.BENCH_PROXY_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 
