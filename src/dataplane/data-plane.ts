@@ -1,6 +1,7 @@
 // The proxy process's data plane: applies pushed configs (validate, compile, bind, swap) and serves traffic.
-import { formatAccessLog, type AccessLogRecord } from '../observability/index.js';
+import type { AccessLogRecord } from '../observability/index.js';
 import type { NodeIdentity, ProxyConfig } from '../proxy-config/types.js';
+import { AccessLogQueue } from './access-log-queue.js';
 import { UpstreamPools } from './upstream-pools.js';
 import { controlPlaneMatcher } from './destination-guard.js';
 import { compileConfig, type CompiledConfig } from './compile-config.js';
@@ -16,7 +17,7 @@ export interface DataPlaneOptions {
   resolver: HostResolver;
   /** curl's --connect-to semantics, applied when dialing upstream. */
   connectTo?: readonly ConnectToRule[];
-  /** One formatted line per request (no newline). */
+  /** One formatted line per request (no newline), a few milliseconds at most after the request completed. */
   onAccessLog?: (line: string, record: AccessLogRecord) => void;
   /** Degraded modes: a failed bind, a failed DNS lookup, ... */
   onWarning?: (message: string) => void;
@@ -65,6 +66,7 @@ export class DataPlane {
   private readonly random: () => number;
   private readonly identityKey: string | undefined;
   private readonly trustedCas: readonly string[];
+  private readonly accessLog: AccessLogQueue | undefined;
 
   constructor(node: NodeIdentity, options: DataPlaneOptions) {
     const now = options.now ?? Date.now;
@@ -78,6 +80,8 @@ export class DataPlane {
         // a failing warning sink must not take a request down
       }
     };
+    const accessLog = options.onAccessLog ? new AccessLogQueue(options.onAccessLog, warn) : undefined;
+    this.accessLog = accessLog;
     const ctx: PlaneContext = {
       resolver: options.resolver,
       connectTo: options.connectTo ?? [],
@@ -96,13 +100,15 @@ export class DataPlane {
       isControlPlane: controlPlaneMatcher(options.controlPlane ?? []),
       completeStream(info: StreamInfo, config: CompiledConfig): void {
         // Metrics hook in here too: this is the one place a request ends.
-        if (!config.accessLog.enabled || !options.onAccessLog) return;
+        if (!config.accessLog.enabled || accessLog === undefined) return;
         try {
-          const record = info.toRecord(now());
-          options.onAccessLog(formatAccessLog(record, config.accessLog.encoding), record);
+          accessLog.add(info.toRecord(now()), config.accessLog.encoding);
         } catch (err) {
           warn(`access log: ${(err as Error).message}`);
         }
+      },
+      requestSent(): void {
+        accessLog?.flush();
       },
     };
     this.host = {
@@ -220,5 +226,11 @@ export class DataPlane {
     this.retiring.clear();
     await Promise.all(handles.map((h) => h.close(CLOSE_GRACE_MS)));
     this.pools.destroyAll();
+    this.accessLog?.close();
+  }
+
+  /** Writes the access-log lines still waiting (the process is exiting). */
+  flushAccessLog(): void {
+    this.accessLog?.flush();
   }
 }

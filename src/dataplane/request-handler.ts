@@ -23,6 +23,11 @@ import { addressesOf, StreamInfo } from './stream-info.js';
 export interface PlaneContext extends ForwardDeps {
   /** The one place a stream completes: the access log now, metrics later. */
   completeStream(info: StreamInfo, config: CompiledConfig): void;
+  /**
+   * A request has been sent on its way (forwarded, answered, or waiting for a connection): what completed streams
+   * left to do (their access-log lines) is done now, while this request waits for its upstream.
+   */
+  requestSent(): void;
 }
 
 /** The listeners requests are routed on: the sidecar's, and a gateway's HTTP route config. */
@@ -97,6 +102,7 @@ class HttpStream implements ResponseObserver {
     } catch (err) {
       this.fail(err);
     }
+    this.ctx.requestSent();
   }
 
   // --- the response's moments (ResponseObserver) ---

@@ -16,6 +16,8 @@ interface Plane {
   apply(config: ProxyConfig): Promise<ApplyResult>;
   close(): Promise<void>;
   drain(graceMs: number): Promise<void>;
+  /** Hands on the access-log lines still waiting to be formatted (in-process planes; workers flush on stop). */
+  flushAccessLog?(): void;
 }
 
 /** Envoy's default drain time as Istio sets it (terminationDrainDuration: 5 s). */
@@ -154,6 +156,7 @@ export class ProxyRunner {
 
   /** Writes the access-log lines still waiting in a batch (at stop, and when the process exits). */
   flushLogs(): void {
+    this.dataPlane.flushAccessLog?.();
     this.stdoutBatch?.flush();
     this.file?.out.flush();
   }

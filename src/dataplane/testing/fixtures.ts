@@ -238,7 +238,12 @@ export async function startPlane(
   if (!result.ok) throw new Error(result.error);
   return {
     plane,
-    logs,
+    // The plane writes a line a little after its request completed; a test reads the lines of every request
+    // completed so far.
+    get logs() {
+      plane.flushAccessLog();
+      return logs;
+    },
     warnings,
     port(name) {
       const l = name ? plane.listenerAddresses.find((a) => a.name === name) : plane.listenerAddresses[0];
@@ -247,7 +252,10 @@ export async function startPlane(
     },
     async waitForLogs(n) {
       await eventually(
-        () => (logs.length >= n ? true : undefined),
+        () => {
+          plane.flushAccessLog();
+          return logs.length >= n ? true : undefined;
+        },
         2_000,
         `${n} access-log lines (got ${logs.length})`,
       );
