@@ -5,7 +5,9 @@
 // each step's median is printed. The steps that are JavaScript (the request leg, the response leg) are the
 // proxy's own; the writes are system calls; the waits are the upstream's and wrk's.
 //
-// Environment: BENCH_SECONDS (per wrk run, default 5), BENCH_ROUNDS (default 3).
+// Environment: BENCH_SECONDS (per wrk run, default 5), BENCH_ROUNDS (default 3), BENCH_BASELINE (another built
+// checkout: its sidecar runs beside this one's).
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,11 +22,12 @@ import {
   UPSTREAM,
 } from './peers.js';
 import { median } from './report.js';
-import { startController, startProxy, tollgateTarget, writeMainMesh } from './tollgate.js';
+import { startController, startProxy, type TollgateBuild, tollgateTarget, writeMainMesh } from './tollgate.js';
 import { runWrk } from './wrk.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const BASELINE = process.env.BENCH_BASELINE;
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..');
 
 interface Window {
@@ -139,24 +142,30 @@ async function main(): Promise<void> {
   const relay = startTcpRelay();
   const codec = startCodecProxy();
   started.push(relay, codec);
-  const mesh = path.join(dir, 'mesh');
-  writeMainMesh(mesh);
-  const build = { label: 'tollgate', bin: path.join(ROOT, 'bin', 'tollgate.js') };
-  const controller = await startController(build, mesh, '127.0.91.100:15010');
-  started.push({ ...upstream, name: 'controller', stop: () => controller.child.kill('SIGTERM') });
-  const sidecar = await startProxy(
-    build,
-    controller,
-    {
-      kind: 'sidecar',
-      ip: '127.0.91.2',
-      connectTo: [`${DIRECT_HOST}:${UPSTREAM.port}:${UPSTREAM.ip}:${UPSTREAM.port}`],
-    },
-    path.join(dir, 'sidecar.log'),
-  );
-  const tollgate = tollgateTarget('tollgate sidecar', [sidecar.pid!], '127.0.91.2', DIRECT_HOST, [sidecar]);
-  started.push(tollgate);
-  const targets = [nginx, relay, codec, tollgate];
+  const sidecars: { target: Started; child: ChildProcess }[] = [];
+  const builds: TollgateBuild[] = [{ label: 'tollgate', bin: path.join(ROOT, 'bin', 'tollgate.js') }];
+  if (BASELINE) builds.push({ label: 'baseline', bin: path.join(path.resolve(BASELINE), 'bin', 'tollgate.js') });
+  for (const [i, build] of builds.entries()) {
+    const mesh = path.join(dir, `mesh-${i}`);
+    writeMainMesh(mesh);
+    const net = 91 + i;
+    const controller = await startController(build, mesh, `127.0.${net}.100:15010`);
+    started.push({ ...upstream, name: 'controller', stop: () => controller.child.kill('SIGTERM') });
+    const child = await startProxy(
+      build,
+      controller,
+      {
+        kind: 'sidecar',
+        ip: `127.0.${net}.2`,
+        connectTo: [`${DIRECT_HOST}:${UPSTREAM.port}:${UPSTREAM.ip}:${UPSTREAM.port}`],
+      },
+      path.join(dir, `sidecar-${i}.log`),
+    );
+    const target = tollgateTarget(`${build.label} sidecar`, [child.pid!], `127.0.${net}.2`, DIRECT_HOST, [child]);
+    started.push(target);
+    sidecars.push({ target, child });
+  }
+  const targets = [nginx, relay, codec, ...sidecars.map((s) => s.target)];
   const windows = new Map<Started, Window[]>(targets.map((t) => [t, []]));
   const p50s = new Map<Started, number[]>(targets.map((t) => [t, []]));
   try {
@@ -175,11 +184,11 @@ async function main(): Promise<void> {
     }
   } finally {
     stopAll();
-    await new Promise((r) => sidecar.once('exit', r));
+    await Promise.all(sidecars.map((s) => new Promise((r) => s.child.once('exit', r))));
     await new Promise((r) => setTimeout(r, 500));
   }
 
-  const measured = [relay, codec, tollgate];
+  const measured = targets.slice(1);
   const columns = measured.map((t) => {
     const file = path.join(marksDir, `marks-${t.pids[0]}.txt`);
     const all = cycles(readMarks(file), windows.get(t)!);
