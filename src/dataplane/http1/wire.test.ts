@@ -68,6 +68,12 @@ describe('parseRequestHead', () => {
     });
     assert.deepEqual(request('POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n').framing, { kind: 'none' });
   });
+  it('looks only at the bytes of the head: a CR ending them is bare, whatever byte follows', () => {
+    const buf = b('GET / HTTP/1.1\r\nX: a\r\n');
+    refused(() => parseRequestHead(buf, 0, buf.length - 1));
+    const res = b('HTTP/1.1 200 OK\r\nX: a\r\n');
+    refused(() => parseResponseHead(res, 0, res.length - 1, 'GET'));
+  });
   for (const [name, text] of [
     ['CL and TE', 'POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n'],
     ['two Content-Lengths', 'POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n'],

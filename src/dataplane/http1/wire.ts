@@ -2,6 +2,8 @@
 // parsing a message head, how its body is delimited, chunked decoding, and writing heads. Strict where a front end
 // and a back end could disagree on framing (request smuggling): every shape llhttp refuses is refused here too.
 import { type IncomingHttpHeaders, type OutgoingHttpHeaders, STATUS_CODES } from 'node:http';
+import { fieldKey } from './field-keys.js';
+import { REQUEST_HEAD, RESPONSE_HEAD } from './head-grammar.js';
 
 export type WireErrorKind = 'malformed' | 'headers_too_large';
 
@@ -27,6 +29,8 @@ const UNTIL_CLOSE: Framing = { kind: 'close' };
 
 const CR = 13;
 const LF = 10;
+const DIGIT_ZERO = 0x30;
+const DIGIT_ONE = 0x31;
 
 /**
  * Index just past the CRLF CRLF that ends a message head starting at `from`, or -1 when the head is not complete in
@@ -109,9 +113,10 @@ interface Fields {
 /**
  * Parses the field lines of `text` from `start` (the first field line) to its end (the empty line). With `combined`,
  * also the headers object (names lower-cased, duplicates combined); without, only the names the framing needs are
- * looked at (by length first), and no name is lower-cased.
+ * looked at (by length first), and no name is lower-cased. With `proven`, the text matched its head pattern, which
+ * holds every line to be a well-formed field line, so the lines are not checked again.
  */
-function parseFields(text: string, start: number, combined: boolean): Fields {
+function parseFields(text: string, start: number, combined: boolean, proven: boolean): Fields {
   const raw: string[] = [];
   const headers: IncomingHttpHeaders = combined ? {} : NO_HEADERS;
   const f: Fields = {
@@ -125,23 +130,29 @@ function parseFields(text: string, start: number, combined: boolean): Fields {
   };
   let pos = start;
   for (;;) {
-    const eol = text.indexOf('\r\n', pos);
-    if (eol === pos || eol < 0) return f;
-    const first = text.charCodeAt(pos);
-    if (first === 32 || first === 9) throw new WireError('malformed', 'obs-fold (a header line continued)');
-    const colon = text.indexOf(':', pos);
-    if (colon < 0 || colon > eol) throw new WireError('malformed', 'a header line without a colon');
+    let colon: number;
+    let eol: number;
+    if (proven) {
+      // Each line is name ":" value CRLF, and the last is empty.
+      if (text.charCodeAt(pos) === CR) return f;
+      colon = text.indexOf(':', pos);
+      eol = text.indexOf('\r', colon);
+    } else {
+      eol = text.indexOf('\r\n', pos);
+      if (eol === pos || eol < 0) return f;
+      colon = text.indexOf(':', pos);
+      checkFieldLine(text, pos, colon, eol);
+    }
     const name = text.slice(pos, colon);
-    if (!isToken(text, pos, colon)) throw new WireError('malformed', `invalid header name ${JSON.stringify(name)}`);
     const value = trimmed(text, colon + 1, eol);
     raw.push(name, value);
     let key: string | undefined;
     if (combined) {
-      key = name.toLowerCase();
+      key = fieldKey(name);
       combine(headers, key, value);
     } else {
       const length = colon - pos;
-      if (length === 10 || length === 14 || length === 17) key = name.toLowerCase();
+      if (length === 10 || length === 14 || length === 17) key = fieldKey(name);
     }
     switch (key) {
       case 'content-length':
@@ -160,6 +171,15 @@ function parseFields(text: string, start: number, combined: boolean): Fields {
         break;
     }
     pos = eol + 2;
+  }
+}
+
+function checkFieldLine(text: string, pos: number, colon: number, eol: number): void {
+  const first = text.charCodeAt(pos);
+  if (first === 32 || first === 9) throw new WireError('malformed', 'obs-fold (a header line continued)');
+  if (colon < 0 || colon > eol) throw new WireError('malformed', 'a header line without a colon');
+  if (!isToken(text, pos, colon)) {
+    throw new WireError('malformed', `invalid header name ${JSON.stringify(text.slice(pos, colon))}`);
   }
 }
 
@@ -210,7 +230,7 @@ function headText(buf: Buffer, from: number, end: number): string {
   for (let i = from; i < end; i++) {
     const c = buf[i]!;
     if (CONTROL[c] === 0) continue;
-    if (c === CR && buf[i + 1] === LF) i++;
+    if (c === CR && i + 1 < end && buf[i + 1] === LF) i++;
     else throw new WireError('malformed', 'a control character or bare CR in the head');
   }
   return buf.toString('latin1', from, end);
@@ -248,6 +268,19 @@ export function hasToken(list: string | undefined, token: string): boolean {
 }
 
 export function parseRequestHead(buf: Buffer, from: number, end: number): RequestHead {
+  const text = buf.toString('latin1', from, end);
+  // Nearly every head is well-formed, and one native match proves it; any other is parsed check by check.
+  if (!REQUEST_HEAD.test(text)) return parseRequestHeadChecked(buf, from, end);
+  // method SP request-target SP "HTTP/1." [01] CRLF: the version is the 8 characters before the CRLF.
+  const lineEnd = text.indexOf('\r');
+  const sp = text.indexOf(' ');
+  const versionMinor = text.charCodeAt(lineEnd - 1) === DIGIT_ONE ? 1 : 0;
+  const f = parseFields(text, lineEnd + 2, true, true);
+  return requestHead(text.slice(0, sp), text.slice(sp + 1, lineEnd - 9), versionMinor, f);
+}
+
+/** parseRequestHead with each check made in turn rather than proven by REQUEST_HEAD: its error says what is wrong. */
+export function parseRequestHeadChecked(buf: Buffer, from: number, end: number): RequestHead {
   const text = headText(buf, from, end);
   const lineEnd = text.indexOf('\r\n');
   const sp1 = text.indexOf(' ');
@@ -259,8 +292,10 @@ export function parseRequestHead(buf: Buffer, from: number, end: number): Reques
   if (!TOKEN.test(method)) throw new WireError('malformed', `invalid method ${JSON.stringify(method)}`);
   if (url === '' || url.includes(' ')) throw new WireError('malformed', 'a malformed request-target');
   if (!version) throw new WireError('malformed', 'an HTTP version other than 1.0 or 1.1');
-  const versionMinor = version[1] === '1' ? 1 : 0;
-  const f = parseFields(text, lineEnd + 2, true);
+  return requestHead(method, url, version[1] === '1' ? 1 : 0, parseFields(text, lineEnd + 2, true, false));
+}
+
+function requestHead(method: string, url: string, versionMinor: 0 | 1, f: Fields): RequestHead {
   const connection = f.connection;
   return {
     method,
@@ -312,17 +347,42 @@ export function contentLength(value: string): number {
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/;
 
 export function parseResponseHead(buf: Buffer, from: number, end: number, requestMethod: string): ResponseHead {
+  const text = buf.toString('latin1', from, end);
+  if (!RESPONSE_HEAD.test(text)) return parseResponseHeadChecked(buf, from, end, requestMethod);
+  // "HTTP/1." [01] SP 3DIGIT, then SP reason-phrase when the line is longer.
+  const lineEnd = text.indexOf('\r');
+  const versionMinor = text.charCodeAt(7) === DIGIT_ONE ? 1 : 0;
+  const statusCode = digit(text, 9) * 100 + digit(text, 10) * 10 + digit(text, 11);
+  const statusMessage = lineEnd > 12 ? text.slice(13, lineEnd) : '';
+  const f = parseFields(text, lineEnd + 2, false, true);
+  return responseHead(versionMinor, statusCode, statusMessage, f, requestMethod);
+}
+
+function digit(text: string, at: number): number {
+  return text.charCodeAt(at) - DIGIT_ZERO;
+}
+
+/** parseResponseHead with each check made in turn rather than proven by RESPONSE_HEAD: its error says what is wrong. */
+export function parseResponseHeadChecked(buf: Buffer, from: number, end: number, requestMethod: string): ResponseHead {
   const text = headText(buf, from, end);
   const lineEnd = text.indexOf('\r\n');
   const status = STATUS_LINE.exec(text.slice(0, lineEnd));
   if (!status) throw new WireError('malformed', 'a malformed status line');
-  const versionMinor = status[1] === '1' ? 1 : 0;
-  const statusCode = Number(status[2]);
-  const f = parseFields(text, lineEnd + 2, false);
+  const f = parseFields(text, lineEnd + 2, false, false);
+  return responseHead(status[1] === '1' ? 1 : 0, Number(status[2]), status[3] ?? '', f, requestMethod);
+}
+
+function responseHead(
+  versionMinor: 0 | 1,
+  statusCode: number,
+  statusMessage: string,
+  f: Fields,
+  requestMethod: string,
+): ResponseHead {
   const framing = responseFraming(f, statusCode, requestMethod);
   return {
     statusCode,
-    statusMessage: status[3] ?? '',
+    statusMessage,
     versionMinor,
     rawHeaders: f.raw,
     keepAliveHint: f.keepAlive,
@@ -435,7 +495,7 @@ export class ChunkedDecoder {
           if (!this.line.endsWith('\r\n')) throw new WireError('malformed', 'a trailer line ends in a bare LF');
           if (this.line.endsWith('\r\n\r\n') || this.line === '\r\n') {
             if (FORBIDDEN.test(this.line)) throw new WireError('malformed', 'a control character in the trailers');
-            if (this.line !== '\r\n') parseFields(this.line, 0, false);
+            if (this.line !== '\r\n') parseFields(this.line, 0, false, false);
             this.line = '';
             this.state = ChunkState.Done;
             return pos;
