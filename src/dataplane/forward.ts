@@ -2,7 +2,7 @@
 // then stream the response back. Failures are thrown as ProxyErrors for rescue.ts to answer.
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
-import type { WeightedCluster } from '../proxy-config/types.js';
+import type { RetryPolicy, WeightedCluster } from '../proxy-config/types.js';
 import { resolveTargets, type EndpointDeps, type OriginalDestination } from './cluster-endpoints.js';
 import type { Target } from './cluster-lb.js';
 import type { CompiledCluster } from './compile-clusters.js';
@@ -241,13 +241,7 @@ export class ForwardRun implements AttemptListener {
       return;
     }
     const policy = f.action.retry;
-    const maxRetries = policy?.numRetries ?? 0;
-    const retriable = policy !== undefined && !pe.bodySent && errorIsRetriable(pe, policy);
-    if (retriable && this.retriesUsed < maxRetries && cluster.breaker.tryAcquireRetry()) {
-      this.backoff();
-      return;
-    }
-    if (retriable && maxRetries > 0 && this.retriesUsed >= maxRetries) f.info.flags.add('URX');
+    if (policy !== undefined && !pe.bodySent && errorIsRetriable(pe, policy) && this.retry(policy)) return;
     throw pe;
   }
 
@@ -269,19 +263,11 @@ export class ForwardRun implements AttemptListener {
     const cluster = this.cluster!;
     cluster.outlier?.report(this.target!, { kind: 'status', status: response.statusCode });
     const policy = f.action.retry;
-    if (policy !== undefined) {
-      const maxRetries = policy.numRetries;
-      const retriable = responseIsRetriable(response, policy);
-      const replayable = !(f.hasBody && attempt.bodySent());
-      if (retriable && replayable && this.retriesUsed < maxRetries && cluster.breaker.tryAcquireRetry()) {
-        (this.tried ??= new Set()).add(this.target!.key);
-        response.discard();
-        this.untrack();
-        this.untrack = noop;
-        this.backoff();
-        return;
-      }
-      if (retriable && maxRetries > 0 && this.retriesUsed >= maxRetries) f.info.flags.add('URX');
+    // A response is retriable by the policy; the request can only be sent again when none of its body went out.
+    const replayable = !(f.hasBody && attempt.bodySent());
+    if (policy !== undefined && responseIsRetriable(response, policy) && this.retry(policy, replayable)) {
+      response.discard();
+      return;
     }
     this.stopWaiting();
     const upgraded = attempt.upgraded();
@@ -298,14 +284,27 @@ export class ForwardRun implements AttemptListener {
     this.streamResponse(response, attempt.localAddress());
   }
 
-  /** Waits before the next retry, holding the retry slot acquired for it (Envoy's concurrent-retry budget). */
-  private backoff(): void {
-    const policy = this.f.action.retry!;
+  /**
+   * A retriable outcome: when the request can be sent again, retries are left and the cluster's retry budget has
+   * room, waits before the next attempt (holding the retry slot acquired for it, Envoy's concurrent-retry budget)
+   * and says true; when the retries ran out, flags URX.
+   */
+  private retry(policy: RetryPolicy, replayable = true): boolean {
     const cluster = this.cluster!;
-    this.backoffTimer = setTimeout(
-      this.afterBackoff,
-      backoffMs(++this.retriesUsed, policy.backoffBaseMs, cluster.random),
-    );
+    const maxRetries = policy.numRetries;
+    if (replayable && this.retriesUsed < maxRetries && cluster.breaker.tryAcquireRetry()) {
+      // The next attempt goes elsewhere when it can (Istio's previous_hosts retry predicate).
+      (this.tried ??= new Set()).add(this.target!.key);
+      this.untrack();
+      this.untrack = noop;
+      this.backoffTimer = setTimeout(
+        this.afterBackoff,
+        backoffMs(++this.retriesUsed, policy.backoffBaseMs, cluster.random),
+      );
+      return true;
+    }
+    if (maxRetries > 0 && this.retriesUsed >= maxRetries) this.f.info.flags.add('URX');
+    return false;
   }
 
   private readonly afterBackoff = (): void => {
