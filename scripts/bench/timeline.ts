@@ -19,6 +19,7 @@ import {
   startNginxReverse,
   startTcpRelay,
   startUpstream,
+  stopChild,
   UPSTREAM,
 } from './peers.js';
 import { median } from './report.js';
@@ -129,19 +130,20 @@ async function main(): Promise<void> {
   const hooks = path.join(path.dirname(new URL(import.meta.url).pathname), 'timeline-hooks.js');
   const nodeOptions = process.env.NODE_OPTIONS;
   const hooked = { TOLLGATE_TIMELINE_DIR: marksDir, NODE_OPTIONS: `${nodeOptions ?? ''} --import ${hooks}`.trim() };
-  const started: Started[] = [];
+  /** Every process started, as its stop: the peers and proxies, and the controllers behind the sidecars. */
+  const stops: (() => void)[] = [];
   const stopAll = (): void => {
-    for (const s of started) s.stop();
+    for (const stop of stops) stop();
   };
   process.once('exit', stopAll);
   const upstream = startUpstream(dir);
   const nginx = startNginxReverse(dir);
-  started.push(upstream, nginx);
+  stops.push(upstream.stop, nginx.stop);
   // Only the proxies in Node carry the hooks.
   Object.assign(process.env, hooked);
   const relay = startTcpRelay();
   const codec = startCodecProxy();
-  started.push(relay, codec);
+  stops.push(relay.stop, codec.stop);
   const sidecars: { target: Started; child: ChildProcess }[] = [];
   const builds: TollgateBuild[] = [{ label: 'tollgate', bin: path.join(ROOT, 'bin', 'tollgate.js') }];
   if (BASELINE) builds.push({ label: 'baseline', bin: path.join(path.resolve(BASELINE), 'bin', 'tollgate.js') });
@@ -150,7 +152,7 @@ async function main(): Promise<void> {
     writeMainMesh(mesh);
     const net = 91 + i;
     const controller = await startController(build, mesh, `127.0.${net}.100:15010`);
-    started.push({ ...upstream, name: 'controller', stop: () => controller.child.kill('SIGTERM') });
+    stops.push(() => stopChild(controller.child));
     const child = await startProxy(
       build,
       controller,
@@ -162,7 +164,7 @@ async function main(): Promise<void> {
       path.join(dir, `sidecar-${i}.log`),
     );
     const target = tollgateTarget(`${build.label} sidecar`, [child.pid!], `127.0.${net}.2`, DIRECT_HOST, [child]);
-    started.push(target);
+    stops.push(target.stop);
     sidecars.push({ target, child });
   }
   const targets = [nginx, relay, codec, ...sidecars.map((s) => s.target)];
