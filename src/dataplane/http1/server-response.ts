@@ -75,10 +75,7 @@ export class Http1Response extends EventEmitter implements DownstreamResponse {
         if (value !== undefined) look(seen, name, value);
       }
     }
-    const hasDate = seen.date;
-    const hasLength = seen.length;
-    const transferEncoding = seen.transferEncoding;
-    const connection = seen.connection;
+    const { transferEncoding, connection } = seen;
     let untilClose = false;
     let addChunked = false;
     if (this.req.method === 'HEAD' || status < 200 || status === 204 || status === 304) this.body = Body.None;
@@ -86,7 +83,7 @@ export class Http1Response extends EventEmitter implements DownstreamResponse {
       // The caller's own Transfer-Encoding: the codec frames the chunks it names; anything else runs to the close.
       if (endsInChunked(transferEncoding)) this.body = Body.Chunked;
       else untilClose = true;
-    } else if (hasLength) this.body = Body.Raw;
+    } else if (seen.length) this.body = Body.Raw;
     else if (this.req.httpVersionMinor === 1) {
       this.body = Body.Chunked;
       addChunked = true;
@@ -95,7 +92,7 @@ export class Http1Response extends EventEmitter implements DownstreamResponse {
     // Serialized before anything changes, so that a header that cannot be written leaves the response unstarted.
     const fields = isFlatList(headers) ? serializeHeaderList(headers) : serializeHeaders(headers);
     let head = `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n${fields}`;
-    if (!hasDate) head += `Date: ${httpDate()}\r\n`;
+    if (!seen.date) head += `Date: ${httpDate()}\r\n`;
     if (addChunked) head += 'Transfer-Encoding: chunked\r\n';
     if (!keepAlive && connection === undefined) head += 'Connection: close\r\n';
     this.head = `${head}\r\n`;
