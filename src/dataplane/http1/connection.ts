@@ -44,7 +44,7 @@ export class UpstreamConnection {
   private closed = false;
   /** How long the connection may idle in the pool, from the last response's hint (or the default). */
   private idleMs = UPSTREAM_IDLE_TIMEOUT_MS;
-  /** When the connection last went idle. */
+  /** When the connection last went idle (the monotonic clock: a wall-clock step must not stretch an idle period). */
   private idleSince = 0;
   /** The idle timer, armed while idle; it is not re-armed per request, only checked (see onIdleTimer). */
   private idleTimer: NodeJS.Timeout | undefined;
@@ -98,7 +98,7 @@ export class UpstreamConnection {
   becomeIdle(): void {
     const socket = this.socket;
     socket.unref();
-    const now = Date.now();
+    const now = performance.now();
     this.idleSince = now;
     this.idleMs = this.nextIdleMs;
     const due = now + this.idleMs;
@@ -119,7 +119,7 @@ export class UpstreamConnection {
   private readonly onIdleTimer = (): void => {
     this.idleTimer = undefined;
     if (this.closed || this.exchange !== undefined) return; // busy: armed again when it next goes idle
-    const now = Date.now();
+    const now = performance.now();
     const due = this.idleSince + this.idleMs;
     if (now >= due) this.close();
     else this.armIdleTimer(due, now);
