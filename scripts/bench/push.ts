@@ -38,6 +38,8 @@ export interface PushFigures {
   readonly encoding: string;
   /** From connecting all proxies to every one having its config and the pushes going quiet. */
   readonly connectMs: number;
+  /** The most that one proxy received meanwhile: its own first config, and whatever the others' joining sent it. */
+  readonly joinBytesPerProxy: number;
 }
 
 const QUIET_MS = 1_000;
@@ -112,6 +114,7 @@ spec:
       bytesPerProxy: Math.max(...changed.bytes),
       encoding: changed.encoding,
       connectMs,
+      joinBytesPerProxy: Math.max(...connected.bytes),
     };
   } finally {
     clients.kill('SIGTERM');

@@ -160,3 +160,37 @@ test('a new resource never overwrites a hand-written file that happens to have i
     ['c', 'other'],
   );
 });
+
+test('the revision moves with what is in force, and only then', async () => {
+  const dir = tmp();
+  const file = path.join(dir, 'a.yaml');
+  fs.writeFileSync(file, se('a', 'a.example.com'));
+  const store = new ConfigDirectory(dir, () => undefined);
+  await store.load();
+  const loaded = store.revision;
+  const hosts = (): string[] => store.resources().flatMap((r) => (r.kind === 'ServiceEntry' ? r.spec.hosts : []));
+
+  assert.equal(await store.scan(), false);
+  fs.writeFileSync(file, se('a', 'a.example.com'));
+  assert.equal(await store.scan(), false, 'the same content written again');
+  assert.equal(store.revision, loaded);
+
+  fs.writeFileSync(path.join(dir, 'broken.yaml'), 'kind: ServiceEntry\nmetadata: {name: x\n');
+  assert.equal(await store.scan(), true, 'a new file, with an error');
+  assert.equal(store.revision, loaded, 'a file that adds nothing in force');
+  assert.ok(store.diagnostics().some((d) => d.position?.file.endsWith('broken.yaml')));
+  const line = store.resources()[0]!.source.line;
+  fs.writeFileSync(file, `\n\n${se('a', 'a.example.com')}`);
+  assert.equal(await store.scan(), true);
+  assert.equal(store.resources()[0]!.source.line, line + 2, 'positions are those of the file as it is now');
+
+  fs.writeFileSync(file, se('a', 'b.example.com'));
+  assert.equal(await store.scan(), true);
+  assert.ok(store.revision > loaded);
+  assert.deepEqual(hosts(), ['b.example.com'], 'what is in force is merged anew');
+
+  const edited = store.revision;
+  await store.persist(parseYaml(se('c', 'c.example.com'), 'c.yaml').resources, []);
+  assert.ok(store.revision > edited, 'a persisted change moves it too');
+  assert.deepEqual(hosts().sort(), ['b.example.com', 'c.example.com']);
+});

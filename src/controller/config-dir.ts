@@ -32,6 +32,11 @@ interface FileState {
   readonly basis?: string;
 }
 
+interface InForce {
+  readonly resource: AnyResource;
+  readonly file: string;
+}
+
 const POLL_INTERVAL_MS = 1_000;
 const DEBOUNCE_MS = 50;
 
@@ -46,6 +51,10 @@ export class ConfigDirectory {
   private withholding: Diagnostic | undefined;
   /** What start-up recovery did (an interrupted apply finished, temp files removed), for the operator. */
   readonly notices: string[] = [];
+  /** Grows whenever the resources in force change (see `revision`). */
+  private revisionCount = 0;
+  /** What is in force, merged from the files once for each change of them. */
+  private merged: { inForce: Map<string, InForce>; duplicates: Diagnostic[] } | undefined;
 
   /** `onChange` runs after a rescan that changed the resources in force. */
   constructor(
@@ -60,6 +69,8 @@ export class ConfigDirectory {
     if (problem) this.notices.push(`${problem}; starting without it`);
     // The record stands in for the previous scan: what each file had in force is its "previous version".
     for (const [p, f] of lastGood ?? []) this.files.set(p, fromLastGood(p, f));
+    this.merged = undefined;
+    this.revisionCount++;
     await this.exclusive(async () => {
       await this.doScan();
       const errors = this.errors();
@@ -119,6 +130,15 @@ export class ConfigDirectory {
     clearTimeout(this.debounce);
   }
 
+  /**
+   * Which version of the resources in force `resources()` returns: under one revision, the same resources (kind,
+   * name and text). A change that leaves them so (a file that stops parsing and keeps its last good version, a new
+   * file with nothing in it, a rescan that finds every file as it was) keeps the revision.
+   */
+  get revision(): number {
+    return this.revisionCount;
+  }
+
   /** Resources in force, in file order; a key defined twice keeps its first definition (reported). */
   resources(): AnyResource[] {
     return [...this.merge().inForce.values()].map((e) => e.resource);
@@ -133,8 +153,9 @@ export class ConfigDirectory {
   }
 
   /** Each key in force, with the file that holds it; the first file (by path) wins a duplicate. */
-  private merge(): { inForce: Map<string, { resource: AnyResource; file: string }>; duplicates: Diagnostic[] } {
-    const inForce = new Map<string, { resource: AnyResource; file: string }>();
+  private merge(): { inForce: ReadonlyMap<string, InForce>; duplicates: readonly Diagnostic[] } {
+    if (this.merged) return this.merged;
+    const inForce = new Map<string, InForce>();
     const duplicates: Diagnostic[] = [];
     const files = [...this.files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     for (const f of files) {
@@ -155,7 +176,8 @@ export class ConfigDirectory {
         inForce.set(key, { resource: r, file: f.path });
       }
     }
-    return { inForce, duplicates };
+    this.merged = { inForce, duplicates };
+    return this.merged;
   }
 
   private scheduleScan(): void {
@@ -200,8 +222,15 @@ export class ConfigDirectory {
       changed = true;
     }
     if (next.size !== this.files.size || [...this.files.keys()].some((p) => !next.has(p))) changed = true;
+    if (!changed) {
+      this.files = next;
+      return false;
+    }
+    const before = this.merge().inForce;
     this.files = next;
-    return changed;
+    this.merged = undefined;
+    if (!sameInForce(before, this.merge().inForce)) this.revisionCount++;
+    return true;
   }
 
   /**
@@ -251,6 +280,17 @@ export class ConfigDirectory {
       if (await this.doScan()) await this.record();
     });
   }
+}
+
+/** The same resources, in the same order, with the same text. */
+function sameInForce(a: ReadonlyMap<string, InForce>, b: ReadonlyMap<string, InForce>): boolean {
+  if (a.size !== b.size) return false;
+  const other = b.entries();
+  for (const [key, { resource }] of a) {
+    const [otherKey, entry] = other.next().value as [string, InForce];
+    if (key !== otherKey || resource.text !== entry.resource.text) return false;
+  }
+  return true;
 }
 
 function parseFile(p: string, content: string, prev: FileState | undefined): FileState {

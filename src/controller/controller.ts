@@ -2,9 +2,9 @@
 // live proxies change, translates it per proxy and pushes it; tracks what each proxy acknowledged.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { hasErrors, resourceKey, type AnyResource, type Diagnostic, type Kind } from '../model/index.js';
+import { hasErrors, resourceKey, type AnyResource, type Diagnostic, type Kind, type Resource } from '../model/index.js';
 import { podName, type NodeIdentity, type ProxyConfig } from '../proxy-config/types.js';
-import { buildSnapshot, type ProxyDeclaration, type Snapshot } from '../snapshot/index.js';
+import { buildSnapshot, instancesInUse, type ProxyDeclaration, type Snapshot } from '../snapshot/index.js';
 import { retarget, translate, translationKey } from '../translation/index.js';
 import { makeDiagnostic } from '../validation/index.js';
 import { analysisOf, analyzeFiles, mergeOver, parseFiles, type SubmittedFile } from './analysis.js';
@@ -19,6 +19,10 @@ import { podStatuses } from './pod-status.js';
 import { Rollout } from './rollout.js';
 
 export type { ProxyStream } from './proxy-state.js';
+
+/** How long endpoint changes must be still before they are pushed, and the longest they wait (scheduleEndpointRebuild). */
+export const ENDPOINT_DEBOUNCE_MS = 100;
+export const ENDPOINT_DEBOUNCE_MAX_MS = 1_000;
 
 export type ConnectResult = { readonly ok: true } | { readonly ok: false; readonly error: string };
 
@@ -83,8 +87,11 @@ export class Controller extends EventEmitter {
   private translations = new WeakMap<Snapshot, Map<string, ProxyConfig>>();
   private fingerprint = '';
   private rebuildScheduled = false;
-  /** A scheduled rebuild must push even if resources and instances look unchanged (a proxy reconnected). */
+  /** A scheduled rebuild must make a new snapshot even if nothing it depends on changed (see connect). */
   private forceNext = false;
+  /** Endpoint changes wait for this timer, so that replicas becoming ready together share one push. */
+  private endpointTimer: NodeJS.Timeout | undefined;
+  private endpointsChangedAt = 0;
   /** Serializes apply/delete so each validates against the state it will change. */
   private mutations: Promise<unknown> = Promise.resolve();
 
@@ -150,6 +157,7 @@ export class Controller extends EventEmitter {
 
   stop(): void {
     clearInterval(this.renewTimer);
+    clearTimeout(this.endpointTimer);
     this.secrets.close();
     this.store.close();
     for (const p of this.proxies.values()) p.stream.close();
@@ -219,7 +227,8 @@ export class Controller extends EventEmitter {
       previous.stream.close();
     }
     const held = Number(opts.currentVersion ?? 0);
-    if (Number.isSafeInteger(held) && held > this.generation) this.generation = held;
+    const ahead = Number.isSafeInteger(held) && held > this.generation;
+    if (ahead) this.generation = held;
     const session = this.newSession();
     stream.open(session);
     this.proxies.set(node.id, {
@@ -235,10 +244,11 @@ export class Controller extends EventEmitter {
       watchers: new Set(),
     });
     if (previous) for (const watch of [...previous.watchers]) watch();
-    // Every proxy gets a new version, this one included (its first config; and endpoints if it is ready).
-    // Scheduled, not done here: proxies connecting together (a rollout, a controller restart) share one rebuild
-    // and one push rather than each causing a push to all the others.
-    this.scheduleRebuild(true);
+    // The proxy gets the snapshot in force (the rebuild's catch-up). The others are pushed only if their configs
+    // change: when this one is a ready endpoint of some Service (a replica reconnecting), or when it holds a version
+    // ahead of ours (we restarted and lost count), which takes a new snapshot past it for every proxy.
+    // Scheduled, not done here: proxies connecting together (a rollout, a controller restart) share one rebuild.
+    this.scheduleRebuild(ahead);
     return { ok: true };
   }
 
@@ -247,7 +257,7 @@ export class Controller extends EventEmitter {
     if (!state || state.stream !== stream) return;
     this.proxies.delete(nodeId);
     for (const watch of [...state.watchers]) watch();
-    this.scheduleRebuild(true);
+    this.scheduleEndpointRebuild();
   }
 
   ack(nodeId: string, session: string, version: string, ok: boolean, error?: string): AckResult {
@@ -260,7 +270,7 @@ export class Controller extends EventEmitter {
       if (!state.ready && !state.draining) {
         // Ready: from the next version on, it is an endpoint of its Services.
         state.ready = true;
-        this.scheduleRebuild();
+        this.scheduleEndpointRebuild();
       }
     } else {
       state.nack = { version, error: error ?? 'rejected' };
@@ -530,6 +540,7 @@ export class Controller extends EventEmitter {
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
+  /** A rebuild on the next turn of the loop, then the snapshot in force for proxies that have not had it. */
   private scheduleRebuild(force = false): void {
     if (force) this.forceNext = true;
     if (this.rebuildScheduled) return;
@@ -539,18 +550,40 @@ export class Controller extends EventEmitter {
       const f = this.forceNext;
       this.forceNext = false;
       this.rebuild(f);
+      this.rollout.catchUp();
     });
   }
 
   /**
-   * Builds a new snapshot when the resources or the instances changed (or when forced), then pushes every
-   * connected proxy its translation. Versions only grow.
+   * A rebuild for a change of endpoints (a replica ready, or gone): once they have been still for
+   * ENDPOINT_DEBOUNCE_MS, or ENDPOINT_DEBOUNCE_MAX_MS after the first, as istiod debounces its pushes. A
+   * Deployment's replicas becoming ready one after another then cost every proxy one push, not one each.
+   */
+  private scheduleEndpointRebuild(): void {
+    const now = Date.now();
+    if (this.endpointTimer === undefined) this.endpointsChangedAt = now;
+    clearTimeout(this.endpointTimer);
+    const wait = Math.min(ENDPOINT_DEBOUNCE_MS, Math.max(0, this.endpointsChangedAt + ENDPOINT_DEBOUNCE_MAX_MS - now));
+    this.endpointTimer = setTimeout(() => {
+      this.endpointTimer = undefined;
+      this.scheduleRebuild();
+    }, wait);
+    this.endpointTimer.unref();
+  }
+
+  /**
+   * Builds a new snapshot when what it depends on changed (or when forced), then pushes every connected proxy its
+   * translation. What it depends on: the resources in force, the instances in use as endpoints (instancesInUse),
+   * whether config is withheld, the secrets. Versions only grow.
    */
   private rebuild(force = false): void {
     const resources = this.store.resources();
-    const instances = this.instances();
+    const instances = instancesInUse(
+      resources.filter((r): r is Resource<'Service'> => r.kind === 'Service'),
+      this.instances(),
+    );
     const fingerprint = JSON.stringify([
-      resources.map((r) => [resourceKey(r), r.text]),
+      this.store.revision,
       instances,
       !!this.store.withheld(),
       this.secrets.fingerprint,

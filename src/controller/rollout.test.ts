@@ -72,6 +72,17 @@ function identity(type: 'router' | 'sidecar', pod: string, ip: string): NodeIden
   };
 }
 
+/** A sidecar of a workload that no Service selects: an endpoint of nothing. */
+function client(pod: string, ip: string): NodeIdentity {
+  return { ...identity('sidecar', pod, ip), name: 'client', labels: { app: 'client' }, serviceAccount: 'default' };
+}
+
+/** The endpoints of the sleep Service (which selects app=sleep) in a proxy's config. */
+function sleepEndpoints(config: ProxyConfig): string[] {
+  const cluster = config.clusters.find((c) => c.name === 'outbound|80||sleep.default.svc.cluster.local');
+  return (cluster?.endpoints ?? []).map((e) => e.address).sort();
+}
+
 async function mesh(ackWaitMs?: number): Promise<{ controller: Controller; log: Push[] }> {
   const dir = tempDir('rollout');
   fs.copyFileSync(path.join(EXAMPLES, 'sleep.yaml'), path.join(dir, 'sleep.yaml'));
@@ -127,6 +138,90 @@ describe('rollout: readiness, drain and make before break', () => {
       'the next snapshot has the replica that already serves',
     );
     assert.deepEqual(gatewayEndpoints(controller.configFor('sleep', 'default')!), ['127.0.0.11', '127.0.0.12']);
+    controller.stop();
+  });
+
+  it('a proxy that is an endpoint of nothing joins with one push, to itself: the others are not pushed', async () => {
+    const { controller, log } = await mesh();
+    const first = new FakeProxy(client('client-0', '127.0.1.1'), controller, log);
+    first.connect();
+    await eventually(() => first.last, 2_000, 'the first proxy has a config');
+    const version = controller.snapshot.version;
+    const joiners = [1, 2, 3, 4, 5].map(
+      (i) => new FakeProxy(client(`client-${i}`, `127.0.1.${i + 1}`), controller, log),
+    );
+    for (const [i, p] of joiners.entries()) {
+      p.connect();
+      // Apart in time, as replicas of a rollout start: each on its own turn of the loop, ACKing as it applies.
+      await eventually(() => p.last, 2_000, `joiner ${i} has a config`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(
+      joiners.map((p) => p.pushes.length),
+      [1, 1, 1, 1, 1],
+    );
+    assert.equal(first.pushes.length, 1, `the first proxy was pushed again: ${first.pushes.map((p) => p.version)}`);
+    assert.equal(controller.snapshot.version, version, 'no new snapshot');
+    assert.ok(joiners.every((p) => p.last!.version === version));
+    const synced = controller.status().proxies.filter((p) => p.pod.startsWith('client-') && p.synced);
+    assert.equal(synced.length, 6, 'each has acknowledged the version in force');
+    controller.stop();
+  });
+
+  it('replicas that a Service selects, ready one after another, reach the other proxies in one push', async () => {
+    const { controller, log } = await mesh();
+    const observer = new FakeProxy(client('client-0', '127.0.1.1'), controller, log);
+    observer.connect();
+    await eventually(() => observer.last, 2_000, 'the observer has a config');
+    const replicas = [1, 2, 3, 4, 5].map(
+      (i) => new FakeProxy(identity('sidecar', `sleep-${i}`, `127.0.2.${i}`), controller, log, false),
+    );
+    for (const r of replicas) r.connect();
+    await eventually(() => (replicas.every((r) => r.last) ? true : undefined), 2_000, 'every replica has a config');
+    const before = observer.pushes.length;
+    for (const r of replicas) {
+      r.autoAck = true;
+      r.ack();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const all = ['127.0.2.1', '127.0.2.2', '127.0.2.3', '127.0.2.4', '127.0.2.5'];
+    await eventually(
+      () => (sleepEndpoints(observer.last!.config).length === all.length ? true : undefined),
+      3_000,
+      'the observer is sent every ready replica',
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(sleepEndpoints(observer.last!.config), all);
+    assert.equal(observer.pushes.length - before, 1, `pushes: ${observer.pushes.map((p) => p.version)}`);
+    controller.stop();
+  });
+
+  it('endpoint changes that never go still are pushed within a second all the same', async () => {
+    const { controller, log } = await mesh();
+    const observer = new FakeProxy(client('client-0', '127.0.1.1'), controller, log);
+    observer.connect();
+    await eventually(() => observer.last, 2_000, 'the observer has a config');
+    const replicas = Array.from(
+      { length: 24 },
+      (_, i) => new FakeProxy(identity('sidecar', `sleep-${i}`, `127.0.2.${i + 1}`), controller, log, false),
+    );
+    for (const r of replicas) r.connect();
+    await eventually(() => (replicas.every((r) => r.last) ? true : undefined), 2_000, 'every replica has a config');
+    const start = Date.now();
+    const seen: { at: number; endpoints: number }[] = [];
+    for (const r of replicas) {
+      r.autoAck = true;
+      r.ack();
+      // Closer together than the debounce's 100 ms, for about 1.5 s in all.
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      const endpoints = sleepEndpoints(observer.last!.config).length;
+      if (endpoints !== seen.at(-1)?.endpoints) seen.push({ at: Date.now() - start, endpoints });
+    }
+    assert.ok(
+      seen.some((s) => s.endpoints > 0 && s.endpoints < replicas.length && s.at < 1_300),
+      `the observer's endpoints over time: ${JSON.stringify(seen)}`,
+    );
     controller.stop();
   });
 

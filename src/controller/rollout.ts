@@ -68,6 +68,21 @@ export class Rollout {
     });
   }
 
+  /**
+   * Sends the snapshot in force to every connected proxy that has not had it: a proxy that connected since it was
+   * rolled out. At once when no rollout runs; otherwise each rollout ends with this, for those that joined during it.
+   */
+  catchUp(): void {
+    if (this.running) return;
+    const served = this.served;
+    if (!served || this.host.withheld()) return;
+    for (const state of this.host.connected()) {
+      if (state.sent !== undefined && Number(state.sent) >= Number(served.version)) continue;
+      const config = this.host.translate(state.node, served);
+      if (config) this.host.send(state, served.version, config);
+    }
+  }
+
   private async run(): Promise<void> {
     this.running = true;
     try {
@@ -79,6 +94,8 @@ export class Rollout {
         this.served = snapshot;
         for (const check of [...this.waiters]) check();
       }
+      this.running = false;
+      this.catchUp();
     } catch (err) {
       this.host.warn(`push failed: ${err instanceof Error ? err.stack : String(err)}`);
     } finally {

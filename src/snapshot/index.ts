@@ -13,7 +13,7 @@ export { hostCovers, hostIntersection, hostsIntersect, isWildcardHost, coveringW
 export { isExportedTo } from './visibility.js';
 export { labelsMatch } from './labels.js';
 export { ServiceRegistry, expandShortName } from './registry.js';
-export { kubeHost } from './registry-build.js';
+export { instancesInUse, kubeHost } from './registry-build.js';
 export type { RegistryEndpoint, RegistryPort, RegistryService, ServiceOrigin } from './registry-types.js';
 export { DestinationRuleIndex, type EffectiveDestinationRule } from './destination-rules.js';
 export { VirtualServiceIndex, MESH_GATEWAY } from './virtual-services.js';

@@ -91,6 +91,34 @@ function resolveTargetPort(p: KubeServicePort, deployment: Resource<'Deployment'
   return typeof p.targetPort === 'number' ? p.targetPort : containerPort(deployment, p.targetPort);
 }
 
+/** Whether a Kubernetes Service selects the instance as an endpoint: its namespace, and a selector it matches. */
+function selects(svc: Resource<'Service'>, inst: NodeIdentity): boolean {
+  const selector = svc.spec.selector;
+  return (
+    inst.namespace === svc.meta.namespace && Object.keys(selector).length > 0 && labelsMatch(selector, inst.labels)
+  );
+}
+
+/**
+ * The instances a snapshot depends on: every gateway proxy (an endpoint of its gateway's Service, and what the
+ * gateway analysis reads) and each sidecar that some Service selects. A sidecar no Service selects is an endpoint
+ * of nothing, so its coming and going changes no proxy's config.
+ */
+export function instancesInUse(
+  services: readonly Resource<'Service'>[],
+  instances: readonly NodeIdentity[],
+): NodeIdentity[] {
+  const byNamespace = new Map<string, Resource<'Service'>[]>();
+  for (const svc of services) {
+    const list = byNamespace.get(svc.meta.namespace);
+    if (list) list.push(svc);
+    else byNamespace.set(svc.meta.namespace, [svc]);
+  }
+  return instances.filter(
+    (inst) => inst.type === 'router' || (byNamespace.get(inst.namespace) ?? []).some((svc) => selects(svc, inst)),
+  );
+}
+
 function fromKubeService(
   svc: Resource<'Service'>,
   deployments: readonly Resource<'Deployment'>[],
@@ -114,7 +142,7 @@ function fromKubeService(
   const endpoints: RegistryEndpoint[] = [];
   if (hasSelector) {
     for (const inst of instances) {
-      if (inst.namespace !== ns || !labelsMatch(selector, inst.labels)) continue;
+      if (!selects(svc, inst)) continue;
       const deployment = deployments.find((d) => d.meta.namespace === ns && d.meta.name === inst.name) ?? selected[0];
       const endpointPorts: Record<string, number> = {};
       for (const p of svc.spec.ports) endpointPorts[p.name ?? ''] = resolveTargetPort(p, deployment) ?? p.port;
