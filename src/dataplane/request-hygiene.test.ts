@@ -96,7 +96,7 @@ describe('request hygiene at the proxy', () => {
     }
   });
 
-  it('refuses what Envoy refuses: HTTP/1.0 (426), 101 headers (431), non-http targets and bad authorities (400)', async () => {
+  it('refuses what Envoy refuses: HTTP/1.0 (426), 101 headers (431), non-http targets, bad authorities and two Host lines (400)', async () => {
     const h = await startPlane(publicOnly());
     const reached = upstream.seen.length;
     try {
@@ -112,6 +112,9 @@ describe('request hygiene at the proxy', () => {
         assert.equal(status(await raw(h.port(), `GET /public/x HTTP/1.1\r\nHost: ${host}\r\n\r\n`)), 400, host);
       }
       assert.equal(status(await raw(h.port(), 'GET /public/%zz HTTP/1.1\r\nHost: site.test\r\n\r\n')), 400);
+      // RFC 9112 §3.2: one Host line only; a route chosen by one and a site reached by the other would split.
+      const twoHosts = 'GET /public/x HTTP/1.1\r\nHost: site.test\r\nHost: other.test\r\n\r\n';
+      assert.equal(status(await raw(h.port(), twoHosts)), 400);
       assert.equal(upstream.seen.length, reached, 'nothing reached upstream');
       assert.deepEqual(h.warnings, [], 'no unexpected error (no 500 with a stack trace)');
     } finally {

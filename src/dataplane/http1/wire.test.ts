@@ -39,13 +39,14 @@ describe('findHeadEnd', () => {
 describe('parseRequestHead', () => {
   it('reads the request line, headers as node:http combines them, and framing', () => {
     const h = request(
-      'POST http://a.test/x?y HTTP/1.1\r\nHost: a.test\r\nHost: b.test\r\nAccept: a\r\nAccept: b\r\n' +
-        'Cookie: c=1\r\nCookie: d=2\r\nSet-Cookie: s\r\nContent-Length: 3\r\n\r\n',
+      'POST http://a.test/x?y HTTP/1.1\r\nHost: a.test\r\nUser-Agent: one\r\nUser-Agent: two\r\nAccept: a\r\n' +
+        'Accept: b\r\nCookie: c=1\r\nCookie: d=2\r\nSet-Cookie: s\r\nContent-Length: 3\r\n\r\n',
     );
     assert.equal(h.method, 'POST');
     assert.equal(h.url, 'http://a.test/x?y');
     assert.equal(h.versionMinor, 1);
     assert.equal(h.headers.host, 'a.test');
+    assert.equal(h.headers['user-agent'], 'one');
     assert.equal(h.headers.accept, 'a, b');
     assert.equal(h.headers.cookie, 'c=1; d=2');
     assert.deepEqual(h.headers['set-cookie'], ['s']);
@@ -90,6 +91,8 @@ describe('parseRequestHead', () => {
     ['two spaces in the request line', 'GET  / HTTP/1.1\r\n\r\n'],
     ['a space in the target', 'GET /a b HTTP/1.1\r\n\r\n'],
     ['a method that is not a token', 'G(T / HTTP/1.1\r\n\r\n'],
+    ['two Host lines', 'GET / HTTP/1.1\r\nHost: a.test\r\nX: y\r\nhost: b.test\r\n\r\n'],
+    ['two Host lines with one value', 'GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\nHOST: a.test\r\n\r\n'],
   ] as const) {
     it(`refuses ${name}`, () => refused(() => request(text)));
   }

@@ -105,6 +105,8 @@ interface Fields {
   readonly headers: IncomingHttpHeaders;
   contentLength: string | undefined;
   contentLengthCount: number;
+  /** Host lines, counted where the headers object is made (requests). */
+  hostCount: number;
   transferEncoding: string | undefined;
   connection: string | undefined;
   keepAlive: string | undefined;
@@ -124,6 +126,7 @@ function parseFields(text: string, start: number, combined: boolean, proven: boo
     headers,
     contentLength: undefined,
     contentLengthCount: 0,
+    hostCount: 0,
     transferEncoding: undefined,
     connection: undefined,
     keepAlive: undefined,
@@ -168,6 +171,9 @@ function parseFields(text: string, start: number, combined: boolean, proven: boo
       case 'keep-alive':
         // The first, as the combined value would start with it.
         if (f.keepAlive === undefined) f.keepAlive = value;
+        break;
+      case 'host':
+        f.hostCount++;
         break;
     }
     pos = eol + 2;
@@ -296,6 +302,9 @@ export function parseRequestHeadChecked(buf: Buffer, from: number, end: number):
 }
 
 function requestHead(method: string, url: string, versionMinor: 0 | 1, f: Fields): RequestHead {
+  // RFC 9112 §3.2: a 400 for more than one Host line, even with one value. Otherwise one hop could route by the
+  // first and the next by the last.
+  if (f.hostCount > 1) throw new WireError('malformed', 'Host given more than once');
   const connection = f.connection;
   return {
     method,
