@@ -90,13 +90,7 @@ export class DecodeContext {
   }
 }
 
-/** "spec.hosts" + 2 -> "spec.hosts[2]"; map keys that are not plain words are quoted: headers["x.y"]. */
-export function childPath(parent: string, key: string | number): string {
-  if (typeof key === 'number') return `${parent}[${key}]`;
-  const plain = /^[A-Za-z0-9_-]+$/.test(key);
-  if (!plain) return `${parent}[${JSON.stringify(key)}]`;
-  return parent === '' ? key : `${parent}.${key}`;
-}
+export { childPath } from '../model/index.js';
 
 /** Sets a key from user input as an own property: "__proto__" stays a key instead of replacing the prototype. */
 export function setOwn<T>(target: Record<string, T>, key: string, value: T): void {

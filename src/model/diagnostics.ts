@@ -34,3 +34,14 @@ export function formatDiagnostic(d: Diagnostic): string {
   const hint = d.hint ? `\n    hint: ${d.hint}` : '';
   return `${where}${d.level} ${d.code}${res}${field}: ${d.message}${hint}`;
 }
+
+/**
+ * The path of a field below `parent`, as diagnostics and recorded positions name it: "spec.hosts" + 2 ->
+ * "spec.hosts[2]"; map keys that are not plain words are quoted: headers["x.y"].
+ */
+export function childPath(parent: string, key: string | number): string {
+  if (typeof key === 'number') return `${parent}[${key}]`;
+  const plain = /^[A-Za-z0-9_-]+$/.test(key);
+  if (!plain) return `${parent}[${JSON.stringify(key)}]`;
+  return parent === '' ? key : `${parent}.${key}`;
+}

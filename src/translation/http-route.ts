@@ -22,10 +22,15 @@ export function matchApplies(
   return m.sourceNamespace === undefined || m.sourceNamespace === ctx.node.namespace;
 }
 
+/**
+ * A VirtualService's header operations for the route. Values are Envoy header formatters, in which %% is a literal
+ * %: they reach the proxy as the text to send. (An Envoy %VARIABLE% is sent as written; validation warns of it.)
+ */
 export function headerMutation(ops: HeaderOperations | undefined): HeaderMutation | undefined {
   if (!ops) return undefined;
-  const set = Object.entries(ops.set);
-  const add = Object.entries(ops.add);
+  const literal = ([name, value]: [string, string]): [string, string] => [name, value.replaceAll('%%', '%')];
+  const set = Object.entries(ops.set).map(literal);
+  const add = Object.entries(ops.add).map(literal);
   if (set.length === 0 && add.length === 0 && ops.remove.length === 0) return undefined;
   return { set, add, remove: ops.remove };
 }

@@ -219,7 +219,12 @@ export const CODES = {
     summary: 'A direct response with a bad status or an oversized body.',
   },
   EmptyStringMatch: { code: 'TG0170', level: 'error', summary: 'An empty prefix or regex string match.' },
-  InvalidHeaderOperation: { code: 'TG0171', level: 'error', summary: 'A header operation on a pseudo-header or Host.' },
+  InvalidHeaderOperation: {
+    code: 'TG0171',
+    level: 'error',
+    summary:
+      'A header operation on a pseudo-header or Host, or a name or value that cannot be sent (empty, not a token, a control character, a lone %).',
+  },
   LegacyGatewayName: {
     code: 'TG0172',
     level: 'warning',
@@ -227,6 +232,11 @@ export const CODES = {
   },
   InvalidSourceNamespace: { code: 'TG0173', level: 'error', summary: 'sourceNamespace must be a DNS-1123 label.' },
   RouteMissing: { code: 'TG0174', level: 'error', summary: 'A tls or tcp rule without route destinations.' },
+  HeaderValueNotExpanded: {
+    code: 'TG0175',
+    level: 'warning',
+    summary: 'A header value with an Envoy %VARIABLE%, which tollgate sends as written (Envoy would substitute it).',
+  },
 
   // DestinationRule
   DuplicateSubsetName: { code: 'TG0180', level: 'error', summary: 'Two subsets with the same name.' },

@@ -357,6 +357,15 @@ const CASES: readonly Case[] = [
     vs(`  hosts: [a.example.com]\n  http:\n  - headers: {response: {set: {x-via: tollgate}}}\n${route()}`),
   ],
   [
+    'HeaderValueNotExpanded',
+    vs(
+      `  hosts: [a.example.com]\n  http:\n  - headers: {request: {set: {x-client: "%DOWNSTREAM_REMOTE_ADDRESS%"}}}\n${route()}`,
+    ),
+    vs(
+      `  hosts: [a.example.com]\n  http:\n  - headers: {request: {set: {x-share: "100%%", x-v: "%%HOSTNAME%%"}}}\n${route()}`,
+    ),
+  ],
+  [
     'InvalidSourceNamespace',
     vs(`  hosts: [a.example.com]\n  http:\n  - match: [{sourceNamespace: Bad_NS}]\n${route()}`),
     vs(`  hosts: [a.example.com]\n  http:\n  - match: [{sourceNamespace: team-a}]\n${route()}`),
@@ -482,6 +491,41 @@ describe('per-resource validation rules', () => {
       );
     });
   }
+
+  it('header operations: a name or value that cannot be sent is an error at its own line', () => {
+    const yaml = [
+      'apiVersion: networking.istio.io/v1',
+      'kind: VirtualService',
+      'metadata: {name: vs}',
+      'spec:',
+      '  hosts: [a.example.com]',
+      '  http:',
+      '  - headers:',
+      '      request:',
+      '        set:',
+      '          x-ok: fine',
+      '          x-injected: "a\\r\\nX-Smuggled: b"',
+      '        add:',
+      '          x-nul: "a\\0b"',
+      '          "x bad": v',
+      '      response:',
+      '        set:',
+      '          x-share: "50% off"',
+      '        remove: ["", x-gone]',
+      '    route: [{destination: {host: a.example.com}}]',
+      '',
+    ].join('\n');
+    const found = parseYaml(yaml, 'vs.yaml')
+      .diagnostics.filter((d) => d.code === CODES.InvalidHeaderOperation.code)
+      .map((d) => `${d.position?.line} ${d.message}`);
+    assert.deepEqual(found, [
+      '11 value of header "x-injected" holds a control character ("\\r"): it cannot be sent',
+      '13 value of header "x-nul" holds a control character ("\\u0000"): it cannot be sent',
+      '14 header name "x bad" is not a token (RFC 9110): it cannot be sent',
+      '17 value of header "x-share": a single % is not allowed',
+      '18 header name cannot be empty',
+    ]);
+  });
 
   it('blocks the resource on error-level findings only', () => {
     const warned = parseYaml(

@@ -1,4 +1,12 @@
-import type { Destination, HTTPMatchRequest, HTTPRoute, Headers, Resource, StringMatch } from '../model/index.js';
+import {
+  childPath,
+  type Destination,
+  type HTTPMatchRequest,
+  type HTTPRoute,
+  type Headers,
+  type Resource,
+  type StringMatch,
+} from '../model/index.js';
 import type { Findings } from './findings.js';
 import {
   checkExportTo,
@@ -116,12 +124,72 @@ function checkMatch(f: Findings, field: string, m: HTTPMatchRequest): void {
   }
 }
 
+// tchar (RFC 9110 §5.6.2): what a header name is made of.
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Control characters other than HTAB: CR and LF would end the header line; none may be sent. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is its purpose
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
+/** An Envoy command operator (%NAME% or %NAME(arg)%) once %% is taken out. */
+const ENVOY_VARIABLE = /%[A-Z_0-9]+(\([^%]*\))?(:\d+)?%/;
+
+/**
+ * A name and value that can go on the wire, as istiod validates them (a name, a value whose % are paired) and as
+ * Envoy refuses at load what it cannot send (a name that is not a token, a control character): here a config error
+ * at validate and apply, not a failure of every request the route sends.
+ */
+function checkHeaderEntry(f: Findings, at: string, name: string, value: string | undefined): void {
+  if (name === '') {
+    f.add('InvalidHeaderOperation', at, 'header name cannot be empty');
+    return;
+  }
+  if (!name.startsWith(':') && !TOKEN.test(name)) {
+    f.add(
+      'InvalidHeaderOperation',
+      at,
+      `header name ${JSON.stringify(name)} is not a token (RFC 9110): it cannot be sent`,
+      "use letters, digits and !#$%&'*+-.^_`|~",
+    );
+  }
+  if (value === undefined) return;
+  const control = CONTROL.exec(value);
+  if (control) {
+    f.add(
+      'InvalidHeaderOperation',
+      at,
+      `value of header ${JSON.stringify(name)} holds a control character (${JSON.stringify(control[0])}): it cannot be sent`,
+      'a header value is one line of visible characters, spaces and tabs',
+    );
+  }
+  const unescaped = value.replaceAll('%%', '');
+  if ((value.split('%').length - 1) % 2 !== 0) {
+    f.add(
+      'InvalidHeaderOperation',
+      at,
+      `value of header ${JSON.stringify(name)}: a single % is not allowed`,
+      'write %% for a literal %, or enclose an Envoy variable name in a pair of %',
+    );
+  } else if (ENVOY_VARIABLE.test(unescaped)) {
+    f.add(
+      'HeaderValueNotExpanded',
+      at,
+      `value of header ${JSON.stringify(name)} names an Envoy variable (${ENVOY_VARIABLE.exec(unescaped)![0]}), which tollgate sends as written`,
+      'set the value the header should carry; %% stands for a literal %',
+    );
+  }
+}
+
 function checkHeaderOps(f: Findings, field: string, h: Headers | undefined): void {
   for (const [dir, ops] of [
     ['request', h?.request],
     ['response', h?.response],
   ] as const) {
     if (!ops) continue;
+    for (const op of ['set', 'add'] as const) {
+      for (const [name, value] of Object.entries(ops[op])) {
+        checkHeaderEntry(f, childPath(`${field}.${dir}.${op}`, name), name, value);
+      }
+    }
+    ops.remove.forEach((name, i) => checkHeaderEntry(f, `${field}.${dir}.remove[${i}]`, name, undefined));
     const names = [...Object.keys(ops.set), ...Object.keys(ops.add)];
     for (const n of [...names, ...ops.remove]) {
       const isAuthority = /^(:authority|host)$/i.test(n);
