@@ -1,6 +1,5 @@
 // The cluster action: choose a cluster and endpoint, make attempts (with retries, route and per-try timeouts),
 // then stream the response back. Failures are thrown as ProxyErrors for rescue.ts to answer.
-import type { OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import type { RetryPolicy, WeightedCluster } from '../proxy-config/types.js';
 import { resolveTargets, type EndpointDeps, type OriginalDestination } from './cluster-endpoints.js';
@@ -11,7 +10,7 @@ import type { CompiledClusterAction, CompiledRoute } from './compile-routes.js';
 import { guardTargets, type GuardDeps } from './destination-guard.js';
 import type { DownstreamGone } from './downstream-gone.js';
 import { ProxyError } from './errors.js';
-import { applyHeaderMutation, rawWithoutHopByHop, withoutHopByHop } from './headers.js';
+import { applyHeaderMutation, type ForwardedHeaders, rawWithoutHopByHop, withoutHopByHop } from './headers.js';
 import type { DownstreamRequest, DownstreamResponse, UpstreamResponse } from './http1/types.js';
 import type { RequestView } from './request-view.js';
 import { backoffMs, errorIsRetriable, pickAvoiding, responseIsRetriable } from './retry.js';
@@ -44,7 +43,7 @@ export interface ForwardRequest {
    * Request headers already cleaned and decorated by the connection manager: a copy made for this request, which
    * the route's and cluster's mutations then change in place.
    */
-  readonly headers: OutgoingHttpHeaders;
+  readonly headers: ForwardedHeaders;
   readonly hasBody: boolean;
   /** Fires when the client goes away before the response completed. */
   readonly downstreamGone: DownstreamGone;
@@ -84,7 +83,7 @@ export class ForwardRun implements AttemptListener {
   private pool: UpstreamPool | undefined;
   private tls: AttemptTls | undefined;
   private hash: number | undefined;
-  private upstream: { headers: OutgoingHttpHeaders; path: string } | undefined;
+  private upstream: { headers: ForwardedHeaders; path: string } | undefined;
   private onBodyChunk: (chunk: Buffer) => void = noop;
   private onBodyEnd: () => void = noop;
   private retriesUsed = 0;
@@ -167,7 +166,7 @@ export class ForwardRun implements AttemptListener {
     } else if (f.hasBody) this.onBodyChunk = (chunk) => (info.bytesReceived += chunk.length);
     this.hash = cluster.hashKey?.(f.view, f.req.socket.remoteAddress);
     this.pool = this.deps.pools.get(cluster);
-    const hostHeader = upstream.headers.host;
+    const hostHeader = upstream.headers.get('host');
     this.tls = attemptTlsFor(cluster, typeof hostHeader === 'string' ? hostHeader : undefined);
     // The route timeout spans every attempt and back-off, up to the response headers; a client that goes away
     // ends the wait too. Either stops whatever is waiting at the time: the attempt in flight or the back-off.
@@ -424,15 +423,19 @@ export class ForwardRun implements AttemptListener {
 function upstreamRequestHeaders(
   f: ForwardRequest,
   weighted: WeightedCluster,
-): { headers: OutgoingHttpHeaders; path: string } {
+): { headers: ForwardedHeaders; path: string } {
   const headers = f.headers;
-  applyHeaderMutation(headers, weighted.requestHeaders);
-  applyHeaderMutation(headers, f.route.requestHeaders);
-  if (f.action.hostRewrite) headers.host = f.action.hostRewrite;
+  // What configuration adds or changes goes through the headers object, where every value is checked.
+  if (weighted.requestHeaders !== undefined || f.route.requestHeaders !== undefined || f.action.hostRewrite) {
+    const object = headers.object();
+    applyHeaderMutation(object, weighted.requestHeaders);
+    applyHeaderMutation(object, f.route.requestHeaders);
+    if (f.action.hostRewrite) object.host = f.action.hostRewrite;
+  }
   const query = f.view.query === '' ? '' : `?${f.view.query}`;
   let path = f.view.path + query;
   if (f.action.rewritePath) {
-    headers['x-envoy-original-path'] = path;
+    headers.set('x-envoy-original-path', path);
     path = f.action.rewritePath(f.view.path) + query;
   }
   return { headers, path };
@@ -441,7 +444,7 @@ function upstreamRequestHeaders(
 function mirrorTap(
   f: ForwardRequest,
   deps: ForwardDeps,
-  upstream: { headers: OutgoingHttpHeaders; path: string },
+  upstream: { headers: ForwardedHeaders; path: string },
 ): MirrorTap {
   const declared = f.req.headers['content-length'];
   const tap = startMirror(
@@ -450,7 +453,7 @@ function mirrorTap(
       config: f.config,
       method: f.view.method,
       path: upstream.path,
-      headers: upstream.headers,
+      headers: upstream.headers.object(),
       original: f.original,
       hasBody: f.hasBody,
       contentLength: declared !== undefined && /^\d+$/.test(declared) ? Number(declared) : undefined,

@@ -1,5 +1,7 @@
 // Header handling shared by the request and response paths.
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, OutgoingHttpHeader, OutgoingHttpHeaders } from 'node:http';
+import { HEADER_LINES, type HeaderLines } from './http1/client.js';
+import { serializeHeaders } from './http1/wire.js';
 import type { HeaderMutation } from '../proxy-config/types.js';
 
 /** RFC 9110 §7.6.1 connection-specific headers, plus the proxy ones a proxy must not forward. */
@@ -95,5 +97,79 @@ export function applyHeaderMutation(headers: OutgoingHttpHeaders, m: HeaderMutat
     if (existing === undefined) headers[name] = value;
     else if (Array.isArray(existing)) headers[name] = [...existing, value];
     else headers[name] = [String(existing), value];
+  }
+}
+
+/**
+ * A request's headers on their way upstream: the client's own, as parsed, without hop-by-hop headers, and the few
+ * the proxy sets (host, x-request-id, x-forwarded-*), each where the client had it or else after the client's.
+ * Written as lines straight from the parsed headers, whose values the parse proved clean, with no copy. A header
+ * mutation, a mirror or an upgrade asks for `object()`: the headers are then that object, written with a check per
+ * value as any other.
+ */
+export class ForwardedHeaders implements HeaderLines {
+  readonly [HEADER_LINES] = true as const;
+  private readonly names: string[] = [];
+  private readonly values: string[] = [];
+  private built: OutgoingHttpHeaders | undefined;
+
+  constructor(private readonly source: IncomingHttpHeaders) {}
+
+  /**
+   * Sets a header the proxy makes. Its value must be clean: made by the proxy, or taken from the parsed request
+   * (values from configuration go through `object()`, where every value is checked).
+   */
+  set(name: string, value: string): void {
+    if (this.built) {
+      this.built[name] = value;
+      return;
+    }
+    const i = this.names.indexOf(name);
+    if (i >= 0) this.values[i] = value;
+    else {
+      this.names.push(name);
+      this.values.push(value);
+    }
+  }
+
+  get(name: string): OutgoingHttpHeader | undefined {
+    if (this.built) return this.built[name];
+    const i = this.names.indexOf(name);
+    if (i >= 0) return this.values[i];
+    return HOP_BY_HOP.has(name) || connectionOptions(this.source.connection)?.has(name) ? undefined : this.source[name];
+  }
+
+  /** The headers as an object to change; from now on they are this object. */
+  object(): OutgoingHttpHeaders {
+    if (this.built) return this.built;
+    const built = withoutHopByHop(this.source);
+    for (let i = 0; i < this.names.length; i++) built[this.names[i]!] = this.values[i]!;
+    this.built = built;
+    return built;
+  }
+
+  lines(): string {
+    if (this.built) return serializeHeaders(this.built);
+    const source = this.source;
+    const names = this.names;
+    const extra = connectionOptions(source.connection);
+    let out = '';
+    // Which of the proxy's headers went out in the client's place for them (a bit each: there are a handful).
+    let placed = 0;
+    for (const name in source) {
+      if (HOP_BY_HOP.has(name) || extra?.has(name)) continue;
+      const i = names.indexOf(name);
+      if (i >= 0) {
+        out += `${name}: ${this.values[i]!}\r\n`;
+        placed |= 1 << i;
+        continue;
+      }
+      const value = source[name];
+      if (value === undefined) continue;
+      if (typeof value === 'string') out += `${name}: ${value}\r\n`;
+      else for (const v of value) out += `${name}: ${v}\r\n`;
+    }
+    for (let i = 0; i < names.length; i++) if ((placed & (1 << i)) === 0) out += `${names[i]!}: ${this.values[i]!}\r\n`;
+    return out;
   }
 }

@@ -2,14 +2,13 @@
 // action, and the single rescue of whatever went wrong. The stream completes (access log, later metrics) once
 // the response is over and the handler has settled.
 import { randomUUID } from 'node:crypto';
-import type { OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import type { CompiledConfig, CompiledListener } from './compile-config.js';
 import type { CompiledRoute } from './compile-routes.js';
 import { DownstreamGone } from './downstream-gone.js';
 import { ProxyError } from './errors.js';
 import { forward, type ForwardDeps, type ForwardRun } from './forward.js';
-import { withoutHopByHop } from './headers.js';
+import { ForwardedHeaders } from './headers.js';
 import type { DownstreamRequest, DownstreamResponse, ResponseObserver } from './http1/types.js';
 import { sendLocalReply } from './local-reply.js';
 import { redirectLocation } from './redirect-location.js';
@@ -206,18 +205,19 @@ class HttpStream implements ResponseObserver {
         this.settled();
         return;
       case 'cluster': {
-        const headers: OutgoingHttpHeaders = withoutHopByHop(req.headers);
-        headers.host = view.authority;
-        headers['x-request-id'] = info.requestId;
-        if (info.xForwardedFor !== undefined) headers['x-forwarded-for'] = info.xForwardedFor;
-        if (this.listener.kind === 'gateway-http' || headers['x-forwarded-proto'] === undefined) {
-          headers['x-forwarded-proto'] = view.scheme;
+        // Every value set here is the request's own (parsed) or made here.
+        const headers = new ForwardedHeaders(req.headers);
+        if (view.authority !== undefined) headers.set('host', view.authority);
+        if (info.requestId !== undefined) headers.set('x-request-id', info.requestId);
+        if (info.xForwardedFor !== undefined) headers.set('x-forwarded-for', info.xForwardedFor);
+        if (this.listener.kind === 'gateway-http' || headers.get('x-forwarded-proto') === undefined) {
+          headers.set('x-forwarded-proto', view.scheme);
         }
         const tunnelUpgrade = this.tunnelUpgrade;
         // An upgrade (WebSocket) keeps the two hop-by-hop headers that ask for it, for the next hop.
         if (tunnelUpgrade && req.headers.upgrade !== undefined) {
-          headers.connection = 'Upgrade';
-          headers.upgrade = req.headers.upgrade;
+          headers.set('connection', 'Upgrade');
+          headers.set('upgrade', req.headers.upgrade);
         }
         this.forwarding = forward(
           {

@@ -1,12 +1,11 @@
 // One attempt at one upstream endpoint: take a connection from the cluster's pool, send the request, wait for the
 // response head. Every failure rejects with a ProxyError; nothing here writes to the client.
-import type { OutgoingHttpHeaders } from 'node:http';
 import { isIP, type Socket } from 'node:net';
 import type { PeerCertificate } from 'node:tls';
 import type { Target } from './cluster-lb.js';
 import type { CompiledCluster } from './compile-clusters.js';
 import { ProxyError } from './errors.js';
-import type { Exchange, ExchangeEvents, ExchangeOptions, UpstreamPool } from './http1/pool.js';
+import type { Exchange, ExchangeEvents, ExchangeOptions, HeaderLines, UpstreamPool } from './http1/pool.js';
 import type { BodySource, UpstreamResponse } from './http1/types.js';
 import { transportFailureReason } from './network/tls-failure.js';
 import { splitAuthority } from './request-view.js';
@@ -22,7 +21,7 @@ export interface AttemptOptions {
   readonly target: Target;
   readonly method: string;
   readonly path: string;
-  readonly headers: OutgoingHttpHeaders;
+  readonly headers: HeaderLines;
   readonly pool: UpstreamPool;
   readonly localAddress: string | undefined;
   readonly connectTimeoutMs: number;

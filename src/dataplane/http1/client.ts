@@ -2,12 +2,35 @@
 // pooled connection (./connection.ts) that the cluster's UpstreamPool (./pool.ts) hands out. The exchange is also
 // the response it receives (one object per request: no emitter, no stream, no closure), and its body is delivered
 // with flow control on the connection it arrives on.
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, OutgoingHttpHeader, OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import type { PeerCertificate } from 'node:tls';
 import type { UpstreamConnection } from './connection.js';
 import type { UpstreamResponse } from './types.js';
 import { chunkSizeLine, combineHeaders, contentLength, serializeHeaders, WireError } from './wire.js';
+
+/** Marks HeaderLines (a symbol: no header of a parsed or built headers object can have it). */
+export const HEADER_LINES: unique symbol = Symbol('header lines');
+
+/**
+ * Request headers that write their own lines: a proxy passing on the headers of a request it parsed needs no check
+ * per value (the parse proved them), nor a copy made only to be written.
+ */
+export interface HeaderLines {
+  readonly [HEADER_LINES]: true;
+  /** "name: value\r\n" per header; throws a WireError for a name or value that would end a line early. */
+  lines(): string;
+  /** A header's value (lower-case name). */
+  get(name: string): OutgoingHttpHeader | undefined;
+}
+
+export function isHeaderLines(headers: OutgoingHttpHeaders | HeaderLines): headers is HeaderLines {
+  return (headers as Partial<HeaderLines>)[HEADER_LINES] === true;
+}
+
+function headerOf(headers: OutgoingHttpHeaders | HeaderLines, name: string): OutgoingHttpHeader | undefined {
+  return isHeaderLines(headers) ? headers.get(name) : headers[name];
+}
 
 export interface ExchangeOptions {
   readonly ip: string;
@@ -17,7 +40,7 @@ export interface ExchangeOptions {
   readonly path: string;
   /** Complete request headers, host included, lower-case names; the codec adds only framing (a given
    *  content-length is kept; with hasBody and none, `transfer-encoding: chunked`). */
-  readonly headers: OutgoingHttpHeaders;
+  readonly headers: OutgoingHttpHeaders | HeaderLines;
   readonly hasBody: boolean;
   /** TLS: the SNI to send (undefined or '': none) and the identity check run on the peer certificate. */
   readonly servername?: string | undefined;
@@ -114,9 +137,9 @@ export class ClientExchange implements Exchange, UpstreamResponse {
     readonly options: ExchangeOptions,
     readonly events: ExchangeEvents,
   ) {
-    this.upgradeRequested = options.headers.upgrade !== undefined;
+    this.upgradeRequested = headerOf(options.headers, 'upgrade') !== undefined;
     this.requestEnded = !options.hasBody;
-    const given = options.headers['content-length'];
+    const given = headerOf(options.headers, 'content-length');
     let bodyLeft = -1;
     let head = '';
     try {
@@ -363,9 +386,10 @@ function requestHead(o: ExchangeOptions, bodyLeft: number): string {
   if (BREAKS_REQUEST_LINE.test(o.method) || BREAKS_REQUEST_LINE.test(o.path)) {
     throw new WireError('malformed', `invalid request line ${JSON.stringify(`${o.method} ${o.path}`)}`);
   }
+  const h = o.headers;
   const framing =
-    o.hasBody && bodyLeft < 0 && o.headers['transfer-encoding'] === undefined ? 'transfer-encoding: chunked\r\n' : '';
-  return `${o.method} ${o.path} HTTP/1.1\r\n${serializeHeaders(o.headers)}${framing}\r\n`;
+    o.hasBody && bodyLeft < 0 && headerOf(h, 'transfer-encoding') === undefined ? 'transfer-encoding: chunked\r\n' : '';
+  return `${o.method} ${o.path} HTTP/1.1\r\n${isHeaderLines(h) ? h.lines() : serializeHeaders(h)}${framing}\r\n`;
 }
 
 // The steps run on a later tick call the consumer: a throw there fails that exchange alone (ClientExchange.faulted).

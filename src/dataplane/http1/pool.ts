@@ -4,7 +4,7 @@
 import { ClientExchange, type Exchange, type ExchangeEvents, type ExchangeOptions, failSoon } from './client.js';
 import { type ClientTls, type ConnectionOwner, UpstreamConnection } from './connection.js';
 
-export type { Exchange, ExchangeEvents, ExchangeOptions } from './client.js';
+export type { Exchange, ExchangeEvents, ExchangeOptions, HeaderLines } from './client.js';
 export type { ClientTls } from './connection.js';
 
 export interface PoolSettings {

@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Http1Request } from './server-request.js';
-import type { DownstreamResponse, ResponseObserver } from './types.js';
+import type { DownstreamResponse, ResponseEvent, ResponseObserver } from './types.js';
 import {
   chunkSizeLine,
   endsInChunked,
@@ -41,7 +41,7 @@ const COPY_LIMIT = 16 * 1024;
 const LAST_CHUNK = '0\r\n\r\n';
 const CHUNK_END_AND_LAST_CHUNK = '\r\n0\r\n\r\n';
 
-export class Http1Response extends EventEmitter implements DownstreamResponse {
+export class Http1Response implements DownstreamResponse {
   readonly req: Http1Request;
   headersSent = false;
   writableFinished = false;
@@ -56,12 +56,28 @@ export class Http1Response extends EventEmitter implements DownstreamResponse {
   private body = Body.Raw;
   private ended = false;
   private closed = false;
+  /** Made when someone listens: a response forwarded by the proxy has its observer instead. */
+  private emitter: EventEmitter | undefined;
 
   constructor(conn: ResponseConnection, req: Http1Request, keepAlive: boolean) {
-    super();
     this.conn = conn;
     this.req = req;
     this.shouldKeepAlive = keepAlive;
+  }
+
+  on(event: ResponseEvent, listener: () => void): this {
+    (this.emitter ??= new EventEmitter()).on(event, listener);
+    return this;
+  }
+
+  once(event: ResponseEvent, listener: () => void): this {
+    (this.emitter ??= new EventEmitter()).once(event, listener);
+    return this;
+  }
+
+  off(event: ResponseEvent, listener: () => void): this {
+    this.emitter?.off(event, listener);
+    return this;
   }
 
   writeHead(status: number, headers: OutgoingHttpHeaders | readonly string[]): void {
@@ -154,7 +170,7 @@ export class Http1Response extends EventEmitter implements DownstreamResponse {
   /** The connection's buffer emptied. */
   drained(): void {
     this.observer?.responseDrained();
-    this.emit('drain');
+    this.emitter?.emit('drain');
   }
 
   /** 'finish' then 'close', a tick after end(). */
@@ -162,7 +178,7 @@ export class Http1Response extends EventEmitter implements DownstreamResponse {
     if (this.closed) return;
     this.writableFinished = true;
     this.observer?.responseFinished();
-    this.emit('finish');
+    this.emitter?.emit('finish');
     this.emitClose();
     this.conn.responseDone(this);
   }
@@ -171,7 +187,7 @@ export class Http1Response extends EventEmitter implements DownstreamResponse {
     if (this.closed) return;
     this.closed = true;
     this.observer?.responseClosed();
-    this.emit('close');
+    this.emitter?.emit('close');
   }
 
   /** One write when the pieces are small; else corked, so they still leave together. */

@@ -2,7 +2,6 @@
 // and what it reads from an upstream response. Names and meanings follow node:http's objects, so that what the
 // plane does with a request reads the same; only the subset the plane uses exists, and nothing is per-request that
 // a connection or a shared structure can hold.
-import type { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 
@@ -54,13 +53,19 @@ export interface ResponseObserver {
   responseDrained(): void;
 }
 
+export type ResponseEvent = 'finish' | 'close' | 'drain';
+
 /**
  * The response to one downstream request. Events: 'finish' (the whole response was handed to the connection),
  * 'close' (once: after 'finish', or when the connection closed or the response was destroyed first), 'drain'.
  * Its `observer`, when set, hears each of them first.
  */
-export interface DownstreamResponse extends EventEmitter {
+export interface DownstreamResponse {
   observer: ResponseObserver | undefined;
+  /** Listens for an event; the emitter is made on first use (the proxy's own path uses `observer`). */
+  on(event: ResponseEvent, listener: () => void): this;
+  once(event: ResponseEvent, listener: () => void): this;
+  off(event: ResponseEvent, listener: () => void): this;
   readonly req: DownstreamRequest;
   readonly headersSent: boolean;
   readonly writableFinished: boolean;
