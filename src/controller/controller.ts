@@ -560,7 +560,7 @@ export class Controller extends EventEmitter {
    * Deployment's replicas becoming ready one after another then cost every proxy one push, not one each.
    */
   private scheduleEndpointRebuild(): void {
-    const now = Date.now();
+    const now = performance.now();
     if (this.endpointTimer === undefined) this.endpointsChangedAt = now;
     clearTimeout(this.endpointTimer);
     const wait = Math.min(ENDPOINT_DEBOUNCE_MS, Math.max(0, this.endpointsChangedAt + ENDPOINT_DEBOUNCE_MAX_MS - now));

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { seededRandom } from '../../test/helpers/seeded-random.js';
 import { ForwardedHeaders } from './headers.js';
-import { parseRequestHead, serializeHeaders, WireError } from './http1/wire.js';
+import { serializeHeaders } from './http1/head-writer.js';
+import { parseRequestHead, WireError } from './http1/wire.js';
 
 const NAMES = [
   'Host',

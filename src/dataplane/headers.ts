@@ -1,7 +1,7 @@
 // Header handling shared by the request and response paths.
 import type { IncomingHttpHeaders, OutgoingHttpHeader, OutgoingHttpHeaders } from 'node:http';
 import { HEADER_LINES, type HeaderLines } from './http1/client.js';
-import { serializeHeaders } from './http1/wire.js';
+import { serializeHeaders } from './http1/head-writer.js';
 import type { HeaderMutation } from '../proxy-config/types.js';
 
 /** RFC 9110 §7.6.1 connection-specific headers, plus the proxy ones a proxy must not forward. */

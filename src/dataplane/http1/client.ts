@@ -7,7 +7,9 @@ import type { Socket } from 'node:net';
 import type { PeerCertificate } from 'node:tls';
 import type { UpstreamConnection } from './connection.js';
 import type { UpstreamResponse } from './types.js';
-import { chunkSizeLine, combineHeaders, contentLength, serializeHeaders, WireError } from './wire.js';
+import { chunkSizeLine } from './chunked.js';
+import { serializeHeaders } from './head-writer.js';
+import { combineHeaders, contentLength, WireError } from './wire.js';
 
 /** Marks HeaderLines (a symbol: no header of a parsed or built headers object can have it). */
 export const HEADER_LINES: unique symbol = Symbol('header lines');

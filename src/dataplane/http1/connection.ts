@@ -5,7 +5,8 @@ import net, { type Socket } from 'node:net';
 import tls, { type ConnectionOptions, type SecureContext } from 'node:tls';
 import { formatAddress } from '../stream-info.js';
 import type { ClientExchange, ExchangeOptions, FailurePhase } from './client.js';
-import { ChunkedDecoder, findHeadEnd, parseResponseHead, type ResponseHead, WireError } from './wire.js';
+import { ChunkedDecoder } from './chunked.js';
+import { findHeadEnd, parseResponseHead, type ResponseHead, WireError } from './wire.js';
 
 /** TLS the cluster originates. */
 export interface ClientTls {

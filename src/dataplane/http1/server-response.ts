@@ -5,15 +5,9 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Http1Request } from './server-request.js';
 import type { DownstreamResponse, ResponseEvent, ResponseObserver } from './types.js';
-import {
-  chunkSizeLine,
-  endsInChunked,
-  hasToken,
-  httpDate,
-  reasonPhrase,
-  serializeHeaderList,
-  serializeHeaders,
-} from './wire.js';
+import { chunkSizeLine } from './chunked.js';
+import { httpDate, reasonPhrase, serializeHeaderList, serializeHeaders } from './head-writer.js';
+import { endsInChunked, hasToken } from './wire.js';
 
 /** What a response needs of the connection it is written on. */
 export interface ResponseConnection {

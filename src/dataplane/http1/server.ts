@@ -6,7 +6,8 @@ import { RequestInput } from './server-input.js';
 import { Http1Request, type RequestConnection } from './server-request.js';
 import { Http1Response, type ResponseConnection } from './server-response.js';
 import type { DownstreamRequest, DownstreamResponse } from './types.js';
-import { ChunkedDecoder, parseRequestHead, type RequestHead, WireError } from './wire.js';
+import { ChunkedDecoder } from './chunked.js';
+import { parseRequestHead, type RequestHead, WireError } from './wire.js';
 
 export interface ServerLimits {
   /** Request line + headers, bytes (431 beyond): 60 KiB in the plane. */

@@ -1,13 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  ChunkedDecoder,
-  findHeadEnd,
-  parseRequestHead,
-  parseResponseHead,
-  serializeHeaders,
-  WireError,
-} from './wire.js';
+import { ChunkedDecoder } from './chunked.js';
+import { serializeHeaders } from './head-writer.js';
+import { findHeadEnd, parseRequestHead, parseResponseHead, WireError } from './wire.js';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 

@@ -1,7 +1,8 @@
 // HTTP/1.1 on the wire (RFC 9112), shared by the listener's server side and the upstream client: finding and
-// parsing a message head, how its body is delimited, chunked decoding, and writing heads. Strict where a front end
-// and a back end could disagree on framing (request smuggling): every shape llhttp refuses is refused here too.
-import { type IncomingHttpHeaders, type OutgoingHttpHeaders, STATUS_CODES } from 'node:http';
+// parsing a message head, and how its body is delimited. Chunked bodies are chunked.ts; writing heads is
+// head-writer.ts. Strict where a front end and a back end could disagree on framing (request smuggling): every
+// shape llhttp refuses is refused here too.
+import type { IncomingHttpHeaders } from 'node:http';
 import { fieldKey } from './field-keys.js';
 import { REQUEST_HEAD, RESPONSE_HEAD } from './head-grammar.js';
 
@@ -27,8 +28,8 @@ const NO_BODY: Framing = { kind: 'none' };
 const CHUNKED: Framing = { kind: 'chunked' };
 const UNTIL_CLOSE: Framing = { kind: 'close' };
 
-const CR = 13;
-const LF = 10;
+export const CR = 13;
+export const LF = 10;
 const DIGIT_ZERO = 0x30;
 const DIGIT_ONE = 0x31;
 
@@ -93,9 +94,6 @@ for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijkl
 const CONTROL = new Uint8Array(256);
 for (let c = 0; c < 32; c++) if (c !== 9) CONTROL[c] = 1;
 CONTROL[127] = 1;
-// Control characters other than HTAB, and a CR that does not start a CRLF: for chunk lines and trailers.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is its purpose
-const FORBIDDEN = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)/;
 const REQUEST_VERSION = /^HTTP\/1\.([01])$/;
 const DIGITS = /^\d+$/;
 
@@ -434,155 +432,7 @@ function isName(name: string, key: string): boolean {
   return name.length === key.length && (name === key || name.toLowerCase() === key);
 }
 
-/** Longest chunk-size line (size and extensions) accepted. */
-const MAX_CHUNK_LINE = 4096;
-/** Longest trailer section accepted. */
-const MAX_TRAILERS = 16 * 1024;
-const HEX = /^[0-9A-Fa-f]{1,13}$/;
-
-enum ChunkState {
-  SizeLine,
-  Data,
-  DataCr,
-  DataLf,
-  Trailers,
-  Done,
-}
-
-/** Decodes a chunked body incrementally, split anywhere across calls, strictly. */
-export class ChunkedDecoder {
-  private state = ChunkState.SizeLine;
-  /** The part of a size line or of the trailers already seen. */
-  private line = '';
-  private remaining = 0;
-
-  /** Appends buf from pos through its next LF (or to its end) to the line being read; returns where it stopped. */
-  private appendLine(buf: Buffer, pos: number, limit: number, tooLong: string): number {
-    const lf = buf.indexOf(LF, pos);
-    const stop = lf < 0 ? buf.length : lf + 1;
-    this.line += buf.toString('latin1', pos, stop);
-    if (this.line.length > limit) throw new WireError('malformed', tooLong);
-    return stop;
-  }
-
-  /**
-   * Decodes buf from offset, passing each piece of body data to onData (subarrays of buf, valid during the call).
-   * Returns the offset just past the body's end (last chunk and trailer section) when it ends within buf, else -1.
-   */
-  decode(buf: Buffer, offset: number, onData: (piece: Buffer) => void): number {
-    let pos = offset;
-    while (pos < buf.length) {
-      switch (this.state) {
-        case ChunkState.SizeLine: {
-          pos = this.appendLine(buf, pos, MAX_CHUNK_LINE, 'chunk-size line too long');
-          if (!this.line.endsWith('\n')) break;
-          this.remaining = chunkSize(this.line);
-          this.line = '';
-          this.state = this.remaining === 0 ? ChunkState.Trailers : ChunkState.Data;
-          break;
-        }
-        case ChunkState.Data: {
-          const n = Math.min(this.remaining, buf.length - pos);
-          onData(buf.subarray(pos, pos + n));
-          pos += n;
-          this.remaining -= n;
-          if (this.remaining === 0) this.state = ChunkState.DataCr;
-          break;
-        }
-        case ChunkState.DataCr:
-          if (buf[pos++] !== CR) throw new WireError('malformed', 'chunk data not followed by CRLF');
-          this.state = ChunkState.DataLf;
-          break;
-        case ChunkState.DataLf:
-          if (buf[pos++] !== LF) throw new WireError('malformed', 'chunk data not followed by CRLF');
-          this.state = ChunkState.SizeLine;
-          break;
-        case ChunkState.Trailers: {
-          // Trailer fields, then an empty line; read and checked, not kept.
-          pos = this.appendLine(buf, pos, MAX_TRAILERS, 'trailer section too long');
-          if (!this.line.endsWith('\n')) break;
-          if (!this.line.endsWith('\r\n')) throw new WireError('malformed', 'a trailer line ends in a bare LF');
-          if (this.line.endsWith('\r\n\r\n') || this.line === '\r\n') {
-            if (FORBIDDEN.test(this.line)) throw new WireError('malformed', 'a control character in the trailers');
-            if (this.line !== '\r\n') parseFields(this.line, 0, false, false);
-            this.line = '';
-            this.state = ChunkState.Done;
-            return pos;
-          }
-          break;
-        }
-        case ChunkState.Done:
-          return pos;
-      }
-    }
-    return this.state === ChunkState.Done ? pos : -1;
-  }
-}
-
-/** The size of a chunk from its size line (with its CRLF): hex digits, then extensions after ";". */
-function chunkSize(line: string): number {
-  if (!line.endsWith('\r\n')) throw new WireError('malformed', 'a chunk-size line ends in a bare LF');
-  const body = line.slice(0, -2);
-  if (FORBIDDEN.test(body)) throw new WireError('malformed', 'a control character in a chunk-size line');
-  const semi = body.indexOf(';');
-  // Whitespace before ";" is tolerated (RFC 9112 §7.1.1 BWS), nowhere else.
-  const hex = semi < 0 ? body : body.slice(0, semi).trimEnd();
-  if (!HEX.test(hex)) throw new WireError('malformed', `invalid chunk size ${JSON.stringify(hex.slice(0, 20))}`);
-  return Number.parseInt(hex, 16);
-}
-
-// A name or value that would end a header line early: response splitting.
-const BREAKS_LINE = /[\r\n\0]/;
-
-/** "name: value\r\n" per header, one line per element of an array value. */
-export function serializeHeaders(headers: OutgoingHttpHeaders): string {
-  let out = '';
-  for (const name in headers) {
-    const value = headers[name];
-    if (value === undefined) continue;
-    if (BREAKS_LINE.test(name)) throw new WireError('malformed', `invalid header name ${JSON.stringify(name)}`);
-    if (Array.isArray(value)) {
-      for (const v of value) out += headerLine(name, v);
-    } else out += headerLine(name, typeof value === 'string' ? value : String(value));
-  }
-  return out;
-}
-
-/** The same for a flat list of names and values, alternating (as node:http's writeHead takes it). */
-export function serializeHeaderList(list: readonly string[]): string {
-  let out = '';
-  for (let i = 0; i + 1 < list.length; i += 2) {
-    const name = list[i]!;
-    if (BREAKS_LINE.test(name)) throw new WireError('malformed', `invalid header name ${JSON.stringify(name)}`);
-    out += headerLine(name, list[i + 1]!);
-  }
-  return out;
-}
-
-function headerLine(name: string, value: string): string {
-  if (BREAKS_LINE.test(value)) throw new WireError('malformed', `invalid value for header ${name}`);
-  return `${name}: ${value}\r\n`;
-}
-
-export function reasonPhrase(status: number): string {
-  return STATUS_CODES[status] ?? 'Unknown';
-}
-
-let dateSecond = -1;
-let dateText = '';
-
-/** The current IMF-fixdate for a `date` header, recomputed at most once a second. */
-export function httpDate(): string {
-  const now = Date.now();
-  const second = Math.floor(now / 1000);
-  if (second !== dateSecond) {
-    dateSecond = second;
-    dateText = new Date(now).toUTCString();
-  }
-  return dateText;
-}
-
-/** The line before a chunk of n bytes. */
-export function chunkSizeLine(n: number): string {
-  return `${n.toString(16)}\r\n`;
+/** Checks the field lines of a trailer section as a head's are (each a well-formed field line). */
+export function checkFieldLines(text: string): void {
+  parseFields(text, 0, false, false);
 }

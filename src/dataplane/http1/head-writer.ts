@@ -1,0 +1,55 @@
+// Writing a message head: header lines (each checked, so that no name or value can end its line early: response
+// splitting), the reason phrase, and the Date header.
+import { type OutgoingHttpHeaders, STATUS_CODES } from 'node:http';
+import { WireError } from './wire.js';
+
+// A name or value that would end a header line early: response splitting.
+const BREAKS_LINE = /[\r\n\0]/;
+
+/** "name: value\r\n" per header, one line per element of an array value. */
+export function serializeHeaders(headers: OutgoingHttpHeaders): string {
+  let out = '';
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    if (BREAKS_LINE.test(name)) throw new WireError('malformed', `invalid header name ${JSON.stringify(name)}`);
+    if (Array.isArray(value)) {
+      for (const v of value) out += headerLine(name, v);
+    } else out += headerLine(name, typeof value === 'string' ? value : String(value));
+  }
+  return out;
+}
+
+/** The same for a flat list of names and values, alternating (as node:http's writeHead takes it). */
+export function serializeHeaderList(list: readonly string[]): string {
+  let out = '';
+  for (let i = 0; i + 1 < list.length; i += 2) {
+    const name = list[i]!;
+    if (BREAKS_LINE.test(name)) throw new WireError('malformed', `invalid header name ${JSON.stringify(name)}`);
+    out += headerLine(name, list[i + 1]!);
+  }
+  return out;
+}
+
+function headerLine(name: string, value: string): string {
+  if (BREAKS_LINE.test(value)) throw new WireError('malformed', `invalid value for header ${name}`);
+  return `${name}: ${value}\r\n`;
+}
+
+export function reasonPhrase(status: number): string {
+  return STATUS_CODES[status] ?? 'Unknown';
+}
+
+let dateSecond = -1;
+let dateText = '';
+
+/** The current IMF-fixdate for a `date` header, recomputed at most once a second. */
+export function httpDate(): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateText = new Date(now).toUTCString();
+  }
+  return dateText;
+}
