@@ -3,7 +3,7 @@
 // between this and the sidecar is what the data plane does around the codec. Run as
 // `node codec-proxy.js IP:PORT HOST=IP:PORT...`.
 import net from 'node:net';
-import { rawWithoutHopByHop, withoutHopByHop } from '../../src/dataplane/headers.js';
+import { ForwardedHeaders, rawWithoutHopByHop } from '../../src/dataplane/headers.js';
 import { serveHttp1, type ServerHandlers } from '../../src/dataplane/http1/server.js';
 import { UpstreamPool } from '../../src/dataplane/http1/pool.js';
 import { parseRequestTarget } from '../../src/dataplane/request-target.js';
@@ -36,7 +36,7 @@ const handlers: ServerHandlers = {
         localAddress: undefined,
         method: req.method,
         path: target.pathAndQuery,
-        headers: withoutHopByHop(req.headers),
+        headers: new ForwardedHeaders(req.headers),
         hasBody: req.hasBody,
       },
       {
@@ -44,7 +44,7 @@ const handlers: ServerHandlers = {
         onConnected() {},
         onResponse(up) {
           // As the sidecar writes a response its route does not change: the lines as they came.
-          res.writeHead(up.statusCode, rawWithoutHopByHop(up.rawHeaders, 'x-envoy-upstream-service-time'));
+          res.writeHead(up.statusCode, rawWithoutHopByHop(up.rawHeaders, 'x-envoy-upstream-service-time', '0'));
           up.onData((chunk) => res.write(chunk));
           up.onEnd(() => res.end());
           up.onAborted(() => res.destroy());

@@ -356,9 +356,7 @@ export class ForwardRun implements AttemptListener {
     const routeMutation = f.route.responseHeaders;
     if (clusterMutation === undefined && routeMutation === undefined) {
       // Nothing to change: the lines go on as they came (Envoy keeps repeated headers as separate lines too).
-      const lines = rawWithoutHopByHop(upstream.rawHeaders, SERVICE_TIME);
-      lines.push(SERVICE_TIME, String(serviceTime));
-      res.writeHead(status, lines);
+      res.writeHead(status, rawWithoutHopByHop(upstream.rawHeaders, SERVICE_TIME, String(serviceTime)));
     } else {
       const headers = withoutHopByHop(upstream.headers);
       headers[SERVICE_TIME] = String(serviceTime);

@@ -1,6 +1,7 @@
 // Header handling shared by the request and response paths.
 import type { IncomingHttpHeaders, OutgoingHttpHeader, OutgoingHttpHeaders } from 'node:http';
 import { HEADER_LINES, type HeaderLines } from './http1/client.js';
+import { ProvenFields } from './http1/server-response.js';
 import { serializeHeaders } from './http1/head-writer.js';
 import type { HeaderMutation } from '../proxy-config/types.js';
 
@@ -31,12 +32,14 @@ export function withoutHopByHop(headers: IncomingHttpHeaders): OutgoingHttpHeade
 }
 
 /**
- * The same for a flat list of names and values as they came off the wire (names in any case): the lines to pass
- * on, each as it came, in its order, without the one named `replaced` (lower-case: the caller sets it) and without
- * a repeated Content-Length (the parser let only identical repeats through; one is enough, and some clients refuse
- * two). Only names of a length worth checking are lower-cased, unless the Connection header names others.
+ * The same for a flat list of names and values as they came off the wire (names in any case), written as the field
+ * lines to pass on: each as it came, in its order, without a repeated Content-Length (the parser let only identical
+ * repeats through; one is enough, and some clients refuse two), and `replaced` (lower-case) last with the caller's
+ * `value` instead of any the list had. Only names of a length worth checking are lower-cased, unless the Connection
+ * header names others. No line is checked: they are a parsed head's, which the parse proved clean, and the caller's
+ * value must be clean too.
  */
-export function rawWithoutHopByHop(raw: readonly string[], replaced: string): string[] {
+export function rawWithoutHopByHop(raw: readonly string[], replaced: string, value: string): ProvenFields {
   let named: string | undefined;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!;
@@ -45,22 +48,23 @@ export function rawWithoutHopByHop(raw: readonly string[], replaced: string): st
     }
   }
   const extra = connectionOptions(named);
-  const out: string[] = [];
+  let lines = '';
   let length = false;
+  let date = false;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!;
     const n = name.length;
-    if (extra !== undefined || HOP_BY_HOP_LENGTHS.has(n) || n === 14 || n === replaced.length) {
+    if (extra !== undefined || HOP_BY_HOP_LENGTHS.has(n) || n === 14 || n === 4 || n === replaced.length) {
       const lower = name.toLowerCase();
       if (HOP_BY_HOP.has(lower) || extra?.has(lower) || lower === replaced) continue;
       if (lower === 'content-length') {
         if (length) continue;
         length = true;
-      }
+      } else if (lower === 'date') date = true;
     }
-    out.push(name, raw[i + 1]!);
+    lines += `${name}: ${raw[i + 1]!}\r\n`;
   }
-  return out;
+  return new ProvenFields(`${lines}${replaced}: ${value}\r\n`, { date, contentLength: length });
 }
 
 const HOP_BY_HOP_LENGTHS: ReadonlySet<number> = new Set([...HOP_BY_HOP].map((name) => name.length));

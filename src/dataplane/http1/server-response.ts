@@ -9,6 +9,19 @@ import { chunkSizeLine } from './chunked.js';
 import { httpDate, reasonPhrase, serializeHeaderList, serializeHeaders } from './head-writer.js';
 import { endsInChunked, hasToken } from './wire.js';
 
+/**
+ * Field lines already written ("name: value\r\n" each) from a head this codec parsed, which proved every name and
+ * value clean: written on with no check per line, and no list made only to be written. Without hop-by-hop lines
+ * (Connection, Transfer-Encoding and the rest): the caller says only whether a Date and a Content-Length are among
+ * them, which is all the framing needs.
+ */
+export class ProvenFields {
+  constructor(
+    readonly lines: string,
+    readonly has: { readonly date: boolean; readonly contentLength: boolean },
+  ) {}
+}
+
 /** What a response needs of the connection it is written on. */
 export interface ResponseConnection {
   readonly socket: Socket;
@@ -74,10 +87,13 @@ export class Http1Response implements DownstreamResponse {
     return this;
   }
 
-  writeHead(status: number, headers: OutgoingHttpHeaders | readonly string[]): void {
+  writeHead(status: number, headers: OutgoingHttpHeaders | readonly string[] | ProvenFields): void {
     if (this.headersSent || this.ended) return;
     const seen: SeenHeaders = { date: false, length: false, transferEncoding: undefined, connection: undefined };
-    if (isFlatList(headers)) {
+    if (headers instanceof ProvenFields) {
+      seen.date = headers.has.date;
+      seen.length = headers.has.contentLength;
+    } else if (isFlatList(headers)) {
       for (let i = 0; i + 1 < headers.length; i += 2) look(seen, headers[i]!, headers[i + 1]!);
     } else {
       for (const name in headers) {
@@ -100,7 +116,12 @@ export class Http1Response implements DownstreamResponse {
     } else untilClose = true;
     const keepAlive = this.shouldKeepAlive && !this.conn.closing && !untilClose && !hasToken(connection, 'close');
     // Serialized before anything changes, so that a header that cannot be written leaves the response unstarted.
-    const fields = isFlatList(headers) ? serializeHeaderList(headers) : serializeHeaders(headers);
+    const fields =
+      headers instanceof ProvenFields
+        ? headers.lines
+        : isFlatList(headers)
+          ? serializeHeaderList(headers)
+          : serializeHeaders(headers);
     let head = `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n${fields}`;
     if (!seen.date) head += `Date: ${httpDate()}\r\n`;
     if (addChunked) head += 'Transfer-Encoding: chunked\r\n';

@@ -4,6 +4,7 @@
 // a connection or a shared structure can hold.
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
+import type { ProvenFields } from './server-response.js';
 
 /** A message body as it arrives: chunks in order, then its end, with flow control on the connection it comes on. */
 export interface BodySource {
@@ -76,9 +77,10 @@ export interface DownstreamResponse {
    * Writes the status line and headers. Framing is the codec's: a `content-length` header is kept; without one
    * the body is chunked (or, for HEAD, 1xx, 204 and 304, absent). Hop-by-hop headers are the caller's to remove.
    * A `date` header is added when absent. Headers are an object, or a flat list of names and values alternating
-   * (written in that order, each pair its own line, as node:http's writeHead takes it).
+   * (written in that order, each pair its own line, as node:http's writeHead takes it), each value checked; or
+   * the lines of a parsed head, passed on as they are (ProvenFields).
    */
-  writeHead(status: number, headers: OutgoingHttpHeaders | readonly string[]): void;
+  writeHead(status: number, headers: OutgoingHttpHeaders | readonly string[] | ProvenFields): void;
   /** Body bytes; false when the connection's buffer is full (wait for 'drain'). */
   write(chunk: Buffer): boolean;
   /** Ends the response, with a last chunk. */
