@@ -40,8 +40,8 @@ export interface ForwardRequest {
   readonly config: CompiledConfig;
   readonly original: OriginalDestination;
   /**
-   * Request headers already cleaned and decorated by the connection manager: a copy made for this request, which
-   * the route's and cluster's mutations then change in place.
+   * Request headers already cleaned and decorated by the connection manager, for this request alone: the route's
+   * and cluster's mutations change them in place (through their headers object).
    */
   readonly headers: ForwardedHeaders;
   readonly hasBody: boolean;

@@ -108,9 +108,12 @@ export function applyHeaderMutation(headers: OutgoingHttpHeaders, m: HeaderMutat
  * A request's headers on their way upstream: the client's own, as parsed, without hop-by-hop headers, and the few
  * the proxy sets (host, x-request-id, x-forwarded-*), each where the client had it or else after the client's.
  * Written as lines straight from the parsed headers, whose values the parse proved clean, with no copy. A header
- * mutation, a mirror or an upgrade asks for `object()`: the headers are then that object, written with a check per
- * value as any other.
+ * mutation, a host rewrite or a mirror asks for `object()`: the headers are then that object, written with a check
+ * per value as any other.
  */
+/** The proxy sets a handful; `lines()` keeps one bit each in a 31-bit mask. */
+const MAX_SET = 31;
+
 export class ForwardedHeaders implements HeaderLines {
   readonly [HEADER_LINES] = true as const;
   private readonly names: string[] = [];
@@ -130,10 +133,10 @@ export class ForwardedHeaders implements HeaderLines {
     }
     const i = this.names.indexOf(name);
     if (i >= 0) this.values[i] = value;
-    else {
+    else if (this.names.length < MAX_SET) {
       this.names.push(name);
       this.values.push(value);
-    }
+    } else this.object()[name] = value;
   }
 
   get(name: string): OutgoingHttpHeader | undefined {
