@@ -54,7 +54,9 @@ export class ConfigDirectory {
   /** Grows whenever the resources in force change (see `revision`). */
   private revisionCount = 0;
   /** What is in force, merged from the files once for each change of them. */
-  private merged: { inForce: Map<string, InForce>; duplicates: Diagnostic[] } | undefined;
+  private merged:
+    | { inForce: Map<string, InForce>; resources: readonly AnyResource[]; duplicates: Diagnostic[] }
+    | undefined;
 
   /** `onChange` runs after a rescan that changed the resources in force. */
   constructor(
@@ -140,8 +142,8 @@ export class ConfigDirectory {
   }
 
   /** Resources in force, in file order; a key defined twice keeps its first definition (reported). */
-  resources(): AnyResource[] {
-    return [...this.merge().inForce.values()].map((e) => e.resource);
+  resources(): readonly AnyResource[] {
+    return this.merge().resources;
   }
 
   diagnostics(): Diagnostic[] {
@@ -153,7 +155,11 @@ export class ConfigDirectory {
   }
 
   /** Each key in force, with the file that holds it; the first file (by path) wins a duplicate. */
-  private merge(): { inForce: ReadonlyMap<string, InForce>; duplicates: readonly Diagnostic[] } {
+  private merge(): {
+    inForce: ReadonlyMap<string, InForce>;
+    resources: readonly AnyResource[];
+    duplicates: readonly Diagnostic[];
+  } {
     if (this.merged) return this.merged;
     const inForce = new Map<string, InForce>();
     const duplicates: Diagnostic[] = [];
@@ -176,7 +182,7 @@ export class ConfigDirectory {
         inForce.set(key, { resource: r, file: f.path });
       }
     }
-    this.merged = { inForce, duplicates };
+    this.merged = { inForce, resources: [...inForce.values()].map((e) => e.resource), duplicates };
     return this.merged;
   }
 

@@ -186,7 +186,7 @@ export class Controller extends EventEmitter {
     return capacityFindings(this.current, overCapacity(this.current.proxies, running, this.capacity), this.capacity);
   }
 
-  resources(): AnyResource[] {
+  resources(): readonly AnyResource[] {
     return this.store.resources();
   }
 

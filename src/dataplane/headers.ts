@@ -64,7 +64,7 @@ export function rawWithoutHopByHop(raw: readonly string[], replaced: string, val
     }
     lines += `${name}: ${raw[i + 1]!}\r\n`;
   }
-  return new ProvenFields(`${lines}${replaced}: ${value}\r\n`, { date, contentLength: length });
+  return new ProvenFields(`${lines}${replaced}: ${value}\r\n`, date, length);
 }
 
 const HOP_BY_HOP_LENGTHS: ReadonlySet<number> = new Set([...HOP_BY_HOP].map((name) => name.length));
@@ -119,8 +119,12 @@ export class ForwardedHeaders implements HeaderLines {
   private readonly names: string[] = [];
   private readonly values: string[] = [];
   private built: OutgoingHttpHeaders | undefined;
+  /** The names the client's Connection header lists, dropped with the hop-by-hop ones. */
+  private readonly named: ReadonlySet<string> | undefined;
 
-  constructor(private readonly source: IncomingHttpHeaders) {}
+  constructor(private readonly source: IncomingHttpHeaders) {
+    this.named = connectionOptions(source.connection);
+  }
 
   /**
    * Sets a header the proxy makes. Its value must be clean: made by the proxy, or taken from the parsed request
@@ -143,7 +147,7 @@ export class ForwardedHeaders implements HeaderLines {
     if (this.built) return this.built[name];
     const i = this.names.indexOf(name);
     if (i >= 0) return this.values[i];
-    return HOP_BY_HOP.has(name) || connectionOptions(this.source.connection)?.has(name) ? undefined : this.source[name];
+    return HOP_BY_HOP.has(name) || this.named?.has(name) ? undefined : this.source[name];
   }
 
   /** The headers as an object to change; from now on they are this object. */
@@ -159,7 +163,7 @@ export class ForwardedHeaders implements HeaderLines {
     if (this.built) return serializeHeaders(this.built);
     const source = this.source;
     const names = this.names;
-    const extra = connectionOptions(source.connection);
+    const extra = this.named;
     let out = '';
     // Which of the proxy's headers went out in the client's place for them (a bit each: there are a handful).
     let placed = 0;

@@ -7,6 +7,7 @@ import {
   type Resource,
   type StringMatch,
 } from '../model/index.js';
+import { IS_TOKEN } from '../dataplane/http1/head-grammar.js';
 import type { Findings } from './findings.js';
 import {
   checkExportTo,
@@ -124,8 +125,6 @@ function checkMatch(f: Findings, field: string, m: HTTPMatchRequest): void {
   }
 }
 
-// tchar (RFC 9110 §5.6.2): what a header name is made of.
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Control characters other than HTAB: CR and LF would end the header line; none may be sent. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is its purpose
 const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
@@ -142,7 +141,7 @@ function checkHeaderEntry(f: Findings, at: string, name: string, value: string |
     f.add('InvalidHeaderOperation', at, 'header name cannot be empty');
     return;
   }
-  if (!name.startsWith(':') && !TOKEN.test(name)) {
+  if (!name.startsWith(':') && !IS_TOKEN.test(name)) {
     f.add(
       'InvalidHeaderOperation',
       at,

@@ -18,7 +18,8 @@ import { endsInChunked, hasToken } from './wire.js';
 export class ProvenFields {
   constructor(
     readonly lines: string,
-    readonly has: { readonly date: boolean; readonly contentLength: boolean },
+    readonly hasDate: boolean,
+    readonly hasContentLength: boolean,
   ) {}
 }
 
@@ -91,8 +92,8 @@ export class Http1Response implements DownstreamResponse {
     if (this.headersSent || this.ended) return;
     const seen: SeenHeaders = { date: false, length: false, transferEncoding: undefined, connection: undefined };
     if (headers instanceof ProvenFields) {
-      seen.date = headers.has.date;
-      seen.length = headers.has.contentLength;
+      seen.date = headers.hasDate;
+      seen.length = headers.hasContentLength;
     } else if (isFlatList(headers)) {
       for (let i = 0; i + 1 < headers.length; i += 2) look(seen, headers[i]!, headers[i + 1]!);
     } else {

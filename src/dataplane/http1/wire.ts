@@ -4,7 +4,7 @@
 // shape llhttp refuses is refused here too.
 import type { IncomingHttpHeaders } from 'node:http';
 import { fieldKey } from './field-keys.js';
-import { REQUEST_HEAD, RESPONSE_HEAD } from './head-grammar.js';
+import { IS_TOKEN, REQUEST_HEAD, RESPONSE_HEAD } from './head-grammar.js';
 
 export type WireErrorKind = 'malformed' | 'headers_too_large';
 
@@ -84,8 +84,6 @@ export interface ResponseHead {
   readonly keepAlive: boolean;
 }
 
-// tchar (RFC 9110 §5.6.2): what a method and a header name are made of.
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** tchar by character code, for header names (checked on every line: a table, not a regular expression). */
 const TCHAR = new Uint8Array(128);
 for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
@@ -293,7 +291,7 @@ export function parseRequestHeadChecked(buf: Buffer, from: number, end: number):
   const method = text.slice(0, sp1);
   const url = text.slice(sp1 + 1, sp2);
   const version = REQUEST_VERSION.exec(text.slice(sp2 + 1, lineEnd));
-  if (!TOKEN.test(method)) throw new WireError('malformed', `invalid method ${JSON.stringify(method)}`);
+  if (!IS_TOKEN.test(method)) throw new WireError('malformed', `invalid method ${JSON.stringify(method)}`);
   if (url === '' || url.includes(' ')) throw new WireError('malformed', 'a malformed request-target');
   if (!version) throw new WireError('malformed', 'an HTTP version other than 1.0 or 1.1');
   return requestHead(method, url, version[1] === '1' ? 1 : 0, parseFields(text, lineEnd + 2, true, false));
