@@ -7,7 +7,6 @@ import {
   type Resource,
   type StringMatch,
 } from '../model/index.js';
-import { IS_TOKEN } from '../dataplane/http1/head-grammar.js';
 import type { Findings } from './findings.js';
 import {
   checkExportTo,
@@ -125,6 +124,9 @@ function checkMatch(f: Findings, field: string, m: HTTPMatchRequest): void {
   }
 }
 
+// tchar (RFC 9110 §5.6.2): what a header name is made of; the codec's own (dataplane/http1/head-grammar.ts) is
+// downstream of validation, which imports nothing from it.
+const IS_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Control characters other than HTAB: CR and LF would end the header line; none may be sent. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is its purpose
 const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;

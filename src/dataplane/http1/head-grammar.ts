@@ -19,7 +19,7 @@ const TARGET_TEXT = '[\\t\\x21-\\x7e\\x80-\\xff]';
 // field-line CRLF, repeated, then the empty line that ends the head. No obs-fold: a line starts with a name.
 const FIELD_LINES = `(?:${TOKEN}:${LINE_TEXT}*\\r\\n)*\\r\\n$`;
 
-/** A token and nothing else: a method, a header name (for the checks made one by one, and configuration's). */
+/** A token and nothing else: a method, a header name (for the checks made one by one). */
 export const IS_TOKEN = new RegExp(`^${TOKEN}$`);
 
 /** method SP request-target SP HTTP-version CRLF, field lines, CRLF. */
