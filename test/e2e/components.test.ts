@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
@@ -21,6 +20,7 @@ import {
   eventually,
   prefixedPods,
   run,
+  startController,
   startDnsmasq,
   startRedirectSite,
   tempDir,
@@ -64,15 +64,6 @@ function start(args: readonly string[], ready: RegExp): Promise<Proc> {
   return eventually(async () => (ready.test(output) ? proc : undefined), 10_000, `${args.join(' ')} ready: ${output}`);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 interface Layout {
   readonly url: string;
   readonly configDir: string;
@@ -85,12 +76,8 @@ interface Layout {
 async function startLayout(dnsServer: string, subnet: string, gatewayLabels: readonly string[]): Promise<Layout> {
   const configDir = tempDir('components');
   fs.writeFileSync(path.join(configDir, 'mesh.yaml'), CONFIG);
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const controller = await start(
-    ['controller', '--config-dir', configDir, '--listen', `127.0.0.1:${port}`],
-    /controller \| ready/,
-  );
+  const controller = await startController(configDir);
+  const { url } = controller;
   // The proxies join with the bootstrap token the controller created in its config directory.
   const token = path.join(configDir, '.tollgate', 'proxy-token');
   const common = ['--controller', url, 'proxy', '--token-file', token, '--dns-server', dnsServer];
@@ -279,11 +266,7 @@ describe('controller and proxies as separate processes', () => {
     assert.notEqual(status.code, 0);
     assert.match(status.stderr, /cannot reach the controller/);
 
-    const port = new URL(url).port;
-    controller = await start(
-      ['controller', '--config-dir', configDir, '--listen', `127.0.0.1:${port}`],
-      /controller \| ready/,
-    );
+    controller = await startController(configDir, new URL(url).host);
     await eventually(
       async () => ((await tollgate(['status'], ref())).code === 0 ? true : undefined),
       15_000,

@@ -2,37 +2,20 @@
 // configuration (or none) after a restart on a damaged directory, the admin token found the way the README uses the
 // CLI, and more Deployments than pod addresses.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { REGISTRY_ONLY, SLEEP_DEPLOYMENT } from '../helpers/fixtures.js';
-import { BIN, eventually, run, startUp, tempDir, tollgate } from '../helpers/processes.js';
+import { BIN, eventually, run, startController, startUp, tempDir, tollgate } from '../helpers/processes.js';
 import { seededRandom } from '../helpers/seeded-random.js';
 
 const octet = (): number => 2 + Math.floor(Math.random() * 250);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** `tollgate controller` on `dir`, resolved once it is ready. */
-async function controller(dir: string, port: number) {
-  const child = spawn(process.execPath, [BIN, 'controller', '--config-dir', dir, '--listen', `127.0.0.1:${port}`], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  await eventually(async () => (output.includes('controller | ready') ? true : undefined), 10_000, `ready: ${output}`);
+/** `tollgate controller` on `dir`, resolved once it is ready, with the admin token it made. */
+async function controller(dir: string, listen?: string) {
+  const c = await startController(dir, listen);
   const token = fs.readFileSync(path.join(dir, '.tollgate', 'admin-token'), 'utf8').trim();
-  return { child, token, output: () => output };
+  return { ...c, token };
 }
 
 function serviceEntries(batch: string, n: number): string {
@@ -63,13 +46,12 @@ async function curlVia(proxy: string, url: string): Promise<number> {
 describe('control plane, with real processes', () => {
   it('SIGKILL during apply, again and again: after each restart the batch is in force whole or not at all', async () => {
     const dir = tempDir('sigkill');
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
     const next = seededRandom(0x5eed);
     const BATCH = 60;
     const outcomes: string[] = [];
     let window = 0;
-    let c = await controller(dir, port);
+    let c = await controller(dir);
+    const { url } = c;
     for (let round = 0; round < 6; round++) {
       const batch = `b${round}`;
       const started = Date.now();
@@ -95,7 +77,7 @@ describe('control plane, with real processes', () => {
       );
 
       // The restarted controller is checked, then takes the next round's apply.
-      c = await controller(dir, port);
+      c = await controller(dir, new URL(url).host);
       const res = await fetch(`${url}/v1/resources?kind=ServiceEntry`, {
         headers: { authorization: `Bearer ${c.token}` },
       });

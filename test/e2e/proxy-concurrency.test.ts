@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { documents, httpServiceEntry, SLEEP_DEPLOYMENT } from '../helpers/fixtures.js';
-import { BIN, eventually, tempDir } from '../helpers/processes.js';
+import { BIN, type ControllerProcess, eventually, startController, tempDir } from '../helpers/processes.js';
 
 const octet = (): number => 2 + Math.floor(Math.random() * 250);
 const SUBNET = `127.${octet()}.${octet()}`;
@@ -53,7 +53,7 @@ function get(pathname: string): Promise<number> {
 
 describe('a proxy with --concurrency 2', { skip: process.platform !== 'linux' && 'reads /proc' }, () => {
   let site: http.Server;
-  let controller: ChildProcess;
+  let controller: ControllerProcess;
   let sidecar: ChildProcess;
   let output = '';
 
@@ -70,19 +70,13 @@ describe('a proxy with --concurrency 2', { skip: process.platform !== 'linux' &&
       path.join(configDir, 'mesh.yaml'),
       documents(SLEEP_DEPLOYMENT, ACCESS_LOG, httpServiceEntry('site', 'site.test', 8000)),
     );
-    const listen = `127.0.0.1:${20_000 + Math.floor(Math.random() * 20_000)}`;
-    controller = spawn(process.execPath, [BIN, 'controller', '--config-dir', configDir, '--listen', listen], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let controllerOut = '';
-    controller.stdout!.on('data', (d: Buffer) => (controllerOut += d.toString()));
-    await eventually(async () => /ready/.test(controllerOut) || undefined, 20_000, 'controller ready');
+    controller = await startController(configDir);
     sidecar = spawn(
       process.execPath,
       [
         BIN,
         '--controller',
-        `http://${listen}`,
+        controller.url,
         'proxy',
         'sidecar',
         '--name',
@@ -106,13 +100,13 @@ describe('a proxy with --concurrency 2', { skip: process.platform !== 'linux' &&
   });
 
   after(async () => {
-    for (const c of [sidecar, controller]) {
-      if (!c || c.exitCode !== null) continue;
+    if (sidecar && sidecar.exitCode === null) {
       await new Promise<void>((resolve) => {
-        c.once('exit', () => resolve());
-        c.kill('SIGTERM');
+        sidecar.once('exit', () => resolve());
+        sidecar.kill('SIGTERM');
       });
     }
+    await controller?.stop();
     await new Promise<void>((resolve) => site.close(() => resolve()));
   });
 

@@ -113,6 +113,56 @@ export async function startUp(args: readonly string[], cwd?: string, env: NodeJS
   };
 }
 
+/** A `tollgate controller` process: the URL it listens on, and its output so far. */
+export interface ControllerProcess {
+  readonly url: string;
+  readonly child: ChildProcess;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `tollgate controller` on `configDir` and waits for its "ready" line. By default it listens on a port the
+ * kernel chooses and the URL is read from its output: a port picked beforehand may be taken, meanwhile, by another
+ * test's outgoing connection. A restart passes the URL's host:port to come back where the proxies expect it.
+ */
+export async function startController(configDir: string, listen = '127.0.0.1:0'): Promise<ControllerProcess> {
+  const child = spawn(process.execPath, [BIN, 'controller', '--config-dir', configDir, '--listen', listen], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`tollgate controller did not become ready:\n${output}`)), 20_000);
+    const onData = (): void => {
+      const m = /controller \| listening on (http:\/\/[^\s,]+)/.exec(output);
+      if (!m || !output.includes('controller | ready')) return;
+      clearTimeout(timer);
+      child.stdout!.off('data', onData);
+      child.removeListener('exit', onExit);
+      resolve(m[1]!);
+    };
+    const onExit = (code: number | null): void => {
+      clearTimeout(timer);
+      reject(new Error(`tollgate controller exited with ${code}:\n${output}`));
+    };
+    child.stdout!.on('data', onData);
+    child.on('exit', onExit);
+  });
+  return {
+    url,
+    child,
+    output: () => output,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
 /** A real dnsmasq on 127.0.0.1 answering `records` (name -> address) and refusing everything else. */
 export async function startDnsmasq(
   records: Readonly<Record<string, string>>,
