@@ -7,7 +7,8 @@
 // Environment: BENCH_SECONDS (per wrk run, default 5), BENCH_ROUNDS (default 3), BENCH_ONLY (a regular
 // expression over target names), BENCH_BASELINE (another checkout's root, built: its tollgate runs beside this
 // one as "baseline"), BENCH_SCALE=0 (skip the ServiceEntry scale targets), BENCH_SIDE=0 (skip the side-by-side
-// runs), BENCH_PUSH=0 (skip the controller push), BENCH_CONFIG=0 (skip the config pipeline figures),
+// runs), BENCH_SCALE_PASSES and BENCH_SCALE_SECONDS (the passes over the scale sidecars, default 12 of 2 s each),
+// BENCH_PUSH=0 (skip the controller push), BENCH_CONFIG=0 (skip the config pipeline figures),
 // BENCH_PROXY_NODE_ARGS (Node options for the tollgate proxies and the Node peers, e.g.
 // "--cpu-prof --cpu-prof-dir=DIR").
 import type { ChildProcess } from 'node:child_process';
@@ -28,7 +29,7 @@ import {
   startUpstream,
 } from './bench/peers.js';
 import { cpuSeconds, rssBytes } from './bench/proc-stats.js';
-import { medians, ratioTable, type TargetFigures, table } from './bench/report.js';
+import { median, medians, ratioTable, type TargetFigures, table } from './bench/report.js';
 import {
   EGRESS_HOST,
   scaleHost,
@@ -173,11 +174,15 @@ async function sideBySide(dir: string): Promise<void> {
     };
     targets.push(...(await startTollgate(dir, { build: baseline, net: 80 })).filter((t) => wanted(t.name)));
   }
+  const scale: ScaleTarget[] = [];
   if (process.env.BENCH_SCALE !== '0') {
     let net = 81;
     for (const n of [10, 1_000, 10_000]) {
       const s = await startScale(dir, current, n, net++);
-      if (wanted(s.name)) targets.push(s);
+      if (wanted(s.name)) {
+        targets.push(s);
+        scale.push({ n, started: s });
+      }
     }
   }
   for (const t of targets) await untilServing(t.target);
@@ -215,6 +220,52 @@ async function sideBySide(dir: string): Promise<void> {
   console.log(table(rows));
   console.log();
   console.log(ratioTable(rows));
+  if (scale.length > 1) await scalePasses(dir, scale);
+}
+
+interface ScaleTarget {
+  readonly n: number;
+  readonly started: Started;
+}
+
+/**
+ * Routing as hosts grow, measured in passes: in each, the scale sidecars run one after another (the order turns
+ * every pass), each for a short wrk run at 50 connections, and each is compared with the fewest-hosts sidecar of
+ * the same pass. On a shared machine throughput drifts by a fifth within a minute; a ratio taken within one
+ * pass sees little of that drift, and the median over many passes little of what is left.
+ */
+async function scalePasses(dir: string, scale: readonly ScaleTarget[]): Promise<void> {
+  const passes = Number(process.env.BENCH_SCALE_PASSES ?? 12);
+  const seconds = Number(process.env.BENCH_SCALE_SECONDS ?? 2);
+  console.log(
+    `\nrouting as hosts grow: ${passes} passes over the ${scale.length} scale sidecars, wrk -t1 for ${seconds} s at 50 connections each\n`,
+  );
+  const rps: number[][] = scale.map(() => []);
+  const cpu: number[][] = scale.map(() => []);
+  for (let pass = 0; pass < passes; pass++) {
+    for (let k = 0; k < scale.length; k++) {
+      const i = (k + pass) % scale.length;
+      const t = scale[i]!.started;
+      const cpu0 = cpuSeconds(t.pids);
+      const w = await runWrk(dir, t.target, 50, seconds);
+      const cpu1 = cpuSeconds(t.pids);
+      if (w.errors > 0) throw new Error(`${t.name}: ${w.errors} errors in a scale pass`);
+      rps[i]!.push(w.requestsPerSecond);
+      cpu[i]!.push(((cpu1 - cpu0) / w.requests) * 1e6);
+    }
+  }
+  const ratio = (series: number[][], i: number): number[] => series[i]!.map((v, pass) => v / series[0]![pass]!);
+  const range = (values: number[]): string => `${Math.min(...values).toFixed(2)} to ${Math.max(...values).toFixed(2)}`;
+  console.log(
+    `| ServiceEntries | req/s c50 | CPU us/req | req/s against ${scale[0]!.n} (median of passes) | passes' range | CPU against ${scale[0]!.n} |`,
+  );
+  console.log('| --: | --: | --: | --: | --: | --: |');
+  scale.forEach((s, i) => {
+    const r = ratio(rps, i);
+    console.log(
+      `| ${s.n.toLocaleString('en-US')} | ${Math.round(median(rps[i]!)).toLocaleString('en-US')} | ${median(cpu[i]!).toFixed(0)} | ${median(r).toFixed(2)} | ${range(r)} | ${median(ratio(cpu, i)).toFixed(2)} |`,
+    );
+  });
 }
 
 function stopAll(): void {

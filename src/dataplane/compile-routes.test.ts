@@ -33,6 +33,33 @@ describe('compileRouteConfig', () => {
     assert.equal(rc.findVirtualHost('localhost')?.name, 'catch-all');
   });
 
+  it('routes that match alike share one compiled test, and each still matches only its own requests', () => {
+    const prefix = (name: string, value: string): Route => ({
+      ...direct(name),
+      match: { path: { kind: 'prefix', value }, headers: [], queryParams: [] },
+    });
+    const shared = compileRouteConfig(
+      {
+        name: '80',
+        virtualHosts: [
+          { name: 'a', domains: ['a.test'], routes: [prefix('a-api', '/api'), prefix('a-any', '/')] },
+          { name: 'b', domains: ['b.test'], routes: [prefix('b-api', '/api'), prefix('b-any', '/')] },
+        ],
+      },
+      'rc',
+    );
+    const [aApi, aAny] = shared.findVirtualHost('a.test')!.routes;
+    const [bApi, bAny] = shared.findVirtualHost('b.test')!.routes;
+    assert.equal(aApi!.matches, bApi!.matches);
+    assert.equal(aAny!.matches, bAny!.matches);
+    assert.notEqual(aApi!.matches, aAny!.matches);
+    const view = (path: string) =>
+      ({ method: 'GET', path, query: '', authority: 'a.test', host: 'a.test', scheme: 'http', headers: {} }) as const;
+    assert.equal(aApi!.matches(view('/api/x')), true);
+    assert.equal(aApi!.matches(view('/other')), false);
+    assert.equal(aAny!.matches(view('/other')), true);
+  });
+
   it('rejects unsupported wildcards', () => {
     assert.throws(
       () => compileRouteConfig({ name: 'x', virtualHosts: [{ name: 'v', domains: ['foo.*'], routes: [] }] }, 'rc'),

@@ -10,7 +10,7 @@ import type {
   WeightedCluster,
 } from '../proxy-config/types.js';
 import { ConfigError } from './errors.js';
-import { assertNever, compileRegex, compileRouteMatch, type RequestTest } from './matchers.js';
+import { assertNever, compileRegex, type RequestTest, RouteMatchCache } from './matchers.js';
 
 export interface CompiledRouteConfig {
   readonly name: string;
@@ -81,9 +81,10 @@ export function compileRouteConfig(rc: RouteConfig, field: string, random: Rando
   /** "*.example.com" is keyed ".example.com". */
   const wildcards = new Map<string, CompiledVirtualHost>();
   let catchAll: CompiledVirtualHost | undefined;
+  const matchers = new RouteMatchCache();
   rc.virtualHosts.forEach((vh, i) => {
     const vhField = `${field}.virtualHosts[${i}] (${vh.name})`;
-    const compiled = compileVirtualHost(vh, vhField, random);
+    const compiled = compileVirtualHost(vh, vhField, random, matchers);
     if (vh.domains.length === 0) throw new ConfigError(`${vhField}.domains`, 'must not be empty');
     for (const raw of vh.domains) {
       const domain = raw.toLowerCase();
@@ -116,15 +117,25 @@ export function compileRouteConfig(rc: RouteConfig, field: string, random: Rando
   });
 }
 
-function compileVirtualHost(vh: VirtualHost, field: string, random: Random): CompiledVirtualHost {
-  const routes = vh.routes.map((r, i) => compileRoute(r, `${field}.routes[${i}] (${r.name})`, random));
+function compileVirtualHost(
+  vh: VirtualHost,
+  field: string,
+  random: Random,
+  matchers: RouteMatchCache,
+): CompiledVirtualHost {
+  const routes = vh.routes.map((r, i) => compileRoute(r, `${field}.routes[${i}] (${r.name})`, random, matchers));
   return Object.freeze({ name: vh.name, routes: Object.freeze(routes) });
 }
 
-export function compileRoute(route: Route, field: string, random: Random = Math.random): CompiledRoute {
+export function compileRoute(
+  route: Route,
+  field: string,
+  random: Random = Math.random,
+  matchers: RouteMatchCache = new RouteMatchCache(),
+): CompiledRoute {
   return Object.freeze({
     name: route.name,
-    matches: compileRouteMatch(route.match, `${field}.match`),
+    matches: matchers.compile(route.match, `${field}.match`),
     action: compileAction(route, `${field}.action`, random),
     requestHeaders: route.requestHeaders,
     responseHeaders: route.responseHeaders,

@@ -75,6 +75,25 @@ export function compileRouteMatch(match: RouteMatch, field: string): RequestTest
   };
 }
 
+/**
+ * Route matchers shared within one route config: routes that match alike (most match every path) share one
+ * compiled test, so a request's route is tested by code and data that other hosts' requests keep warm, rather
+ * than by one closure per route spread over the heap.
+ */
+export class RouteMatchCache {
+  private readonly tests = new Map<string, RequestTest>();
+
+  compile(match: RouteMatch, field: string): RequestTest {
+    const key = JSON.stringify(match);
+    let test = this.tests.get(key);
+    if (test === undefined) {
+      test = compileRouteMatch(match, field);
+      this.tests.set(key, test);
+    }
+    return test;
+  }
+}
+
 export function assertNever(value: never, field: string): never {
   throw new ConfigError(field, `unknown variant ${JSON.stringify(value)}`);
 }
