@@ -10,6 +10,7 @@ import type {
   WeightedCluster,
 } from '../proxy-config/types.js';
 import { ConfigError } from './errors.js';
+import { utf8Bytes } from './http1/head-writer.js';
 import { assertNever, compileRegex, type RequestTest, RouteMatchCache } from './matchers.js';
 
 export interface CompiledRouteConfig {
@@ -137,8 +138,8 @@ export function compileRoute(
     name: route.name,
     matches: matchers.compile(route.match, `${field}.match`),
     action: compileAction(route, `${field}.action`, random),
-    requestHeaders: route.requestHeaders,
-    responseHeaders: route.responseHeaders,
+    requestHeaders: headerMutation(route.requestHeaders),
+    responseHeaders: headerMutation(route.responseHeaders),
     fault: compileFault(route.fault, random),
     mirror: compileMirror(route.mirror, `${field}.mirror`, random),
   });
@@ -177,10 +178,10 @@ function compileAction(route: Route, field: string, random: Random): CompiledAct
       return Object.freeze({
         kind: 'redirect',
         status: a.status,
-        scheme: a.scheme,
-        host: a.host,
+        scheme: optionalBytes(a.scheme),
+        host: optionalBytes(a.host),
         port: a.port,
-        path: a.path,
+        path: optionalBytes(a.path),
       });
     case 'cluster': {
       if (a.timeoutMs !== undefined && !(a.timeoutMs >= 0)) {
@@ -188,17 +189,39 @@ function compileAction(route: Route, field: string, random: Random): CompiledAct
       }
       return Object.freeze({
         kind: 'cluster',
-        pickCluster: compileClusterPicker(a.clusters, `${field}.clusters`, random),
+        pickCluster: compileClusterPicker(a.clusters.map(weightedCluster), `${field}.clusters`, random),
         // Envoy: a timeout of 0 disables the route timeout.
         timeoutMs: a.timeoutMs ? a.timeoutMs : undefined,
         retry: a.retry,
         rewritePath: compilePathRewrite(route, a, field),
-        hostRewrite: a.hostRewrite,
+        hostRewrite: optionalBytes(a.hostRewrite),
       });
     }
     default:
       return assertNever(a, field);
   }
+}
+
+// Text from the config goes into heads as its UTF-8 bytes (utf8Bytes), as Envoy sends it.
+
+function optionalBytes(text: string | undefined): string | undefined {
+  return text === undefined ? undefined : utf8Bytes(text);
+}
+
+function headerMutation(m: HeaderMutation | undefined): HeaderMutation | undefined {
+  if (m === undefined) return undefined;
+  const pairs = (list: readonly (readonly [string, string])[]) =>
+    list.map(([name, value]) => [utf8Bytes(name), utf8Bytes(value)] as const);
+  return Object.freeze({ set: pairs(m.set), add: pairs(m.add), remove: m.remove.map(utf8Bytes) });
+}
+
+function weightedCluster(c: WeightedCluster): WeightedCluster {
+  if (c.requestHeaders === undefined && c.responseHeaders === undefined) return c;
+  return {
+    ...c,
+    ...(c.requestHeaders ? { requestHeaders: headerMutation(c.requestHeaders) } : {}),
+    ...(c.responseHeaders ? { responseHeaders: headerMutation(c.responseHeaders) } : {}),
+  };
 }
 
 function checkStatus(status: number, min: number, max: number, field: string): void {
@@ -253,8 +276,8 @@ function compilePathRewrite(
   if (a.prefixRewrite === undefined) return undefined;
   const m = route.match.path;
   // Envoy replaces the matched prefix; an exact match counts as a prefix and no path match means "/".
-  const prefix = m?.kind === 'prefix' || m?.kind === 'exact' ? m.value : '/';
-  const replacement = a.prefixRewrite;
+  const prefix = m?.kind === 'prefix' || m?.kind === 'exact' ? utf8Bytes(m.value) : '/';
+  const replacement = utf8Bytes(a.prefixRewrite);
   return (path) => replacement + path.slice(prefix.length);
 }
 
@@ -275,5 +298,6 @@ function compileSubstitution(sub: string): (matchArgs: unknown[]) => string {
     } else literal += c;
   }
   parts.push(literal);
+  for (let i = 0; i < parts.length; i++) if (typeof parts[i] === 'string') parts[i] = utf8Bytes(parts[i] as string);
   return (args) => parts.map((p) => (typeof p === 'number' ? String(args[p] ?? '') : p)).join('');
 }

@@ -1,27 +1,32 @@
 // Route matchers compiled once per config into closures; per request they only compare strings.
 import type { HeaderMatcher, QueryParamMatcher, RouteMatch, StringMatcher } from '../proxy-config/types.js';
 import { ConfigError } from './errors.js';
+import { utf8Bytes } from './http1/head-writer.js';
 import { headerValue, queryParamValue, type RequestView } from './request-view.js';
 
 /** Tests a value that may be absent. Only `present` can match an absent value's presence. */
 export type ValueTest = (value: string | undefined) => boolean;
 
+/**
+ * Exact and prefix values are compared as the bytes a request carries (utf8Bytes): "café" in a VirtualService
+ * matches the UTF-8 a client sends. Regular expressions run on those bytes as they are.
+ */
 export function compileStringMatcher(m: StringMatcher, field: string): ValueTest {
   switch (m.kind) {
     case 'exact': {
       if (m.ignoreCase) {
-        const want = m.value.toLowerCase();
+        const want = utf8Bytes(m.value).toLowerCase();
         return (v) => v !== undefined && v.toLowerCase() === want;
       }
-      const want = m.value;
+      const want = utf8Bytes(m.value);
       return (v) => v === want;
     }
     case 'prefix': {
       if (m.ignoreCase) {
-        const want = m.value.toLowerCase();
+        const want = utf8Bytes(m.value).toLowerCase();
         return (v) => v !== undefined && v.toLowerCase().startsWith(want);
       }
-      const want = m.value;
+      const want = utf8Bytes(m.value);
       return (v) => v !== undefined && v.startsWith(want);
     }
     case 'regex': {

@@ -86,9 +86,10 @@ export interface Exchange {
 type ExchangeState = 'waiting' | 'assigned' | 'sending' | 'body' | 'done';
 
 const NO_RAW_HEADERS: readonly string[] = Object.freeze([]);
-// The request line must not be able to end early or carry a second request (the head is written as latin1).
+// The request line must not be able to end early or carry a second request. The head is written as latin1, so a
+// character above U+00FF would go out as another byte (U+010A as LF): refused too.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is its purpose
-const BREAKS_REQUEST_LINE = /[\x00-\x20\x7f]/;
+const BREAKS_REQUEST_LINE = /[\x00-\x20\x7f\u0100-\uffff]/;
 /** Body bytes held for a consumer that has not set its listener yet, before the connection is paused. */
 const HOLD_LIMIT = 64 * 1024;
 

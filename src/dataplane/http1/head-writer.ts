@@ -3,8 +3,19 @@
 import { type OutgoingHttpHeaders, STATUS_CODES } from 'node:http';
 import { WireError } from './wire.js';
 
-// A name or value that would end a header line early: response splitting.
-const BREAKS_LINE = /[\r\n\0]/;
+// A name or value that would end a header line early (response splitting), or that holds a character no byte
+// stands for: heads are written as latin1, where U+010A would go out as LF.
+const BREAKS_LINE = /[\r\n\0\u0100-\uffff]/;
+const NOT_ASCII = /[\u0080-\uffff]/;
+
+/**
+ * Text from the config as a head carries it: its UTF-8 bytes, one character per byte (heads are written, and
+ * read, as latin1). A request's own values are bytes already; a VirtualService's "café" becomes the four bytes
+ * Envoy would send, and matches the same bytes in a request. ASCII comes back as it is.
+ */
+export function utf8Bytes(text: string): string {
+  return NOT_ASCII.test(text) ? Buffer.from(text, 'utf8').toString('latin1') : text;
+}
 
 /** "name: value\r\n" per header, one line per element of an array value. */
 export function serializeHeaders(headers: OutgoingHttpHeaders): string {
@@ -32,7 +43,10 @@ export function serializeHeaderList(list: readonly string[]): string {
 }
 
 function headerLine(name: string, value: string): string {
-  if (BREAKS_LINE.test(value)) throw new WireError('malformed', `invalid value for header ${name}`);
+  if (BREAKS_LINE.test(value)) {
+    const what = /[\r\n\0]/.test(value) ? 'a line break or NUL' : 'a character above U+00FF (not encoded as bytes)';
+    throw new WireError('malformed', `invalid value for header ${name}: ${what}`);
+  }
   return `${name}: ${value}\r\n`;
 }
 
