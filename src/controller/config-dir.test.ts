@@ -180,9 +180,12 @@ test('the revision moves with what is in force, and only then', async () => {
   assert.equal(store.revision, loaded, 'a file that adds nothing in force');
   assert.ok(store.diagnostics().some((d) => d.position?.file.endsWith('broken.yaml')));
   const line = store.resources()[0]!.source.line;
+  const placed = store.placement;
   fs.writeFileSync(file, `\n\n${se('a', 'a.example.com')}`);
   assert.equal(await store.scan(), true);
   assert.equal(store.resources()[0]!.source.line, line + 2, 'positions are those of the file as it is now');
+  assert.equal(store.revision, loaded, 'the same resources, moved');
+  assert.ok(store.placement > placed, 'the move is told apart');
 
   fs.writeFileSync(file, se('a', 'b.example.com'));
   assert.equal(await store.scan(), true);

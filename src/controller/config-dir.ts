@@ -53,6 +53,8 @@ export class ConfigDirectory {
   readonly notices: string[] = [];
   /** Grows whenever the resources in force change (see `revision`). */
   private revisionCount = 0;
+  /** Grows whenever resources in force move within or between files while the revision stays (see `placement`). */
+  private placementCount = 0;
   /** What is in force, merged from the files once for each change of them. */
   private merged:
     | { inForce: Map<string, InForce>; resources: readonly AnyResource[]; duplicates: Diagnostic[] }
@@ -139,6 +141,15 @@ export class ConfigDirectory {
    */
   get revision(): number {
     return this.revisionCount;
+  }
+
+  /**
+   * Moves when the resources in force stay as they were but not where they were: lines added above a document,
+   * a document moved to another file. Their positions, which diagnostics name, are then out of date in anything
+   * made under the revision; nothing a proxy is sent changes.
+   */
+  get placement(): number {
+    return this.placementCount;
   }
 
   /** Resources in force, in file order; a key defined twice keeps its first definition (reported). */
@@ -235,7 +246,9 @@ export class ConfigDirectory {
     const before = this.merge().inForce;
     this.files = next;
     this.merged = undefined;
-    if (!sameInForce(before, this.merge().inForce)) this.revisionCount++;
+    const after = this.merge().inForce;
+    if (!sameInForce(before, after)) this.revisionCount++;
+    else if (!samePlaces(before, after)) this.placementCount++;
     return true;
   }
 
@@ -295,6 +308,17 @@ function sameInForce(a: ReadonlyMap<string, InForce>, b: ReadonlyMap<string, InF
   for (const [key, { resource }] of a) {
     const [otherKey, entry] = other.next().value as [string, InForce];
     if (key !== otherKey || resource.text !== entry.resource.text) return false;
+  }
+  return true;
+}
+
+/** Resources already known to be the same (sameInForce), each where it was: file, line and column. */
+function samePlaces(a: ReadonlyMap<string, InForce>, b: ReadonlyMap<string, InForce>): boolean {
+  const other = b.values();
+  for (const { resource } of a.values()) {
+    const was = resource.source;
+    const now = (other.next().value as InForce).resource.source;
+    if (was.file !== now.file || was.line !== now.line || was.col !== now.col) return false;
   }
   return true;
 }

@@ -373,3 +373,31 @@ test('a proxy that reconnects holding a higher version than ours moves the count
     await close();
   }
 });
+
+test('lines added above a resource: its findings name where it is now, and no new version is pushed', async () => {
+  const dir = tempDir('ctl');
+  const vs = `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: via-missing}
+spec:
+  hosts: [httpbin.org]
+  gateways: [missing-gw]
+  http:
+  - route: [{destination: {host: httpbin.org}}]
+`;
+  fs.writeFileSync(path.join(dir, 'vs.yaml'), vs);
+  const controller = new Controller(dir);
+  await controller.start();
+  const finding = () => controller.diagnostics().find((d) => d.message.includes('gateway default/missing-gw'));
+  try {
+    const before = finding();
+    assert.ok(before?.position, 'the missing gateway is reported with its position');
+    const version = controller.snapshot.version;
+    fs.writeFileSync(path.join(dir, 'vs.yaml'), `# egress for httpbin\n\n\n${vs}`);
+    await controller.reload();
+    assert.equal(finding()?.position?.line, before.position.line + 3);
+    assert.equal(controller.snapshot.version, version, 'the same resources: nothing new to push');
+  } finally {
+    controller.stop();
+  }
+});

@@ -86,6 +86,8 @@ export class Controller extends EventEmitter {
    */
   private translations = new WeakMap<Snapshot, Map<string, ProxyConfig>>();
   private fingerprint = '';
+  /** The config directory's placement the current snapshot was made at. */
+  private placement = 0;
   private rebuildScheduled = false;
   /** A scheduled rebuild must make a new snapshot even if nothing it depends on changed (see connect). */
   private forceNext = false;
@@ -588,8 +590,22 @@ export class Controller extends EventEmitter {
       !!this.store.withheld(),
       this.secrets.fingerprint,
     ]);
-    if (!force && this.current && fingerprint === this.fingerprint) return;
+    if (!force && this.current && fingerprint === this.fingerprint) {
+      // The same resources, moved in their files: the snapshot is made again under its version, for the positions
+      // its analysis names. What each proxy is sent is unchanged, so nothing is pushed.
+      if (this.placement !== this.store.placement) {
+        this.placement = this.store.placement;
+        this.current = buildSnapshot({
+          version: this.current.version,
+          resources,
+          instances,
+          secrets: this.secrets.current(),
+        });
+      }
+      return;
+    }
     this.fingerprint = fingerprint;
+    this.placement = this.store.placement;
     this.firstSeen.observe(resources.map(resourceKey));
     // Two versions a snapshot: the one before its own is its make-before-break step (rollout.ts).
     this.generation += 2;
