@@ -125,6 +125,33 @@ describe('response bodies', () => {
     }
   });
 
+  it('a body of many reads, held while paused and taken slowly, arrives byte for byte', async () => {
+    // Reads fill one slab after another; a piece held or still being written must never be written over.
+    const body = Buffer.alloc(3 * 1024 * 1024);
+    for (let i = 0; i < body.length; i++) body[i] = (i * 31 + (i >> 12)) & 0xff;
+    const upstream = await rawUpstream((conn) => {
+      conn.socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n`);
+      conn.socket.write(body);
+    });
+    try {
+      const out = await drive(pool, { port: upstream.port, read: false });
+      const res = out.res!;
+      await new Promise((r) => setTimeout(r, 30));
+      const pieces: Buffer[] = [];
+      const ended = new Promise<void>((resolve) => res.onEnd(resolve));
+      res.onData((chunk) => {
+        pieces.push(chunk);
+        // A slow consumer: pause after each piece, take the next a little later.
+        res.pause();
+        setImmediate(() => res.resume());
+      });
+      await within(ended, 'the body to end');
+      assert.ok(Buffer.concat(pieces).equals(body), 'the same bytes, in order');
+    } finally {
+      await upstream.close();
+    }
+  });
+
   it('discard() reads the rest of a body and leaves the connection reusable', async () => {
     const upstream = await rawUpstream((conn, req) => {
       if (req.head.includes('/big')) {
@@ -244,6 +271,34 @@ describe('upgrades', () => {
       const echoed = new Promise<string>((resolve) => socket.once('data', (d) => resolve(d.toString())));
       socket.write('ping');
       assert.equal(await within(echoed, 'the echo'), 'echo:ping');
+      socket.destroy();
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  it('after a 101, a burst from upstream reaches a slow reader of the socket whole and in order', async () => {
+    const burst = Buffer.alloc(2 * 1024 * 1024);
+    for (let i = 0; i < burst.length; i++) burst[i] = (i * 7 + (i >> 10)) & 0xff;
+    const upstream = await rawUpstream((conn) => {
+      conn.socket.write('HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\n');
+      conn.socket.end(burst);
+    });
+    try {
+      const out = await drive(pool, {
+        port: upstream.port,
+        headers: { host: 'h.test', connection: 'upgrade', upgrade: 'websocket' },
+      });
+      const socket = out.upgrade!.socket;
+      const pieces: Buffer[] = [out.upgrade!.head];
+      const ended = new Promise<void>((resolve) => socket.once('end', resolve));
+      socket.on('data', (d: Buffer) => {
+        pieces.push(d);
+        socket.pause();
+        setTimeout(() => socket.resume(), 1);
+      });
+      await within(ended, 'the burst to end');
+      assert.ok(Buffer.concat(pieces).equals(burst), 'the same bytes, in order');
       socket.destroy();
     } finally {
       await upstream.close();

@@ -31,6 +31,13 @@ const TCP_KEEPALIVE_DELAY_MS = 1000;
 /** How long before a server's announced `Keep-Alive: timeout` an idle connection is closed (Node's agent's). */
 const KEEP_ALIVE_HINT_MARGIN_MS = 1000;
 const KEEP_ALIVE_TIMEOUT = /^timeout=(\d+)/;
+/**
+ * Reads on a plain TCP connection go into this connection's own slab, each read after the last: a chunk handed on
+ * (a body piece written to the client, held while it drains) is never written over, and a slab is let go once
+ * nothing points into it. A new slab when less than READ_MIN is left.
+ */
+const READ_SLAB = 64 * 1024;
+const READ_MIN = 8 * 1024;
 
 type BodyFraming = 'none' | 'length' | 'chunked' | 'close';
 
@@ -58,6 +65,11 @@ export class UpstreamConnection {
   private framing: BodyFraming = 'none';
   private bodyLeft = 0;
   private decoder: ChunkedDecoder | undefined;
+  /** Plain TCP: the slab reads go into (`onread`), and how much of it reads have filled. */
+  private slab: Buffer | undefined;
+  private slabUsed = 0;
+  /** After a 101 on a plain TCP connection: reads go to the socket's own stream, which the tunnel reads. */
+  private handedOver = false;
 
   constructor(
     readonly owner: ConnectionOwner,
@@ -68,16 +80,28 @@ export class UpstreamConnection {
     this.exchange = first;
     // Before dialing: an error the socket reports on the next tick then comes after the exchange's onSocket.
     first.assign(this, false);
+    // Plain TCP reads skip the stream layer (a push, a 'data' event and a buffer object per read): each read is
+    // handed straight to onRead. TLS reads come through the stream.
     const socket = tlsSettings
       ? tls.connect(tlsOptions(o, tlsSettings))
-      : net.connect({ host: o.ip, port: o.port, localAddress: o.localAddress });
+      : net.connect({
+          host: o.ip,
+          port: o.port,
+          localAddress: o.localAddress,
+          onread: { buffer: this.readBuffer, callback: this.onRead },
+        });
     this.socket = socket;
     socket.setNoDelay(true);
     socket.setKeepAlive(true, TCP_KEEPALIVE_DELAY_MS);
     socket.on('error', this.onError);
     socket.on('connect', this.onConnect);
-    if (tlsSettings) socket.on('secureConnect', this.onSecureConnect);
-    socket.on('data', this.onData);
+    if (tlsSettings) {
+      socket.on('secureConnect', this.onSecureConnect);
+      socket.on('data', this.onData);
+    } else {
+      // Flowing, though nothing is pushed: so that the end of the stream is seen ('end').
+      socket.resume();
+    }
     socket.on('end', this.onEof);
     socket.on('close', this.onEof);
     socket.on('drain', this.onDrain);
@@ -207,6 +231,25 @@ export class UpstreamConnection {
 
   private readonly onPiece = (piece: Buffer): void => this.exchange?.push(piece);
 
+  /** Where the next read on a plain TCP connection goes: the rest of the slab, past every earlier read. */
+  private readonly readBuffer = (): Buffer => {
+    if (this.slab === undefined || this.slab.length - this.slabUsed < READ_MIN) {
+      this.slab = Buffer.allocUnsafe(READ_SLAB);
+      this.slabUsed = 0;
+    }
+    return this.slab.subarray(this.slabUsed);
+  };
+
+  /** A read on a plain TCP connection (`onread`): `buf` is the last readBuffer(), filled from its start. */
+  private readonly onRead = (nread: number, buf: Buffer): boolean => {
+    this.slabUsed += nread;
+    const chunk = buf.subarray(0, nread);
+    // Handed over to a tunnel: the socket's stream carries the bytes on, and its flow control pauses reading.
+    if (this.handedOver) return this.socket.push(chunk);
+    this.onData(chunk);
+    return true;
+  };
+
   private readHead(ex: ClientExchange, chunk: Buffer): void {
     let buf = chunk;
     if (this.partialHead !== undefined) {
@@ -326,6 +369,7 @@ export class UpstreamConnection {
     socket.off('connect', this.onConnect);
     socket.off('secureConnect', this.onSecureConnect);
     socket.off('data', this.onData);
+    this.handedOver = true;
     socket.off('end', this.onEof);
     socket.off('close', this.onEof);
     socket.off('drain', this.onDrain);
