@@ -34,10 +34,12 @@ const KEEP_ALIVE_TIMEOUT = /^timeout=(\d+)/;
 /**
  * Reads on a plain TCP connection go into this connection's own slab, each read after the last: a chunk handed on
  * (a body piece written to the client, held while it drains) is never written over, and a slab is let go once
- * nothing points into it. A new slab when less than READ_MIN is left.
+ * nothing points into it. A new slab when less than READ_MIN is left: a small one, as most responses are small and
+ * an idle connection holds the rest of its slab; a large one while reads fill what they are given (a large body).
  */
-const READ_SLAB = 64 * 1024;
-const READ_MIN = 8 * 1024;
+const READ_SLAB_SMALL = 16 * 1024;
+const READ_SLAB_LARGE = 64 * 1024;
+const READ_MIN = 2 * 1024;
 
 type BodyFraming = 'none' | 'length' | 'chunked' | 'close';
 
@@ -68,6 +70,8 @@ export class UpstreamConnection {
   /** Plain TCP: the slab reads go into (`onread`), and how much of it reads have filled. */
   private slab: Buffer | undefined;
   private slabUsed = 0;
+  /** The last read filled the buffer it was given: more is likely waiting. */
+  private fullReads = false;
   /** After a 101 on a plain TCP connection: reads go to the socket's own stream, which the tunnel reads. */
   private handedOver = false;
 
@@ -234,7 +238,7 @@ export class UpstreamConnection {
   /** Where the next read on a plain TCP connection goes: the rest of the slab, past every earlier read. */
   private readonly readBuffer = (): Buffer => {
     if (this.slab === undefined || this.slab.length - this.slabUsed < READ_MIN) {
-      this.slab = Buffer.allocUnsafe(READ_SLAB);
+      this.slab = Buffer.allocUnsafe(this.fullReads ? READ_SLAB_LARGE : READ_SLAB_SMALL);
       this.slabUsed = 0;
     }
     return this.slab.subarray(this.slabUsed);
@@ -243,6 +247,7 @@ export class UpstreamConnection {
   /** A read on a plain TCP connection (`onread`): `buf` is the last readBuffer(), filled from its start. */
   private readonly onRead = (nread: number, buf: Buffer): boolean => {
     this.slabUsed += nread;
+    this.fullReads = nread === buf.length;
     const chunk = buf.subarray(0, nread);
     // Handed over to a tunnel: the socket's stream carries the bytes on, and its flow control pauses reading.
     if (this.handedOver) return this.socket.push(chunk);
