@@ -1,7 +1,7 @@
 // Loaded with `node --import` into a proxy under the latency timeline (`timeline.ts`): it timestamps, on every
-// socket, the moments a request passes at the socket level — bytes read (the 'data' event, its start and end), a
-// write called and returned, an uncork returned (a corked write reaches the kernel there) — into a preallocated
-// ring, and writes the ring out when the process exits. Server-side sockets (accepted by a listener) are the
+// socket, the moments a request passes at the socket level — bytes read (the 'data' event or an `onread`
+// callback, its start and end), a write called and returned, an uncork returned (a corked write reaches the kernel
+// there) — into a preallocated ring, and writes the ring out when the process exits. Server-side sockets (accepted by a listener) are the
 // downstream; the others are upstream connections. Nothing here changes what the proxy does.
 import fs from 'node:fs';
 import net from 'node:net';
@@ -61,6 +61,30 @@ function install(out: string): void {
     mark(d ? Mark.DownstreamDataEnd : Mark.UpstreamDataEnd);
     return handled;
   } as typeof proto.emit;
+
+  // Upstream connections that read with `onread` (plain TCP) hand each read to a callback, not to a 'data' event.
+  type OnRead = { buffer: unknown; callback: (nread: number, buf: Buffer) => boolean | undefined };
+  const connect = net.connect as (...a: unknown[]) => net.Socket;
+  (net as { connect: unknown }).connect = (...args: unknown[]): net.Socket => {
+    const options = args[0] as { onread?: OnRead } | undefined;
+    const onread = typeof options === 'object' && options !== null ? options.onread : undefined;
+    if (onread !== undefined) {
+      const callback = onread.callback;
+      args[0] = {
+        ...options,
+        onread: {
+          ...onread,
+          callback(nread: number, buf: Buffer): boolean | undefined {
+            mark(Mark.UpstreamData);
+            const more = callback(nread, buf);
+            mark(Mark.UpstreamDataEnd);
+            return more;
+          },
+        },
+      };
+    }
+    return connect.apply(net, args);
+  };
 
   process.on('exit', () => {
     const n = Math.min(count, size);
