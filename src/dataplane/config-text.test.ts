@@ -140,6 +140,40 @@ describe('text from the config on the wire', () => {
   });
 });
 
+describe('the access log', () => {
+  it('shows what a client sent in UTF-8 as its text: the path, the user agent, the authority', async () => {
+    const h = await startPlane(
+      sidecarConfig({
+        routeConfigs: [
+          {
+            name: '80',
+            virtualHosts: [
+              vhost('any', ['*'], [{ name: 'ok', match: anyMatch, action: { kind: 'direct', status: 204 } }]),
+            ],
+          },
+        ],
+      }),
+    );
+    try {
+      const request = Buffer.concat([
+        Buffer.from('GET /caf', 'latin1'),
+        Buffer.from('é?q=ü', 'utf8'),
+        Buffer.from(' HTTP/1.1\r\nHost: site.test\r\nConnection: close\r\nUser-Agent: ', 'latin1'),
+        Buffer.from('agent/1 (naïve ✓)', 'utf8'),
+        Buffer.from('\r\n\r\n', 'latin1'),
+      ]);
+      await exchange(h.port(), request);
+      await h.waitForLogs(1);
+      const { record, line } = h.logs[0]!;
+      assert.equal(record.path, '/café?q=ü');
+      assert.equal(record.user_agent, 'agent/1 (naïve ✓)');
+      assert.equal(JSON.parse(line).user_agent, 'agent/1 (naïve ✓)');
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe('writing a head', () => {
   it('refuses a value with a character no byte stands for, rather than sending another byte', () => {
     assert.throws(() => serializeHeaders({ 'x-a': 'v\u010aw' }), WireError);

@@ -46,7 +46,7 @@ export class StreamInfo {
       start_time: formatStartTime(this.startMs),
       route_name: this.routeName,
       method: this.method,
-      path: this.path,
+      path: textOf(this.path),
       protocol: this.protocol,
       response_code: this.responseCode,
       response_flags: formatResponseFlags(this.flags),
@@ -56,10 +56,10 @@ export class StreamInfo {
       bytes_sent: this.bytesSent,
       duration: Math.max(0, Math.round(endMs - this.startMs)),
       upstream_service_time: this.upstreamServiceTimeMs === undefined ? undefined : String(this.upstreamServiceTimeMs),
-      x_forwarded_for: this.xForwardedFor,
-      user_agent: this.userAgent,
-      request_id: this.requestId,
-      authority: this.authority,
+      x_forwarded_for: textOf(this.xForwardedFor),
+      user_agent: textOf(this.userAgent),
+      request_id: textOf(this.requestId),
+      authority: textOf(this.authority),
       upstream_host: this.upstreamHost,
       upstream_cluster: this.upstreamCluster,
       upstream_local_address: this.upstreamLocalAddress,
@@ -69,6 +69,17 @@ export class StreamInfo {
       upstream_transport_failure_reason: this.transportFailureReason,
     };
   }
+}
+
+const NON_ASCII_BYTE = /[\u0080-\u00ff]/;
+
+/**
+ * A value as the client sent it (bytes, one character each, as heads are read) logged as the UTF-8 text it almost
+ * always is, as Envoy's log shows a UTF-8 User-Agent; a byte that is not UTF-8 becomes U+FFFD. ASCII, nearly every
+ * value, is returned as it is.
+ */
+function textOf(bytes: string | undefined): string | undefined {
+  return bytes !== undefined && NON_ASCII_BYTE.test(bytes) ? Buffer.from(bytes, 'latin1').toString('utf8') : bytes;
 }
 
 /** A connection's two ends as the access log prints them, and the client's bare IP address. */
