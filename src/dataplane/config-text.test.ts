@@ -6,6 +6,7 @@ import { type AddressInfo, connect, createServer, type Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Route } from '../proxy-config/types.js';
 import { serializeHeaders, utf8Bytes } from './http1/head-writer.js';
+import { compileStringMatcher } from './matchers.js';
 import { WireError } from './http1/wire.js';
 import { anyMatch, cluster, sidecarConfig, startPlane, vhost } from './testing/fixtures.js';
 
@@ -171,6 +172,18 @@ describe('the access log', () => {
     } finally {
       await h.close();
     }
+  });
+});
+
+describe('ignore-case matching', () => {
+  it('folds ASCII letters only, as Envoy does, and compares every other byte as it is', () => {
+    const exact = compileStringMatcher({ kind: 'exact', value: 'Straße ã', ignoreCase: true }, 'm');
+    assert.equal(exact(utf8Bytes('STRAßE ã')), true);
+    // 0xE3 is no UTF-8 'ã' (0xC3 0xA3), though latin1 lower-casing would make 0xC3 into 0xE3.
+    assert.equal(exact(`${utf8Bytes('straße')} \xe3\xa3`), false);
+    const prefix = compileStringMatcher({ kind: 'prefix', value: '/API/ã', ignoreCase: true }, 'm');
+    assert.equal(prefix(utf8Bytes('/api/ã/v1')), true);
+    assert.equal(prefix('/api/\xe3\xa3'), false);
   });
 });
 

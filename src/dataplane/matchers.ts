@@ -15,16 +15,16 @@ export function compileStringMatcher(m: StringMatcher, field: string): ValueTest
   switch (m.kind) {
     case 'exact': {
       if (m.ignoreCase) {
-        const want = utf8Bytes(m.value).toLowerCase();
-        return (v) => v !== undefined && v.toLowerCase() === want;
+        const want = asciiLower(utf8Bytes(m.value));
+        return (v) => v !== undefined && asciiLower(v) === want;
       }
       const want = utf8Bytes(m.value);
       return (v) => v === want;
     }
     case 'prefix': {
       if (m.ignoreCase) {
-        const want = utf8Bytes(m.value).toLowerCase();
-        return (v) => v !== undefined && v.toLowerCase().startsWith(want);
+        const want = asciiLower(utf8Bytes(m.value));
+        return (v) => v !== undefined && asciiLower(v).startsWith(want);
       }
       const want = utf8Bytes(m.value);
       return (v) => v !== undefined && v.startsWith(want);
@@ -38,6 +38,18 @@ export function compileStringMatcher(m: StringMatcher, field: string): ValueTest
     default:
       return assertNever(m, field);
   }
+}
+
+const NON_ASCII_BYTE = /[\u0080-\u00ff]/;
+const ASCII_UPPER = /[A-Z]+/g;
+const lower = (letters: string): string => letters.toLowerCase();
+
+/**
+ * ignore_case as Envoy has it: ASCII letters folded, every other byte compared as it is. (toLowerCase would fold
+ * latin1 letters too, and so the lead bytes of some UTF-8 sequences: 0xC3 into 0xE3.)
+ */
+export function asciiLower(bytes: string): string {
+  return NON_ASCII_BYTE.test(bytes) ? bytes.replace(ASCII_UPPER, lower) : bytes.toLowerCase();
 }
 
 /** RE2 regexes in Istio are full matches; anchoring here keeps `re.test` exact. */
