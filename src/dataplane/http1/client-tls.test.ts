@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { checkServerIdentity, createSecureContext } from 'node:tls';
 import { startTlsUpstream, type TlsUpstream, testCa } from '../testing/tls-fixtures.js';
 import { UpstreamPool } from './pool.js';
-import { codeOf, drive, rawUpstream, until } from './testing/upstream-peer.js';
+import { codeOf, drive, rawUpstream, until, within } from './testing/upstream-peer.js';
 
 describe('TLS origination', () => {
   let upstream: TlsUpstream;
@@ -26,6 +26,29 @@ describe('TLS origination', () => {
       assert.deepEqual([second.reused, second.local, second.body], [true, first.local, 'hello over tls']);
     } finally {
       pool.destroy();
+    }
+  });
+
+  it('a body of many TLS records, taken slowly, arrives byte for byte', async () => {
+    const body = Buffer.alloc(2 * 1024 * 1024);
+    for (let i = 0; i < body.length; i++) body[i] = (i * 13 + (i >> 11)) & 0xff;
+    const big = await startTlsUpstream(['api.test'], { handler: (_req, res) => res.end(body) });
+    const pool = new UpstreamPool({ maxConnections: Infinity, tls: trusting });
+    try {
+      const out = await drive(pool, { port: big.port, servername: 'api.test', checkServerIdentity, read: false });
+      const res = out.res!;
+      const pieces: Buffer[] = [];
+      const ended = new Promise<void>((resolve) => res.onEnd(resolve));
+      res.onData((chunk) => {
+        pieces.push(chunk);
+        res.pause();
+        setImmediate(() => res.resume());
+      });
+      await within(ended, 'the body to end');
+      assert.ok(Buffer.concat(pieces).equals(body), 'the same bytes, in order');
+    } finally {
+      pool.destroy();
+      await big.close();
     }
   });
 

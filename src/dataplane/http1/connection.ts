@@ -32,7 +32,7 @@ const TCP_KEEPALIVE_DELAY_MS = 1000;
 const KEEP_ALIVE_HINT_MARGIN_MS = 1000;
 const KEEP_ALIVE_TIMEOUT = /^timeout=(\d+)/;
 /**
- * Reads on a plain TCP connection go into this connection's own slab, each read after the last: a chunk handed on
+ * Reads on an upstream connection go into this connection's own slab, each read after the last: a chunk handed on
  * (a body piece written to the client, held while it drains) is never written over, and a slab is let go once
  * nothing points into it. A new slab when less than READ_MIN is left: a small one, as most responses are small and
  * an idle connection holds the rest of its slab; a large one while reads fill what they are given (a large body).
@@ -67,12 +67,12 @@ export class UpstreamConnection {
   private framing: BodyFraming = 'none';
   private bodyLeft = 0;
   private decoder: ChunkedDecoder | undefined;
-  /** Plain TCP: the slab reads go into (`onread`), and how much of it reads have filled. */
+  /** The slab reads go into (`onread`), and how much of it reads have filled. */
   private slab: Buffer | undefined;
   private slabUsed = 0;
   /** The last read filled the buffer it was given: more is likely waiting. */
   private fullReads = false;
-  /** After a 101 on a plain TCP connection: reads go to the socket's own stream, which the tunnel reads. */
+  /** After a 101: reads go to the socket's own stream, which the tunnel reads. */
   private handedOver = false;
 
   constructor(
@@ -84,28 +84,20 @@ export class UpstreamConnection {
     this.exchange = first;
     // Before dialing: an error the socket reports on the next tick then comes after the exchange's onSocket.
     first.assign(this, false);
-    // Plain TCP reads skip the stream layer (a push, a 'data' event and a buffer object per read): each read is
-    // handed straight to onRead. TLS reads come through the stream.
+    // Reads skip the stream layer (a push, a 'data' event, a buffer object and a tick per read): each read, of
+    // plaintext or of what TLS decrypted, is handed straight to onRead.
+    const onread = { buffer: this.readBuffer, callback: this.onRead };
     const socket = tlsSettings
-      ? tls.connect(tlsOptions(o, tlsSettings))
-      : net.connect({
-          host: o.ip,
-          port: o.port,
-          localAddress: o.localAddress,
-          onread: { buffer: this.readBuffer, callback: this.onRead },
-        });
+      ? tls.connect(tlsOptions(o, tlsSettings, onread))
+      : net.connect({ host: o.ip, port: o.port, localAddress: o.localAddress, onread });
     this.socket = socket;
     socket.setNoDelay(true);
     socket.setKeepAlive(true, TCP_KEEPALIVE_DELAY_MS);
     socket.on('error', this.onError);
     socket.on('connect', this.onConnect);
-    if (tlsSettings) {
-      socket.on('secureConnect', this.onSecureConnect);
-      socket.on('data', this.onData);
-    } else {
-      // Flowing, though nothing is pushed: so that the end of the stream is seen ('end').
-      socket.resume();
-    }
+    if (tlsSettings) socket.on('secureConnect', this.onSecureConnect);
+    // Flowing, though nothing is pushed: so that the end of the stream is seen ('end').
+    socket.resume();
     socket.on('end', this.onEof);
     socket.on('close', this.onEof);
     socket.on('drain', this.onDrain);
@@ -235,7 +227,7 @@ export class UpstreamConnection {
 
   private readonly onPiece = (piece: Buffer): void => this.exchange?.push(piece);
 
-  /** Where the next read on a plain TCP connection goes: the rest of the slab, past every earlier read. */
+  /** Where the next read goes: the rest of the slab, past every earlier read. */
   private readonly readBuffer = (): Buffer => {
     if (this.slab === undefined || this.slab.length - this.slabUsed < READ_MIN) {
       this.slab = Buffer.allocUnsafe(this.fullReads ? READ_SLAB_LARGE : READ_SLAB_SMALL);
@@ -244,7 +236,7 @@ export class UpstreamConnection {
     return this.slab.subarray(this.slabUsed);
   };
 
-  /** A read on a plain TCP connection (`onread`): `buf` is the last readBuffer(), filled from its start. */
+  /** A read (`onread`): `buf` is the last readBuffer(), filled from its start. */
   private readonly onRead = (nread: number, buf: Buffer): boolean => {
     this.slabUsed += nread;
     this.fullReads = nread === buf.length;
@@ -385,13 +377,14 @@ export class UpstreamConnection {
   }
 }
 
-/** tls.connect hands these to the TCP connect too; its type leaves localAddress out. */
-type TlsConnectOptions = ConnectionOptions & { localAddress?: string };
+/** tls.connect hands these to the TCP connect too, and takes `onread` as net.connect does; its type leaves both out. */
+type TlsConnectOptions = ConnectionOptions & { localAddress?: string; onread: net.OnReadOpts };
 
-function tlsOptions(o: ExchangeOptions, settings: ClientTls): TlsConnectOptions {
+function tlsOptions(o: ExchangeOptions, settings: ClientTls, onread: net.OnReadOpts): TlsConnectOptions {
   const options: TlsConnectOptions = {
     host: o.ip,
     port: o.port,
+    onread,
     secureContext: settings.secureContext,
     rejectUnauthorized: settings.rejectUnauthorized,
   };
