@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import net, { type AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { UpstreamPool } from './pool.js';
-import { codeOf, drive, rawUpstream, until, within, writeByteByByte } from './testing/upstream-peer.js';
+import { codeOf, drive, rawUpstream, readSlowly, until, within, writeByteByByte } from './testing/upstream-peer.js';
 
 const OK = 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok';
 
@@ -135,18 +135,8 @@ describe('response bodies', () => {
     });
     try {
       const out = await drive(pool, { port: upstream.port, read: false });
-      const res = out.res!;
       await new Promise((r) => setTimeout(r, 30));
-      const pieces: Buffer[] = [];
-      const ended = new Promise<void>((resolve) => res.onEnd(resolve));
-      res.onData((chunk) => {
-        pieces.push(chunk);
-        // A slow consumer: pause after each piece, take the next a little later.
-        res.pause();
-        setImmediate(() => res.resume());
-      });
-      await within(ended, 'the body to end');
-      assert.ok(Buffer.concat(pieces).equals(body), 'the same bytes, in order');
+      assert.ok((await readSlowly(out.res!)).equals(body), 'the same bytes, in order');
     } finally {
       await upstream.close();
     }

@@ -210,3 +210,18 @@ export function within<T>(promise: Promise<T>, what: string, ms = 3000): Promise
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
+
+/**
+ * A slow consumer: takes a response body piece by piece, pausing after each and resuming a moment later; resolves
+ * with the whole body once it ends (within `ms`).
+ */
+export function readSlowly(res: UpstreamResponse, ms = 3000): Promise<Buffer> {
+  const pieces: Buffer[] = [];
+  const ended = new Promise<void>((resolve) => res.onEnd(resolve));
+  res.onData((chunk) => {
+    pieces.push(chunk);
+    res.pause();
+    setImmediate(() => res.resume());
+  });
+  return within(ended, 'the body to end', ms).then(() => Buffer.concat(pieces));
+}
