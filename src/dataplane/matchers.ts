@@ -48,7 +48,7 @@ const lower = (letters: string): string => letters.toLowerCase();
  * ignore_case as Envoy has it: ASCII letters folded, every other byte compared as it is. (toLowerCase would fold
  * latin1 letters too, and so the lead bytes of some UTF-8 sequences: 0xC3 into 0xE3.)
  */
-export function asciiLower(bytes: string): string {
+function asciiLower(bytes: string): string {
   return NON_ASCII_BYTE.test(bytes) ? bytes.replace(ASCII_UPPER, lower) : bytes.toLowerCase();
 }
 

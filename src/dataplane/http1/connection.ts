@@ -365,11 +365,10 @@ export class UpstreamConnection {
     socket.off('error', this.onError);
     socket.off('connect', this.onConnect);
     socket.off('secureConnect', this.onSecureConnect);
-    socket.off('data', this.onData);
-    this.handedOver = true;
     socket.off('end', this.onEof);
     socket.off('close', this.onEof);
     socket.off('drain', this.onDrain);
+    this.handedOver = true;
     this.clearIdleTimer();
     this.owner.gone(this);
     ex.upgraded(head.statusCode, head.statusMessage, head.rawHeaders);
