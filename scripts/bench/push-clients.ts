@@ -1,8 +1,9 @@
 // N discovery streams in one process, standing in for N connected proxies. Each notes the bytes that arrive and
 // when the last of them did; it decodes nothing (gunzip, JSON.parse and compile are each proxy's own work, done in
 // its own process, and are measured apart). The controller's pings, every 10 s on each stream, are told apart by
-// their bytes and not counted: with 100 streams they come ten a second, and would never let the pushes look done. Run by push.ts as `node push-clients.js CONTROLLER TOKEN N`; on
-// {type: 'mark'} the counts restart, on {type: 'report'} they are sent back.
+// their bytes and not counted: with 100 streams they come ten a second, and would never let the pushes look done.
+// Run by push.ts as `node push-clients.js CONTROLLER TOKEN N`; on {type: 'mark'} the counts restart, on
+// {type: 'report'} they are sent back.
 import http from 'node:http';
 import { DISCOVERY_PATH, encodeMessage } from '../../src/distribution/index.js';
 import { node } from '../../src/snapshot/testing/fixtures.js';

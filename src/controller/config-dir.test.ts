@@ -22,6 +22,18 @@ function tmp(): string {
   return tempDir('dir');
 }
 
+/** A config directory holding `files` (name -> content), loaded; `file(name)` is a path in it. */
+async function loadedStore(
+  files: Readonly<Record<string, string>>,
+): Promise<{ dir: string; store: ConfigDirectory; file: (name: string) => string }> {
+  const dir = tmp();
+  const file = (name: string): string => path.join(dir, name);
+  for (const [name, content] of Object.entries(files)) fs.writeFileSync(file(name), content);
+  const store = new ConfigDirectory(dir, () => undefined);
+  await store.load();
+  return { dir, store, file };
+}
+
 test('removeDocument takes one document and its separator out', () => {
   const a = se('a', 'a.example.com');
   const b = se('b', 'b.example.com');
@@ -36,12 +48,11 @@ test('removeDocument takes one document and its separator out', () => {
 });
 
 test('loads every yaml file, reports duplicates, and keeps the first definition', async () => {
-  const dir = tmp();
-  fs.writeFileSync(path.join(dir, 'a.yaml'), se('dup', 'first.example.com'));
-  fs.writeFileSync(path.join(dir, 'b.yml'), se('dup', 'second.example.com'));
-  fs.writeFileSync(path.join(dir, 'notes.txt'), 'not yaml');
-  const store = new ConfigDirectory(dir, () => undefined);
-  await store.load();
+  const { store } = await loadedStore({
+    'a.yaml': se('dup', 'first.example.com'),
+    'b.yml': se('dup', 'second.example.com'),
+    'notes.txt': 'not yaml',
+  });
   const resources = store.resources();
   assert.equal(resources.length, 1);
   assert.equal(resources[0]!.kind === 'ServiceEntry' && resources[0]!.spec.hosts[0], 'first.example.com');
@@ -49,11 +60,8 @@ test('loads every yaml file, reports duplicates, and keeps the first definition'
 });
 
 test('a file that stops parsing keeps its last good resources', async () => {
-  const dir = tmp();
-  const file = path.join(dir, 'se.yaml');
-  fs.writeFileSync(file, se('web', 'web.example.com'));
-  const store = new ConfigDirectory(dir, () => undefined);
-  await store.load();
+  const { store, file: at } = await loadedStore({ 'se.yaml': se('web', 'web.example.com') });
+  const file = at('se.yaml');
   fs.writeFileSync(file, 'apiVersion: networking.istio.io/v1beta1\nkind: ServiceEntry\nmetadata: {name: web\n');
   assert.equal(await store.scan(), true);
   assert.equal(store.resources().length, 1, 'last good stays in force');
@@ -66,11 +74,10 @@ test('a file that stops parsing keeps its last good resources', async () => {
 });
 
 test('a resource whose new version is invalid keeps its previous version; its valid neighbours update', async () => {
-  const dir = tmp();
-  const file = path.join(dir, 'two.yaml');
-  fs.writeFileSync(file, `${se('one', 'one.example.com')}---\n${se('two', 'two.example.com')}`);
-  const store = new ConfigDirectory(dir, () => undefined);
-  await store.load();
+  const { store, file: at } = await loadedStore({
+    'two.yaml': `${se('one', 'one.example.com')}---\n${se('two', 'two.example.com')}`,
+  });
+  const file = at('two.yaml');
   const broken = se('one', 'one.example.com').replace('  hosts: [one.example.com]\n', '');
   fs.writeFileSync(file, `${broken}---\n${se('two', 'two-v2.example.com')}`);
   await store.scan();
@@ -81,11 +88,10 @@ test('a resource whose new version is invalid keeps its previous version; its va
 });
 
 test('persist writes new resources to their own file, replaces in place, deletes documents', async () => {
-  const dir = tmp();
-  const shared = path.join(dir, 'shared.yaml');
-  fs.writeFileSync(shared, `# hand-written\n${se('a', 'a.example.com')}---\n${se('b', 'b.example.com')}`);
-  const store = new ConfigDirectory(dir, () => undefined);
-  await store.load();
+  const { dir, store, file } = await loadedStore({
+    'shared.yaml': `# hand-written\n${se('a', 'a.example.com')}---\n${se('b', 'b.example.com')}`,
+  });
+  const shared = file('shared.yaml');
 
   const [c] = parseYaml(se('c', 'c.example.com'), 'input.yaml').resources;
   await store.persist([c!], []);
@@ -114,11 +120,8 @@ test('persist writes new resources to their own file, replaces in place, deletes
 });
 
 test('a resource whose apiVersion becomes unknown keeps its last good version', async () => {
-  const dir = tmp();
-  const file = path.join(dir, 'se.yaml');
-  fs.writeFileSync(file, se('web', 'web.example.com'));
-  const store = new ConfigDirectory(dir, () => undefined);
-  await store.load();
+  const { store, file: at } = await loadedStore({ 'se.yaml': se('web', 'web.example.com') });
+  const file = at('se.yaml');
   fs.writeFileSync(file, se('web', 'web.example.com').replace('networking.istio.io/v1beta1', 'networking.istio.io/v9'));
   await store.scan();
   assert.deepEqual(
@@ -145,11 +148,7 @@ test('file names differ for every kind/namespace/name, by construction', () => {
 });
 
 test('a new resource never overwrites a hand-written file that happens to have its file name', async () => {
-  const dir = tmp();
-  const taken = path.join(dir, 'serviceentry.default.c.yaml');
-  fs.writeFileSync(taken, se('other', 'other.example.com'));
-  const store = new ConfigDirectory(dir, () => undefined);
-  await store.load();
+  const { store } = await loadedStore({ 'serviceentry.default.c.yaml': se('other', 'other.example.com') });
   const [c] = parseYaml(se('c', 'c.example.com'), 'input.yaml').resources;
   await store.persist([c!], []);
   assert.deepEqual(
@@ -162,11 +161,8 @@ test('a new resource never overwrites a hand-written file that happens to have i
 });
 
 test('the revision moves with what is in force, and only then', async () => {
-  const dir = tmp();
-  const file = path.join(dir, 'a.yaml');
-  fs.writeFileSync(file, se('a', 'a.example.com'));
-  const store = new ConfigDirectory(dir, () => undefined);
-  await store.load();
+  const { dir, store, file: at } = await loadedStore({ 'a.yaml': se('a', 'a.example.com') });
+  const file = at('a.yaml');
   const loaded = store.revision;
   const hosts = (): string[] => store.resources().flatMap((r) => (r.kind === 'ServiceEntry' ? r.spec.hosts : []));
 

@@ -595,12 +595,7 @@ export class Controller extends EventEmitter {
       // its analysis names. What each proxy is sent is unchanged, so nothing is pushed.
       if (this.placement !== this.store.placement) {
         this.placement = this.store.placement;
-        this.current = buildSnapshot({
-          version: this.current.version,
-          resources,
-          instances,
-          secrets: this.secrets.current(),
-        });
+        this.current = this.snapshotOf(this.current.version, resources, instances);
       }
       return;
     }
@@ -610,16 +605,15 @@ export class Controller extends EventEmitter {
     // Two versions a snapshot: the one before its own is its make-before-break step (rollout.ts).
     this.generation += 2;
     writeGeneration(this.store.dir, this.generation, (message) => this.emit('warning', message));
-    this.current = buildSnapshot({
-      version: String(this.generation),
-      resources,
-      instances,
-      secrets: this.secrets.current(),
-    });
+    this.current = this.snapshotOf(String(this.generation), resources, instances);
     this.emit('snapshot', this.current);
     // Withheld: the proxies get nothing rather than a config built from what happened to be readable.
     if (this.store.withheld()) return;
     this.rollout.schedule(this.current);
+  }
+
+  private snapshotOf(version: string, resources: readonly AnyResource[], instances: NodeIdentity[]): Snapshot {
+    return buildSnapshot({ version, resources, instances, secrets: this.secrets.current() });
   }
 
   private translateFor(node: NodeIdentity, snapshot: Snapshot): ProxyConfig | undefined {

@@ -91,6 +91,15 @@ async function mesh(ackWaitMs?: number): Promise<{ controller: Controller; log: 
   return { controller, log: [] };
 }
 
+/** A mesh, and one client sidecar (an endpoint of nothing) joined, with its first config. */
+async function meshWithOneClient(): Promise<{ controller: Controller; log: Push[]; joined: FakeProxy }> {
+  const { controller, log } = await mesh();
+  const joined = new FakeProxy(client('client-0', '127.0.1.1'), controller, log);
+  joined.connect();
+  await eventually(() => joined.last, 2_000, 'the first client has a config');
+  return { controller, log, joined };
+}
+
 /** The gateway endpoints a sidecar's config lists (the egress gateway Service's cluster). */
 function gatewayEndpoints(config: ProxyConfig): string[] {
   const cluster = config.clusters.find(
@@ -142,10 +151,7 @@ describe('rollout: readiness, drain and make before break', () => {
   });
 
   it('a proxy that is an endpoint of nothing joins with one push, to itself: the others are not pushed', async () => {
-    const { controller, log } = await mesh();
-    const first = new FakeProxy(client('client-0', '127.0.1.1'), controller, log);
-    first.connect();
-    await eventually(() => first.last, 2_000, 'the first proxy has a config');
+    const { controller, log, joined: first } = await meshWithOneClient();
     const version = controller.snapshot.version;
     const joiners = [1, 2, 3, 4, 5].map(
       (i) => new FakeProxy(client(`client-${i}`, `127.0.1.${i + 1}`), controller, log),
@@ -170,10 +176,7 @@ describe('rollout: readiness, drain and make before break', () => {
   });
 
   it('replicas that a Service selects, ready one after another, reach the other proxies in one push', async () => {
-    const { controller, log } = await mesh();
-    const observer = new FakeProxy(client('client-0', '127.0.1.1'), controller, log);
-    observer.connect();
-    await eventually(() => observer.last, 2_000, 'the observer has a config');
+    const { controller, log, joined: observer } = await meshWithOneClient();
     const replicas = [1, 2, 3, 4, 5].map(
       (i) => new FakeProxy(identity('sidecar', `sleep-${i}`, `127.0.2.${i}`), controller, log, false),
     );
@@ -198,10 +201,7 @@ describe('rollout: readiness, drain and make before break', () => {
   });
 
   it('endpoint changes that never go still are pushed within a second all the same', async () => {
-    const { controller, log } = await mesh();
-    const observer = new FakeProxy(client('client-0', '127.0.1.1'), controller, log);
-    observer.connect();
-    await eventually(() => observer.last, 2_000, 'the observer has a config');
+    const { controller, log, joined: observer } = await meshWithOneClient();
     const replicas = Array.from(
       { length: 24 },
       (_, i) => new FakeProxy(identity('sidecar', `sleep-${i}`, `127.0.2.${i + 1}`), controller, log, false),

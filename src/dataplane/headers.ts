@@ -104,6 +104,9 @@ export function applyHeaderMutation(headers: OutgoingHttpHeaders, m: HeaderMutat
   }
 }
 
+/** The proxy sets a handful; `lines()` keeps one bit each in a 31-bit mask. */
+const MAX_SET = 31;
+
 /**
  * A request's headers on their way upstream: the client's own, as parsed, without hop-by-hop headers, and the few
  * the proxy sets (host, x-request-id, x-forwarded-*), each where the client had it or else after the client's.
@@ -111,8 +114,6 @@ export function applyHeaderMutation(headers: OutgoingHttpHeaders, m: HeaderMutat
  * mutation, a host rewrite or a mirror asks for `object()`: the headers are then that object, written with a check
  * per value as any other.
  */
-/** The proxy sets a handful; `lines()` keeps one bit each in a 31-bit mask. */
-const MAX_SET = 31;
 
 export class ForwardedHeaders implements HeaderLines {
   readonly [HEADER_LINES] = true as const;

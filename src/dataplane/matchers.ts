@@ -1,7 +1,7 @@
 // Route matchers compiled once per config into closures; per request they only compare strings.
 import type { HeaderMatcher, QueryParamMatcher, RouteMatch, StringMatcher } from '../proxy-config/types.js';
 import { ConfigError } from './errors.js';
-import { utf8Bytes } from './http1/head-writer.js';
+import { hasNonAscii, utf8Bytes } from './http1/head-writer.js';
 import { headerValue, queryParamValue, type RequestView } from './request-view.js';
 
 /** Tests a value that may be absent. Only `present` can match an absent value's presence. */
@@ -40,7 +40,6 @@ export function compileStringMatcher(m: StringMatcher, field: string): ValueTest
   }
 }
 
-const NON_ASCII_BYTE = /[\u0080-\u00ff]/;
 const ASCII_UPPER = /[A-Z]+/g;
 const lower = (letters: string): string => letters.toLowerCase();
 
@@ -49,7 +48,7 @@ const lower = (letters: string): string => letters.toLowerCase();
  * latin1 letters too, and so the lead bytes of some UTF-8 sequences: 0xC3 into 0xE3.)
  */
 function asciiLower(bytes: string): string {
-  return NON_ASCII_BYTE.test(bytes) ? bytes.replace(ASCII_UPPER, lower) : bytes.toLowerCase();
+  return hasNonAscii(bytes) ? bytes.replace(ASCII_UPPER, lower) : bytes.toLowerCase();
 }
 
 /** RE2 regexes in Istio are full matches; anchoring here keeps `re.test` exact. */

@@ -7,6 +7,7 @@ import {
   type AccessLogRecord,
   type ResponseFlag,
 } from '../observability/index.js';
+import { utf8Text } from './http1/head-writer.js';
 
 export class StreamInfo {
   readonly startMs: number;
@@ -71,15 +72,9 @@ export class StreamInfo {
   }
 }
 
-const NON_ASCII_BYTE = /[\u0080-\u00ff]/;
-
-/**
- * A value as the client sent it (bytes, one character each, as heads are read) logged as the UTF-8 text it almost
- * always is, as Envoy's log shows a UTF-8 User-Agent; a byte that is not UTF-8 becomes U+FFFD. ASCII, nearly every
- * value, is returned as it is.
- */
+/** A value the client sent, as the access log shows it (utf8Text). */
 function textOf(bytes: string | undefined): string | undefined {
-  return bytes !== undefined && NON_ASCII_BYTE.test(bytes) ? Buffer.from(bytes, 'latin1').toString('utf8') : bytes;
+  return bytes === undefined ? undefined : utf8Text(bytes);
 }
 
 /** A connection's two ends as the access log prints them, and the client's bare IP address. */

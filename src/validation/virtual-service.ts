@@ -161,7 +161,6 @@ function checkHeaderEntry(f: Findings, at: string, name: string, value: string |
       'a header value is one line of visible characters, spaces and tabs',
     );
   }
-  const unescaped = value.replaceAll('%%', '');
   if ((value.split('%').length - 1) % 2 !== 0) {
     f.add(
       'InvalidHeaderOperation',
@@ -169,11 +168,14 @@ function checkHeaderEntry(f: Findings, at: string, name: string, value: string |
       `value of header ${JSON.stringify(name)}: a single % is not allowed`,
       'write %% for a literal %, or enclose an Envoy variable name in a pair of %',
     );
-  } else if (ENVOY_VARIABLE.test(unescaped)) {
+    return;
+  }
+  const variable = ENVOY_VARIABLE.exec(value.replaceAll('%%', ''));
+  if (variable) {
     f.add(
       'HeaderValueNotExpanded',
       at,
-      `value of header ${JSON.stringify(name)} names an Envoy variable (${ENVOY_VARIABLE.exec(unescaped)![0]}), which tollgate sends as written`,
+      `value of header ${JSON.stringify(name)} names an Envoy variable (${variable[0]}), which tollgate sends as written`,
       'set the value the header should carry; %% stands for a literal %',
     );
   }
@@ -190,7 +192,7 @@ function checkHeaderOps(f: Findings, field: string, h: Headers | undefined): voi
         checkHeaderEntry(f, childPath(`${field}.${dir}.${op}`, name), name, value);
       }
     }
-    ops.remove.forEach((name, i) => checkHeaderEntry(f, `${field}.${dir}.remove[${i}]`, name, undefined));
+    ops.remove.forEach((name, i) => checkHeaderEntry(f, childPath(`${field}.${dir}.remove`, i), name, undefined));
     const names = [...Object.keys(ops.set), ...Object.keys(ops.add)];
     for (const n of [...names, ...ops.remove]) {
       const isAuthority = /^(:authority|host)$/i.test(n);

@@ -8,6 +8,11 @@ import { WireError } from './wire.js';
 const BREAKS_LINE = /[\r\n\0\u0100-\uffff]/;
 const NOT_ASCII = /[\u0080-\uffff]/;
 
+/** Whether the text (or byte string) has anything beyond ASCII: nearly every value has not. */
+export function hasNonAscii(text: string): boolean {
+  return NOT_ASCII.test(text);
+}
+
 /**
  * Text from the config as a head carries it: its UTF-8 bytes, one character per byte (heads are written, and
  * read, as latin1). A request's own values are bytes already; a VirtualService's "café" becomes the four bytes
@@ -15,6 +20,14 @@ const NOT_ASCII = /[\u0080-\uffff]/;
  */
 export function utf8Bytes(text: string): string {
   return NOT_ASCII.test(text) ? Buffer.from(text, 'utf8').toString('latin1') : text;
+}
+
+/**
+ * The other way, for showing people what a client sent: bytes (one character each) read as the UTF-8 text they
+ * almost always are; a byte that is not UTF-8 becomes U+FFFD. ASCII comes back as it is.
+ */
+export function utf8Text(bytes: string): string {
+  return NOT_ASCII.test(bytes) ? Buffer.from(bytes, 'latin1').toString('utf8') : bytes;
 }
 
 /** "name: value\r\n" per header, one line per element of an array value. */
