@@ -1,5 +1,6 @@
 // Endpoint pickers (Envoy's load balancers). They choose among the targets a cluster resolved for this request,
 // so STRICT_DNS clusters whose address set changes between requests need no rebuild.
+import { isIP } from 'node:net';
 import type { Cluster } from '../proxy-config/types.js';
 import { formatAddress } from './stream-info.js';
 
@@ -12,10 +13,19 @@ export interface Target {
   readonly key: string;
   /** The target as the access log prints it (UPSTREAM_HOST), formatted once rather than per request. */
   readonly address: string;
+  /** 4 or 6: the address family, worked out once (what local address an upstream connection binds). */
+  readonly family: number;
 }
 
 export function target(ip: string, port: number, weight = 1): Target {
-  return { ip, port, weight, key: `${ip}:${port}`, address: formatAddress(ip, port) ?? `${ip}:${port}` };
+  return {
+    ip,
+    port,
+    weight,
+    key: `${ip}:${port}`,
+    address: formatAddress(ip, port) ?? `${ip}:${port}`,
+    family: isIP(ip),
+  };
 }
 
 export interface EndpointPicker {

@@ -53,7 +53,7 @@ function reply(
   code: ProxyErrorCode,
 ): void {
   const spec = ERROR_CATALOG[code];
-  if (spec.flag) info.flags.add(spec.flag);
+  if (spec.flag) info.addFlag(spec.flag);
   info.details = spec.details;
   info.responseCode = spec.status;
   info.bytesSent = writeRawReply(socket, spec.status, spec.body);

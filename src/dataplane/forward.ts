@@ -48,7 +48,7 @@ export interface ForwardRequest {
   /** Fires when the client goes away before the response completed. */
   readonly downstreamGone: DownstreamGone;
   /** An upgrade request (WebSocket and the like): the client's raw connection and bytes read past its headers. */
-  readonly upgrade?: { readonly socket: Socket; readonly head: Buffer };
+  readonly upgrade?: { readonly socket: Socket; readonly head: Buffer } | undefined;
 }
 
 /**
@@ -63,6 +63,14 @@ export function forward(f: ForwardRequest, deps: ForwardDeps, done: (err?: unkno
 }
 
 const NOTHING_TRIED: ReadonlySet<string> = new Set();
+
+function deadlinePassed(run: ForwardRun): void {
+  run.deadlinePassed();
+}
+
+function backoffEnded(run: ForwardRun): void {
+  run.afterBackoff();
+}
 /** Envoy's router sets it on every response it forwards, replacing one from upstream. */
 const SERVICE_TIME = 'x-envoy-upstream-service-time';
 
@@ -95,7 +103,8 @@ export class ForwardRun implements AttemptListener {
   /** The route timeout or the client going away, once either has stopped the attempts. */
   private stopped: ProxyError | undefined;
   private deadlineTimer: NodeJS.Timeout | undefined;
-  private unlistenGone: (() => void) | undefined;
+  /** Listening for the client going away (until the response streams, or a tunnel takes over). */
+  private listeningGone = false;
   private backoffTimer: NodeJS.Timeout | undefined;
   private attempt: Attempt | undefined;
   private target: Target | undefined;
@@ -171,8 +180,9 @@ export class ForwardRun implements AttemptListener {
     // The route timeout spans every attempt and back-off, up to the response headers; a client that goes away
     // ends the wait too. Either stops whatever is waiting at the time: the attempt in flight or the back-off.
     const timeoutMs = f.action.timeoutMs;
-    if (timeoutMs !== undefined) this.deadlineTimer = setTimeout(this.onDeadline, timeoutMs);
-    this.unlistenGone = f.downstreamGone.onGone(this.onGone);
+    if (timeoutMs !== undefined) this.deadlineTimer = setTimeout(deadlinePassed, timeoutMs, this);
+    f.downstreamGone.listen(this.onGone);
+    this.listeningGone = true;
     this.nextAttempt();
   }
 
@@ -199,7 +209,7 @@ export class ForwardRun implements AttemptListener {
         path: upstream.path,
         headers: upstream.headers,
         pool: this.pool!,
-        localAddress: localAddressFor(this.deps.nodeIp, target.ip),
+        localAddress: localAddressFor(this.deps.nodeIp, target.family),
         connectTimeoutMs: cluster.connectTimeoutMs,
         perTryTimeoutMs: f.action.retry?.perTryTimeoutMs,
         body: f.req,
@@ -272,8 +282,7 @@ export class ForwardRun implements AttemptListener {
     const upgraded = attempt.upgraded();
     if (upgraded && f.upgrade) {
       // A tunnel ends by closing, on its own terms.
-      this.unlistenGone?.();
-      this.unlistenGone = undefined;
+      this.stopListeningGone();
       tunnel(f, this.deps, attempt, response, upgraded, this.startedMs).then(
         () => this.finish(undefined),
         (err: unknown) => this.finish(err),
@@ -297,20 +306,22 @@ export class ForwardRun implements AttemptListener {
       this.untrack();
       this.untrack = noop;
       this.backoffTimer = setTimeout(
-        this.afterBackoff,
+        backoffEnded,
         backoffMs(++this.retriesUsed, policy.backoffBaseMs, cluster.random),
+        this,
       );
       return true;
     }
-    if (maxRetries > 0 && this.retriesUsed >= maxRetries) this.f.info.flags.add('URX');
+    if (maxRetries > 0 && this.retriesUsed >= maxRetries) this.f.info.addFlag('URX');
     return false;
   }
 
-  private readonly afterBackoff = (): void => {
+  /** The back-off before a retry is over (a timer's callback, with no closure made for it). */
+  afterBackoff(): void {
     this.backoffTimer = undefined;
     this.cluster!.breaker.releaseRetry();
     this.guard(() => this.nextAttempt());
-  };
+  }
 
   /** The route timeout fired, or the client went away, before the response head. */
   private stop(err: ProxyError): void {
@@ -326,7 +337,16 @@ export class ForwardRun implements AttemptListener {
     this.attempt?.abort(err);
   }
 
-  private readonly onDeadline = (): void => this.stop(new ProxyError('upstream_response_timeout'));
+  /** The route timeout fired (a timer's callback, with no closure made for it). */
+  deadlinePassed(): void {
+    this.stop(new ProxyError('upstream_response_timeout'));
+  }
+
+  private stopListeningGone(): void {
+    if (!this.listeningGone) return;
+    this.listeningGone = false;
+    this.f.downstreamGone.unlisten(this.onGone);
+  }
 
   private readonly onGone = (): void => {
     if (this.response !== undefined) {
@@ -409,7 +429,7 @@ export class ForwardRun implements AttemptListener {
       clearTimeout(this.backoffTimer);
       this.cluster!.breaker.releaseRetry();
     }
-    this.unlistenGone?.();
+    this.stopListeningGone();
     this.untrack();
     if (this.breakerHeld) this.cluster!.breaker.release();
     // A response that cannot be passed on is not read to its end: its connection closes.

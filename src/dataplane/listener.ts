@@ -28,6 +28,7 @@ export const HTTP_IDLE_TIMEOUT_MS = 60 * 60 * 1000;
 const HEADERS_TIMEOUT_MS = 60_000;
 
 const ignore = (): void => {};
+const NO_SCOPE: RequestScope = Object.freeze({});
 
 /** A chain that terminated TLS and routes HTTP: what its requests are routed with. */
 interface ChainScope {
@@ -61,6 +62,8 @@ export class ListenerHandle {
   private readonly chains = new WeakMap<object, ChainScope>();
   /** HTTP connections, until they close or become tunnels: what a drain closes when idle. */
   private readonly httpConnections = new Map<Socket, Http1Connection>();
+  /** What scopeOf answers for a connection with no tunnel or chain of its own, under the listener in force. */
+  private unscoped: { readonly listener: HttpListener; readonly scope: RequestScope } | undefined;
   /** Set by drain(): every response closes its connection. */
   private draining = false;
   /** Called when the last connection closes during a drain. */
@@ -186,7 +189,10 @@ export class ListenerHandle {
     }
     if (listener.kind === 'gateway-network') return undefined;
     const tunnel = this.tunnels.get(socket);
-    return { listener, scope: tunnel ? { tunnel } : {} };
+    if (tunnel) return { listener, scope: { tunnel } };
+    // A connection with nothing of its own to add: one answer per compiled listener, not an object per request.
+    if (this.unscoped?.listener !== listener) this.unscoped = { listener, scope: NO_SCOPE };
+    return this.unscoped;
   }
 
   private onRequest(req: DownstreamRequest, res: DownstreamResponse): void {

@@ -106,7 +106,7 @@ async function send(m: MirrorRequest, deps: MirrorDeps, body: Buffer | undefined
       const headers: OutgoingHttpHeaders = { ...m.headers };
       if (typeof headers.host === 'string') headers.host = shadowHost(headers.host);
       if (body) headers['content-length'] = String(body.length);
-      const local = localAddressFor(deps.nodeIp, t.ip);
+      const local = localAddressFor(deps.nodeIp, t.family);
       const tls = attemptTlsFor(cluster, typeof headers.host === 'string' ? headers.host : undefined);
       await new Promise<void>((resolve) => {
         let over = false;

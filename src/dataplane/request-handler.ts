@@ -1,7 +1,6 @@
 // The HTTP connection manager for one request: headers Envoy adds, route selection, fault injection, the route
 // action, and the single rescue of whatever went wrong. The stream completes (access log, later metrics) once
 // the response is over and the handler has settled.
-import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { CompiledConfig, CompiledListener } from './compile-config.js';
 import type { CompiledRoute } from './compile-routes.js';
@@ -14,7 +13,8 @@ import { sendLocalReply } from './local-reply.js';
 import { redirectLocation } from './redirect-location.js';
 import { checkRequest, checkUpgrade } from './request-hygiene.js';
 import { parseRequestTarget } from './request-target.js';
-import { splitAuthority, type RequestView } from './request-view.js';
+import type { RequestView } from './request-view.js';
+import { prepareRequestId, takeRequestId } from './request-id.js';
 import { rescue } from './rescue.js';
 import { selectRoute } from './router.js';
 import { addressesOf, StreamInfo } from './stream-info.js';
@@ -102,6 +102,7 @@ class HttpStream implements ResponseObserver {
       this.fail(err);
     }
     this.ctx.requestSent();
+    prepareRequestId();
   }
 
   // --- the response's moments (ResponseObserver) ---
@@ -129,14 +130,14 @@ class HttpStream implements ResponseObserver {
     const target = parseRequestTarget(req);
     info.path = target.pathAndQuery;
     info.authority = target.authority;
-    info.requestId = firstValue(req.headers['x-request-id']) ?? randomUUID();
+    info.requestId = firstValue(req.headers['x-request-id']) ?? takeRequestId();
     const remoteIp = this.remoteIp;
     const priorXff = firstValue(req.headers['x-forwarded-for']);
     // Gateways use the remote address (Istio sets use_remote_address there) and append it; sidecars pass XFF on.
     info.xForwardedFor =
       listener.kind === 'gateway-http' && remoteIp ? (priorXff ? `${priorXff}, ${remoteIp}` : remoteIp) : priorXff;
-    checkRequest(req, target);
-    if (target.authority === undefined) throw new ProxyError('missing_host_header');
+    const checked = checkRequest(req, target);
+    if (checked === undefined || target.authority === undefined) throw new ProxyError('missing_host_header');
     const path = config.normalizePath(target.path);
     if (path === undefined) throw new ProxyError('invalid_path', `${JSON.stringify(target.path)} cannot be normalized`);
     if (path !== target.path) info.path = target.query === '' ? path : `${path}?${target.query}`;
@@ -144,7 +145,7 @@ class HttpStream implements ResponseObserver {
     const upgrade = this.upgrade;
     this.tunnelUpgrade = upgrade !== undefined && checkUpgrade(req) === 'websocket' ? upgrade : undefined;
 
-    const { host, port } = splitAuthority(target.authority);
+    const { host, port } = checked;
     const view: RequestView = {
       method: req.method,
       path,
@@ -163,15 +164,16 @@ class HttpStream implements ResponseObserver {
 
     const fault = route.fault;
     if (fault?.delay?.fires()) {
-      info.flags.add('DI');
-      const timer = setTimeout(() => {
-        unlisten();
-        this.guard(() => this.act(route, view, destinationPort));
-      }, fault.delay.fixedDelayMs);
-      const unlisten = this.downstreamGone.onGone(() => {
+      info.addFlag('DI');
+      const gone = (): void => {
         clearTimeout(timer);
         this.fail(new ProxyError('downstream_disconnect'));
-      });
+      };
+      const timer = setTimeout(() => {
+        this.downstreamGone.unlisten(gone);
+        this.guard(() => this.act(route, view, destinationPort));
+      }, fault.delay.fixedDelayMs);
+      this.downstreamGone.listen(gone);
       return;
     }
     this.act(route, view, destinationPort);
@@ -232,7 +234,7 @@ class HttpStream implements ResponseObserver {
             headers,
             hasBody: req.hasBody,
             downstreamGone: this.downstreamGone,
-            ...(tunnelUpgrade ? { upgrade: tunnelUpgrade } : {}),
+            upgrade: tunnelUpgrade,
           },
           this.ctx,
           this.forwarded,
@@ -265,7 +267,7 @@ class HttpStream implements ResponseObserver {
       }
       const r = rescue(err, res.headersSent || res.destroyed);
       if (r.unexpected !== undefined) this.ctx.warn(`unexpected error on ${listener.name}: ${describe(r.unexpected)}`);
-      for (const f of r.flags) info.flags.add(f);
+      for (const f of r.flags) info.addFlag(f);
       info.details = r.details;
       if (r.reset) {
         if (!res.destroyed) {
@@ -293,8 +295,8 @@ class HttpStream implements ResponseObserver {
 
   private complete(): void {
     const { res, info } = this;
-    if (!res.writableFinished && !this.resetByProxy && !info.upgraded && !info.flags.has('DC')) {
-      info.flags.add('DC');
+    if (!res.writableFinished && !this.resetByProxy && !info.upgraded && !info.hasFlag('DC')) {
+      info.addFlag('DC');
       info.details ??= 'downstream_remote_disconnect';
     }
     this.ctx.completeStream(info, this.config);

@@ -4,7 +4,11 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { PathNormalization, ProxyConfig, Route } from '../proxy-config/types.js';
+import type { DownstreamRequest } from './http1/types.js';
 import { compilePathNormalizer } from './path-normalization.js';
+import { checkRequest } from './request-hygiene.js';
+import { parseRequestTarget } from './request-target.js';
+import { splitAuthority } from './request-view.js';
 import {
   anyMatch,
   cluster,
@@ -42,6 +46,43 @@ describe('path normalization', () => {
       assert.equal(compilePathNormalizer(mode)(input), want);
     });
   }
+});
+
+describe('the authority the checks accept', () => {
+  const check = (authority: string | undefined, url = '/'): ReturnType<typeof checkRequest> =>
+    checkRequest(
+      { httpVersionMajor: 1, httpVersionMinor: 1, rawHeaders: [] } as unknown as DownstreamRequest,
+      parseRequestTarget({ url, headers: authority === undefined ? {} : { host: authority } }),
+    );
+
+  it('is split into host and port as splitAuthority splits it, from the one match that checked it', () => {
+    for (const authority of [
+      'Site.TEST',
+      'site.test:8080',
+      'site.test:0',
+      'site.test:65535',
+      '127.0.0.1:80',
+      '[::1]',
+      '[::1]:443',
+      '[FE80::1]:8080',
+      "a-b_c.~!$&'()*+,;=%41:1",
+    ]) {
+      assert.deepEqual(check(authority), splitAuthority(authority), authority);
+    }
+  });
+
+  it('comes from an absolute-form target over the Host header, its scheme in any case', () => {
+    assert.deepEqual(check('other.test', 'HTTP://Site.Test:81/x?y'), { host: 'site.test', port: 81 });
+    assert.deepEqual(check(undefined, 'http://user@site.test?q'), { host: 'site.test', port: undefined });
+    assert.equal(check(undefined), undefined);
+    assert.throws(() => check(undefined, 'hTTps://site.test/'), /only http/);
+  });
+
+  it('refuses what is not a host and port', () => {
+    for (const authority of ['site.test:65536', 'site.test:', 'site.test:80:81', 'a@site.test', '[::1', 'si te']) {
+      assert.throws(() => check(authority), /is not a host\[:port\]/, authority);
+    }
+  });
 });
 
 describe('request hygiene at the proxy', () => {

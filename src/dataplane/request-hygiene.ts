@@ -13,9 +13,19 @@ export const MAX_REQUEST_HEADERS = 100;
 const ALLOWED_UPGRADES = new Set(['websocket']);
 
 // RFC 3986 reg-name (unreserved, sub-delims, pct-encoded) or an IP literal in brackets; then an optional port.
-const AUTHORITY = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)(?::(\d{1,5}))?$/;
+const AUTHORITY = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)(?::(\d{1,5}))?$/;
 
-export function checkRequest(req: DownstreamRequest, target: RequestTarget): void {
+/** An authority the checks accepted: its host lower-cased (an IPv6 literal keeps its brackets), and its port. */
+export interface CheckedAuthority {
+  readonly host: string;
+  readonly port: number | undefined;
+}
+
+/**
+ * Refuses what Envoy refuses before routing. Returns the request's authority split into host and port (as
+ * `splitAuthority` splits it), from the same match that checked it; undefined when the request has none.
+ */
+export function checkRequest(req: DownstreamRequest, target: RequestTarget): CheckedAuthority | undefined {
   if (req.httpVersionMajor === 1 && req.httpVersionMinor === 0) {
     throw new ProxyError('http10_not_accepted', 'HTTP/1.0 is not accepted (Envoy accept_http_10: false)');
   }
@@ -28,12 +38,13 @@ export function checkRequest(req: DownstreamRequest, target: RequestTarget): voi
       `absolute-form with scheme ${target.scheme}: only http is proxied this way (HTTPS goes by CONNECT)`,
     );
   }
-  if (target.authority !== undefined) {
-    const m = AUTHORITY.exec(target.authority);
-    if (!m || (m[1] !== undefined && Number(m[1]) > 65_535)) {
-      throw new ProxyError('invalid_authority', `${JSON.stringify(target.authority)} is not a host[:port]`);
-    }
+  if (target.authority === undefined) return undefined;
+  const m = AUTHORITY.exec(target.authority);
+  const port = m?.[2] === undefined ? undefined : Number(m[2]);
+  if (!m || (port !== undefined && port > 65_535)) {
+    throw new ProxyError('invalid_authority', `${JSON.stringify(target.authority)} is not a host[:port]`);
   }
+  return { host: m[1]!.toLowerCase(), port };
 }
 
 /**

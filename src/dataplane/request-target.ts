@@ -13,6 +13,10 @@ export interface RequestTarget {
   readonly pathAndQuery: string;
 }
 
+const SLASH = 0x2f;
+const QUESTION = 0x3f;
+const HASH = 0x23;
+
 export function parseRequestTarget(req: Pick<DownstreamRequest, 'url' | 'headers'>): RequestTarget {
   const url = req.url;
   let authority = req.headers.host;
@@ -20,10 +24,14 @@ export function parseRequestTarget(req: Pick<DownstreamRequest, 'url' | 'headers
   let absoluteScheme: string | undefined;
   const scheme = url.indexOf('://');
   if (scheme > 0 && !url.startsWith('/')) {
-    absoluteScheme = url.slice(0, scheme).toLowerCase();
+    absoluteScheme = url.startsWith('http://') ? 'http' : url.slice(0, scheme).toLowerCase();
     const afterScheme = scheme + 3;
     let end = afterScheme;
-    while (end < url.length && url[end] !== '/' && url[end] !== '?' && url[end] !== '#') end++;
+    while (end < url.length) {
+      const c = url.charCodeAt(end);
+      if (c === SLASH || c === QUESTION || c === HASH) break;
+      end++;
+    }
     const hostPart = url.slice(afterScheme, end);
     // userinfo is not part of the authority
     const at = hostPart.lastIndexOf('@');

@@ -27,7 +27,8 @@ export class StreamInfo {
   upstreamLocalAddress: string | undefined;
   downstreamLocalAddress: string | undefined;
   downstreamRemoteAddress: string | undefined;
-  readonly flags = new Set<ResponseFlag>();
+  /** Envoy's response flags; made for the first one (most requests have none). */
+  private flags: Set<ResponseFlag> | undefined;
   details: string | undefined;
   terminationDetails: string | undefined;
   transportFailureReason: string | undefined;
@@ -42,6 +43,14 @@ export class StreamInfo {
     this.startMs = startMs;
   }
 
+  addFlag(flag: ResponseFlag): void {
+    (this.flags ??= new Set()).add(flag);
+  }
+
+  hasFlag(flag: ResponseFlag): boolean {
+    return this.flags !== undefined && this.flags.has(flag);
+  }
+
   toRecord(endMs: number): AccessLogRecord {
     return {
       start_time: formatStartTime(this.startMs),
@@ -50,7 +59,7 @@ export class StreamInfo {
       path: textOf(this.path),
       protocol: this.protocol,
       response_code: this.responseCode,
-      response_flags: formatResponseFlags(this.flags),
+      response_flags: formatResponseFlags(this.flags ?? NO_FLAGS),
       response_code_details: this.details,
       connection_termination_details: this.terminationDetails,
       bytes_received: this.bytesReceived,
@@ -71,6 +80,8 @@ export class StreamInfo {
     };
   }
 }
+
+const NO_FLAGS: ReadonlySet<ResponseFlag> = new Set();
 
 /** A value the client sent, as the access log shows it (utf8Text). */
 function textOf(bytes: string | undefined): string | undefined {

@@ -313,6 +313,63 @@ describe('idle connections leaving', () => {
   });
 });
 
+describe('endpoints', () => {
+  it('one address on two ports, or from two local addresses, is three endpoints: each reuses its own connections', async () => {
+    const pool = new UpstreamPool({ maxConnections: Infinity });
+    const a = await rawUpstream(answerOk);
+    const b = await rawUpstream(answerOk);
+    try {
+      const firsts = [
+        await drive(pool, { port: a.port }),
+        await drive(pool, { port: a.port, localAddress: '127.0.0.2' }),
+        await drive(pool, { port: b.port }),
+      ];
+      assert.deepEqual(
+        firsts.map((o) => o.reused),
+        [false, false, false],
+      );
+      const again = [
+        await drive(pool, { port: b.port }),
+        await drive(pool, { port: a.port, localAddress: '127.0.0.2' }),
+        await drive(pool, { port: a.port }),
+      ];
+      assert.deepEqual(
+        again.map((o) => o.reused),
+        [true, true, true],
+      );
+      // Each went out on the connection its endpoint made: same local address and port as the first time.
+      assert.deepEqual(
+        again.map((o) => o.local),
+        [firsts[2]!.local, firsts[1]!.local, firsts[0]!.local],
+      );
+      assert.match(firsts[1]!.local ?? '', /^127\.0\.0\.2:/);
+      assert.deepEqual([a.connections.length, b.connections.length, pool.size], [2, 1, 3]);
+    } finally {
+      pool.destroy();
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('an endpoint whose last connection closed is forgotten; its address still reaches its other endpoints', async () => {
+    const pool = new UpstreamPool({ maxConnections: Infinity });
+    const a = await rawUpstream(answerOk);
+    const b = await rawUpstream(answerOk);
+    try {
+      await drive(pool, { port: a.port });
+      const onB = await drive(pool, { port: b.port });
+      a.connections[0]!.socket.destroy();
+      await until(() => pool.size === 1, 'the closed connection to leave the pool');
+      assert.equal((await drive(pool, { port: b.port })).local, onB.local);
+      const anew = await drive(pool, { port: a.port });
+      assert.equal(anew.reused, false);
+      assert.equal((await drive(pool, { port: a.port })).reused, true);
+    } finally {
+      pool.destroy();
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+});
+
 describe('maxConnections', () => {
   it('exchanges beyond the cap wait, in arrival order, for a connection to be free', async () => {
     const pool = new UpstreamPool({ maxConnections: 1 });

@@ -15,7 +15,10 @@ export interface PoolSettings {
   readonly tls?: ClientTls;
 }
 
-/** One endpoint's connections: the idle ones are a stack, the most recently used on top. */
+/**
+ * One endpoint's connections: the idle ones are a stack, the most recently used on top. An endpoint is an address
+ * and port, and the local address and SNI its connections were made with ('' for none).
+ */
 class Endpoint implements ConnectionOwner {
   readonly idle: UpstreamConnection[] = [];
   /** Open connections to the endpoint, idle or busy (the endpoint is forgotten when none are left). */
@@ -23,10 +26,17 @@ class Endpoint implements ConnectionOwner {
 
   constructor(
     private readonly pool: UpstreamPool,
-    readonly key: string,
     readonly ip: string,
     readonly port: number,
+    readonly localAddress: string,
+    readonly servername: string,
   ) {}
+
+  serves(o: ExchangeOptions): boolean {
+    return (
+      this.port === o.port && this.localAddress === (o.localAddress ?? '') && this.servername === (o.servername ?? '')
+    );
+  }
 
   released(conn: UpstreamConnection): void {
     this.pool.released(this, conn);
@@ -38,7 +48,11 @@ class Endpoint implements ConnectionOwner {
 }
 
 export class UpstreamPool {
-  private readonly endpoints = new Map<string, Endpoint>();
+  /**
+   * Endpoints by address. The address is a string the cluster's targets keep (its hash computed once), so finding
+   * a request's endpoint makes no key; an address has one endpoint or a few (ports, local addresses, SNIs).
+   */
+  private readonly endpoints = new Map<string, Endpoint[]>();
   private readonly connections = new Set<UpstreamConnection>();
   private idleCount = 0;
   /** Exchanges waiting for a connection, oldest at `waitingHead`. */
@@ -65,15 +79,17 @@ export class UpstreamPool {
 
   /** Closes the idle connections to ip:port now (one turned out closed by its peer). */
   dropIdle(ip: string, port: number): void {
-    for (const endpoint of this.endpoints.values()) {
-      if (endpoint.ip === ip && endpoint.port === port) for (const conn of [...endpoint.idle]) conn.close();
+    for (const endpoint of this.endpoints.get(ip) ?? []) {
+      if (endpoint.port === port) for (const conn of [...endpoint.idle]) conn.close();
     }
   }
 
   /** No new exchanges expected: idle connections close now, busy ones when their exchange ends. */
   retire(): void {
     this.retired = true;
-    for (const endpoint of this.endpoints.values()) for (const conn of [...endpoint.idle]) conn.close();
+    for (const list of this.endpoints.values()) {
+      for (const endpoint of list) for (const conn of [...endpoint.idle]) conn.close();
+    }
   }
 
   /** Everything closes now: exchanges in flight fail, waiting ones too. */
@@ -118,15 +134,14 @@ export class UpstreamPool {
       endpoint.idle.splice(i, 1);
       this.idleCount--;
     }
-    if (endpoint.connections === 0) this.endpoints.delete(endpoint.key);
+    if (endpoint.connections === 0) this.forget(endpoint);
     this.serveWaiting();
   }
 
   /** Gives the exchange a connection: the endpoint's most recently used idle one, else a new one if allowed. */
   private assign(ex: ClientExchange): boolean {
     const o = ex.options;
-    const key = `${o.ip} ${o.port} ${o.localAddress ?? ''} ${o.servername ?? ''}`;
-    let endpoint = this.endpoints.get(key);
+    let endpoint = this.endpointFor(o);
     const reusable = endpoint?.idle.pop();
     if (reusable !== undefined) {
       this.idleCount--;
@@ -139,8 +154,10 @@ export class UpstreamPool {
       this.closeLeastRecentIdle();
     }
     if (endpoint === undefined) {
-      endpoint = new Endpoint(this, key, o.ip, o.port);
-      this.endpoints.set(key, endpoint);
+      endpoint = new Endpoint(this, o.ip, o.port, o.localAddress ?? '', o.servername ?? '');
+      const list = this.endpoints.get(o.ip);
+      if (list === undefined) this.endpoints.set(o.ip, [endpoint]);
+      else list.push(endpoint);
     }
     let conn: UpstreamConnection;
     try {
@@ -148,7 +165,7 @@ export class UpstreamPool {
     } catch (err) {
       // Options net or tls refuse at once (a local address that is not one): the connect failed.
       failSoon(ex, err as Error, 'connect');
-      if (endpoint.connections === 0) this.endpoints.delete(key);
+      if (endpoint.connections === 0) this.forget(endpoint);
       return true;
     }
     this.connections.add(conn);
@@ -156,12 +173,29 @@ export class UpstreamPool {
     return true;
   }
 
+  private endpointFor(o: ExchangeOptions): Endpoint | undefined {
+    const list = this.endpoints.get(o.ip);
+    if (list === undefined) return undefined;
+    for (let i = 0; i < list.length; i++) if (list[i]!.serves(o)) return list[i];
+    return undefined;
+  }
+
+  private forget(endpoint: Endpoint): void {
+    const list = this.endpoints.get(endpoint.ip);
+    if (list === undefined) return;
+    const i = list.indexOf(endpoint);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) this.endpoints.delete(endpoint.ip);
+  }
+
   private closeLeastRecentIdle(): void {
-    for (const endpoint of this.endpoints.values()) {
-      const oldest = endpoint.idle[0];
-      if (oldest !== undefined) {
-        oldest.close();
-        return;
+    for (const list of this.endpoints.values()) {
+      for (const endpoint of list) {
+        const oldest = endpoint.idle[0];
+        if (oldest !== undefined) {
+          oldest.close();
+          return;
+        }
       }
     }
   }

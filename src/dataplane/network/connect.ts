@@ -74,7 +74,7 @@ export async function handleSidecarConnect(
     const r = inspected.result;
     if (r.kind === 'closed') {
       socket.destroy();
-      info.flags.add('DC');
+      info.addFlag('DC');
       info.details = 'downstream_remote_disconnect';
       ctx.completeStream(info, config);
       return;
@@ -158,7 +158,7 @@ export function parseConnectAuthority(authority: string): { host: string; port: 
 /** An HTTP answer instead of the tunnel, logged; for status 0 the connection is just closed. */
 function refuse(ctx: PlaneContext, config: CompiledConfig, info: StreamInfo, socket: Socket, err: ProxyError): void {
   const spec = err.spec;
-  if (spec.flag) info.flags.add(spec.flag);
+  if (spec.flag) info.addFlag(spec.flag);
   info.details = spec.details;
   replyOnly(info, socket, err);
   ctx.completeStream(info, config);

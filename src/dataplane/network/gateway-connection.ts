@@ -160,7 +160,7 @@ function terminate(
 
 function close(ctx: PlaneContext, config: CompiledConfig, info: StreamInfo, socket: Socket, err: ProxyError): void {
   const spec = err.spec;
-  if (spec.flag) info.flags.add(spec.flag);
+  if (spec.flag) info.addFlag(spec.flag);
   info.details = spec.details;
   socket.destroy();
   ctx.completeStream(info, config);

@@ -63,7 +63,7 @@ export async function tcpProxy(r: TcpProxyRequest, ctx: PlaneContext): Promise<v
   if (downstream.destroyed) {
     upstream.destroy();
     release();
-    info.flags.add('DC');
+    info.addFlag('DC');
     ctx.completeStream(info, r.config);
     return;
   }
@@ -102,7 +102,7 @@ function connect(cluster: CompiledCluster, target: Target, r: TcpProxyRequest, c
     return Promise.reject(new ProxyError('upstream_tls_failure', tlsConfig.reason));
   }
   return new Promise<Socket>((resolve, reject) => {
-    const localAddress = localAddressFor(ctx.nodeIp, target.ip);
+    const localAddress = localAddressFor(ctx.nodeIp, target.family);
     const socket = net.connect({
       host: target.ip,
       port: target.port,
@@ -157,7 +157,7 @@ function fail(r: TcpProxyRequest, ctx: PlaneContext, err: unknown): void {
   const pe = err instanceof ProxyError ? err : new ProxyError('internal_error', String(err), { cause: err });
   if (pe.code === 'internal_error') ctx.warn(`tcp proxy: ${(err as Error)?.stack ?? String(err)}`);
   const spec = pe.spec;
-  if (spec.flag) r.info.flags.add(spec.flag);
+  if (spec.flag) r.info.addFlag(spec.flag);
   r.info.details = spec.details;
   if (r.answer) r.answer.refused(pe);
   else r.downstream.destroy();
@@ -182,7 +182,7 @@ function pipeBoth(client: Socket, upstream: Socket, buffered: Buffer, info: Stre
     upstream.on('data', (chunk: Buffer) => (info.bytesSent += chunk.length));
     client.on('error', () => upstream.destroy());
     upstream.on('error', () => {
-      info.flags.add('UC');
+      info.addFlag('UC');
       client.destroy();
     });
     // Fully closed on one side: flush what is left towards it on the other, then close that one too.
