@@ -105,6 +105,24 @@ describe('JSON escaping', () => {
   });
 });
 
+describe('lines in sequence', () => {
+  it('each is what JSON.stringify makes of its own record, whether a field repeats the line before or not', () => {
+    const values = ['/same', '/same', '/q"uote', '/q"uote', '', '/same', '/n\nl', '/same'];
+    const clusters = ['outbound|80||a.test', 'outbound|80||a.test', 'outbound|80||b"x', undefined, 'outbound|80||b"x'];
+    for (let i = 0; i < 40; i++) {
+      const r: AccessLogRecord = {
+        ...record,
+        path: values[i % values.length],
+        upstream_cluster: clusters[(i * 3) % clusters.length],
+        // The same text in a different string: compared by value, not by identity.
+        authority: `${'a.test'}${i % 2 === 0 ? '' : ':80'}`.slice(0, 6),
+        user_agent: i % 4 === 0 ? 'tab\there' : 'curl/8',
+      };
+      assert.equal(formatAccessLog(r, 'JSON'), stringifiedWithUnset(r), `line ${i}`);
+    }
+  });
+});
+
 describe('start time', () => {
   it('is Date#toISOString, within a second, across seconds and at the edges of the four-digit years', () => {
     const base = Date.UTC(2026, 11, 1, 19, 44, 35);

@@ -82,9 +82,25 @@ const JSON_GLUE: readonly string[] = (() => {
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 /** JSON.stringify's escaping of a string, without its quotes; most values go in as they are. */
-function escaped(v: string | undefined): string {
-  const s = orUnset(v);
-  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s).slice(1, -1) : s;
+function escaped(v: string): string {
+  return NEEDS_ESCAPE.test(v) ? JSON.stringify(v).slice(1, -1) : v;
+}
+
+/**
+ * The value last seen at each field of the line, and its escaped text. Many fields repeat from line to line (the
+ * route, the cluster, the upstream host, a connection's addresses): such a value is compared, not scanned again.
+ */
+const LAST_VALUE: (string | undefined)[] = [];
+const LAST_ESCAPED: string[] = [];
+
+/** A field's text in the line ("-" when unset), for the field at `slot` (its index in PIECES). */
+function escapedAt(slot: number, v: string | undefined): string {
+  if (v === undefined || v === '') return UNSET;
+  if (v === LAST_VALUE[slot]) return LAST_ESCAPED[slot]!;
+  const out = escaped(v);
+  LAST_VALUE[slot] = v;
+  LAST_ESCAPED[slot] = out;
+  return out;
 }
 
 /**
@@ -107,30 +123,30 @@ const PIECES: (string | number)[] = (() => {
 export function formatAccessLogJson(r: AccessLogRecord): string {
   const p = PIECES;
   // The odd indexes follow ACCESS_LOG_FIELDS (field i at 2i + 1); the tests hold this against JSON.stringify.
-  p[1] = escaped(r.start_time);
-  p[3] = escaped(r.route_name);
-  p[5] = escaped(r.method);
-  p[7] = escaped(r.path);
-  p[9] = escaped(r.protocol);
+  p[1] = escapedAt(1, r.start_time);
+  p[3] = escapedAt(3, r.route_name);
+  p[5] = escapedAt(5, r.method);
+  p[7] = escapedAt(7, r.path);
+  p[9] = escapedAt(9, r.protocol);
   p[11] = r.response_code;
-  p[13] = escaped(r.response_flags);
-  p[15] = escaped(r.response_code_details);
-  p[17] = escaped(r.connection_termination_details);
+  p[13] = escapedAt(13, r.response_flags);
+  p[15] = escapedAt(15, r.response_code_details);
+  p[17] = escapedAt(17, r.connection_termination_details);
   p[19] = r.bytes_received;
   p[21] = r.bytes_sent;
   p[23] = r.duration;
-  p[25] = escaped(r.upstream_service_time);
-  p[27] = escaped(r.x_forwarded_for);
-  p[29] = escaped(r.user_agent);
-  p[31] = escaped(r.request_id);
-  p[33] = escaped(r.authority);
-  p[35] = escaped(r.upstream_host);
-  p[37] = escaped(r.upstream_cluster);
-  p[39] = escaped(r.upstream_local_address);
-  p[41] = escaped(r.downstream_local_address);
-  p[43] = escaped(r.downstream_remote_address);
-  p[45] = escaped(r.requested_server_name);
-  p[47] = escaped(r.upstream_transport_failure_reason);
+  p[25] = escapedAt(25, r.upstream_service_time);
+  p[27] = escapedAt(27, r.x_forwarded_for);
+  p[29] = escapedAt(29, r.user_agent);
+  p[31] = escapedAt(31, r.request_id);
+  p[33] = escapedAt(33, r.authority);
+  p[35] = escapedAt(35, r.upstream_host);
+  p[37] = escapedAt(37, r.upstream_cluster);
+  p[39] = escapedAt(39, r.upstream_local_address);
+  p[41] = escapedAt(41, r.downstream_local_address);
+  p[43] = escapedAt(43, r.downstream_remote_address);
+  p[45] = escapedAt(45, r.requested_server_name);
+  p[47] = escapedAt(47, r.upstream_transport_failure_reason);
   return p.join('');
 }
 
