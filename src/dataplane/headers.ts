@@ -114,7 +114,6 @@ const MAX_SET = 31;
  * mutation, a host rewrite or a mirror asks for `object()`: the headers are then that object, written with a check
  * per value as any other.
  */
-
 export class ForwardedHeaders implements HeaderLines {
   readonly [HEADER_LINES] = true as const;
   private readonly names: string[] = [];

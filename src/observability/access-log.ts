@@ -93,14 +93,16 @@ function escaped(v: string): string {
 const LAST_VALUE: (string | undefined)[] = [];
 const LAST_ESCAPED: string[] = [];
 
-/** A field's text in the line ("-" when unset), for the field at `slot` (its index in PIECES). */
-function escapedAt(slot: number, v: string | undefined): string {
-  if (v === undefined || v === '') return UNSET;
-  if (v === LAST_VALUE[slot]) return LAST_ESCAPED[slot]!;
-  const out = escaped(v);
-  LAST_VALUE[slot] = v;
-  LAST_ESCAPED[slot] = out;
-  return out;
+/** Puts a string field's text ("-" when unset) at `slot` of PIECES (field i at 2i + 1). */
+function putText(slot: number, v: string | undefined): void {
+  if (v === undefined || v === '') PIECES[slot] = UNSET;
+  else if (v === LAST_VALUE[slot]) PIECES[slot] = LAST_ESCAPED[slot]!;
+  else {
+    const out = escaped(v);
+    LAST_VALUE[slot] = v;
+    LAST_ESCAPED[slot] = out;
+    PIECES[slot] = out;
+  }
 }
 
 /**
@@ -123,30 +125,30 @@ const PIECES: (string | number)[] = (() => {
 export function formatAccessLogJson(r: AccessLogRecord): string {
   const p = PIECES;
   // The odd indexes follow ACCESS_LOG_FIELDS (field i at 2i + 1); the tests hold this against JSON.stringify.
-  p[1] = escapedAt(1, r.start_time);
-  p[3] = escapedAt(3, r.route_name);
-  p[5] = escapedAt(5, r.method);
-  p[7] = escapedAt(7, r.path);
-  p[9] = escapedAt(9, r.protocol);
+  putText(1, r.start_time);
+  putText(3, r.route_name);
+  putText(5, r.method);
+  putText(7, r.path);
+  putText(9, r.protocol);
   p[11] = r.response_code;
-  p[13] = escapedAt(13, r.response_flags);
-  p[15] = escapedAt(15, r.response_code_details);
-  p[17] = escapedAt(17, r.connection_termination_details);
+  putText(13, r.response_flags);
+  putText(15, r.response_code_details);
+  putText(17, r.connection_termination_details);
   p[19] = r.bytes_received;
   p[21] = r.bytes_sent;
   p[23] = r.duration;
-  p[25] = escapedAt(25, r.upstream_service_time);
-  p[27] = escapedAt(27, r.x_forwarded_for);
-  p[29] = escapedAt(29, r.user_agent);
-  p[31] = escapedAt(31, r.request_id);
-  p[33] = escapedAt(33, r.authority);
-  p[35] = escapedAt(35, r.upstream_host);
-  p[37] = escapedAt(37, r.upstream_cluster);
-  p[39] = escapedAt(39, r.upstream_local_address);
-  p[41] = escapedAt(41, r.downstream_local_address);
-  p[43] = escapedAt(43, r.downstream_remote_address);
-  p[45] = escapedAt(45, r.requested_server_name);
-  p[47] = escapedAt(47, r.upstream_transport_failure_reason);
+  putText(25, r.upstream_service_time);
+  putText(27, r.x_forwarded_for);
+  putText(29, r.user_agent);
+  putText(31, r.request_id);
+  putText(33, r.authority);
+  putText(35, r.upstream_host);
+  putText(37, r.upstream_cluster);
+  putText(39, r.upstream_local_address);
+  putText(41, r.downstream_local_address);
+  putText(43, r.downstream_remote_address);
+  putText(45, r.requested_server_name);
+  putText(47, r.upstream_transport_failure_reason);
   return p.join('');
 }
 

@@ -153,12 +153,7 @@ export class UpstreamPool {
       // At the cap with a connection idle elsewhere: it makes room (Envoy's pools are per host, the cap is not).
       this.closeLeastRecentIdle();
     }
-    if (endpoint === undefined) {
-      endpoint = new Endpoint(this, o.ip, o.port, o.localAddress ?? '', o.servername ?? '');
-      const list = this.endpoints.get(o.ip);
-      if (list === undefined) this.endpoints.set(o.ip, [endpoint]);
-      else list.push(endpoint);
-    }
+    endpoint ??= this.addEndpoint(o);
     let conn: UpstreamConnection;
     try {
       conn = new UpstreamConnection(endpoint, o, this.settings.tls, ex);
@@ -178,6 +173,14 @@ export class UpstreamPool {
     if (list === undefined) return undefined;
     for (let i = 0; i < list.length; i++) if (list[i]!.serves(o)) return list[i];
     return undefined;
+  }
+
+  private addEndpoint(o: ExchangeOptions): Endpoint {
+    const endpoint = new Endpoint(this, o.ip, o.port, o.localAddress ?? '', o.servername ?? '');
+    const list = this.endpoints.get(o.ip);
+    if (list === undefined) this.endpoints.set(o.ip, [endpoint]);
+    else list.push(endpoint);
+    return endpoint;
   }
 
   private forget(endpoint: Endpoint): void {
