@@ -12,6 +12,7 @@ import {
   startUpstream,
   vhost,
 } from './testing/fixtures.js';
+import { refusedPort } from '../../test/helpers/refused-port.js';
 
 function oneHost(route: Route, clusters = [cluster('c', 'STATIC', [])]) {
   return sidecarConfig({
@@ -22,14 +23,6 @@ function oneHost(route: Route, clusters = [cluster('c', 'STATIC', [])]) {
 
 function retry(retryOn: string[], numRetries = 2, retriableStatusCodes: number[] = []): RetryPolicy {
   return { numRetries, retryOn, retriableStatusCodes, backoffBaseMs: 1 };
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 describe('local replies for failures', () => {
@@ -66,7 +59,7 @@ describe('local replies for failures', () => {
   });
 
   it('503 UF on a refused port, UF,URX once retries are exhausted', async () => {
-    const port = await freePort();
+    const port = await refusedPort();
     const clusters = [cluster('c', 'STATIC', [{ address: '127.0.0.1', port }])];
     const h = await startPlane(oneHost(clusterRoute('r', 'c'), clusters));
     try {

@@ -15,6 +15,7 @@ import {
   type Harness,
   type Upstream,
 } from './testing/fixtures.js';
+import { refusedPort } from '../../test/helpers/refused-port.js';
 
 const mirrored = (name: string, mirrorCluster: string, percentage = 100): Route => ({
   name,
@@ -38,8 +39,7 @@ describe('request mirroring', () => {
       if (req.url === '/slow') release = () => res.end('shadow');
       else res.end('shadow');
     });
-    const closed = await startUpstream();
-    await closed.close();
+    const closedPort = await refusedPort();
     h = await startPlane(
       sidecarConfig({
         routeConfigs: [
@@ -56,7 +56,7 @@ describe('request mirroring', () => {
           passthroughCluster,
           cluster('main', 'STATIC', [{ address: '127.0.0.1', port: main.port }]),
           cluster('shadow', 'STATIC', [{ address: '127.0.0.1', port: shadow.port }]),
-          cluster('dead', 'STATIC', [{ address: '127.0.0.1', port: closed.port }]),
+          cluster('dead', 'STATIC', [{ address: '127.0.0.1', port: closedPort }]),
         ],
       }),
     );

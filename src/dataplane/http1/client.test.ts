@@ -1,10 +1,10 @@
 // The upstream client's wire behaviour against real loopback peers: how requests are framed, how every kind of
 // response body is read (split anywhere), informational and upgrade responses, and each way an exchange fails.
 import assert from 'node:assert/strict';
-import net, { type AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { UpstreamPool } from './pool.js';
 import { codeOf, drive, rawUpstream, readSlowly, until, within, writeByteByByte } from './testing/upstream-peer.js';
+import { refusedPort } from '../../../test/helpers/refused-port.js';
 
 const OK = 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok';
 
@@ -351,11 +351,7 @@ describe('failures', () => {
   });
 
   it('connect refused fails in the connect phase, without onConnected', async () => {
-    const closed = net.createServer();
-    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise<void>((r) => closed.close(() => r()));
-    const out = await drive(pool, { port });
+    const out = await drive(pool, { port: await refusedPort() });
     assert.deepEqual(out.events, ['socket:false', 'error:connect']);
     assert.equal(codeOf(out.error?.err), 'ECONNREFUSED');
     assert.equal(pool.size, 0);

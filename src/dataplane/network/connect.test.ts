@@ -21,6 +21,7 @@ import {
   startTlsUpstream,
   type TlsUpstream,
 } from '../testing/tls-fixtures.js';
+import { refusedPort } from '../../../test/helpers/refused-port.js';
 
 describe('CONNECT at the sidecar', () => {
   let web: Upstream;
@@ -179,9 +180,7 @@ describe('CONNECT at the sidecar', () => {
   it('ALLOW_ANY: a destination that refuses the connection is answered 503 UF before any tunnel', async () => {
     const h = await startPlane(config('ALLOW_ANY'));
     try {
-      const closed = await startEchoServer();
-      const port = closed.port;
-      await closed.close();
+      const port = await refusedPort();
       const reply = await connectThrough(h.port(), `127.0.0.1:${port}`);
       assert.equal(reply.status, 503);
       await h.waitForLogs(1);
