@@ -17,4 +17,20 @@ describe('request IDs', () => {
       seen.add(id);
     }
   });
+
+  it('vary in every random digit, across many refills of the random bytes', () => {
+    // Per position, the digits seen over 5,000 IDs (20 refills): each random one takes all 16 values; the variant
+    // digit takes 8, 9, a and b; the version digit is always 4.
+    const seen = Array.from({ length: 36 }, () => new Set<string>());
+    for (let i = 0; i < 5000; i++) {
+      const id = takeRequestId();
+      for (let at = 0; at < 36; at++) seen[at]!.add(id[at]!);
+    }
+    seen.forEach((digits, at) => {
+      if ([8, 13, 18, 23].includes(at)) assert.deepEqual([...digits], ['-']);
+      else if (at === 14) assert.deepEqual([...digits], ['4']);
+      else if (at === 19) assert.deepEqual([...digits].sort(), ['8', '9', 'a', 'b']);
+      else assert.equal(digits.size, 16, `position ${at}: ${[...digits].sort().join('')}`);
+    });
+  });
 });
