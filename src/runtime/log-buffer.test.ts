@@ -80,7 +80,8 @@ test('whatever the lengths, it keeps exactly the newest lines that fit, by count
     assert.ok(kept.length <= capacity);
     const bytes = kept.reduce((sum, l) => sum + Buffer.byteLength(l) + 1, 0);
     assert.ok(bytes <= maxBytes, `${bytes} bytes kept`);
-    // It never drops a line that would still fit beside the newer ones (room is lost only at a wrap's end).
+    // Lines go only for room: with the next older one, what is kept would take more than half the buffer (a wrap
+    // leaves at most one line's bytes unused at the end).
     if (kept.length < capacity && kept.length < all.length) {
       const older = all[all.length - kept.length - 1]!;
       assert.ok(bytes + Buffer.byteLength(older) + 1 > maxBytes / 2, 'dropped a line with room to spare');
