@@ -3,8 +3,9 @@
 import fs from 'node:fs';
 import { type ApplyResult, DataPlane, type ConnectToRule, type HostResolver } from '../dataplane/index.js';
 import { DiscoveryClient, type DiscoveryEvent } from '../distribution/index.js';
-import type { AccessLogConfig, NodeIdentity, ProxyConfig } from '../proxy-config/types.js';
+import type { NodeIdentity, ProxyConfig } from '../proxy-config/types.js';
 import { generateKeyPair, privateKeyPem } from '../pki/index.js';
+import { AccessLogTarget } from './access-log-target.js';
 import { BatchedOutput } from './batched-output.js';
 import { LogBuffer } from './log-buffer.js';
 import { PROXY_ADMIN_PORT } from './proxy-admin.js';
@@ -67,7 +68,7 @@ export class ProxyRunner {
   readonly logs = new LogBuffer();
   private readonly dataPlane: Plane;
   private readonly client: DiscoveryClient;
-  private accessLog: AccessLogConfig | undefined;
+  private readonly accessLog = new AccessLogTarget();
   private file: { path: string; stream: fs.WriteStream; out: BatchedOutput } | undefined;
   private readonly stdoutBatch: BatchedOutput | undefined;
   private away = false;
@@ -162,14 +163,21 @@ export class ProxyRunner {
   }
 
   private async apply(config: ProxyConfig): Promise<{ ok: true } | { ok: false; error: string }> {
-    const result = await this.dataPlane.apply(config);
-    if (result.ok) this.accessLog = config.accessLog;
-    return result;
+    // Workers that have the config serve, and log, before the others have it: its target counts from now.
+    const apply = this.accessLog.begin(config.accessLog);
+    let ok = false;
+    try {
+      const result = await this.dataPlane.apply(config);
+      ok = result.ok;
+      return result;
+    } finally {
+      this.accessLog.end(apply, ok);
+    }
   }
 
   private writeAccessLog(line: string): void {
-    const target = this.accessLog;
-    if (!target?.enabled) return;
+    const target = this.accessLog.current;
+    if (target === undefined) return;
     if (target.path === '/dev/stdout' || target.path === '/dev/stderr') {
       this.logs.push(line);
       if (this.stdoutBatch) this.stdoutBatch.write(line);
