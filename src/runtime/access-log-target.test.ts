@@ -10,49 +10,51 @@ describe('where a proxy process writes an access-log line', () => {
     const t = new AccessLogTarget();
     assert.equal(t.current, undefined, 'no config yet: nothing could have served a request');
     const first = log('/dev/stdout');
-    const applying = t.begin(first);
+    t.begin(first);
     assert.equal(t.current, first);
-    t.end(applying, true);
+    t.end(true);
     assert.equal(t.current, first);
   });
 
   it('to the config in force when a new one fails to apply, and to no config that does not log', () => {
     const t = new AccessLogTarget();
     const inForce = log('/dev/stdout');
-    t.end(t.begin(inForce), true);
+    t.begin(inForce);
+    t.end(true);
     const other = log('/var/log/other.log');
-    const applying = t.begin(other);
+    t.begin(other);
     assert.equal(t.current, inForce, 'the config in force logs: its target, while the other is applied');
-    t.end(applying, false);
+    t.end(false);
     assert.equal(t.current, inForce);
 
     const off = new AccessLogTarget();
     const silent = log('', false);
-    off.end(off.begin(silent), true);
+    off.begin(silent);
+    off.end(true);
     assert.equal(off.current, undefined);
   });
 
   it('turning logging on: lines from planes that already have the new config are kept', () => {
     const t = new AccessLogTarget();
     const silent = log('', false);
-    t.end(t.begin(silent), true);
+    t.begin(silent);
+    t.end(true);
     const on = log('/dev/stdout');
-    const applying = t.begin(on);
+    t.begin(on);
     assert.equal(t.current, on);
-    t.end(applying, false);
+    t.end(false);
     assert.equal(t.current, undefined, 'the apply failed: the config in force does not log');
   });
 
-  it('overlapping applies: the newest that logs, and an older apply ending late never replaces a newer one', () => {
+  it('the next config, once applied, is where lines go; the one before no longer is', () => {
     const t = new AccessLogTarget();
     const a = log('/a.log');
     const b = log('/b.log');
-    const applyingA = t.begin(a);
-    const applyingB = t.begin(b);
+    t.begin(a);
+    t.end(true);
+    t.begin(b);
+    assert.equal(t.current, a, 'until b is in force, a (in force, logging) takes the lines');
+    t.end(true);
     assert.equal(t.current, b);
-    t.end(applyingB, true);
-    assert.equal(t.current, b);
-    t.end(applyingA, true);
-    assert.equal(t.current, b, 'the older config applied after the newer one: the newer stays in force');
   });
 });

@@ -164,14 +164,14 @@ export class ProxyRunner {
 
   private async apply(config: ProxyConfig): Promise<{ ok: true } | { ok: false; error: string }> {
     // Workers that have the config serve, and log, before the others have it: its target counts from now.
-    const apply = this.accessLog.begin(config.accessLog);
+    this.accessLog.begin(config.accessLog);
     let ok = false;
     try {
       const result = await this.dataPlane.apply(config);
       ok = result.ok;
       return result;
     } finally {
-      this.accessLog.end(apply, ok);
+      this.accessLog.end(ok);
     }
   }
 
