@@ -115,7 +115,7 @@ export async function proxyCommand(opts: ProxyOptions, controller: string): Prom
     stdout: out,
     // Alone, the access log goes out in batches, as Envoy's does. Under `tollgate up` each line goes at once: the
     // supervisor's `tollgate logs` reads this output, and a request should be there when the client has its answer.
-    ...(opts.supervised ? {} : { stdoutBatch: (text: string) => void process.stdout.write(text) }),
+    ...(opts.supervised ? {} : { stdoutBatch: (bytes: Buffer) => void process.stdout.write(bytes) }),
     event: (message) => process.stderr.write(`${prefix} | ${message}\n`),
   });
   const admin = await startProxyAdmin(runner.logs, opts.ip);

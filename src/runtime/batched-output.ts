@@ -8,21 +8,39 @@ export const ACCESS_LOG_FLUSH_INTERVAL_MS = 1_000;
 /** Envoy flushes a file's buffer at 64 KiB too. */
 export const ACCESS_LOG_FLUSH_BYTES = 64 * 1024;
 
+/** A UTF-8 character takes at most this many bytes: room short of it may have stopped a write mid-line. */
+const MAX_CHAR_BYTES = 4;
+const NEWLINE = 0x0a;
+
 export class BatchedOutput {
-  private pending = '';
+  /**
+   * The batch, as bytes: each line is encoded once, straight into it. Strings joined into a batch would be a tree
+   * of fragments, flattened and then encoded again at the write.
+   */
+  private readonly batch: Buffer;
+  private used = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly flushNow = (): void => this.flush();
 
   constructor(
-    /** Receives whole lines, each ending in a newline. */
-    private readonly sink: (text: string) => void,
+    /** Receives whole lines, each ending in a newline, in a buffer that is the sink's to keep. */
+    private readonly sink: (bytes: Buffer) => void,
     private readonly intervalMs = ACCESS_LOG_FLUSH_INTERVAL_MS,
-    private readonly maxBytes = ACCESS_LOG_FLUSH_BYTES,
-  ) {}
+    maxBytes = ACCESS_LOG_FLUSH_BYTES,
+  ) {
+    this.batch = Buffer.allocUnsafeSlow(maxBytes);
+  }
 
   write(line: string): void {
-    this.pending += `${line}\n`;
-    if (this.pending.length >= this.maxBytes) this.flush();
+    if (!this.append(line)) {
+      // Not enough room left: what waits goes first, then the line has the whole batch (or its own write).
+      this.flush();
+      if (!this.append(line)) {
+        this.sink(Buffer.from(`${line}\n`, 'utf8'));
+        return;
+      }
+    }
+    if (this.used >= this.batch.length) this.flush();
     else if (this.timer === undefined) {
       this.timer = setTimeout(this.flushNow, this.intervalMs);
       // A pending batch does not keep the process alive; exit flushes it.
@@ -35,9 +53,23 @@ export class BatchedOutput {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    if (this.pending === '') return;
-    const text = this.pending;
-    this.pending = '';
-    this.sink(text);
+    if (this.used === 0) return;
+    // A copy: the sink may hold on to its bytes (a pipe that is full), and the batch is filled again meanwhile.
+    const bytes = Buffer.from(this.batch.subarray(0, this.used));
+    this.used = 0;
+    this.sink(bytes);
+  }
+
+  /** Encodes the line and its newline after what waits; false, with nothing added, when they do not fit. */
+  private append(line: string): boolean {
+    const at = this.used;
+    const room = this.batch.length - at - 1;
+    if (room < line.length) return false;
+    const written = this.batch.write(line, at, room, 'utf8');
+    // The write stops short of the room only at the line's end, or before a character that did not fit.
+    if (room - written < MAX_CHAR_BYTES && Buffer.byteLength(line, 'utf8') > written) return false;
+    this.batch[at + written] = NEWLINE;
+    this.used = at + written + 1;
+    return true;
   }
 }

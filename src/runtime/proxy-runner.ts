@@ -41,7 +41,7 @@ export interface ProxyRunnerOptions {
    * Where batches of "/dev/stdout" lines go instead, newline-terminated, when given: a proxy process writes its
    * access log to its standard output this way, one write per batch.
    */
-  readonly stdoutBatch?: (text: string) => void;
+  readonly stdoutBatch?: (bytes: Buffer) => void;
   /** Proxy lifecycle events for the operator. */
   readonly event: (message: string) => void;
   /**

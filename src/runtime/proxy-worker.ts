@@ -22,7 +22,7 @@ function dataPlaneFor(init: WorkerInit, log: BatchedOutput): DataPlane {
 }
 
 export function runProxyWorker(): void {
-  const log = new BatchedOutput((text) => send({ type: 'log', text }), WORKER_LOG_INTERVAL_MS);
+  const log = new BatchedOutput((bytes) => send({ type: 'log', text: bytes.toString('utf8') }), WORKER_LOG_INTERVAL_MS);
   let plane: DataPlane | undefined;
   // Signals go to the whole process group; the primary decides when its workers stop.
   process.on('SIGINT', () => {});

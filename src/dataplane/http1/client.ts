@@ -10,6 +10,7 @@ import type { UpstreamResponse } from './types.js';
 import { chunkSizeLine } from './chunked.js';
 import { serializeHeaders } from './head-writer.js';
 import { combineHeaders, contentLength, WireError } from './wire.js';
+import { beforeWrite } from './write-turn.js';
 
 /** Marks HeaderLines (a symbol: no header of a parsed or built headers object can have it). */
 export const HEADER_LINES: unique symbol = Symbol('header lines');
@@ -166,6 +167,7 @@ export class ClientExchange implements Exchange, UpstreamResponse {
     if (reused && !this.options.hasBody) {
       this.state = 'sending';
       this.headEarly = true;
+      beforeWrite(conn.socket);
       conn.socket.write(this.head, 'latin1');
     }
     process.nextTick(startExchange, this);
@@ -182,6 +184,7 @@ export class ClientExchange implements Exchange, UpstreamResponse {
     if (this.state !== 'assigned') return;
     this.state = 'sending';
     const socket = conn.socket;
+    beforeWrite(socket);
     if (!this.options.hasBody) {
       socket.write(this.head, 'latin1');
       this.events.onConnected(conn.local);
@@ -197,6 +200,7 @@ export class ClientExchange implements Exchange, UpstreamResponse {
     const conn = this.conn;
     if (conn === undefined || this.requestEnded || chunk.length === 0) return true;
     const socket = conn.socket;
+    beforeWrite(socket);
     if (this.bodyLeft < 0) {
       // A chunk of zero bytes would end the body; those were skipped above.
       socket.cork();
@@ -226,7 +230,11 @@ export class ClientExchange implements Exchange, UpstreamResponse {
   end(): void {
     if (this.requestEnded) return;
     this.requestEnded = true;
-    if (this.bodyLeft < 0) this.conn?.socket.write('0\r\n\r\n', 'latin1');
+    const conn = this.conn;
+    if (this.bodyLeft < 0 && conn !== undefined) {
+      beforeWrite(conn.socket);
+      conn.socket.write('0\r\n\r\n', 'latin1');
+    }
   }
 
   /** The upstream has the whole request: the connection can carry another one after the response. */

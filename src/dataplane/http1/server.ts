@@ -8,6 +8,7 @@ import { Http1Response, type ResponseConnection } from './server-response.js';
 import type { DownstreamRequest, DownstreamResponse } from './types.js';
 import { ChunkedDecoder } from './chunked.js';
 import { parseRequestHead, type RequestHead, WireError } from './wire.js';
+import { flushHeld, requestsInFlight } from './write-turn.js';
 
 export interface ServerLimits {
   /** Request line + headers, bytes (431 beyond): 60 KiB in the plane. */
@@ -82,7 +83,8 @@ function ignore(): void {}
 
 class ServerConnection implements Http1Connection, RequestConnection, ResponseConnection {
   readonly socket: Socket;
-  inFlight = 0;
+  /** 1 while a request's response is unfinished; the process-wide count follows it (requestsInFlight). */
+  private flight: 0 | 1 = 0;
   served = false;
   closing = false;
   current: Http1Response | undefined;
@@ -129,6 +131,16 @@ class ServerConnection implements Http1Connection, RequestConnection, ResponseCo
     if (res !== undefined && !res.headersSent) res.shouldKeepAlive = false;
   }
 
+  get inFlight(): number {
+    return this.flight;
+  }
+
+  private setInFlight(flight: 0 | 1): void {
+    if (flight === this.flight) return;
+    this.flight = flight;
+    requestsInFlight(flight === 1 ? 1 : -1);
+  }
+
   readingChanged(): void {
     if (this.processing) return;
     this.process();
@@ -137,7 +149,7 @@ class ServerConnection implements Http1Connection, RequestConnection, ResponseCo
   responseDone(res: Http1Response): void {
     if (this.current !== res) return;
     this.current = undefined;
-    this.inFlight = 0;
+    this.setInFlight(0);
     this.served = true;
     if (!res.keptAlive || this.closing || this.phase === Phase.HandedOff) {
       this.closeSocket();
@@ -162,7 +174,7 @@ class ServerConnection implements Http1Connection, RequestConnection, ResponseCo
     // waiting on its upstream. (While a body is still arriving, readBody cuts the exchange the same way.)
     const res = this.current;
     if (this.phase === Phase.AfterBody && res !== undefined && !res.writableEnded) {
-      this.socket.destroy();
+      this.destroySocket();
       return;
     }
     this.process();
@@ -175,7 +187,7 @@ class ServerConnection implements Http1Connection, RequestConnection, ResponseCo
     this.timer = undefined;
     const res = this.current;
     this.current = undefined;
-    this.inFlight = 0;
+    this.setInFlight(0);
     // What the request's owner does on hearing of it runs inside the socket's event: a throw stops here.
     try {
       this.reading?.abort(new Error('the connection closed before the request body was complete'));
@@ -194,7 +206,7 @@ class ServerConnection implements Http1Connection, RequestConnection, ResponseCo
   };
 
   faulted(err: unknown): void {
-    this.socket.destroy();
+    this.destroySocket();
     this.handlers.fault?.(err);
   }
 
@@ -207,7 +219,7 @@ class ServerConnection implements Http1Connection, RequestConnection, ResponseCo
       this.armTimer(now);
       return;
     }
-    if (this.phase === Phase.Closing) this.socket.destroy();
+    if (this.phase === Phase.Closing) this.destroySocket();
     else if (this.headTimed()) {
       this.refuse('request_timeout', `the request head did not arrive within ${this.limits.headersTimeoutMs} ms`);
     } else this.closeSocket(); // idle between requests: closed silently, as node:http does
@@ -227,7 +239,7 @@ class ServerConnection implements Http1Connection, RequestConnection, ResponseCo
       } while (this.again);
     } catch (err) {
       // Parse errors are answered where they arise; what lands here was thrown by a handler or a body listener.
-      this.socket.destroy();
+      this.destroySocket();
       this.handlers.fault?.(err);
       return;
     } finally {
@@ -276,7 +288,7 @@ class ServerConnection implements Http1Connection, RequestConnection, ResponseCo
       this.handlers.upgrade(req, res, this.handOff());
       return;
     }
-    this.inFlight = 1;
+    this.setInFlight(1);
     // HTTP/1.0 is answered (426 in the plane) and closed: no keep-alive is offered to it.
     const res = new Http1Response(this, req, head.keepAlive && head.versionMinor === 1 && !this.closing);
     this.current = res;
@@ -325,7 +337,7 @@ class ServerConnection implements Http1Connection, RequestConnection, ResponseCo
     // The client half-closed before the body was whole: it can never be, so the exchange is cut.
     if (this.phase === Phase.Body && this.peerEnded) {
       req.abort(new Error('the client ended its side before the request body was complete'));
-      this.socket.destroy();
+      this.destroySocket();
     }
     return false;
   }
@@ -345,7 +357,7 @@ class ServerConnection implements Http1Connection, RequestConnection, ResponseCo
   private bodyMalformed(err: Error): void {
     const res = this.current;
     this.current = undefined;
-    this.inFlight = 0;
+    this.setInFlight(0);
     this.reading?.abort(err);
     this.reading = undefined;
     if (res !== undefined && !res.headersSent) this.refuse('malformed', err.message);
@@ -389,6 +401,12 @@ class ServerConnection implements Http1Connection, RequestConnection, ResponseCo
     this.reading = undefined;
     this.handlers.clientError(kind, detail, this.socket);
     this.endSocket(false);
+  }
+
+  /** Cuts the connection, after what the responses wrote this turn (a cut peer still gets every byte before it). */
+  private destroySocket(): void {
+    flushHeld(this.socket);
+    this.socket.destroy();
   }
 
   /** Ends the connection; bytes still arriving are read and dropped (so the peer is not reset) until it closes. */
