@@ -49,6 +49,11 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 /** wrk's run at 50 connections before the rounds, per target: the code is compiled and the pools are full. */
 const WARM_UP_SECONDS = 1;
+/**
+ * wrk's run at 50 connections before each measured one, not counted: on a shared machine a process that sat idle
+ * while the other targets ran often does its first second or two at half its speed, whichever target it is.
+ */
+const ROUND_WARM_UP_SECONDS = 1;
 const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 
@@ -193,7 +198,7 @@ async function sideBySide(dir: string): Promise<void> {
   for (const t of targets) await runWrk(dir, t.target, 50, WARM_UP_SECONDS);
 
   console.log(
-    `\n${targets.length} targets, each warmed up for ${WARM_UP_SECONDS} s, then ${ROUNDS} rounds of wrk -t1 for ${SECONDS} s at 50 connections and at 1, interleaved\n`,
+    `\n${targets.length} targets, each warmed up for ${WARM_UP_SECONDS} s, then ${ROUNDS} rounds of wrk -t1 for ${SECONDS} s at 50 connections (after ${ROUND_WARM_UP_SECONDS} s not counted) and at 1, interleaved\n`,
   );
   const figures: TargetFigures[] = targets.map((t) => ({ name: t.name, samples: [], rssBytes: 0 }));
   for (let round = 0; round < ROUNDS; round++) {
@@ -201,6 +206,7 @@ async function sideBySide(dir: string): Promise<void> {
       // Each round starts one target further on, so no target always runs first or right after a heavy one.
       const i = (k + round) % targets.length;
       const t = targets[i]!;
+      await runWrk(dir, t.target, 50, ROUND_WARM_UP_SECONDS);
       const cpu0 = cpuSeconds(t.pids);
       const c50 = await runWrk(dir, t.target, 50, SECONDS);
       const cpu1 = cpuSeconds(t.pids);
@@ -243,7 +249,7 @@ async function scalePasses(dir: string, scale: readonly ScaleTarget[]): Promise<
   const passes = Number(process.env.BENCH_SCALE_PASSES ?? 12);
   const seconds = Number(process.env.BENCH_SCALE_SECONDS ?? 2);
   console.log(
-    `\nrouting as hosts grow: ${passes} passes over the ${scale.length} scale sidecars, wrk -t1 for ${seconds} s at 50 connections each\n`,
+    `\nrouting as hosts grow: ${passes} passes over the ${scale.length} scale sidecars, wrk -t1 for ${seconds} s at 50 connections each (after ${ROUND_WARM_UP_SECONDS} s not counted)\n`,
   );
   const rps: number[][] = scale.map(() => []);
   const cpu: number[][] = scale.map(() => []);
@@ -251,6 +257,7 @@ async function scalePasses(dir: string, scale: readonly ScaleTarget[]): Promise<
     for (let k = 0; k < scale.length; k++) {
       const i = (k + pass) % scale.length;
       const t = scale[i]!.started;
+      await runWrk(dir, t.target, 50, ROUND_WARM_UP_SECONDS);
       const cpu0 = cpuSeconds(t.pids);
       const w = await runWrk(dir, t.target, 50, seconds);
       const cpu1 = cpuSeconds(t.pids);

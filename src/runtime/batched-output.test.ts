@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BatchedOutput } from './batched-output.js';
+import { LineEncoder } from './log-buffer.js';
 
 /** A BatchedOutput whose writes are collected as text. */
 function collect(intervalMs: number, maxBytes: number): { out: BatchedOutput; writes: string[]; raw: Buffer[] } {
@@ -91,12 +92,15 @@ test('randomized lines come out whole and in order, in batches no larger than th
   };
   const alphabet = ['a', 'Z', '0', ' ', '"', 'é', 'ß', '€', '中', '😀'];
   const { out, raw } = collect(60_000, 64);
+  const encoder = new LineEncoder();
   const lines: string[] = [];
   for (let i = 0; i < 2_000; i++) {
     let line = '';
     for (let n = rand(40); n > 0; n--) line += alphabet[rand(alphabet.length)];
     lines.push(line);
-    out.write(line);
+    // Lines as text and lines already encoded, mixed.
+    if (rand(2) === 0) out.write(line);
+    else out.writeBytes(encoder.bytes, encoder.encode(line));
   }
   out.flush();
   assert.equal(Buffer.concat(raw).toString('utf8'), lines.map((l) => `${l}\n`).join(''));
@@ -105,4 +109,20 @@ test('randomized lines come out whole and in order, in batches no larger than th
     assert.ok(text.endsWith('\n'), 'every write ends a line');
     if (text.split('\n').length > 2) assert.ok(b.length <= 64, 'a batch of several lines fits the limit');
   }
+});
+
+test('lines already encoded: a full batch goes at once, a line longer than the batch in its own write', () => {
+  const { out, writes, raw } = collect(60_000, 8);
+  const encoder = new LineEncoder();
+  out.writeBytes(encoder.bytes, encoder.encode('abc'));
+  assert.deepEqual(writes, []);
+  out.writeBytes(encoder.bytes, encoder.encode('def'));
+  assert.deepEqual(writes, ['abc\ndef\n'], '8 bytes exactly');
+  out.writeBytes(encoder.bytes, encoder.encode('x'));
+  assert.deepEqual(writes, ['abc\ndef\n'], 'x waits');
+  out.writeBytes(encoder.bytes, encoder.encode('longer than eight'));
+  assert.deepEqual(writes, ['abc\ndef\n', 'x\n', 'longer than eight\n']);
+  const own = raw[2]!;
+  encoder.encode('overwrites the scratch');
+  assert.equal(own.toString(), 'longer than eight\n', "the sink's bytes are its own, not the encoder's");
 });

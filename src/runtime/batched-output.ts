@@ -40,12 +40,35 @@ export class BatchedOutput {
         return;
       }
     }
+    this.lineAdded();
+  }
+
+  /** A full batch goes now; else the first line waiting starts the interval. */
+  private lineAdded(): void {
     if (this.used >= this.batch.length) this.flush();
     else if (this.timer === undefined) {
       this.timer = setTimeout(this.flushNow, this.intervalMs);
       // A pending batch does not keep the process alive; exit flushes it.
       this.timer.unref();
     }
+  }
+
+  /** write() for a line already encoded: its UTF-8 bytes are `bytes[0, length)`, without a newline. */
+  writeBytes(bytes: Buffer, length: number): void {
+    if (this.used + length + 1 > this.batch.length) {
+      this.flush();
+      if (length + 1 > this.batch.length) {
+        const own = Buffer.allocUnsafeSlow(length + 1);
+        bytes.copy(own, 0, 0, length);
+        own[length] = NEWLINE;
+        this.sink(own);
+        return;
+      }
+    }
+    bytes.copy(this.batch, this.used, 0, length);
+    this.batch[this.used + length] = NEWLINE;
+    this.used += length + 1;
+    this.lineAdded();
   }
 
   flush(): void {
@@ -55,7 +78,8 @@ export class BatchedOutput {
     }
     if (this.used === 0) return;
     // A copy: the sink may hold on to its bytes (a pipe that is full), and the batch is filled again meanwhile.
-    const bytes = Buffer.from(this.batch.subarray(0, this.used));
+    const bytes = Buffer.allocUnsafeSlow(this.used);
+    this.batch.copy(bytes, 0, 0, this.used);
     this.used = 0;
     this.sink(bytes);
   }

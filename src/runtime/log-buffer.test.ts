@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { LogBuffer } from './log-buffer.js';
+import { LineEncoder, LogBuffer } from './log-buffer.js';
 
 test('keeps the last lines in order once it wraps around, any number of times', () => {
   const logs = new LogBuffer(3);
@@ -98,4 +98,33 @@ test('entries number the lines in the order they came', () => {
     ['l2', 'l3', 'l4'],
   );
   assert.ok(entries[0]!.seq < entries[1]!.seq && entries[1]!.seq < entries[2]!.seq);
+});
+
+test('the line encoder writes UTF-8 at the start of its scratch, and grows for a line that does not fit', () => {
+  const encoder = new LineEncoder();
+  const first = encoder.bytes;
+  for (const line of ['plain', 'é€😀', '']) {
+    const n = encoder.encode(line);
+    assert.equal(encoder.bytes.toString('utf8', 0, n), line);
+    assert.equal(n, Buffer.byteLength(line));
+  }
+  assert.equal(encoder.bytes, first, 'short lines use the same scratch');
+  const long = `${'€'.repeat(first.length)}end`;
+  const n = encoder.encode(long);
+  assert.equal(n, Buffer.byteLength(long));
+  assert.equal(encoder.bytes.toString('utf8', 0, n), long);
+  // A line of ASCII as long as the scratch fits without growing it.
+  const grown = encoder.bytes;
+  const ascii = 'a'.repeat(grown.length);
+  assert.equal(encoder.encode(ascii), grown.length);
+  assert.equal(encoder.bytes, grown);
+});
+
+test('a line given as bytes is kept as push keeps it, cut at a character boundary when longer than the buffer', () => {
+  const encoder = new LineEncoder();
+  const logs = new LogBuffer(4, 8);
+  logs.pushBytes(encoder.bytes, encoder.encode('ab'), 'ab');
+  // 5 characters of 2 bytes: 7 bytes of room before the newline, so 3 characters are kept.
+  logs.pushBytes(encoder.bytes, encoder.encode('ééééé'), 'ééééé');
+  assert.deepEqual(logs.tail(), ['ééé']);
 });

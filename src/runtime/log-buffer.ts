@@ -20,6 +20,21 @@ export const LOG_BUFFER_LINES = 10_000;
 /** Bytes kept at most: 10,000 access-log lines of about 600 bytes fit, with room for longer ones. */
 export const LOG_BUFFER_BYTES = 8 * 1024 * 1024;
 
+/** Encodes lines as UTF-8 into one scratch buffer, grown when a line needs it: a line is encoded once, then copied. */
+export class LineEncoder {
+  bytes = Buffer.allocUnsafeSlow(16 * 1024);
+
+  /** Writes the line's UTF-8 bytes at the start of `bytes` (valid until the next call); returns how many. */
+  encode(line: string): number {
+    // A character is at most 3 bytes per UTF-16 unit: a line that surely fits is written without being measured.
+    if (line.length * 3 > this.bytes.length) {
+      const needed = Buffer.byteLength(line, 'utf8');
+      if (needed > this.bytes.length) this.bytes = Buffer.allocUnsafeSlow(Math.max(needed, 2 * this.bytes.length));
+    }
+    return this.bytes.write(line, 0, 'utf8');
+  }
+}
+
 export class LogBuffer {
   private readonly bytes: Buffer;
   /** Each slot's line: where its bytes start in `bytes`, how many there are (its newline too), its sequence number. */
@@ -32,6 +47,7 @@ export class LogBuffer {
   /** Where the next line's bytes go. */
   private writeAt = 0;
   private readonly followers = new Set<(line: string) => void>();
+  private readonly encoder = new LineEncoder();
 
   constructor(
     private readonly capacity = LOG_BUFFER_LINES,
@@ -54,10 +70,20 @@ export class LogBuffer {
    * at a character boundary.
    */
   push(line: string): void {
+    this.pushBytes(this.encoder.bytes, this.encoder.encode(line), line);
+  }
+
+  /** push() for a line already encoded: its UTF-8 bytes are `bytes[0, length)`, without a newline. */
+  pushBytes(bytes: Buffer, length: number, line: string): void {
     const room = this.bytes.length;
-    const bytes = Buffer.byteLength(line, 'utf8');
     // Each line ends in a newline, so that every line takes at least one byte.
-    const wanted = Math.min(bytes + 1, room);
+    let kept = length;
+    if (kept + 1 > room) {
+      kept = room - 1;
+      // Not inside a character: back to the first byte of the one that would be cut.
+      while (kept > 0 && ((bytes[kept] as number) & 0xc0) === 0x80) kept -= 1;
+    }
+    const wanted = kept + 1;
     let at = this.writeAt;
     if (at + wanted > room) {
       // Not enough room before the end: the lines still there are the oldest, and go before the start is reused.
@@ -66,14 +92,13 @@ export class LogBuffer {
     }
     this.dropStartingIn(at, at + wanted);
     if (this.size === this.capacity) this.dropOldest();
-    // A line of ASCII (an access-log line, nearly always) is the same bytes in latin1, which copies them as they are.
-    const written = this.bytes.write(line, at, wanted - 1, bytes === line.length ? 'latin1' : 'utf8');
-    this.bytes[at + written] = NEWLINE;
+    bytes.copy(this.bytes, at, 0, kept);
+    this.bytes[at + kept] = NEWLINE;
     const slot = this.next;
     this.starts[slot] = at;
-    this.lengths[slot] = written + 1;
+    this.lengths[slot] = wanted;
     this.seqs[slot] = ++sequence;
-    this.writeAt = at + written + 1;
+    this.writeAt = at + wanted;
     this.next = slot + 1 === this.capacity ? 0 : slot + 1;
     this.size += 1;
     if (this.followers.size > 0) for (const f of this.followers) f(line);

@@ -7,7 +7,7 @@ import type { NodeIdentity, ProxyConfig } from '../proxy-config/types.js';
 import { generateKeyPair, privateKeyPem } from '../pki/index.js';
 import { AccessLogTarget } from './access-log-target.js';
 import { BatchedOutput } from './batched-output.js';
-import { LogBuffer } from './log-buffer.js';
+import { LineEncoder, LogBuffer } from './log-buffer.js';
 import { PROXY_ADMIN_PORT } from './proxy-admin.js';
 import { WorkerPlanes } from './worker-planes.js';
 
@@ -66,6 +66,7 @@ function controlPlaneOf(controller: string, podIp: string): { host: string; port
 
 export class ProxyRunner {
   readonly logs = new LogBuffer();
+  private readonly lineEncoder = new LineEncoder();
   private readonly dataPlane: Plane;
   private readonly client: DiscoveryClient;
   private readonly accessLog = new AccessLogTarget();
@@ -179,8 +180,10 @@ export class ProxyRunner {
     const target = this.accessLog.current;
     if (target === undefined) return;
     if (target.path === '/dev/stdout' || target.path === '/dev/stderr') {
-      this.logs.push(line);
-      if (this.stdoutBatch) this.stdoutBatch.write(line);
+      // Encoded once, copied to both: the memory `tollgate logs` reads and the output batch.
+      const length = this.lineEncoder.encode(line);
+      this.logs.pushBytes(this.lineEncoder.bytes, length, line);
+      if (this.stdoutBatch) this.stdoutBatch.writeBytes(this.lineEncoder.bytes, length);
       else this.options.stdout(line);
       return;
     }
