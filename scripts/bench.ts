@@ -10,7 +10,7 @@
 // runs), BENCH_SCALE_PASSES and BENCH_SCALE_SECONDS (the passes over the scale sidecars, default 12 of 2 s each),
 // BENCH_PUSH=0 (skip the controller push), BENCH_CONFIG=0 (skip the config pipeline figures),
 // BENCH_PROXY_NODE_ARGS (Node options for the tollgate proxies and the Node peers, e.g.
-// "--cpu-prof --cpu-prof-dir=DIR").
+// "--cpu-prof --cpu-prof-dir=DIR"), BENCH_PIN=1 (wrk and the upstream on CPU 0, the targets on the others).
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -28,7 +28,7 @@ import {
   startSquid,
   startUpstream,
 } from './bench/peers.js';
-import { cpuSeconds, rssBytes } from './bench/proc-stats.js';
+import { cpuSeconds, pinTrees, rssBytes } from './bench/proc-stats.js';
 import { median, medians, ratioTable, type TargetFigures, table } from './bench/report.js';
 import {
   EGRESS_HOST,
@@ -41,7 +41,7 @@ import {
   writeScaleMesh,
 } from './bench/tollgate.js';
 import { DIRECT_HOST, UPSTREAM } from './bench/peers.js';
-import { runWrk, type WrkTarget } from './bench/wrk.js';
+import { pinWrk, runWrk, type WrkTarget } from './bench/wrk.js';
 
 // Five short rounds rather than three long ones, in the same time: on a shared machine a target's throughput moves
 // by up to half between runs seconds apart, and the median of five is moved less by one bad run than that of three.
@@ -195,8 +195,18 @@ async function sideBySide(dir: string): Promise<void> {
     }
   }
   for (const t of targets) await untilServing(t.target);
+  const pinned = pinning();
+  if (pinned) {
+    // The load and the upstream on one CPU, the target under test on the others: every target gets the same cores,
+    // and the scheduler's placement, which moves one target's throughput by half from run to run, is out of it.
+    pinWrk(pinned.load);
+    pinTrees(upstream.pids, pinned.load);
+    for (const t of targets) pinTrees(t.pids, pinned.targets);
+  }
   for (const t of targets) await runWrk(dir, t.target, 50, WARM_UP_SECONDS);
 
+  if (pinned)
+    console.log(`\nwrk and the upstream pinned to CPU ${pinned.load}, every target to CPUs ${pinned.targets}`);
   console.log(
     `\n${targets.length} targets, each warmed up for ${WARM_UP_SECONDS} s, then ${ROUNDS} rounds of wrk -t1 for ${SECONDS} s at 50 connections (after ${ROUND_WARM_UP_SECONDS} s not counted) and at 1, interleaved\n`,
   );
@@ -232,6 +242,20 @@ async function sideBySide(dir: string): Promise<void> {
   console.log();
   console.log(ratioTable(rows));
   if (scale.length > 1) await scalePasses(dir, scale);
+}
+
+/**
+ * BENCH_PIN=1: wrk and the upstream on CPU 0, the targets on the other CPUs (taskset). Needs two CPUs and taskset;
+ * without them the bench says so and runs unpinned.
+ */
+function pinning(): { load: string; targets: string } | undefined {
+  if (process.env.BENCH_PIN !== '1') return undefined;
+  const cpus = os.cpus().length;
+  if (cpus < 2 || !onPath('taskset')) {
+    console.log('note: BENCH_PIN=1 needs two CPUs and taskset (util-linux); running unpinned');
+    return undefined;
+  }
+  return { load: '0', targets: cpus === 2 ? '1' : `1-${cpus - 1}` };
 }
 
 interface ScaleTarget {

@@ -1,4 +1,5 @@
-// CPU time and resident memory of a process and its descendants, read from /proc (Linux).
+// CPU time and resident memory of a process and its descendants, read from /proc (Linux), and their CPU placement.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 
 const TICKS_PER_SECOND = 100;
@@ -61,4 +62,20 @@ export function rssBytes(pids: readonly number[]): number {
     }
   }
   return kib * 1024;
+}
+
+/**
+ * Keeps every thread of the trees rooted at `pids` on the CPUs in `cpus` (taskset's list form: "0", "1-3"). A
+ * process that starts later in a tree (a worker restarted) is not moved.
+ */
+export function pinTrees(pids: readonly number[], cpus: string): void {
+  for (const root of pids) {
+    for (const pid of processTree(root)) {
+      try {
+        execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
+      } catch {
+        // the process ended meanwhile
+      }
+    }
+  }
 }

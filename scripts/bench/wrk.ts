@@ -46,6 +46,13 @@ export function parseWrk(text: string): WrkResult {
   return { requestsPerSecond: Number(rps[1]), requests: Number(total[1]), p50Ms: p('50'), p99Ms: p('99'), errors };
 }
 
+/** The CPUs wrk runs on (taskset's list form), when the bench pins its processes (BENCH_PIN); else anywhere. */
+let wrkCpus: string | undefined;
+
+export function pinWrk(cpus: string | undefined): void {
+  wrkCpus = cpus;
+}
+
 /** Runs wrk with one thread (as the published figures), `connections` keep-alive connections, for `seconds`. */
 export function runWrk(dir: string, target: WrkTarget, connections: number, seconds: number): Promise<WrkResult> {
   const script = path.join(dir, `wrk-${target.port}-${Buffer.from(target.requestTarget).toString('hex')}.lua`);
@@ -58,7 +65,8 @@ export function runWrk(dir: string, target: WrkTarget, connections: number, seco
   const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script];
   args.push(`http://${target.host}:${target.port}/`);
   return new Promise((resolve, reject) => {
-    execFile('wrk', args, { timeout: (seconds + 30) * 1000 }, (err, stdout, stderr) => {
+    const [command, argv] = wrkCpus === undefined ? ['wrk', args] : ['taskset', ['-c', wrkCpus, 'wrk', ...args]];
+    execFile(command, argv, { timeout: (seconds + 30) * 1000 }, (err, stdout, stderr) => {
       if (err) reject(new Error(`wrk ${args.join(' ')}: ${err.message}\n${stderr}`));
       else {
         try {

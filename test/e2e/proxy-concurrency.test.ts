@@ -100,7 +100,7 @@ describe('a proxy with --concurrency 2', { skip: process.platform !== 'linux' &&
   });
 
   after(async () => {
-    if (sidecar && sidecar.exitCode === null) {
+    if (sidecar && sidecar.exitCode === null && sidecar.signalCode === null) {
       await new Promise<void>((resolve) => {
         sidecar.once('exit', () => resolve());
         sidecar.kill('SIGTERM');

@@ -1,7 +1,9 @@
 // Socket writes made while the proxy is busy leave together at the end of the event loop's turn, not one by one as
-// they are made. Each write to a loopback or LAN peer wakes that peer, and waking a process costs more than the
-// write's own work: on a busy proxy, writing the requests of one turn to an upstream as they are made wakes the
-// upstream once per request, where writing them together at the end of the turn wakes it once. Envoy does the same:
+// they are made. A write to a peer on the same host (an application and its sidecar, a proxy and a local upstream)
+// runs the peer's side of TCP and wakes the peer, which costs more than the write's own work: on a busy proxy,
+// writing the requests of one turn to an upstream as they are made wakes the upstream once per request, where
+// writing them together at the end of the turn wakes it once. Writes of one turn to one socket (pipelined responses,
+// a head and its body) also leave in one write. Envoy does the same:
 // a connection's write() fills its buffer and activates the socket's write event, and the bytes go out when the
 // dispatcher gets to that event, after the callbacks already running.
 //
