@@ -47,8 +47,12 @@ import { pinWrk, runWrk, type WrkTarget } from './bench/wrk.js';
 // by up to half between runs seconds apart, and the median of five is moved less by one bad run than that of three.
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-/** wrk's run at 50 connections before the rounds, per target: the code is compiled and the pools are full. */
-const WARM_UP_SECONDS = 1;
+/**
+ * wrk's run at 50 connections before the rounds, per target: the pools are full and the code compiled. A tollgate
+ * proxy reaches its steady throughput after about 10 s of load, as V8 optimizes its hot functions (a fresh sidecar,
+ * runs of 2 s: 9,613 req/s, then 15,682, 18,389, 15,544, 19,362, and 21,029 from the sixth run on).
+ */
+const WARM_UP_SECONDS = 10;
 /**
  * wrk's run at 50 connections before each measured one, not counted: on a shared machine a process that sat idle
  * while the other targets ran often does its first second or two at half its speed, whichever target it is.
