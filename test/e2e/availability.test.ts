@@ -133,6 +133,21 @@ describe('egress gateway replicas under load', { skip: wrkMissing() }, () => {
     adminToken = fs.readFileSync(path.join(dir, '.tollgate', 'admin-token'), 'utf8').trim();
     const sleep = (await pods()).find((p) => p.namespace === 'default')!;
     sidecarUrl = `http://${sleep.ip}:15001`;
+    // A gateway pod is ready before every sidecar has its endpoint (the push follows): until one request has gone
+    // through, the sidecar may still answer 503 UH, as an Istio sidecar does in the same moment.
+    const through = (): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const req = http.get(`${sidecarUrl}/`, { headers: { host: 'site.test' } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+      });
+    await eventually(
+      async () => ((await through()) === 200 ? true : undefined),
+      10_000,
+      'a request through the gateway',
+    );
   });
 
   after(async () => {
