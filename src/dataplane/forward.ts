@@ -20,6 +20,7 @@ import { localAddressFor } from './local-address.js';
 import { startMirror, type MirrorCounters, type MirrorTap } from './mirror.js';
 import type { AttemptOutcome } from './outlier.js';
 import type { UpstreamPool } from './http1/pool.js';
+import { destroyAfterHeld } from './http1/write-turn.js';
 import type { UpstreamPools } from './upstream-pools.js';
 
 export interface ForwardDeps extends EndpointDeps, GuardDeps {
@@ -558,12 +559,13 @@ function tunnel(
     const halfClosed = (): void => {
       grace ??= setTimeout(() => {
         up.destroy();
-        client.socket.destroy();
+        destroyAfterHeld(client.socket);
       }, TUNNEL_CLOSE_GRACE_MS);
     };
     up.on('data', (chunk: Buffer) => (f.info.bytesSent += chunk.length));
     client.socket.on('data', (chunk: Buffer) => (f.info.bytesReceived += chunk.length));
-    up.on('error', () => client.socket.destroy());
+    // The 101 may still be held for the end of the turn: it goes first.
+    up.on('error', () => destroyAfterHeld(client.socket));
     client.socket.on('error', () => up.destroy());
     up.once('end', halfClosed);
     client.socket.once('end', halfClosed);

@@ -7,6 +7,7 @@ import type { CompiledConfig, CompiledListener } from './compile-config.js';
 import { handleClientError, refuseConnect } from './connection-events.js';
 import { type Http1Connection, type ServerHandlers, type ServerLimits, serveHttp1 } from './http1/server.js';
 import type { DownstreamRequest, DownstreamResponse } from './http1/types.js';
+import { destroyAfterHeld } from './http1/write-turn.js';
 import { sendLocalReply } from './local-reply.js';
 import { handleSidecarConnect } from './network/connect.js';
 import { handleGatewayConnection } from './network/gateway-connection.js';
@@ -303,7 +304,8 @@ export class ListenerHandle {
   private closeIdle(): void {
     for (const [socket, conn] of this.httpConnections) {
       if (conn.inFlight > 0) conn.closeWhenIdle();
-      else if (conn.served) socket.destroy();
+      // Its last response may still be held for the end of the turn.
+      else if (conn.served) destroyAfterHeld(socket);
     }
   }
 

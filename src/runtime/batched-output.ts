@@ -1,23 +1,23 @@
 // Access-log lines written in batches, as Envoy's file access log flushes on an interval rather than per line:
 // a write (a system call for a file or a terminal) per request costs more than the request's own bookkeeping.
-// Lines go out when the batch reaches `maxBytes`, when `intervalMs` has passed since the first line waiting, and
-// whenever flush() is called (at stop and at process exit).
+// Lines go out when the batch (`maxBytes`) is full or the next line does not fit, when `intervalMs` has passed
+// since the first line waiting, and whenever flush() is called (at stop and at process exit).
+import { LineEncoder } from './log-buffer.js';
 
 /** Envoy's default access-log flush interval (file_flush_interval_msec). */
 export const ACCESS_LOG_FLUSH_INTERVAL_MS = 1_000;
 /** Envoy flushes a file's buffer at 64 KiB too. */
 export const ACCESS_LOG_FLUSH_BYTES = 64 * 1024;
 
-/** A UTF-8 character takes at most this many bytes: room short of it may have stopped a write mid-line. */
-const MAX_CHAR_BYTES = 4;
 const NEWLINE = 0x0a;
 
 export class BatchedOutput {
   /**
-   * The batch, as bytes: each line is encoded once, straight into it. Strings joined into a batch would be a tree
-   * of fragments, flattened and then encoded again at the write.
+   * The batch, as bytes: each line is encoded once and copied in. Strings joined into a batch would be a tree of
+   * fragments, flattened and then encoded again at the write.
    */
   private readonly batch: Buffer;
+  private readonly encoder = new LineEncoder();
   private used = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly flushNow = (): void => this.flush();
@@ -32,25 +32,7 @@ export class BatchedOutput {
   }
 
   write(line: string): void {
-    if (!this.append(line)) {
-      // Not enough room left: what waits goes first, then the line has the whole batch (or its own write).
-      this.flush();
-      if (!this.append(line)) {
-        this.sink(Buffer.from(`${line}\n`, 'utf8'));
-        return;
-      }
-    }
-    this.lineAdded();
-  }
-
-  /** A full batch goes now; else the first line waiting starts the interval. */
-  private lineAdded(): void {
-    if (this.used >= this.batch.length) this.flush();
-    else if (this.timer === undefined) {
-      this.timer = setTimeout(this.flushNow, this.intervalMs);
-      // A pending batch does not keep the process alive; exit flushes it.
-      this.timer.unref();
-    }
+    this.writeBytes(this.encoder.bytes, this.encoder.encode(line));
   }
 
   /** write() for a line already encoded: its UTF-8 bytes are `bytes[0, length)`, without a newline. */
@@ -71,6 +53,16 @@ export class BatchedOutput {
     this.lineAdded();
   }
 
+  /** A full batch goes now; else the first line waiting starts the interval. */
+  private lineAdded(): void {
+    if (this.used >= this.batch.length) this.flush();
+    else if (this.timer === undefined) {
+      this.timer = setTimeout(this.flushNow, this.intervalMs);
+      // A pending batch does not keep the process alive; exit flushes it.
+      this.timer.unref();
+    }
+  }
+
   flush(): void {
     if (this.timer !== undefined) {
       clearTimeout(this.timer);
@@ -82,18 +74,5 @@ export class BatchedOutput {
     this.batch.copy(bytes, 0, 0, this.used);
     this.used = 0;
     this.sink(bytes);
-  }
-
-  /** Encodes the line and its newline after what waits; false, with nothing added, when they do not fit. */
-  private append(line: string): boolean {
-    const at = this.used;
-    const room = this.batch.length - at - 1;
-    if (room < line.length) return false;
-    const written = this.batch.write(line, at, room, 'utf8');
-    // The write stops short of the room only at the line's end, or before a character that did not fit.
-    if (room - written < MAX_CHAR_BYTES && Buffer.byteLength(line, 'utf8') > written) return false;
-    this.batch[at + written] = NEWLINE;
-    this.used = at + written + 1;
-    return true;
   }
 }

@@ -7,7 +7,7 @@ import { formatAddress } from '../stream-info.js';
 import type { ClientExchange, ExchangeOptions, FailurePhase } from './client.js';
 import { ChunkedDecoder } from './chunked.js';
 import { findHeadEnd, parseResponseHead, type ResponseHead, WireError } from './wire.js';
-import { flushHeld } from './write-turn.js';
+import { destroyAfterHeld } from './write-turn.js';
 
 /** TLS the cluster originates. */
 export interface ClientTls {
@@ -161,8 +161,7 @@ export class UpstreamConnection {
     this.closed = true;
     this.exchange = undefined;
     this.clearIdleTimer();
-    flushHeld(this.socket);
-    this.socket.destroy();
+    destroyAfterHeld(this.socket);
     this.owner.gone(this);
   }
 

@@ -8,7 +8,7 @@ import type { DownstreamResponse, ResponseEvent, ResponseObserver } from './type
 import { chunkSizeLine } from './chunked.js';
 import { httpDate, reasonPhrase, serializeHeaderList, serializeHeaders } from './head-writer.js';
 import { endsInChunked, hasToken } from './wire.js';
-import { beforeWrite, flushHeld } from './write-turn.js';
+import { beforeWrite, destroyAfterHeld } from './write-turn.js';
 
 /**
  * Field lines already written ("name: value\r\n" each) from a head this codec parsed, which proved every name and
@@ -164,10 +164,7 @@ export class Http1Response implements DownstreamResponse {
     if (this.destroyed) return;
     this.destroyed = true;
     // After its end the connection is no longer this response's to cut.
-    if (this.conn.current === this && !this.ended) {
-      flushHeld(this.conn.socket);
-      this.conn.socket.destroy();
-    }
+    if (this.conn.current === this && !this.ended) destroyAfterHeld(this.conn.socket);
   }
 
   /** The connection closed under this response. */

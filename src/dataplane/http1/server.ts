@@ -8,7 +8,7 @@ import { Http1Response, type ResponseConnection } from './server-response.js';
 import type { DownstreamRequest, DownstreamResponse } from './types.js';
 import { ChunkedDecoder } from './chunked.js';
 import { parseRequestHead, type RequestHead, WireError } from './wire.js';
-import { flushHeld, requestsInFlight } from './write-turn.js';
+import { destroyAfterHeld, requestsInFlight } from './write-turn.js';
 
 export interface ServerLimits {
   /** Request line + headers, bytes (431 beyond): 60 KiB in the plane. */
@@ -174,7 +174,7 @@ class ServerConnection implements Http1Connection, RequestConnection, ResponseCo
     // waiting on its upstream. (While a body is still arriving, readBody cuts the exchange the same way.)
     const res = this.current;
     if (this.phase === Phase.AfterBody && res !== undefined && !res.writableEnded) {
-      this.destroySocket();
+      destroyAfterHeld(this.socket);
       return;
     }
     this.process();
@@ -206,7 +206,7 @@ class ServerConnection implements Http1Connection, RequestConnection, ResponseCo
   };
 
   faulted(err: unknown): void {
-    this.destroySocket();
+    destroyAfterHeld(this.socket);
     this.handlers.fault?.(err);
   }
 
@@ -219,7 +219,7 @@ class ServerConnection implements Http1Connection, RequestConnection, ResponseCo
       this.armTimer(now);
       return;
     }
-    if (this.phase === Phase.Closing) this.destroySocket();
+    if (this.phase === Phase.Closing) destroyAfterHeld(this.socket);
     else if (this.headTimed()) {
       this.refuse('request_timeout', `the request head did not arrive within ${this.limits.headersTimeoutMs} ms`);
     } else this.closeSocket(); // idle between requests: closed silently, as node:http does
@@ -239,7 +239,7 @@ class ServerConnection implements Http1Connection, RequestConnection, ResponseCo
       } while (this.again);
     } catch (err) {
       // Parse errors are answered where they arise; what lands here was thrown by a handler or a body listener.
-      this.destroySocket();
+      destroyAfterHeld(this.socket);
       this.handlers.fault?.(err);
       return;
     } finally {
@@ -337,7 +337,7 @@ class ServerConnection implements Http1Connection, RequestConnection, ResponseCo
     // The client half-closed before the body was whole: it can never be, so the exchange is cut.
     if (this.phase === Phase.Body && this.peerEnded) {
       req.abort(new Error('the client ended its side before the request body was complete'));
-      this.destroySocket();
+      destroyAfterHeld(this.socket);
     }
     return false;
   }
@@ -401,12 +401,6 @@ class ServerConnection implements Http1Connection, RequestConnection, ResponseCo
     this.reading = undefined;
     this.handlers.clientError(kind, detail, this.socket);
     this.endSocket(false);
-  }
-
-  /** Cuts the connection, after what the responses wrote this turn (a cut peer still gets every byte before it). */
-  private destroySocket(): void {
-    flushHeld(this.socket);
-    this.socket.destroy();
   }
 
   /** Ends the connection; bytes still arriving are read and dropped (so the peer is not reset) until it closes. */

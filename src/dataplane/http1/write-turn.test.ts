@@ -6,7 +6,7 @@ import { afterEach, describe, it } from 'node:test';
 import { serveHttp1 } from './server.js';
 import { RawClient } from './testing/raw-client.js';
 import type { DownstreamRequest, DownstreamResponse } from './types.js';
-import { beforeWrite, flushHeld, requestsInFlight, writeTurnState } from './write-turn.js';
+import { beforeWrite, destroyAfterHeld, requestsInFlight, writeTurnState } from './write-turn.js';
 
 const LIMITS = { maxHeaderBytes: 60 * 1024, headersTimeoutMs: undefined, idleTimeoutMs: 60_000 };
 
@@ -83,17 +83,38 @@ describe('writes held to the end of the turn', () => {
     assert.equal(await client.until((t) => t === 'head|body'), 'head|body');
   });
 
-  it('flushHeld sends what is held before a cut, and the end of the turn skips that socket', async () => {
+  it('destroyAfterHeld sends what is held before the cut, and the end of the turn skips that socket', async () => {
     const { socket, client } = await pair();
     load(2);
     beforeWrite(socket);
     socket.write('last words');
-    flushHeld(socket);
+    destroyAfterHeld(socket);
     assert.equal(socket.writableCorked, 0);
     assert.equal(writeTurnState().held, 0);
-    socket.destroy();
     await client.until(() => client.ended || client.closed);
     assert.equal(client.text, 'last words');
+  });
+
+  it("one held socket whose write throws is cut; the turn's other sockets still write", async () => {
+    const { socket, client } = await pair();
+    load(2);
+    let cut: Error | undefined;
+    const broken = {
+      cork() {},
+      uncork() {
+        throw new Error('write failed');
+      },
+      destroy(err?: Error) {
+        cut = err;
+      },
+    } as unknown as Socket;
+    beforeWrite(broken);
+    beforeWrite(socket);
+    socket.write('still here');
+    await turnEnd();
+    assert.equal(cut?.message, 'write failed');
+    assert.equal(socket.writableCorked, 0);
+    assert.equal(await client.until((t) => t === 'still here'), 'still here');
   });
 
   it('end() on a held socket sends what is held, then the FIN', async () => {

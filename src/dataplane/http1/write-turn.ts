@@ -22,11 +22,20 @@ const held = new Set<Socket>();
 let inFlight = 0;
 let scheduled = false;
 
-/** At the end of the turn: every held socket writes what it has, in one write each. */
+/**
+ * At the end of the turn: every held socket writes what it has, in one write each. A socket whose write throws is
+ * cut; the others still write (a held socket left corked would never write again).
+ */
 function endTurn(): void {
   scheduled = false;
-  for (const socket of held) socket.uncork();
-  held.clear();
+  for (const socket of held) {
+    held.delete(socket);
+    try {
+      socket.uncork();
+    } catch (err) {
+      socket.destroy(err as Error);
+    }
+  }
 }
 
 /** A server dispatched a request (1) or its response finished or was cut (-1). */
@@ -50,12 +59,19 @@ export function beforeWrite(socket: Socket): void {
 }
 
 /**
- * Writes now what `socket` holds for the end of the turn: before the socket is destroyed (which drops what a
- * stream still holds), so that a peer that is cut off still has every byte written before the cut.
+ * Destroys a socket of the codec after writing what it holds for the end of the turn: destroy() drops what a
+ * stream still holds, and a peer that is cut off should still get every byte written before the cut. Every cut of
+ * a socket that may have been written to this turn goes through here.
  */
-export function flushHeld(socket: Socket): void {
-  if (!held.delete(socket)) return;
-  socket.uncork();
+export function destroyAfterHeld(socket: Socket, err?: Error): void {
+  if (held.delete(socket)) {
+    try {
+      socket.uncork();
+    } catch {
+      // cut below either way
+    }
+  }
+  socket.destroy(err);
 }
 
 /** How many sockets wait for the end of the turn, and the requests in flight (tests). */
