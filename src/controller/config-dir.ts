@@ -51,6 +51,12 @@ export class ConfigDirectory {
   private withholding: Diagnostic | undefined;
   /** What start-up recovery did (an interrupted apply finished, temp files removed), for the operator. */
   readonly notices: string[] = [];
+  /**
+   * Files this directory wrote itself (an apply, a delete, a recovered change) with what it wrote, until the next
+   * scan reads them: their content is an edit by definition, never a torn write, even where it is a prefix of the
+   * version before (an apply that removes a last field of a file's last document).
+   */
+  private written = new Map<string, string>();
   /** Grows whenever the resources in force change (see `revision`). */
   private revisionCount = 0;
   /** Grows whenever resources in force move within or between files while the revision stays (see `placement`). */
@@ -68,7 +74,7 @@ export class ConfigDirectory {
 
   async load(): Promise<void> {
     await fsp.mkdir(this.dir, { recursive: true });
-    this.notices.push(...(await recover(this.dir)));
+    this.notices.push(...(await recover(this.dir, this.written)));
     const { lastGood, problem } = await readLastGood(this.dir);
     if (problem) this.notices.push(`${problem}; starting without it`);
     // The record stands in for the previous scan: what each file had in force is its "previous version".
@@ -235,9 +241,11 @@ export class ConfigDirectory {
         next.set(p, prev);
         continue;
       }
-      next.set(p, parseFile(p, read.text, prev));
+      const ours = this.written.get(p) === read.text;
+      next.set(p, parseFile(p, read.text, prev, ours));
       changed = true;
     }
+    this.written.clear();
     if (next.size !== this.files.size || [...this.files.keys()].some((p) => !next.has(p))) changed = true;
     if (!changed) {
       this.files = next;
@@ -296,6 +304,7 @@ export class ConfigDirectory {
         after: isEffectivelyEmpty(content) ? null : content,
       }));
       await commitEdits(this.dir, changes);
+      for (const c of changes) if (c.after !== null) this.written.set(path.join(this.dir, c.path), c.after);
       if (await this.doScan()) await this.record();
     });
   }
@@ -323,9 +332,10 @@ function samePlaces(a: ReadonlyMap<string, InForce>, b: ReadonlyMap<string, InFo
   return true;
 }
 
-function parseFile(p: string, content: string, prev: FileState | undefined): FileState {
+/** `ours`: the directory wrote this content itself (see `written`). */
+function parseFile(p: string, content: string, prev: FileState | undefined, ours: boolean): FileState {
   const hash = sha1(content);
-  if (prev && prev.resources.length > 0 && prev.basis !== undefined && cutShort(content, prev.basis)) {
+  if (!ours && prev && prev.resources.length > 0 && prev.basis !== undefined && cutShort(content, prev.basis)) {
     const diagnostics = [
       makeDiagnostic('ConfigFileTruncated', {
         message: `${p} ends part-way through a document that its last good version continued (a partial write?)`,

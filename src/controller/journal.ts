@@ -99,9 +99,10 @@ export async function commitEdits(dir: string, edits: readonly FileEdit[]): Prom
 
 /**
  * At start: finishes a change that a crash interrupted (its journal is complete, so every file gets its new
- * content) and removes the temp files a crash left behind. Returns what was done, for the operator.
+ * content) and removes the temp files a crash left behind. Returns what was done, for the operator; `written`
+ * gets each file it wrote (its absolute path) with its new content.
  */
-export async function recover(dir: string): Promise<string[]> {
+export async function recover(dir: string, written?: Map<string, string>): Promise<string[]> {
   const notes: string[] = [];
   const journal = path.join(dir, STATE_DIR, JOURNAL);
   let text: string | undefined;
@@ -113,7 +114,10 @@ export async function recover(dir: string): Promise<string[]> {
   if (text !== undefined) {
     try {
       const { edits } = decodeJson(decodeJournal, text, journal);
-      for (const edit of edits) await setContent(dir, edit, edit.after);
+      for (const edit of edits) {
+        await setContent(dir, edit, edit.after);
+        if (edit.after !== null) written?.set(path.join(dir, edit.path), edit.after);
+      }
       await syncDir(dir);
       notes.push(`finished an interrupted change of ${edits.length} file(s) from ${journal}`);
     } catch (err) {

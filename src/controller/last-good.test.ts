@@ -105,6 +105,34 @@ describe('last good configuration across restarts', () => {
     }
   });
 
+  it("an apply that drops a file's last lines is an edit, not a torn write: it is in force, now and after a restart", async () => {
+    const exported = `${SE}  exportTo: ["*"]\n`;
+    const dir = dirWith({ 'se.yaml': exported });
+    let c = await started(dir);
+    try {
+      const applied = await c.apply([{ name: 'apply.yaml', content: SE }]);
+      assert.equal(applied.ok, true, JSON.stringify(applied.diagnostics));
+      // The controller wrote the resource back where it was, and the file is now a prefix of what it was.
+      assert.equal(fs.readFileSync(path.join(dir, 'se.yaml'), 'utf8'), SE);
+      assert.deepEqual(c.snapshot.byKind.ServiceEntry[0]?.spec.exportTo, []);
+      assert.equal(c.configState().state, 'current');
+      assert.deepEqual(codes(c), []);
+      c.stop();
+      c = await started(dir);
+      assert.deepEqual(c.snapshot.byKind.ServiceEntry[0]?.spec.exportTo, []);
+      assert.equal(c.configState().state, 'current');
+      // The same cut made by hand is still taken for a torn write (the last good version stays).
+      fs.writeFileSync(path.join(dir, 'se.yaml'), exported);
+      await c.reload();
+      fs.writeFileSync(path.join(dir, 'se.yaml'), SE);
+      await c.reload();
+      assert.deepEqual(c.snapshot.byKind.ServiceEntry[0]?.spec.exportTo, ['*']);
+      assert.ok(codes(c).includes('TG0306'), codes(c).join());
+    } finally {
+      c.stop();
+    }
+  });
+
   it('no last good record and errors at start: nothing is served until the directory reads cleanly', async () => {
     const dir = dirWith({ 'iop.yaml': `${IOP}  bad: [\n`, 'se.yaml': SE });
     const c = await started(dir);
