@@ -164,6 +164,41 @@ spec:
     assert.ok(bad.some((d) => d.code === 'TG0008' && d.field === 'spec.meshConfig.pathNormalization.normalization'));
   });
 
+  it('reads meshConfig.connectTimeout, and refuses one under a millisecond', () => {
+    const iop = (timeout: string) =>
+      `apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nmetadata: {name: x, namespace: istio-system}\nspec:\n  meshConfig:\n    connectTimeout: ${timeout}\n`;
+    const parsed = parseYaml(iop('2.5s'), 'iop.yaml');
+    assert.deepEqual(parsed.diagnostics, []);
+    assert.equal(only(parsed.resources, 'IstioOperator').spec.meshConfig.connectTimeoutMs, 2_500);
+    for (const bad of ['0s', 'soon']) {
+      const hit = parseYaml(iop(bad), 'iop.yaml').diagnostics.find((d) => d.field === 'spec.meshConfig.connectTimeout');
+      assert.equal(hit?.level, 'error', bad);
+      assert.equal(hit?.position?.line, 6, bad);
+    }
+  });
+
+  it('reads the meshConfig exportTo defaults, and checks them where they are written', () => {
+    const iop = (fields: string) =>
+      `apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nmetadata: {name: x, namespace: istio-system}\nspec:\n  meshConfig:\n${fields}`;
+    const parsed = parseYaml(
+      iop(
+        '    defaultServiceExportTo: ["."]\n    defaultVirtualServiceExportTo: [team-a, team-b]\n    defaultDestinationRuleExportTo: []\n',
+      ),
+      'iop.yaml',
+    );
+    assert.deepEqual(parsed.diagnostics, []);
+    const mesh = only(parsed.resources, 'IstioOperator').spec.meshConfig;
+    assert.deepEqual(mesh.defaultServiceExportTo, ['.']);
+    assert.deepEqual(mesh.defaultVirtualServiceExportTo, ['team-a', 'team-b']);
+    // An empty list is Istio's unset: every namespace.
+    assert.equal(mesh.defaultDestinationRuleExportTo, undefined);
+    const bad = parseYaml(iop('    defaultDestinationRuleExportTo: [".", Team_A]\n'), 'iop.yaml').diagnostics;
+    const hit = bad.find((d) => d.code === 'TG0105');
+    assert.ok(hit, JSON.stringify(bad));
+    assert.equal(hit.field, 'spec.meshConfig.defaultDestinationRuleExportTo[1]');
+    assert.equal(hit.position?.line, 6);
+  });
+
   it("takes an autoscaler's minimum over the replica count (an idle autoscaler holds its minimum)", () => {
     const gateways = (k8s: string): number[] =>
       only(

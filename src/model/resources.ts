@@ -332,9 +332,25 @@ export interface MeshConfig {
   /** "" disables access logging; "/dev/stdout" writes to the proxy's standard output. */
   readonly accessLogFile: string;
   readonly accessLogEncoding: 'JSON' | 'TEXT';
+  /**
+   * meshConfig.accessLogFormat as written ("" when unset). Not applied yet: the proxies write Istio's default
+   * format for the encoding, and validation says so (TG0204).
+   */
+  readonly accessLogFormat: string;
   readonly rootNamespace: string;
+  /** meshConfig.connectTimeout: every cluster's, unless its DestinationRule sets one (Istio's default, 10 s). */
+  readonly connectTimeoutMs: number;
   /** meshConfig.pathNormalization.normalization, DEFAULT read as BASE. */
   readonly pathNormalization: 'NONE' | 'BASE' | 'MERGE_SLASHES' | 'DECODE_AND_MERGE_SLASHES';
+  /**
+   * What a ServiceEntry or Kubernetes Service without exportTo (or the exportTo annotation) is exported to
+   * (meshConfig.defaultServiceExportTo); ["*"], every namespace, unless set.
+   */
+  readonly defaultServiceExportTo: readonly string[];
+  /** The same for a VirtualService without exportTo (meshConfig.defaultVirtualServiceExportTo). */
+  readonly defaultVirtualServiceExportTo: readonly string[];
+  /** The same for a DestinationRule without exportTo (meshConfig.defaultDestinationRuleExportTo). */
+  readonly defaultDestinationRuleExportTo: readonly string[];
 }
 
 export interface GatewayServicePort {

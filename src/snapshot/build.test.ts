@@ -29,8 +29,13 @@ describe('buildSnapshot', () => {
       outboundTrafficPolicy: 'REGISTRY_ONLY',
       accessLogFile: '/dev/stdout',
       accessLogEncoding: 'TEXT',
+      accessLogFormat: '',
       rootNamespace: 'istio-system',
+      connectTimeoutMs: 10_000,
       pathNormalization: 'BASE',
+      defaultServiceExportTo: ['*'],
+      defaultVirtualServiceExportTo: ['*'],
+      defaultDestinationRuleExportTo: ['*'],
     });
     assert.ok(Object.isFrozen(s) && Object.isFrozen(s.mesh) && Object.isFrozen(s.proxies));
   });

@@ -1,4 +1,4 @@
-import type { AnyResource, Kind, Resource } from '../model/index.js';
+import type { AnyResource, Kind, MeshConfig, Resource } from '../model/index.js';
 import { KINDS } from '../model/index.js';
 import { DestinationRuleIndex } from './destination-rules.js';
 import { deepFreeze } from './freeze.js';
@@ -23,10 +23,31 @@ function groupByKind(resources: readonly AnyResource[]): ByKind {
   return out;
 }
 
+/**
+ * VirtualServices and DestinationRules that name no exportTo take the mesh's default for their kind
+ * (meshConfig.defaultVirtualServiceExportTo, defaultDestinationRuleExportTo), as pilot's PushContext reads them:
+ * everything downstream then sees one effective exportTo. Services take theirs in the registry.
+ */
+function withExportDefaults(byKind: ByKind, mesh: MeshConfig): ByKind {
+  const withDefault = <K extends 'VirtualService' | 'DestinationRule'>(
+    list: Resource<K>[],
+    exportTo: readonly string[],
+  ): Resource<K>[] => {
+    if (exportTo.length === 1 && exportTo[0] === '*') return list;
+    return list.map((r) => (r.spec.exportTo.length > 0 ? r : { ...r, spec: { ...r.spec, exportTo } }));
+  };
+  return {
+    ...byKind,
+    VirtualService: withDefault(byKind.VirtualService, mesh.defaultVirtualServiceExportTo),
+    DestinationRule: withDefault(byKind.DestinationRule, mesh.defaultDestinationRuleExportTo),
+  };
+}
+
 /** Pure: the same input gives an equal snapshot. Resource order is kept (it stands for creation order). */
 export function buildSnapshot(input: SnapshotInput): Snapshot {
-  const byKind = groupByKind(input.resources);
-  const mesh = buildMeshConfig(byKind.IstioOperator);
+  const declared = groupByKind(input.resources);
+  const mesh = buildMeshConfig(declared.IstioOperator);
+  const byKind = withExportDefaults(declared, mesh);
   const egressGateways = effectiveEgressGateways(byKind.IstioOperator, byKind.IstioGateway);
   const proxies = declareProxies(egressGateways, byKind.Deployment);
   const registry = buildRegistry({
@@ -35,6 +56,7 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
     deployments: byKind.Deployment,
     gateways: egressGateways,
     instances: input.instances,
+    defaultExportTo: mesh.defaultServiceExportTo,
   });
   const snapshot: Snapshot = {
     version: input.version,

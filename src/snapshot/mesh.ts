@@ -5,8 +5,13 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
   outboundTrafficPolicy: 'ALLOW_ANY',
   accessLogFile: '/dev/stdout',
   accessLogEncoding: 'JSON',
+  accessLogFormat: '',
   rootNamespace: ROOT_NAMESPACE,
+  connectTimeoutMs: 10_000,
   pathNormalization: 'BASE',
+  defaultServiceExportTo: ['*'],
+  defaultVirtualServiceExportTo: ['*'],
+  defaultDestinationRuleExportTo: ['*'],
 };
 
 /** What Istio's default profile installs when no egress gateway is declared. */

@@ -12,6 +12,8 @@ export interface RegistrySources {
   readonly deployments: readonly Resource<'Deployment'>[];
   readonly gateways: readonly EgressGatewayDeclaration[];
   readonly instances: readonly NodeIdentity[];
+  /** What a service that names no exportTo is exported to (meshConfig.defaultServiceExportTo); absent: "*". */
+  readonly defaultExportTo?: readonly string[];
 }
 
 export function kubeHost(name: string, namespace: string): string {
@@ -29,7 +31,13 @@ export function kubeHost(name: string, namespace: string): string {
  */
 export function buildRegistry(src: RegistrySources): ServiceRegistry {
   const chosen = new Map<string, RegistryService>();
-  const offer = (s: RegistryService): void => {
+  const defaultExportTo = src.defaultExportTo;
+  const offer = (declared: RegistryService): void => {
+    // The mesh's default applies to every service that names no exportTo, a gateway's own Service included.
+    const s =
+      declared.exportTo.length === 0 && defaultExportTo !== undefined
+        ? { ...declared, exportTo: defaultExportTo }
+        : declared;
     const key = `${s.namespace}/${s.host}`;
     const existing = chosen.get(key);
     if (!existing || (existing.origin === 'ServiceEntry' && s.origin !== 'ServiceEntry')) chosen.set(key, s);

@@ -138,7 +138,7 @@ function cluster(
     name: outboundClusterName(port.number, subset?.name, svc.host),
     type,
     endpoints: endpoints(svc, port, type, subset),
-    connectTimeoutMs: policy.connectionPool?.tcp?.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    connectTimeoutMs: policy.connectionPool?.tcp?.connectTimeoutMs ?? ctx.snapshot.mesh.connectTimeoutMs,
     lbPolicy: lbPolicy(policy),
     ...(cb ? { circuitBreakers: cb } : {}),
     ...(od ? { outlierDetection: od } : {}),
@@ -186,23 +186,24 @@ export function serviceClusters(
   return [cluster(ctx, svc, port, dr, undefined), ...(dr?.subsets ?? []).map((s) => cluster(ctx, svc, port, dr, s))];
 }
 
-export function passthroughCluster(): Cluster {
+/** `connectTimeoutMs`: the mesh's (meshConfig.connectTimeout), as pilot gives its passthrough and blackhole. */
+export function passthroughCluster(connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS): Cluster {
   return {
     name: PASSTHROUGH_CLUSTER,
     type: 'ORIGINAL_DST',
     endpoints: [],
-    connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
+    connectTimeoutMs,
     lbPolicy: 'ROUND_ROBIN',
     metadata: { serviceName: PASSTHROUGH_CLUSTER },
   };
 }
 
-export function blackholeCluster(): Cluster {
+export function blackholeCluster(connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS): Cluster {
   return {
     name: BLACKHOLE_CLUSTER,
     type: 'STATIC',
     endpoints: [],
-    connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
+    connectTimeoutMs,
     lbPolicy: 'ROUND_ROBIN',
     metadata: { serviceName: BLACKHOLE_CLUSTER },
   };

@@ -8,6 +8,7 @@ import {
   destinationRule,
   EGRESS_GW,
   http,
+  istioOperator,
   kubeService,
   match,
   node,
@@ -185,6 +186,73 @@ describe('sidecar routing', () => {
     assert.equal(mine.cluster, 'outbound|80||private.example.com');
     const theirs = run([registryOnly(), se], { port: 80, host: 'private.example.com' }, OTHER);
     assert.equal(theirs.route, 'block_all');
+  });
+
+  it("meshConfig.connectTimeout is every cluster's, unless a DestinationRule sets its own", () => {
+    const timeouts = (resources: AnyResource[]) =>
+      Object.fromEntries(
+        translate(SLEEP, buildSnapshot({ version: 'v1', resources, instances: [SLEEP, EGRESS_GW] })).clusters.map(
+          (c) => [c.name, c.connectTimeoutMs],
+        ),
+      );
+    const mesh = istioOperator('mesh', { meshConfig: { connectTimeoutMs: 2_500 } });
+    const dr = destinationRule('d', {
+      host: 'httpbin.org',
+      trafficPolicy: { connectionPool: { tcp: { connectTimeoutMs: 750 } }, portLevelSettings: [] },
+    });
+    assert.equal(timeouts([httpbin])['outbound|80||httpbin.org'], 10_000);
+    const set = timeouts([mesh, httpbin]);
+    assert.equal(set['outbound|80||httpbin.org'], 2_500);
+    assert.equal(set.PassthroughCluster, 2_500);
+    assert.equal(set.BlackHoleCluster, 2_500);
+    assert.equal(timeouts([mesh, httpbin, dr])['outbound|80||httpbin.org'], 750);
+  });
+
+  it("meshConfig.defaultServiceExportTo '.' keeps a ServiceEntry without exportTo in its namespace", () => {
+    const mesh = istioOperator('mesh', {
+      meshConfig: { outboundTrafficPolicy: 'REGISTRY_ONLY', defaultServiceExportTo: ['.'] },
+    });
+    const se = serviceEntry('plain', { hosts: ['plain.example.com'] });
+    const q = { port: 80, host: 'plain.example.com' };
+    assert.equal(run([mesh, se], q).cluster, 'outbound|80||plain.example.com');
+    assert.equal(run([mesh, se], q, OTHER).route, 'block_all');
+    // Without the default, the same entry is everyone's; with exportTo of its own, the entry's wins.
+    assert.equal(run([registryOnly(), se], q, OTHER).cluster, 'outbound|80||plain.example.com');
+    const shared = serviceEntry('shared', { hosts: ['plain.example.com'], exportTo: ['*'] });
+    assert.equal(run([mesh, shared], q, OTHER).cluster, 'outbound|80||plain.example.com');
+    const toTeamB = istioOperator('mesh', {
+      meshConfig: { outboundTrafficPolicy: 'REGISTRY_ONLY', defaultServiceExportTo: ['team-b'] },
+    });
+    assert.equal(run([toTeamB, se], q, OTHER).cluster, 'outbound|80||plain.example.com');
+    assert.equal(run([toTeamB, se], q).route, 'block_all');
+  });
+
+  it("meshConfig.defaultVirtualServiceExportTo '.' applies a VirtualService without exportTo in its namespace only", () => {
+    const mesh = istioOperator('mesh', { meshConfig: { defaultVirtualServiceExportTo: ['.'] } });
+    const teapot = (exportTo: string[]) =>
+      virtualService('teapot', { hosts: ['httpbin.org'], exportTo, http: [http({ directResponse: { status: 418 } })] });
+    const q = { port: 80, host: 'httpbin.org' };
+    assert.equal(run([mesh, httpbin, teapot([])], q).status, 418);
+    assert.equal(run([mesh, httpbin, teapot([])], q, OTHER).cluster, 'outbound|80||httpbin.org');
+    assert.equal(run([mesh, httpbin, teapot(['*'])], q, OTHER).status, 418);
+    assert.equal(run([httpbin, teapot([])], q, OTHER).status, 418);
+  });
+
+  it("meshConfig.defaultDestinationRuleExportTo '.' keeps a DestinationRule without exportTo from other namespaces", () => {
+    const mesh = istioOperator('mesh', { meshConfig: { defaultDestinationRuleExportTo: ['.'] } });
+    const vs = virtualService(
+      'v1',
+      { hosts: ['httpbin.org'], http: [http({ route: [to('httpbin.org', { subset: 'v1' })] })] },
+      'team-b',
+    );
+    const dr = (exportTo: string[]) =>
+      destinationRule('d', { host: 'httpbin.org', exportTo, subsets: [{ name: 'v1', labels: { version: 'v1' } }] });
+    const q = { port: 80, host: 'httpbin.org' };
+    assert.equal(run([httpbin, vs, dr([])], q, OTHER).outcome, 'forward');
+    const hidden = run([mesh, httpbin, vs, dr([])], q, OTHER);
+    assert.equal(hidden.status, 503);
+    assert.equal(hidden.responseFlags, 'NC');
+    assert.equal(run([mesh, httpbin, vs, dr(['*'])], q, OTHER).outcome, 'forward');
   });
 
   it('a Sidecar resource overrides the mesh outbound policy for the workloads it selects', () => {

@@ -123,7 +123,8 @@ function routeConfigs(node: NodeIdentity, snapshot: Snapshot, scope: SidecarScop
 }
 
 function clusters(node: NodeIdentity, snapshot: Snapshot, scope: SidecarScope): Cluster[] {
-  const out: Cluster[] = [passthroughCluster(), blackholeCluster()];
+  const timeout = snapshot.mesh.connectTimeoutMs;
+  const out: Cluster[] = [passthroughCluster(timeout), blackholeCluster(timeout)];
   for (const s of scope.services) {
     const dr = snapshot.destinationRules.lookup(s.host, s.namespace, node);
     for (const port of s.ports) out.push(...serviceClusters({ node, snapshot }, s, port, dr));

@@ -113,33 +113,42 @@ export function checkSelector(
   }
 }
 
-/** exportTo: no duplicates (with "." meaning the own namespace), "*" alone, "~" alone (Istio validateExportTo). */
-export function checkExportTo(f: Findings, namespace: string, exportTo: readonly string[], allowNone: boolean): void {
+/**
+ * exportTo: no duplicates (with "." meaning the own namespace), "*" alone, "~" alone (Istio validateExportTo).
+ * `namespace` is the resource's own; a mesh-wide default has none, and its "." stands for each resource's.
+ */
+export function checkExportTo(
+  f: Findings,
+  namespace: string | undefined,
+  exportTo: readonly string[],
+  allowNone: boolean,
+  field = 'spec.exportTo',
+): void {
   const seen = new Set<string>();
   exportTo.forEach((e, i) => {
-    const field = `spec.exportTo[${i}]`;
-    const key = e === '.' ? namespace : e;
+    const at = `${field}[${i}]`;
+    const key = e === '.' && namespace !== undefined ? namespace : e;
     if (seen.has(key)) {
       f.add(
         'InvalidExportTo',
-        field,
+        at,
         key !== e
           ? `duplicate entries in exportTo: . and current namespace ${namespace}`
           : `duplicate entries in exportTo for entry ${e}`,
       );
       return;
     }
-    if (e === '~' && !allowNone) f.add('InvalidExportTo', field, 'exportTo "~" is only allowed for ServiceEntries');
+    if (e === '~' && !allowNone) f.add('InvalidExportTo', at, 'exportTo "~" is only allowed for ServiceEntries');
     else if (e !== '*' && e !== '~' && e !== '.' && !isDns1123Label(e))
-      f.add('InvalidExportTo', field, `invalid exportTo value "${e}"`, 'use ".", "*" or a namespace name');
+      f.add('InvalidExportTo', at, `invalid exportTo value "${e}"`, 'use ".", "*" or a namespace name');
     seen.add(key);
   });
   if (seen.has('*') && exportTo.length > 1)
+    f.add('InvalidExportTo', field, 'cannot have both public (*) and non-public exportTo values for a resource');
+  if (seen.has('~') && exportTo.length > 1)
     f.add(
       'InvalidExportTo',
-      'spec.exportTo',
-      'cannot have both public (*) and non-public exportTo values for a resource',
+      field,
+      `cannot export ${namespace === undefined ? '' : 'service entry '}to no one (~) and someone`,
     );
-  if (seen.has('~') && exportTo.length > 1)
-    f.add('InvalidExportTo', 'spec.exportTo', 'cannot export service entry to no one (~) and someone');
 }

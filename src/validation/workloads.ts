@@ -1,6 +1,6 @@
 import type { EgressGatewayDeclaration, Resource } from '../model/index.js';
 import type { Findings } from './findings.js';
-import { checkPort } from './names.js';
+import { checkExportTo, checkPort } from './names.js';
 
 function checkGatewayPorts(f: Findings, field: string, g: EgressGatewayDeclaration): void {
   g.ports.forEach((p, i) => {
@@ -9,7 +9,29 @@ function checkGatewayPorts(f: Findings, field: string, g: EgressGatewayDeclarati
   });
 }
 
+/** The mesh-wide exportTo defaults, checked as a resource's own exportTo is ("~", no one, allowed for each). */
+const EXPORT_DEFAULTS = [
+  'defaultServiceExportTo',
+  'defaultVirtualServiceExportTo',
+  'defaultDestinationRuleExportTo',
+] as const;
+
 export function validateIstioOperator(r: Resource<'IstioOperator'>, f: Findings): void {
+  const timeout = r.spec.meshConfig.connectTimeoutMs;
+  if (timeout !== undefined && timeout < 1)
+    f.add('InvalidDuration', 'spec.meshConfig.connectTimeout', 'duration must be at least 1ms', 'Istio default: 10s');
+  const format = r.spec.meshConfig.accessLogFormat;
+  if (format !== undefined && format !== '')
+    f.add(
+      'MeshConfigNotApplied',
+      'spec.meshConfig.accessLogFormat',
+      "accessLogFormat is not applied: the proxies write Istio's default format for the access-log encoding",
+      'keep it for Istio if you share these files; tollgate writes the default format either way',
+    );
+  for (const key of EXPORT_DEFAULTS) {
+    const list = r.spec.meshConfig[key];
+    if (list !== undefined) checkExportTo(f, undefined, list, true, `spec.meshConfig.${key}`);
+  }
   const seen = new Set<string>();
   r.spec.egressGateways.forEach((g, i) => {
     const field = `spec.components.egressGateways[${i}]`;

@@ -1,7 +1,19 @@
 import type { EgressGatewayDeclaration, GatewayServicePort, IstioOperatorSpec, MeshConfig } from '../../model/index.js';
 import { ROOT_NAMESPACE } from '../../model/index.js';
-import { anything, array, bool, enumOf, int, object, optional, string, union, type Infer } from '../schema.js';
-import { compact, defineKind, labels } from './common.js';
+import {
+  anything,
+  array,
+  bool,
+  duration,
+  enumOf,
+  int,
+  object,
+  optional,
+  string,
+  union,
+  type Infer,
+} from '../schema.js';
+import { compact, defineKind, labels, optionalArray } from './common.js';
 
 /** Istio's default egress gateway Service ports (manifests/charts/gateways/istio-egress values). */
 export const DEFAULT_EGRESS_PORTS: readonly GatewayServicePort[] = [
@@ -36,7 +48,6 @@ export const gatewayServicePort = object(
 // meshConfig has many fields; the ones tollgate reads are typed, the rest are listed so that a typo in, say,
 // `outboundTrafficPolicy` is a warning instead of a silent ALLOW_ANY.
 const OTHER_MESH_CONFIG_FIELDS = [
-  'accessLogFormat',
   'enableTracing',
   'enableAutoMtls',
   'defaultConfig',
@@ -45,7 +56,6 @@ const OTHER_MESH_CONFIG_FIELDS = [
   'extensionProviders',
   'defaultProviders',
   'localityLbSetting',
-  'connectTimeout',
   'protocolDetectionTimeout',
   'ingressClass',
   'ingressService',
@@ -54,9 +64,6 @@ const OTHER_MESH_CONFIG_FIELDS = [
   'enablePrometheusMerge',
   'discoverySelectors',
   'serviceSettings',
-  'defaultServiceExportTo',
-  'defaultVirtualServiceExportTo',
-  'defaultDestinationRuleExportTo',
   'dnsRefreshRate',
   'h2UpgradePolicy',
   'inboundClusterStatName',
@@ -89,7 +96,12 @@ const meshConfig = object(
     ),
     accessLogFile: optional(string()),
     accessLogEncoding: optional(enumOf(['JSON', 'TEXT'])),
+    accessLogFormat: optional(string()),
     rootNamespace: optional(string()),
+    connectTimeout: optional(duration()),
+    defaultServiceExportTo: optionalArray(string()),
+    defaultVirtualServiceExportTo: optionalArray(string()),
+    defaultDestinationRuleExportTo: optionalArray(string()),
     pathNormalization: optional(
       object({
         normalization: optional(enumOf(['DEFAULT', 'NONE', 'BASE', 'MERGE_SLASHES', 'DECODE_AND_MERGE_SLASHES'])),
@@ -138,6 +150,10 @@ export function servicePorts(ports: readonly Infer<typeof gatewayServicePort>[] 
   }));
 }
 
+function nonEmpty(list: readonly string[] | undefined): readonly string[] | undefined {
+  return list === undefined || list.length === 0 ? undefined : list;
+}
+
 export const istioOperatorCodec = defineKind({
   kind: 'IstioOperator',
   group: 'install.istio.io',
@@ -154,7 +170,13 @@ export const istioOperatorCodec = defineKind({
         : undefined,
       accessLogFile: m?.accessLogFile,
       accessLogEncoding: m?.accessLogEncoding,
+      accessLogFormat: m?.accessLogFormat,
       rootNamespace: m?.rootNamespace,
+      connectTimeoutMs: m?.connectTimeout,
+      // An empty list is no list: Istio falls back to "*" when the field holds nothing.
+      defaultServiceExportTo: nonEmpty(m?.defaultServiceExportTo),
+      defaultVirtualServiceExportTo: nonEmpty(m?.defaultVirtualServiceExportTo),
+      defaultDestinationRuleExportTo: nonEmpty(m?.defaultDestinationRuleExportTo),
       pathNormalization: m?.pathNormalization
         ? // DEFAULT (the proto's zero value, also what an empty pathNormalization means) is BASE.
           m.pathNormalization.normalization === undefined || m.pathNormalization.normalization === 'DEFAULT'
