@@ -6,13 +6,14 @@ import path from 'node:path';
 const allowed = {
   model: [],
   'proxy-config': [],
+  // The access-log formats, a leaf: the proxies write them, the controller checks them before it sends them.
   observability: [],
   // Certificates and keys: a leaf that imports nothing of ours.
   pki: [],
   validation: ['model'],
   ingest: ['model', 'validation'],
-  snapshot: ['model', 'proxy-config'],
-  translation: ['model', 'snapshot', 'proxy-config'],
+  snapshot: ['model', 'proxy-config', 'observability'],
+  translation: ['model', 'snapshot', 'proxy-config', 'observability'],
   distribution: ['proxy-config'],
   dataplane: ['proxy-config', 'observability'],
   controller: ['model', 'ingest', 'validation', 'snapshot', 'translation', 'proxy-config', 'distribution', 'pki'],

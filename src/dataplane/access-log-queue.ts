@@ -3,17 +3,30 @@
 // has been sent on its way (at one connection, while that request waits for its upstream), or after
 // `maxDelayMs` when no request follows. Formatted at once, the line of one request would hold up the reading of
 // the next one on a keep-alive connection: the client's next request arrives while the proxy is still writing it.
-import { type AccessLogEncoding, type AccessLogRecord, formatAccessLog } from '../observability/index.js';
+import {
+  type AccessLogEncoding,
+  type AccessLogRecord,
+  formatAccessLog,
+  type LineFormat,
+  type LogHeaders,
+} from '../observability/index.js';
+
+/** A line in meshConfig.accessLogFormat, and the request's and response's headers it may read. */
+export interface CustomLine {
+  readonly line: LineFormat;
+  readonly headers: LogHeaders;
+}
 
 /** How long a completed stream's line may wait for the next request before it is written anyway. */
 export const ACCESS_LOG_DELAY_MS = 5;
 
 export class AccessLogQueue {
   private records: AccessLogRecord[] = [];
-  private encodings: AccessLogEncoding[] = [];
+  /** Each record's format: an encoding's default, or meshConfig.accessLogFormat compiled, with the headers it reads. */
+  private formats: (AccessLogEncoding | CustomLine)[] = [];
   /** The other pair of arrays: a flush swaps them, so that lines added while it runs wait for the next one. */
   private spareRecords: AccessLogRecord[] = [];
-  private spareEncodings: AccessLogEncoding[] = [];
+  private spareFormats: (AccessLogEncoding | CustomLine)[] = [];
   private flushing = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly onTimer = (): void => {
@@ -31,9 +44,9 @@ export class AccessLogQueue {
     return this.records.length;
   }
 
-  add(record: AccessLogRecord, encoding: AccessLogEncoding): void {
+  add(record: AccessLogRecord, format: AccessLogEncoding | CustomLine): void {
     this.records.push(record);
-    this.encodings.push(encoding);
+    this.formats.push(format);
     // Armed once and left to fire: a queue emptied by the next request in the meantime costs the timer nothing.
     if (this.timer === undefined) {
       this.timer = setTimeout(this.onTimer, this.maxDelayMs);
@@ -46,24 +59,27 @@ export class AccessLogQueue {
   flush(): void {
     const records = this.records;
     if (records.length === 0 || this.flushing) return;
-    const encodings = this.encodings;
+    const formats = this.formats;
     this.records = this.spareRecords;
-    this.encodings = this.spareEncodings;
+    this.formats = this.spareFormats;
     this.flushing = true;
     try {
       for (let i = 0; i < records.length; i++) {
         const record = records[i]!;
         try {
-          this.sink(formatAccessLog(record, encodings[i]!), record);
+          const format = formats[i]!;
+          const line =
+            typeof format === 'string' ? formatAccessLog(record, format) : format.line(record, format.headers);
+          this.sink(line, record);
         } catch (err) {
           this.warn(`access log: ${(err as Error).message}`);
         }
       }
     } finally {
       records.length = 0;
-      encodings.length = 0;
+      formats.length = 0;
       this.spareRecords = records;
-      this.spareEncodings = encodings;
+      this.spareFormats = formats;
       this.flushing = false;
     }
   }

@@ -1,6 +1,7 @@
 // A pushed ProxyConfig, validated and compiled once. Throws ConfigError naming the field at fault; on success the
 // result is frozen and can be swapped in with a single reference assignment.
 import { isIP } from 'node:net';
+import { compileLogFormat, type LineFormat } from '../observability/index.js';
 import type { AccessLogConfig, Listener, ProxyConfig } from '../proxy-config/types.js';
 import { compileCluster, type CompiledCluster } from './compile-clusters.js';
 import {
@@ -43,11 +44,16 @@ export type CompiledListener =
       readonly chains: FilterChainTable;
     };
 
+export interface CompiledAccessLog extends AccessLogConfig {
+  /** meshConfig.accessLogFormat compiled for the encoding; absent: Istio's default format for it. */
+  readonly line?: LineFormat;
+}
+
 export interface CompiledConfig {
   readonly version: string;
   /** The request path as routed and forwarded; undefined when it cannot be normalized (400). */
   readonly normalizePath: (path: string) => string | undefined;
-  readonly accessLog: AccessLogConfig;
+  readonly accessLog: CompiledAccessLog;
   readonly listeners: ReadonlyMap<string, CompiledListener>;
   readonly routeConfigs: ReadonlyMap<string, CompiledRouteConfig>;
   readonly clusters: ReadonlyMap<string, CompiledCluster>;
@@ -71,6 +77,13 @@ export function compileConfig(
   const encoding = config.accessLog?.encoding;
   if (encoding !== 'JSON' && encoding !== 'TEXT') {
     throw new ConfigError('accessLog.encoding', `must be JSON or TEXT, not ${JSON.stringify(encoding)}`);
+  }
+  const format = config.accessLog.format;
+  let line: LineFormat | undefined;
+  if (format !== undefined) {
+    const compiled = typeof format === 'string' ? compileLogFormat(format, encoding) : { message: 'must be a string' };
+    if ('message' in compiled) throw new ConfigError('accessLog.format', compiled.message);
+    line = compiled.format;
   }
   const id = config.identity;
   const materials: TlsMaterials = {
@@ -115,7 +128,7 @@ export function compileConfig(
   return Object.freeze({
     version: config.version,
     normalizePath: compilePathNormalizer(normalization),
-    accessLog: Object.freeze({ ...config.accessLog }),
+    accessLog: Object.freeze({ ...config.accessLog, ...(line ? { line } : {}) }),
     listeners,
     routeConfigs,
     clusters,

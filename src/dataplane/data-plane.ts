@@ -102,7 +102,11 @@ export class DataPlane {
         // Metrics hook in here too: this is the one place a request ends.
         if (!config.accessLog.enabled || accessLog === undefined) return;
         try {
-          accessLog.add(info.toRecord(now()), config.accessLog.encoding);
+          const { line, encoding } = config.accessLog;
+          const record = info.toRecord(now());
+          if (line === undefined) accessLog.add(record, encoding);
+          else
+            accessLog.add(record, { line, headers: { request: info.requestHeaders, response: info.responseHeaders } });
         } catch (err) {
           warn(`access log: ${(err as Error).message}`);
         }

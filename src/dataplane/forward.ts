@@ -370,6 +370,7 @@ export class ForwardRun implements AttemptListener {
     const info = f.info;
     info.upstreamServiceTimeMs = serviceTime;
     info.upstreamLocalAddress = localAddress;
+    info.responseHeaders = upstream.rawHeaders;
     const status = upstream.statusCode;
     const res = f.res;
     this.response = upstream;

@@ -90,6 +90,7 @@ class HttpStream implements ResponseObserver {
     info.downstreamRemoteAddress = addresses.remote;
     this.remoteIp = addresses.remoteIp;
     info.userAgent = req.headers['user-agent'];
+    info.requestHeaders = req.rawHeaders;
     info.requestedServerName = scope.serverName;
     this.info = info;
   }

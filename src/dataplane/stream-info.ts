@@ -38,6 +38,9 @@ export class StreamInfo {
   bytesReceived = 0;
   bytesSent = 0;
   upstreamServiceTimeMs: number | undefined;
+  /** The request's and the upstream response's header lines, for an access-log format that reads them. */
+  requestHeaders: readonly string[] | undefined;
+  responseHeaders: readonly string[] | undefined;
 
   constructor(startMs: number) {
     this.startMs = startMs;

@@ -333,8 +333,8 @@ export interface MeshConfig {
   readonly accessLogFile: string;
   readonly accessLogEncoding: 'JSON' | 'TEXT';
   /**
-   * meshConfig.accessLogFormat as written ("" when unset). Not applied yet: the proxies write Istio's default
-   * format for the encoding, and validation says so (TG0204).
+   * meshConfig.accessLogFormat as written ("" when unset: Istio's default format for the encoding). Envoy command
+   * operators; with JSON encoding, a JSON object of keys to format strings.
    */
   readonly accessLogFormat: string;
   readonly rootNamespace: string;

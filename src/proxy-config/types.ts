@@ -60,6 +60,8 @@ export interface AccessLogConfig {
   /** "/dev/stdout" or a file path. */
   readonly path: string;
   readonly encoding: 'JSON' | 'TEXT';
+  /** meshConfig.accessLogFormat for the encoding (Envoy command operators); absent: Istio's default format. */
+  readonly format?: string;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { EgressGatewayDeclaration, MeshConfig, Resource } from '../model/index.js';
 import { ROOT_NAMESPACE } from '../model/index.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS } from '../proxy-config/types.js';
 
 export const DEFAULT_MESH_CONFIG: MeshConfig = {
   outboundTrafficPolicy: 'ALLOW_ANY',
@@ -7,7 +8,7 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
   accessLogEncoding: 'JSON',
   accessLogFormat: '',
   rootNamespace: ROOT_NAMESPACE,
-  connectTimeoutMs: 10_000,
+  connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
   pathNormalization: 'BASE',
   defaultServiceExportTo: ['*'],
   defaultVirtualServiceExportTo: ['*'],

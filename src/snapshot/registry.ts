@@ -67,6 +67,19 @@ export class ServiceRegistry {
     return undefined;
   }
 
+  /**
+   * What `resolve` would have found for `name` but for exportTo: the declarations of the name (or of its
+   * mesh-internal forms) that `namespace` cannot see. Empty when the name is declared nowhere, or is visible.
+   */
+  hiddenFrom(name: string, namespace: string): readonly RegistryService[] {
+    if (this.resolve(name, namespace)) return [];
+    for (const candidate of [name, ...expandShortName(name, namespace)]) {
+      const declared = this.byHostMap.get(candidate);
+      if (declared.length > 0) return declared;
+    }
+    return [];
+  }
+
   /** One service per host visible to the namespace (own namespace preferred), sorted by host. */
   visibleTo(clientNamespace: string): RegistryService[] {
     const out: RegistryService[] = [];

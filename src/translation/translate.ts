@@ -1,5 +1,6 @@
 import type { NodeIdentity, ProxyConfig } from '../proxy-config/types.js';
 import type { Snapshot } from '../snapshot/index.js';
+import { compileLogFormat } from '../observability/index.js';
 import { translateGateway } from './gateway.js';
 import { translateSidecar } from './sidecar.js';
 
@@ -11,7 +12,15 @@ export function translate(node: NodeIdentity, snapshot: Snapshot): ProxyConfig {
     version: snapshot.version,
     node,
     ...parts,
-    accessLog: { enabled: mesh.accessLogFile !== '', path: mesh.accessLogFile, encoding: mesh.accessLogEncoding },
+    accessLog: {
+      enabled: mesh.accessLogFile !== '',
+      path: mesh.accessLogFile,
+      encoding: mesh.accessLogEncoding,
+      // A format that does not compile is left out, and the default written, as Istio falls back; analysis says why.
+      ...(mesh.accessLogFormat !== '' && !('message' in compileLogFormat(mesh.accessLogFormat, mesh.accessLogEncoding))
+        ? { format: mesh.accessLogFormat }
+        : {}),
+    },
     // Istio's default (BASE) is left implicit, so configs stay as they were for the common case.
     ...(mesh.pathNormalization !== 'BASE' ? { pathNormalization: mesh.pathNormalization } : {}),
   };

@@ -295,12 +295,6 @@ export const CODES = {
     summary: 'Two egress gateways with the same namespace/name.',
   },
   InvalidReplicas: { code: 'TG0203', level: 'error', summary: 'A negative replica count.' },
-  MeshConfigNotApplied: {
-    code: 'TG0204',
-    level: 'warning',
-    summary:
-      'A meshConfig field that tollgate reads but does not apply (accessLogFormat: the default format is written).',
-  },
   // TG03xx: the config store (the config directory and apply/delete).
   DuplicateResource: {
     code: 'TG0301',

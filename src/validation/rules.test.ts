@@ -466,11 +466,6 @@ const CASES: readonly Case[] = [
     'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nmetadata: {name: i}\nspec:\n  meshConfig:\n    defaultServiceExportTo: ["."]\n    defaultVirtualServiceExportTo: ["~"]\n',
   ],
   [
-    'MeshConfigNotApplied',
-    'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nmetadata: {name: i}\nspec:\n  meshConfig:\n    accessLogFile: /dev/stdout\n    accessLogFormat: "[%START_TIME%] %REQ(:METHOD)%\\n"\n',
-    'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nmetadata: {name: i}\nspec:\n  meshConfig:\n    accessLogFile: /dev/stdout\n',
-  ],
-  [
     'DuplicateEgressGateway',
     'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nmetadata: {name: i}\nspec:\n  components:\n    egressGateways: [{name: a}, {name: a}]\n',
     'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nmetadata: {name: i}\nspec:\n  components:\n    egressGateways: [{name: a}, {name: b}]\n',

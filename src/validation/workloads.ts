@@ -20,14 +20,6 @@ export function validateIstioOperator(r: Resource<'IstioOperator'>, f: Findings)
   const timeout = r.spec.meshConfig.connectTimeoutMs;
   if (timeout !== undefined && timeout < 1)
     f.add('InvalidDuration', 'spec.meshConfig.connectTimeout', 'duration must be at least 1ms', 'Istio default: 10s');
-  const format = r.spec.meshConfig.accessLogFormat;
-  if (format !== undefined && format !== '')
-    f.add(
-      'MeshConfigNotApplied',
-      'spec.meshConfig.accessLogFormat',
-      "accessLogFormat is not applied: the proxies write Istio's default format for the access-log encoding",
-      'keep it for Istio if you share these files; tollgate writes the default format either way',
-    );
   for (const key of EXPORT_DEFAULTS) {
     const list = r.spec.meshConfig[key];
     if (list !== undefined) checkExportTo(f, undefined, list, true, `spec.meshConfig.${key}`);

@@ -10,6 +10,7 @@ import { documents, SLEEP_DEPLOYMENT } from '../helpers/fixtures.js';
 import {
   eventually,
   run,
+  sleepSidecar,
   startRedirectSite,
   startUp,
   tempDir,
@@ -47,8 +48,7 @@ describe('meshConfig exportTo defaults, end to end', () => {
   let url: string;
 
   const curl = async (): Promise<number> => {
-    const status = (await tollgate(['status'], up)).stdout;
-    const proxy = `http://${/sleep\.default\s+sidecar\s+(\S+)/.exec(status)![1]}:15001`;
+    const proxy = await sleepSidecar(up);
     const r = await run('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '5', url], {
       http_proxy: proxy,
     });

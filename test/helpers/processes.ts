@@ -278,6 +278,14 @@ export async function startRedirectSite(
 export { eventually } from './eventually.js';
 export { tempDir } from './temp-dir.js';
 
+/** The sleep workload's sidecar as an HTTP proxy URL, from `tollgate status` (its address and capture port). */
+export async function sleepSidecar(controller: ControllerRef): Promise<string> {
+  const status = (await tollgate(['status'], controller)).stdout;
+  const ip = /sleep\.default\s+sidecar\s+(\S+)/.exec(status)?.[1];
+  if (ip === undefined) throw new Error(`no sleep sidecar in tollgate status:\n${status}`);
+  return `http://${ip}:15001`;
+}
+
 /** The pods of `tollgate logs` output that merges replicas (kubectl's "[pod/NAME/istio-proxy] " prefix), sorted. */
 export function prefixedPods(stdout: string): (string | undefined)[] {
   return stdout

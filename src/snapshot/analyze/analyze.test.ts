@@ -149,6 +149,61 @@ describe('analyze', () => {
     assert.deepEqual(codes([aliyun, vs]), [['IST0101', 'spec.http[0].route[0].destination.host']]);
   });
 
+  it('IST0101: a destination host declared but not exported to the route, named with who declares it', () => {
+    const mesh = resource('IstioOperator', 'mesh', 'istio-system', {
+      meshConfig: { defaultServiceExportTo: ['.'] },
+      egressGateways: [],
+    });
+    const hidden = run([...walkthrough(), mesh]).find((d) => d.code === 'IST0101');
+    assert.equal(hidden?.field, 'spec.http[0].route[0].destination.host');
+    assert.match(
+      hidden?.message ?? '',
+      /is not exported to namespace default: the egress gateway's Service istio-system\/istio-egressgateway \(exportTo \["\."\]\)/,
+    );
+    assert.match(hidden?.hint ?? '', /meshConfig\.defaultServiceExportTo/);
+    // A ServiceEntry of another namespace, private to it: named, with its own exportTo to change.
+    const elsewhere = serviceEntry(
+      'cn',
+      { hosts: ['aliyun.cn'], ports: [port(80, 'HTTP', 'http')], exportTo: ['.'] },
+      'team-b',
+    );
+    const vs = virtualService('v', { hosts: ['aliyun.com'], http: [http({ route: [to('aliyun.cn')] })] });
+    const d = run([aliyun, elsewhere, vs]).find((x) => x.code === 'IST0101');
+    assert.match(
+      d?.message ?? '',
+      /aliyun\.cn is not exported to namespace default: ServiceEntry team-b\/cn \(exportTo \["\."\]\)/,
+    );
+    assert.match(d?.hint ?? '', /its exportTo/);
+    // Without the default, the walkthrough has no finding at all.
+    assert.deepEqual(
+      run(walkthrough()).filter((x) => x.level === 'error'),
+      [],
+    );
+  });
+
+  it('TG1018/TG1019: accessLogFormat checked with the encoding in force, on the IstioOperator whose format is in force', () => {
+    const op = (name: string, meshConfig: Record<string, unknown>) =>
+      resource('IstioOperator', name, 'istio-system', { meshConfig, egressGateways: [] });
+    const found = (resources: AnyResource[]) =>
+      run(resources)
+        .filter((d) => d.code === 'TG1018' || d.code === 'TG1019')
+        .map((d) => `${d.code} ${d.resource?.name} ${d.field}`);
+    const text = '[%START_TIME%] %REQ(X-TENANT)% %RESPONSE_CODE%';
+    // The mesh default encoding is JSON: a text format there is not a JSON object.
+    assert.deepEqual(found([op('a', { accessLogFormat: text })]), ['TG1018 a spec.meshConfig.accessLogFormat']);
+    // The encoding from another operator makes it valid.
+    assert.deepEqual(found([op('a', { accessLogFormat: text }), op('b', { accessLogEncoding: 'TEXT' })]), []);
+    // The later operator's format is the one in force and the one reported.
+    assert.deepEqual(
+      found([
+        op('a', { accessLogEncoding: 'TEXT', accessLogFormat: '%NOPE%' }),
+        op('b', { accessLogFormat: '%DOWNSTREAM_PEER_URI_SAN% %RESPONSE_CODE%' }),
+      ]),
+      ['TG1019 b spec.meshConfig.accessLogFormat'],
+    );
+    assert.deepEqual(found([]), []);
+  });
+
   it('IST0101: a subset no DestinationRule anywhere defines; one in another namespace is TG1003 instead', () => {
     const vs = virtualService('v', {
       hosts: ['aliyun.com'],

@@ -135,6 +135,18 @@ export const ANALYZER_CODES = {
     summary:
       'A mesh route to a gateway port whose server expects other TLS than sidecars send (plaintext into ISTIO_MUTUAL, ISTIO_MUTUAL into HTTP).',
   },
+  InvalidAccessLogFormat: {
+    code: 'TG1018',
+    level: 'error',
+    summary:
+      'A meshConfig.accessLogFormat the proxies cannot write: an unknown command, a bad argument, or not a JSON object with accessLogEncoding JSON.',
+  },
+  AccessLogFormatUnsupported: {
+    code: 'TG1019',
+    level: 'warning',
+    summary:
+      'Envoy command operators in meshConfig.accessLogFormat that tollgate writes as "-" (TLS peers, metadata, gRPC).',
+  },
 } as const satisfies Record<string, { code: string; level: DiagnosticLevel; summary: string }>;
 
 export type AnalyzerCodeName = keyof typeof ANALYZER_CODES;

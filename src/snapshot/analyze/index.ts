@@ -1,5 +1,6 @@
 import type { Diagnostic } from '../../model/index.js';
 import type { Snapshot } from '../types.js';
+import { analyzeAccessLogFormat } from './access-log-format.js';
 import { analyzeBindings } from './bindings.js';
 import { analyzeCertificateFiles } from './certificate-files.js';
 import { analyzeConflictingGateways } from './conflicting-gateways.js';
@@ -50,6 +51,7 @@ const ANALYZERS: readonly ((s: Snapshot, env: AnalysisEnvironment) => Diagnostic
   analyzeCredentialNames,
   analyzeCertificateFiles,
   analyzeGatewayPortTls,
+  analyzeAccessLogFormat,
 ];
 
 function compare(a: Diagnostic, b: Diagnostic): number {

@@ -1,4 +1,5 @@
 import type { Diagnostic } from '../../model/index.js';
+import type { RegistryService } from '../registry-types.js';
 import type { Snapshot } from '../types.js';
 import { MESH_GATEWAY } from '../virtual-services.js';
 import { finding } from './codes.js';
@@ -11,6 +12,12 @@ import { SubsetOwners } from './subset-owners.js';
  * as declared when a DestinationRule in any namespace defines it for the host, as in istioctl; whether the clients
  * of the route can see that rule is TG1003's question.
  */
+/** Who declares a service, for messages: "ServiceEntry shared/site", "the egress gateway istio-system/...". */
+function describe(s: RegistryService): string {
+  if (s.declaredBy) return `${s.declaredBy.kind} ${s.declaredBy.namespace}/${s.declaredBy.name}`;
+  return `${s.origin === 'EgressGateway' ? "the egress gateway's Service" : 'Service'} ${s.namespace}/${s.shortName ?? s.host}`;
+}
+
 export function analyzeVirtualServiceRefs(snapshot: Snapshot): Diagnostic[] {
   const out: Diagnostic[] = [];
   const gateways = new Set(snapshot.byKind.Gateway.map((g) => `${g.meta.namespace}/${g.meta.name}`));
@@ -38,6 +45,22 @@ export function analyzeVirtualServiceRefs(snapshot: Snapshot): Diagnostic[] {
     for (const { destination, field } of destinationsOf(vs)) {
       const ns = vs.meta.namespace;
       const service = snapshot.registry.resolve(destination.host, ns) ?? snapshot.registry.lookup(destination.host, ns);
+      const hidden = service ? [] : snapshot.registry.hiddenFrom(destination.host, ns);
+      if (hidden.length > 0) {
+        const where = hidden.map((s) => `${describe(s)} (exportTo ${JSON.stringify(s.exportTo)})`).join(', ');
+        out.push(
+          finding(
+            'ReferencedResourceNotFound',
+            vs,
+            `${field}.host`,
+            `destination host ${destination.host} is not exported to namespace ${ns}: ${where}`,
+            hidden.every((s) => s.origin === 'EgressGateway')
+              ? `Add ${ns} to meshConfig.defaultServiceExportTo (the egress gateway's Service has no exportTo of its own); requests routed here get 503 NC.`
+              : `Export it to ${ns} (its exportTo, or meshConfig.defaultServiceExportTo for resources without one), or declare the host in ${ns}; requests routed here get 503 NC.`,
+          ),
+        );
+        continue;
+      }
       if (!service) {
         out.push(
           finding(
