@@ -28,7 +28,8 @@ export const DEFAULT_EGRESS_GATEWAY: EgressGatewayDeclaration = {
   replicas: 1,
 };
 
-function byNamespaceName(a: Resource, b: Resource): number {
+/** IstioOperators (and IstioGateways) in the order their settings are layered: namespace/name. */
+export function byNamespaceName(a: Resource, b: Resource): number {
   const ka = `${a.meta.namespace}/${a.meta.name}`;
   const kb = `${b.meta.namespace}/${b.meta.name}`;
   return ka < kb ? -1 : ka > kb ? 1 : 0;

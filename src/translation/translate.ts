@@ -4,6 +4,17 @@ import { compileLogFormat } from '../observability/index.js';
 import { translateGateway } from './gateway.js';
 import { translateSidecar } from './sidecar.js';
 
+/** The last format checked: one push translates for every proxy, and they all share the mesh's format. */
+let lastFormat: { readonly format: string; readonly encoding: string; readonly ok: boolean } | undefined;
+
+function formatCompiles(format: string, encoding: 'JSON' | 'TEXT'): boolean {
+  if (format === '') return false;
+  if (lastFormat?.format !== format || lastFormat.encoding !== encoding) {
+    lastFormat = { format, encoding, ok: !('message' in compileLogFormat(format, encoding)) };
+  }
+  return lastFormat.ok;
+}
+
 /** Pure: the proxy's config from its identity and the snapshot; no clock, environment or randomness. */
 export function translate(node: NodeIdentity, snapshot: Snapshot): ProxyConfig {
   const parts = node.type === 'router' ? translateGateway(node, snapshot) : translateSidecar(node, snapshot);
@@ -17,9 +28,7 @@ export function translate(node: NodeIdentity, snapshot: Snapshot): ProxyConfig {
       path: mesh.accessLogFile,
       encoding: mesh.accessLogEncoding,
       // A format that does not compile is left out, and the default written, as Istio falls back; analysis says why.
-      ...(mesh.accessLogFormat !== '' && !('message' in compileLogFormat(mesh.accessLogFormat, mesh.accessLogEncoding))
-        ? { format: mesh.accessLogFormat }
-        : {}),
+      ...(formatCompiles(mesh.accessLogFormat, mesh.accessLogEncoding) ? { format: mesh.accessLogFormat } : {}),
     },
     // Istio's default (BASE) is left implicit, so configs stay as they were for the common case.
     ...(mesh.pathNormalization !== 'BASE' ? { pathNormalization: mesh.pathNormalization } : {}),

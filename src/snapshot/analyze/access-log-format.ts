@@ -1,5 +1,6 @@
 import type { Diagnostic } from '../../model/index.js';
 import { compileLogFormat } from '../../observability/index.js';
+import { byNamespaceName } from '../mesh.js';
 import type { Snapshot } from '../types.js';
 import { finding } from './codes.js';
 
@@ -12,7 +13,7 @@ export function analyzeAccessLogFormat(snapshot: Snapshot): Diagnostic[] {
   const { accessLogFormat: format, accessLogEncoding: encoding } = snapshot.mesh;
   if (format === '') return [];
   const owner = [...snapshot.byKind.IstioOperator]
-    .sort((a, b) => (`${a.meta.namespace}/${a.meta.name}` < `${b.meta.namespace}/${b.meta.name}` ? -1 : 1))
+    .sort(byNamespaceName)
     .filter((op) => op.spec.meshConfig.accessLogFormat !== undefined)
     .at(-1);
   if (!owner) return [];
